@@ -1,0 +1,8 @@
+"""socialscore: labelled comments in, a deployed toxicity social score out."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("socialscore")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+local"

@@ -1,0 +1,286 @@
+"""The ``socialscore`` command line: parse, call, print. No pipeline logic lives here."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from socialscore.errors import SocialScoreError
+
+app = typer.Typer(
+    help="socialscore: labelled comments in, a deployed toxicity social score out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+vertex_app = typer.Typer(help="Vertex AI (Kubeflow Pipelines v2) retraining pipeline.", no_args_is_help=True)
+app.add_typer(vertex_app, name="vertex")
+
+console = Console()
+err_console = Console(stderr=True)
+
+ModeOpt = Annotated[str, typer.Option("--mode", "-m", help="dev (5,000-row sample) or prod (all rows).")]
+ProjectOpt = Annotated[
+    Path, typer.Option("--project-dir", "-C", help="Project directory (default: the current directory).")
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Config override KEY=VALUE, e.g. train.cv_folds=4. Repeatable.")
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging and full tracebacks.")]
+
+
+def _fail(message: str, verbose: bool) -> None:
+    if verbose:
+        err_console.print_exception()
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _settings(
+    mode: str,
+    project_dir: Path,
+    sets: list[str] | None,
+    data: list[Path] | None = None,
+    text_column: str | None = None,
+    label_columns: list[str] | None = None,
+    id_column: str | None = None,
+) -> Any:
+    from socialscore.config import load_settings, parse_override
+    from socialscore.envfile import load_dotenv_once
+
+    load_dotenv_once(project_dir)
+    overrides = [parse_override(s) for s in sets or []]
+    data_override: dict[str, Any] = {}
+    if data:
+        data_override["files"] = [str(p.resolve()) for p in data]
+    if text_column:
+        data_override["text_column"] = text_column
+    if label_columns:
+        data_override["label_columns"] = list(label_columns)
+    if id_column:
+        data_override["id_column"] = id_column
+    if data_override:
+        overrides.insert(0, {"data": data_override})
+    return load_settings(mode, project_dir, overrides)
+
+
+@app.command()
+def run(
+    mode: ModeOpt = "dev",
+    steps: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--steps",
+            "-s",
+            help="Steps to run, in pipeline order: extract transform load features train evaluate predict.",
+        ),
+    ] = None,
+    data: Annotated[list[Path] | None, typer.Option("--data", "-d", help="Input CSV file(s).")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column holding the comment text.")] = None,
+    label_column: Annotated[
+        list[str] | None, typer.Option("--label-column", help="Label column (0/1). Repeatable.")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option(help="Column holding a row id.")] = None,
+    force: Annotated[
+        list[str] | None,
+        typer.Option("--force", "-f", help="Rerun the named step (repeatable); 'all' reruns every step."),
+    ] = None,
+    force_all: Annotated[bool, typer.Option("--force-all", help="Rerun every selected step.")] = False,
+    sets: SetOpt = None,
+    project_dir: ProjectOpt = Path("."),
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the pipeline (all seven steps, or those named with --steps)."""
+    from socialscore.logs import setup_logging
+    from socialscore.pipeline.orchestrator import Orchestrator
+    from socialscore.layout import Layout
+    from socialscore.reporting import print_banner, print_summary
+
+    project_dir = project_dir.resolve()
+    steps = _split_words(steps)
+    try:
+        settings = _settings(mode, project_dir, sets, data, text_column, label_column, id_column)
+        layout = Layout(project_dir, settings.mode)
+        layout.ensure()
+        setup_logging(layout.log_file, console, verbose)
+        print_banner(console, settings, steps)
+        orchestrator = Orchestrator(settings, layout, console)
+        forced: bool | list[str] = True if force_all or "all" in (force or []) else _split_words(force)
+        summary = orchestrator.run(steps, force=forced)
+    except SocialScoreError as exc:
+        _fail(str(exc), verbose)
+        return
+    print_summary(console, summary)
+    if not summary.ok:
+        failed = next(o for o in summary.steps if o.outcome == "failed")
+        if verbose:
+            logging.getLogger("socialscore").debug("failure", exc_info=True)
+        _fail(f"step '{failed.name}' failed: {summary.error}", False)
+
+
+@app.command()
+def status(
+    mode: ModeOpt = "dev",
+    sets: SetOpt = None,
+    project_dir: ProjectOpt = Path("."),
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show each step: up to date, stale (and why) or never run."""
+    from socialscore.layout import Layout
+    from socialscore.pipeline.orchestrator import Orchestrator
+
+    project_dir = project_dir.resolve()
+    try:
+        settings = _settings(mode, project_dir, sets)
+        layout = Layout(project_dir, settings.mode)
+        rows = Orchestrator(settings, layout, console).status()
+    except SocialScoreError as exc:
+        _fail(str(exc), verbose)
+        return
+    table = Table(title=f"socialscore status — mode {settings.mode}")
+    table.add_column("step")
+    table.add_column("state")
+    table.add_column("why")
+    colours = {"up to date": "green", "stale": "yellow", "never run": "dim", "blocked": "red"}
+    for row in rows:
+        table.add_row(row.name, f"[{colours[row.state]}]{row.state}[/]", "; ".join(row.reasons))
+    console.print(table)
+
+
+@app.command()
+def predict(
+    input: Annotated[Path, typer.Option("--input", "-i", help="CSV of comments to score.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
+    text_column: Annotated[str | None, typer.Option(help="Column holding the text (default: detect).")] = None,
+    models_dir: Annotated[Path, typer.Option(help="Directory holding model.joblib.")] = Path("models"),
+    chunk_size: Annotated[int, typer.Option(help="Rows scored per chunk.")] = 20_000,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Score any CSV with the current model, in chunks."""
+    from socialscore.steps.predict import predict_file
+
+    try:
+        report = predict_file(input, output, models_dir, text_column=text_column, chunk_size=chunk_size)
+    except SocialScoreError as exc:
+        _fail(str(exc), verbose)
+        return
+    console.print(f"scored {report.rows:,} rows → {output}  ({report.seconds:.2f}s)")
+
+
+@app.command()
+def generate(
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("data/raw/example_comments.csv"),
+    rows: Annotated[int, typer.Option(help="How many comments.")] = 6000,
+    seed: Annotated[int, typer.Option()] = 42,
+) -> None:
+    """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
+    from socialscore.datasets import generate_example
+    from socialscore.pipeline.artifacts import write_file_artifact
+
+    frame = generate_example(rows, seed)
+    write_file_artifact("csv", output, frame)
+    console.print(f"wrote {len(frame):,} synthetic comments to {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    models_dir: Annotated[Path | None, typer.Option(help="Directory holding the model bundle.")] = None,
+) -> None:
+    """Serve social-score-api (FastAPI) with uvicorn."""
+    from socialscore.api.server import serve as serve_api
+
+    serve_api(host=host, port=port, workers=workers, models_dir=models_dir)
+
+
+@vertex_app.command("compile")
+def vertex_compile(
+    output: Annotated[Path, typer.Option("--output", "-o")] = Path("pipeline.yaml"),
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write the Kubeflow Pipelines v2 YAML for Vertex AI."""
+    try:
+        from socialscore.vertex import compile_pipeline
+
+        path = compile_pipeline(output)
+    except SocialScoreError as exc:
+        _fail(str(exc), verbose)
+        return
+    console.print(f"compiled pipeline → {path}")
+
+
+@vertex_app.command("submit")
+def vertex_submit(
+    project: Annotated[str, typer.Option(help="GCP project id.")],
+    region: Annotated[str, typer.Option(help="Vertex AI region.")] = "europe-west1",
+    pipeline_root: Annotated[str | None, typer.Option(help="gs:// root for pipeline artifacts.")] = None,
+    image: Annotated[str | None, typer.Option(help="Container image the components run in.")] = None,
+    package: Annotated[Path, typer.Option(help="Compiled pipeline YAML.")] = Path("pipeline.yaml"),
+    verbose: VerboseOpt = False,
+) -> None:
+    """Submit the compiled pipeline to Vertex AI (needs the 'vertex' extra)."""
+    try:
+        from socialscore.vertex import submit_pipeline
+
+        job = submit_pipeline(project=project, region=region, pipeline_root=pipeline_root, image=image, package=package)
+    except SocialScoreError as exc:
+        _fail(str(exc), verbose)
+        return
+    console.print(f"submitted: {job}")
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    from socialscore import __version__
+
+    console.print(__version__)
+
+
+def _split_words(values: list[str] | None) -> list[str] | None:
+    """Accept ``--steps a b`` (extra args), ``--steps a --steps b`` and ``--steps a,b``."""
+    if not values:
+        return None
+    words: list[str] = []
+    for value in values:
+        words += [w for w in value.replace(",", " ").split() if w]
+    return words
+
+
+MULTI_VALUE_OPTIONS = ("--steps", "-s", "--force", "-f")
+
+
+def expand_multi_value(argv: list[str]) -> list[str]:
+    """Let ``--steps a b c`` mean ``--steps a --steps b --steps c``, as the original spec writes it."""
+    out: list[str] = []
+    current: str | None = None
+    for arg in argv:
+        if arg in MULTI_VALUE_OPTIONS:
+            current = arg
+            out.append(arg)
+            continue
+        if current and not arg.startswith("-") and out[-1] != current:
+            out += [current, arg]
+            continue
+        if arg.startswith("-"):
+            current = None
+        out.append(arg)
+    return out
+
+
+def main(argv: list[str] | None = None, prog_name: str = "socialscore") -> None:
+    """Console entry point."""
+    args = expand_multi_value(list(sys.argv[1:] if argv is None else argv))
+    app(args, prog_name=prog_name)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,221 @@
+"""Typed configuration: built-in per-mode defaults, deep-merged with socialscore.yaml and CLI overrides.
+
+Precedence, lowest first: ``BASE`` → ``MODE_DEFAULTS[mode]`` → yaml top level → yaml ``modes.<mode>``
+→ ``--set key=value`` overrides. Every section forbids unknown keys, so a typo is an error naming the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from socialscore.errors import ConfigError
+
+Mode = Literal["dev", "prod"]
+MODES: tuple[str, ...] = ("dev", "prod")
+CONFIG_FILE = "socialscore.yaml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(Section):
+    """Where the comments come from and which columns mean what (``None`` = detect)."""
+
+    files: list[str] = Field(default_factory=list)
+    id_column: str | None = None
+    text_column: str | None = None
+    label_columns: list[str] | None = None
+
+
+class TransformConfig(Section):
+    sample_size: int | None = Field(default=None, ge=10)
+    test_size: float = Field(default=0.2, gt=0.0, lt=0.9)
+    max_text_chars: int = Field(default=20_000, ge=100)
+    seed: int = 42
+    scrub_pii: bool = True
+
+
+class DatabaseConfig(Section):
+    """``url`` wins over ``DATABASE_URL``/``DB_*``; with neither, an embedded SQLite file is used."""
+
+    url: str | None = None
+    table_prefix: str = "comments"
+
+
+class PreprocessConfig(Section):
+    lowercase: bool = True
+    tokenizer: Literal["tweet", "regex"] = "regex"
+    normalize_elongation: bool = True
+    normalize_leetspeak: bool = True
+    remove_stopwords: bool = False
+    lemmatize: bool = False
+
+
+class FeaturesConfig(Section):
+    word_ngram_range: tuple[int, int] = (1, 2)
+    word_max_features: int | None = Field(default=200_000, ge=1)
+    char_ngram_range: tuple[int, int] | None = (2, 5)
+    char_max_features: int | None = Field(default=200_000, ge=1)
+    min_df: int = Field(default=2, ge=1)
+    sublinear_tf: bool = True
+    engineered: bool = True
+
+
+class ModelConfig(Section):
+    type: Literal["logistic_regression", "nb_logistic", "random_forest", "ensemble"] = (
+        "nb_logistic"
+    )
+    n_estimators: int = Field(default=100, ge=1)
+    max_depth: int | None = None
+    C: float = Field(default=4.0, gt=0)
+    class_weight: Literal["balanced"] | None = "balanced"
+    n_jobs: int = -1
+    random_state: int = 42
+
+
+class TrainConfig(Section):
+    cv_folds: int = Field(default=3, ge=2, le=20)
+    primary_label: str = "auto"
+    threshold_metric: Literal["f1", "f2", "precision_at_recall_0.9", "fixed_0.5"] = "f1"
+    keep_versions: int = Field(default=5, ge=1)
+
+
+class PredictConfig(Section):
+    input: str | None = None
+    text_column: str | None = None
+    chunk_size: int = Field(default=20_000, ge=1)
+    risk_thresholds: tuple[float, float] = (0.4, 0.7)
+
+
+class Settings(Section):
+    mode: Mode = "dev"
+    data: DataConfig = DataConfig()
+    transform: TransformConfig = TransformConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    preprocess: PreprocessConfig = PreprocessConfig()
+    features: FeaturesConfig = FeaturesConfig()
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    predict: PredictConfig = PredictConfig()
+
+    def section(self, dotted: str) -> Any:
+        """The value at a dotted path, e.g. ``train.cv_folds`` or ``model``."""
+        value: Any = self
+        for part in dotted.split("."):
+            value = getattr(value, part)
+        return value
+
+    def slice_digest(self, keys: tuple[str, ...]) -> dict[str, str]:
+        """A short hash per config key: what the step cache compares."""
+        out = {}
+        for key in keys:
+            value = self.section(key)
+            dumped = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+            out[key] = _digest(dumped)
+        return out
+
+
+MODE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "transform": {"sample_size": 5000},
+        "model": {"n_estimators": 100},
+        "train": {"cv_folds": 3},
+    },
+    "prod": {
+        "transform": {"sample_size": None},
+        "model": {"n_estimators": 200},
+        "train": {"cv_folds": 5},
+    },
+}
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``; nested dicts merge instead of replacing."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """``train.cv_folds=4`` → ``{"train": {"cv_folds": 4}}``; the value is parsed as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} is not KEY=VALUE (e.g. train.cv_folds=4)")
+    key, raw = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"override {text!r} has an empty key")
+    value: Any = yaml.safe_load(raw) if raw.strip() else None
+    for part in reversed(parts):
+        value = {part: value}
+    return value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return loaded
+
+
+def _format_validation_error(exc: ValidationError, origin: str) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{where}'")
+        else:
+            problems.append(f"'{where}': {err['msg']}")
+    return f"invalid configuration ({origin}): " + "; ".join(problems)
+
+
+def load_settings(
+    mode: str = "dev",
+    project_dir: Path | None = None,
+    overrides: list[dict[str, Any]] | None = None,
+) -> Settings:
+    """Build the settings for ``mode`` from the defaults, ``socialscore.yaml`` and overrides."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    merged: dict[str, Any] = deep_merge(Settings().model_dump(), MODE_DEFAULTS[mode])
+    origin = "built-in defaults"
+    if project_dir is not None:
+        path = project_dir / CONFIG_FILE
+        file_cfg = _read_yaml(path)
+        modes = file_cfg.pop("modes", {}) or {}
+        unknown_modes = set(modes) - set(MODES)
+        if unknown_modes:
+            raise ConfigError(f"{path}: unknown key 'modes.{sorted(unknown_modes)[0]}'")
+        merged = deep_merge(merged, file_cfg)
+        merged = deep_merge(merged, modes.get(mode) or {})
+        if path.exists():
+            origin = str(path)
+    for override in overrides or []:
+        merged = deep_merge(merged, override)
+        origin += " + overrides"
+    merged["mode"] = mode
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, origin)) from None

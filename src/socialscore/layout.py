@@ -1,0 +1,142 @@
+"""Every artifact path for one project directory and mode, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    project_dir: Path
+    mode: str
+
+    @property
+    def data_dir(self) -> Path:
+        return self.project_dir / "data"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def interim_dir(self) -> Path:
+        return self.data_dir / "interim"
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.data_dir / "processed"
+
+    @property
+    def nltk_cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "nltk_data"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.project_dir / "models"
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.models_dir / "versions"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.project_dir / "reports"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.project_dir / "logs"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.project_dir / ".socialscore"
+
+    # --- files -------------------------------------------------------------
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "socialscore.db"
+
+    @property
+    def raw_fallbacks(self) -> tuple[Path, ...]:
+        """The original spec's fallback chain when no data file is configured."""
+        return (
+            self.raw_dir / "cleaned_training_sample.csv",
+            self.raw_dir / "prod.csv",
+            self.raw_dir / "train.csv",
+        )
+
+    @property
+    def example_dataset(self) -> Path:
+        return self.raw_dir / "example_comments.csv"
+
+    @property
+    def prod_input(self) -> Path:
+        return self.raw_dir / "prod.csv"
+
+    def interim(self, name: str, ext: str = "parquet") -> Path:
+        return self.interim_dir / f"{name}_{self.mode}.{ext}"
+
+    def processed(self, name: str, ext: str) -> Path:
+        return self.processed_dir / f"{name}_{self.mode}.{ext}"
+
+    def model_file(self, model_type: str) -> Path:
+        return self.models_dir / f"{model_type}_{self.mode}.pkl"
+
+    @property
+    def model_metadata(self) -> Path:
+        return self.models_dir / f"model_metadata_{self.mode}.json"
+
+    @property
+    def serving_model(self) -> Path:
+        return self.models_dir / "model.joblib"
+
+    @property
+    def serving_vectorizer(self) -> Path:
+        return self.models_dir / "vectorizer.joblib"
+
+    @property
+    def serving_manifest(self) -> Path:
+        return self.models_dir / "bundle.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.reports_dir / f"metrics_{self.mode}.json"
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.reports_dir / f"figures_{self.mode}"
+
+    @property
+    def report_html(self) -> Path:
+        return self.reports_dir / f"report_{self.mode}.html"
+
+    @property
+    def predictions(self) -> Path:
+        return self.reports_dir / f"predictions_{self.mode}.csv"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs_dir / f"pipeline_{self.mode}.log"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / f"state_{self.mode}.json"
+
+    def comments_table(self, prefix: str = "comments") -> str:
+        return f"{prefix}_{self.mode}"
+
+    @property
+    def predictions_table(self) -> str:
+        return f"predictions_{self.mode}"
+
+    def ensure(self) -> None:
+        for directory in (
+            self.raw_dir,
+            self.interim_dir,
+            self.processed_dir,
+            self.models_dir,
+            self.reports_dir,
+            self.logs_dir,
+            self.state_dir,
+        ):
+            directory.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,226 @@
+"""The pipeline's artifacts: where each lives, how it is read, written (atomically) and hashed.
+
+Steps never build paths; they ask the context for an artifact by key. Writers always write to a
+temporary file beside the target and rename it into place, so a crash leaves the old file whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from socialscore.config import Settings
+    from socialscore.layout import Layout
+
+Kind = Literal["parquet", "csv", "json", "npz", "npy", "joblib", "pickle", "html", "dir", "table"]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    key: str
+    kind: Kind
+    producer: str
+    locate: Callable[[Layout, Settings], Any]
+    description: str = ""
+
+
+def _model_path(layout: Layout, settings: Settings) -> Path:
+    return layout.model_file(settings.model.type)
+
+
+ARTIFACTS: dict[str, Artifact] = {
+    a.key: a
+    for a in [
+        Artifact("raw", "parquet", "extract", lambda lay, s: lay.interim("raw"), "rows as read"),
+        Artifact("clean", "parquet", "transform", lambda lay, s: lay.interim("clean"), "cleaned rows"),
+        Artifact(
+            "rejected", "csv", "transform", lambda lay, s: lay.interim("rejected", "csv"), "rejected rows"
+        ),
+        Artifact(
+            "comments",
+            "table",
+            "load",
+            lambda lay, s: lay.comments_table(s.database.table_prefix),
+            "comments table (system of record)",
+        ),
+        Artifact("features", "npz", "features", lambda lay, s: lay.processed("features", "npz")),
+        Artifact("labels", "npy", "features", lambda lay, s: lay.processed("labels", "npy")),
+        Artifact("rows", "parquet", "features", lambda lay, s: lay.processed("rows", "parquet")),
+        Artifact(
+            "features_metadata",
+            "json",
+            "features",
+            lambda lay, s: lay.processed("features_metadata", "json"),
+        ),
+        Artifact("vectorizer", "joblib", "features", lambda lay, s: lay.processed("vectorizer", "joblib")),
+        Artifact("model", "pickle", "train", _model_path),
+        Artifact("model_metadata", "json", "train", lambda lay, s: lay.model_metadata),
+        Artifact("metrics", "json", "evaluate", lambda lay, s: lay.metrics),
+        Artifact("figures", "dir", "evaluate", lambda lay, s: lay.figures_dir),
+        Artifact("report", "html", "evaluate", lambda lay, s: lay.report_html),
+        Artifact("predictions", "csv", "predict", lambda lay, s: lay.predictions),
+        Artifact("predictions_table", "table", "predict", lambda lay, s: lay.predictions_table),
+    ]
+}
+
+
+# --- atomic writes ------------------------------------------------------------------------------
+@contextmanager
+def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def write_json_atomic(target: Path, value: Any) -> None:
+    write_text_atomic(target, json.dumps(value, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def replace_dir_atomic(target: Path, fill: Callable[[Path], None]) -> None:
+    """Build a directory in a temporary sibling with ``fill`` and swap it in for ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        fill(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# --- readers and writers by kind ----------------------------------------------------------------
+def read_file_artifact(kind: Kind, path: Path) -> Any:
+    if kind == "parquet":
+        import pandas as pd
+
+        return pd.read_parquet(path)
+    if kind == "csv":
+        import pandas as pd
+
+        return pd.read_csv(path, keep_default_na=False, dtype=str)
+    if kind == "json":
+        return json.loads(path.read_text(encoding="utf-8"))
+    if kind == "npz":
+        import scipy.sparse as sp
+
+        return sp.load_npz(path)
+    if kind == "npy":
+        import numpy as np
+
+        return np.load(path, allow_pickle=False)
+    if kind in ("joblib", "pickle"):
+        import joblib
+
+        return joblib.load(path)
+    if kind == "html":
+        return path.read_text(encoding="utf-8")
+    if kind == "dir":
+        return path
+    raise ValueError(f"no reader for kind {kind!r}")
+
+
+def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
+    if kind == "parquet":
+        with atomic_path(path, ".parquet") as tmp:
+            value.to_parquet(tmp, index=False)
+    elif kind == "csv":
+        from socialscore.csvsafe import write_csv_safe
+
+        with atomic_path(path, ".csv") as tmp:
+            write_csv_safe(value, tmp)
+    elif kind == "json":
+        write_json_atomic(path, value)
+    elif kind == "npz":
+        import scipy.sparse as sp
+
+        with atomic_path(path, ".npz") as tmp:
+            sp.save_npz(tmp, value, compressed=False)
+    elif kind == "npy":
+        import numpy as np
+
+        with atomic_path(path, ".npy") as tmp:
+            np.save(tmp, value, allow_pickle=False)
+    elif kind in ("joblib", "pickle"):
+        import joblib
+
+        with atomic_path(path) as tmp:
+            joblib.dump(value, tmp)
+    elif kind == "html":
+        write_text_atomic(path, value)
+    elif kind == "dir":
+        # value: {relative file name: bytes}
+        def fill(tmp_dir: Path) -> None:
+            for name, data in value.items():
+                (tmp_dir / name).write_bytes(data)
+
+        replace_dir_atomic(path, fill)
+    else:
+        raise ValueError(f"no writer for kind {kind!r}")
+
+
+# --- hashing ------------------------------------------------------------------------------------
+class FileHasher:
+    """sha256 of files, memoised by (size, mtime_ns) so an unchanged rerun does not reread them."""
+
+    def __init__(self, memo: dict[str, list[Any]] | None = None) -> None:
+        self.memo: dict[str, list[Any]] = memo or {}
+
+    def file(self, path: Path) -> str:
+        stat = path.stat()
+        key = str(path.resolve())
+        cached = self.memo.get(key)
+        if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+            return cached[2]
+        digest = sha256_file(path)
+        self.memo[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        return digest
+
+    def path(self, path: Path) -> str:
+        if path.is_dir():
+            inner = hashlib.sha256()
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                inner.update(str(child.relative_to(path)).encode())
+                inner.update(self.file(child).encode())
+            return inner.hexdigest()
+        return self.file(path)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

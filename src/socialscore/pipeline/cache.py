@@ -1,0 +1,118 @@
+"""Step fingerprints and the state record that decides whether a step may be skipped.
+
+A fingerprint is taken before a step runs from: the content hash of each input artifact (and source
+file), a digest of each config key the step reads, and the code version. After the step the hash of
+each output is recorded. A step is up to date when the fingerprint is unchanged and every output
+still hashes to what was recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from socialscore.pipeline.artifacts import FileHasher, write_json_atomic
+
+STATE_VERSION = 1
+
+
+@cache
+def code_version() -> str:
+    """Package version plus a hash of the pipeline's source (the API and CLI do not count)."""
+    import socialscore
+
+    root = Path(socialscore.__file__).parent
+    digest = hashlib.sha256(socialscore.__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in ("api",) or relative.name in ("cli.py",):
+            continue
+        digest.update(str(relative).encode())
+        digest.update(path.read_bytes())
+    return f"{socialscore.__version__}+{digest.hexdigest()[:12]}"
+
+
+@dataclass
+class StepRecord:
+    fingerprint: str
+    components: dict[str, str]
+    outputs: dict[str, str]
+    ran_at: float
+    seconds: float
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def fingerprint_of(components: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(components, sort_keys=True).encode()).hexdigest()
+
+
+def explain_staleness(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
+    """Human reasons why ``current`` differs from ``recorded`` (input, config key or code)."""
+    reasons = []
+    for key in sorted(set(recorded) | set(current)):
+        before, now = recorded.get(key), current.get(key)
+        if before == now:
+            continue
+        kind, _, name = key.partition(":")
+        if now is None:
+            reasons.append(f"{kind} {name} no longer used")
+        elif before is None:
+            reasons.append(f"new {kind} {name}")
+        elif kind == "code":
+            reasons.append("code changed")
+        elif kind == "config":
+            reasons.append(f"config {name} changed")
+        else:
+            reasons.append(f"{kind} {name} changed")
+    return reasons
+
+
+class StateStore:
+    """The per-mode record of step fingerprints, kept as one JSON file written atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.steps: dict[str, StepRecord] = {}
+        memo: dict[str, list[Any]] = {}
+        if path.exists():
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                raw = {}
+            if raw.get("version") == STATE_VERSION:
+                self.steps = {name: StepRecord(**rec) for name, rec in raw.get("steps", {}).items()}
+                memo = raw.get("hash_memo", {})
+        self.hasher = FileHasher(memo)
+
+    def get(self, step: str) -> StepRecord | None:
+        return self.steps.get(step)
+
+    def record(
+        self,
+        step: str,
+        fingerprint: str,
+        components: dict[str, str],
+        outputs: dict[str, str],
+        seconds: float,
+        facts: dict[str, Any],
+    ) -> None:
+        self.steps[step] = StepRecord(fingerprint, components, outputs, time.time(), seconds, facts)
+
+    def forget(self, step: str) -> None:
+        self.steps.pop(step, None)
+
+    def save(self) -> None:
+        live = {k: v for k, v in self.hasher.memo.items() if Path(k).exists()}
+        write_json_atomic(
+            self.path,
+            {
+                "version": STATE_VERSION,
+                "steps": {name: rec.__dict__ for name, rec in self.steps.items()},
+                "hash_memo": live,
+            },
+        )

@@ -1,0 +1,119 @@
+"""What a step declares (StepSpec) and what it is handed when it runs (StepContext)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from socialscore.errors import MissingArtifactError
+from socialscore.pipeline.artifacts import ARTIFACTS, read_file_artifact, write_file_artifact
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from socialscore.config import Settings
+    from socialscore.db import Database
+    from socialscore.layout import Layout
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A step: the artifacts it reads and writes, the config keys it reads, and its adapter.
+
+    ``run`` is a thin adapter: it reads inputs through the context, calls the step's pure function
+    and writes outputs through the context. ``sources`` names extra input files (extract's CSVs).
+    """
+
+    name: str
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    config: tuple[str, ...]
+    run: Callable[[StepContext], None]
+    sources: Callable[[Layout, Settings], list[Path]] | None = None
+    description: str = ""
+
+
+@dataclass
+class StepContext:
+    step: str
+    settings: Settings
+    layout: Layout
+    logger: logging.Logger
+    console: Console | None = None
+    database_factory: Callable[[], Database] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    # --- artifacts ------------------------------------------------------------------------------
+    def location(self, key: str) -> Any:
+        """The path (or table name) of an artifact for this project and mode."""
+        return ARTIFACTS[key].locate(self.layout, self.settings)
+
+    def exists(self, key: str) -> bool:
+        artifact = ARTIFACTS[key]
+        if artifact.kind == "table":
+            return self.db.table_exists(self.location(key))
+        return Path(self.location(key)).exists()
+
+    def read(self, key: str) -> Any:
+        artifact = ARTIFACTS[key]
+        if not self.exists(key):
+            raise MissingArtifactError(
+                f"step '{self.step}' needs {key} ({self.location(key)}), which does not exist; "
+                f"run step '{artifact.producer}' first"
+            )
+        if artifact.kind == "table":
+            return self.db.read_table(self.location(key))
+        return read_file_artifact(artifact.kind, Path(self.location(key)))
+
+    def write(self, key: str, value: Any) -> None:
+        artifact = ARTIFACTS[key]
+        if artifact.kind == "table":
+            self.db.replace_table(self.location(key), value)
+        else:
+            write_file_artifact(artifact.kind, Path(self.location(key)), value)
+
+    @cached_property
+    def db(self) -> Database:
+        if self.database_factory is None:
+            from socialscore.db import Database
+
+            return Database.from_settings(self.settings, self.layout)
+        return self.database_factory()
+
+    # --- reporting ------------------------------------------------------------------------------
+    def info(self, message: str) -> None:
+        """A line for the console and the log (never comment text)."""
+        self.logger.info("[%s] %s", self.step, message)
+
+    def warn(self, message: str) -> None:
+        self.logger.warning("[%s] %s", self.step, message)
+
+    def fact(self, name: str, value: Any) -> None:
+        """A figure the run summary shows for this step (rows in, rows kept, AUC ...)."""
+        self.facts[name] = value
+
+    def progress(self, items: Iterable[T], total: int | None, description: str) -> Iterator[T]:
+        """Iterate with a rich progress bar on a terminal; plain iteration otherwise."""
+        if self.console is None or not self.console.is_terminal:
+            yield from items
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=total)
+            for item in items:
+                yield item
+                bar.advance(task)

@@ -1,0 +1,258 @@
+"""Runs the steps in pipeline order: fingerprints, skips what is cached, times, logs, summarises.
+
+Also the documented module form: ``python -m socialscore.pipeline.orchestrator --mode dev --steps ...``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from socialscore.errors import MissingArtifactError, SocialScoreError
+from socialscore.pipeline.artifacts import ARTIFACTS
+from socialscore.pipeline.cache import StateStore, code_version, explain_staleness, fingerprint_of
+from socialscore.pipeline.context import StepContext, StepSpec
+from socialscore.pipeline.registry import BY_NAME, STEP_NAMES, STEPS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from socialscore.config import Settings
+    from socialscore.db import Database
+    from socialscore.layout import Layout
+
+Outcome = Literal["ran", "cached", "failed", "skipped"]
+LOGGER_NAME = "socialscore.pipeline"
+
+
+@dataclass
+class StepOutcome:
+    name: str
+    outcome: Outcome
+    seconds: float
+    reason: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    mode: str
+    steps: list[StepOutcome]
+    seconds: float
+    files: list[str]
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class StepStatus:
+    name: str
+    state: Literal["up to date", "stale", "never run", "blocked"]
+    reasons: list[str]
+
+
+def select_steps(names: Iterable[str] | None) -> list[StepSpec]:
+    """The named steps (all when ``None``), always in pipeline order."""
+    if not names:
+        return list(STEPS)
+    wanted = list(names)
+    unknown = [n for n in wanted if n not in BY_NAME]
+    if unknown:
+        raise SocialScoreError(
+            f"unknown step {unknown[0]!r}: the steps are {', '.join(STEP_NAMES)}"
+        )
+    return [step for step in STEPS if step.name in wanted]
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        settings: Settings,
+        layout: Layout,
+        console: Console | None = None,
+        database: Database | None = None,
+    ) -> None:
+        self.settings = settings
+        self.layout = layout
+        self.console = console
+        self._database = database
+        self.logger = logging.getLogger(LOGGER_NAME)
+        self.state = StateStore(layout.state_file)
+
+    # --- shared pieces --------------------------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        if self._database is None:
+            from socialscore.db import Database
+
+            self._database = Database.from_settings(self.settings, self.layout)
+        return self._database
+
+    def _context(self, step: StepSpec) -> StepContext:
+        return StepContext(
+            step=step.name,
+            settings=self.settings,
+            layout=self.layout,
+            logger=self.logger,
+            console=self.console,
+            database_factory=lambda: self.db,
+        )
+
+    def _artifact_hash(self, key: str) -> str | None:
+        """Content hash of an artifact, or None when it does not exist."""
+        artifact = ARTIFACTS[key]
+        where = artifact.locate(self.layout, self.settings)
+        if artifact.kind == "table":
+            return self.db.table_checksum(where)
+        path = Path(where)
+        if not path.exists():
+            return None
+        return self.state.hasher.path(path)
+
+    def _components(self, step: StepSpec) -> dict[str, str]:
+        components: dict[str, str] = {"code:": code_version()}
+        for key in step.reads:
+            digest = self._artifact_hash(key)
+            if digest is None:
+                raise MissingArtifactError(
+                    f"step '{step.name}' needs {key} ({ARTIFACTS[key].locate(self.layout, self.settings)}),"
+                    f" which does not exist; run step '{ARTIFACTS[key].producer}' first"
+                )
+            components[f"input:{key}"] = digest
+        if step.sources is not None:
+            for path in step.sources(self.layout, self.settings):
+                components[f"input:{path}"] = self.state.hasher.path(path)
+        for key, digest in self.settings.slice_digest(step.config).items():
+            components[f"config:{key}"] = digest
+        return components
+
+    def _outputs_unchanged(self, step: StepSpec, recorded: dict[str, str]) -> list[str]:
+        """Reasons the recorded outputs are no longer there as written (empty when intact)."""
+        reasons = []
+        for key in step.writes:
+            now = self._artifact_hash(key)
+            if now is None:
+                reasons.append(f"output {key} is missing")
+            elif recorded.get(key) != now:
+                reasons.append(f"output {key} was changed")
+        return reasons
+
+    # --- status ---------------------------------------------------------------------------------
+    def status(self) -> list[StepStatus]:
+        result = []
+        for step in STEPS:
+            record = self.state.get(step.name)
+            try:
+                components = self._components(step)
+            except MissingArtifactError as exc:
+                state = "never run" if record is None else "blocked"
+                result.append(StepStatus(step.name, state, [str(exc)]))
+                continue
+            if record is None:
+                result.append(StepStatus(step.name, "never run", []))
+                continue
+            reasons = explain_staleness(record.components, components)
+            reasons += self._outputs_unchanged(step, record.outputs)
+            result.append(StepStatus(step.name, "stale" if reasons else "up to date", reasons))
+        return result
+
+    # --- run ------------------------------------------------------------------------------------
+    def run(self, steps: Iterable[str] | None = None, force: bool | Iterable[str] = False) -> RunSummary:
+        selected = select_steps(steps)
+        forced = set(STEP_NAMES) if force is True else set(force or [])
+        self.layout.ensure()
+        started = time.perf_counter()
+        outcomes: list[StepOutcome] = []
+        error = None
+        self.logger.info(
+            "run mode=%s steps=%s code=%s", self.settings.mode, ",".join(s.name for s in selected), code_version()
+        )
+        try:
+            for step in selected:
+                outcome = self._run_step(step, force=step.name in forced)
+                outcomes.append(outcome)
+        except SocialScoreError as exc:
+            error = str(exc)
+            failed = next(s for s in selected if s.name not in {o.name for o in outcomes})
+            outcomes.append(StepOutcome(failed.name, "failed", 0.0, error))
+            for step in selected[selected.index(failed) + 1 :]:
+                outcomes.append(StepOutcome(step.name, "skipped", 0.0, "an earlier step failed"))
+            self.logger.error("step %s failed: %s", failed.name, error)
+        finally:
+            self.state.save()
+        files = self._files(selected, outcomes)
+        summary = RunSummary(self.settings.mode, outcomes, time.perf_counter() - started, files, error)
+        self.logger.info("run finished in %.2fs (%s)", summary.seconds, "ok" if summary.ok else "failed")
+        return summary
+
+    def _run_step(self, step: StepSpec, force: bool) -> StepOutcome:
+        t0 = time.perf_counter()
+        components = self._components(step)
+        fingerprint = fingerprint_of(components)
+        record = self.state.get(step.name)
+        if not force and record is not None and record.fingerprint == fingerprint:
+            broken = self._outputs_unchanged(step, record.outputs)
+            if not broken:
+                self.logger.info("step %s cached", step.name)
+                return StepOutcome(step.name, "cached", time.perf_counter() - t0, "", record.facts)
+            reason = "; ".join(broken)
+        elif force:
+            reason = "forced"
+        elif record is None:
+            reason = "never run"
+        else:
+            reason = "; ".join(explain_staleness(record.components, components))
+        self.logger.info("step %s running (%s)", step.name, reason)
+        ctx = self._context(step)
+        self.state.forget(step.name)
+        step.run(ctx)
+        outputs = {}
+        for key in step.writes:
+            digest = self._artifact_hash(key)
+            if digest is None:
+                raise SocialScoreError(f"step '{step.name}' did not write its output {key}")
+            outputs[key] = digest
+        seconds = time.perf_counter() - t0
+        self.state.record(step.name, fingerprint, components, outputs, seconds, ctx.facts)
+        self.state.save()
+        self.logger.info("step %s done in %.2fs %s", step.name, seconds, ctx.facts)
+        return StepOutcome(step.name, "ran", seconds, reason, ctx.facts)
+
+    def _files(self, selected: list[StepSpec], outcomes: list[StepOutcome]) -> list[str]:
+        done = {o.name for o in outcomes if o.outcome in ("ran", "cached")}
+        files = []
+        for step in selected:
+            if step.name not in done:
+                continue
+            for key in step.writes:
+                artifact = ARTIFACTS[key]
+                where = artifact.locate(self.layout, self.settings)
+                if artifact.kind == "table":
+                    files.append(f"table {where} ({self.db.describe()})")
+                else:
+                    try:
+                        files.append(str(Path(where).relative_to(self.layout.project_dir)))
+                    except ValueError:
+                        files.append(str(where))
+        return files
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m socialscore.pipeline.orchestrator`` — the same flags as ``socialscore run``."""
+    import sys
+
+    from socialscore.cli import main as cli_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    cli_main(["run", *args], prog_name="python -m socialscore.pipeline.orchestrator")
+
+
+if __name__ == "__main__":
+    main()
