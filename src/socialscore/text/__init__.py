@@ -1,0 +1,1 @@
+"""Text rules: storage normalisation and PII scrubbing, model preprocessing, NLTK resources."""
