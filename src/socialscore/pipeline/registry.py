@@ -30,7 +30,7 @@ def _lazy(target: str):
 def extract_sources(layout: Layout, settings: Settings) -> list[Path]:
     from socialscore.steps.extract import resolve_sources
 
-    return resolve_sources(layout, settings, create=False)
+    return resolve_sources(layout, settings)
 
 
 def predict_sources(layout: Layout, settings: Settings) -> list[Path]:
