@@ -27,20 +27,30 @@ class Section(BaseModel):
 
 
 class DataConfig(Section):
-    """Where the comments come from and which columns mean what (``None`` = detect)."""
+    """Where the comments come from and which columns mean what (``None`` = detect).
+
+    With no ``files`` and none of the fallback files present, ``example_rows`` synthetic comments
+    (seed ``example_seed``) are generated in memory.
+    """
 
     files: list[str] = Field(default_factory=list)
     id_column: str | None = None
     text_column: str | None = None
     label_columns: list[str] | None = None
+    delimiter: Literal[",", "\t", ";", "|"] | None = None
+    example_rows: int = Field(default=6000, ge=10)
+    example_seed: int = 42
 
 
 class TransformConfig(Section):
+    """Storage normalisation, PII scrubbing, de-duplication, label validation, sampling and split."""
+
     sample_size: int | None = Field(default=None, ge=10)
     test_size: float = Field(default=0.2, gt=0.0, lt=0.9)
     max_text_chars: int = Field(default=20_000, ge=100)
     seed: int = 42
     scrub_pii: bool = True
+    unicode_form: Literal["NFC", "NFKC"] = "NFKC"
 
 
 class DatabaseConfig(Section):

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from socialscore.errors import MissingArtifactError
-from socialscore.pipeline.artifacts import ARTIFACTS, read_file_artifact, write_file_artifact
+from socialscore.pipeline.artifacts import (
+    ARTIFACTS,
+    Artifact,
+    read_file_artifact,
+    write_file_artifact,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,20 +53,21 @@ class StepContext:
     console: Console | None = None
     database_factory: Callable[[], Database] | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, Artifact] = field(default_factory=lambda: ARTIFACTS)
 
     # --- artifacts ------------------------------------------------------------------------------
     def location(self, key: str) -> Any:
         """The path (or table name) of an artifact for this project and mode."""
-        return ARTIFACTS[key].locate(self.layout, self.settings)
+        return self.artifacts[key].locate(self.layout, self.settings)
 
     def exists(self, key: str) -> bool:
-        artifact = ARTIFACTS[key]
+        artifact = self.artifacts[key]
         if artifact.kind == "table":
             return self.db.table_exists(self.location(key))
         return Path(self.location(key)).exists()
 
     def read(self, key: str) -> Any:
-        artifact = ARTIFACTS[key]
+        artifact = self.artifacts[key]
         if not self.exists(key):
             raise MissingArtifactError(
                 f"step '{self.step}' needs {key} ({self.location(key)}), which does not exist; "
@@ -72,7 +78,7 @@ class StepContext:
         return read_file_artifact(artifact.kind, Path(self.location(key)))
 
     def write(self, key: str, value: Any) -> None:
-        artifact = ARTIFACTS[key]
+        artifact = self.artifacts[key]
         if artifact.kind == "table":
             self.db.replace_table(self.location(key), value)
         else:

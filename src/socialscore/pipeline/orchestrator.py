@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from socialscore.errors import MissingArtifactError, SocialScoreError
-from socialscore.pipeline.artifacts import ARTIFACTS
+from socialscore.pipeline.artifacts import ARTIFACTS, Artifact
 from socialscore.pipeline.cache import StateStore, code_version, explain_staleness, fingerprint_of
 from socialscore.pipeline.context import StepContext, StepSpec
-from socialscore.pipeline.registry import BY_NAME, STEP_NAMES, STEPS
+from socialscore.pipeline.registry import STEPS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -58,17 +58,16 @@ class StepStatus:
     reasons: list[str]
 
 
-def select_steps(names: Iterable[str] | None) -> list[StepSpec]:
+def select_steps(names: Iterable[str] | None, steps: tuple[StepSpec, ...] = STEPS) -> list[StepSpec]:
     """The named steps (all when ``None``), always in pipeline order."""
     if not names:
-        return list(STEPS)
+        return list(steps)
     wanted = list(names)
-    unknown = [n for n in wanted if n not in BY_NAME]
+    known = [step.name for step in steps]
+    unknown = [n for n in wanted if n not in known]
     if unknown:
-        raise SocialScoreError(
-            f"unknown step {unknown[0]!r}: the steps are {', '.join(STEP_NAMES)}"
-        )
-    return [step for step in STEPS if step.name in wanted]
+        raise SocialScoreError(f"unknown step {unknown[0]!r}: the steps are {', '.join(known)}")
+    return [step for step in steps if step.name in wanted]
 
 
 class Orchestrator:
@@ -78,7 +77,11 @@ class Orchestrator:
         layout: Layout,
         console: Console | None = None,
         database: Database | None = None,
+        steps: tuple[StepSpec, ...] = STEPS,
+        artifacts: dict[str, Artifact] = ARTIFACTS,
     ) -> None:
+        self.steps = steps
+        self.artifacts = artifacts
         self.settings = settings
         self.layout = layout
         self.console = console
@@ -103,11 +106,12 @@ class Orchestrator:
             logger=self.logger,
             console=self.console,
             database_factory=lambda: self.db,
+            artifacts=self.artifacts,
         )
 
     def _artifact_hash(self, key: str) -> str | None:
         """Content hash of an artifact, or None when it does not exist."""
-        artifact = ARTIFACTS[key]
+        artifact = self.artifacts[key]
         where = artifact.locate(self.layout, self.settings)
         if artifact.kind == "table":
             return self.db.table_checksum(where)
@@ -122,8 +126,8 @@ class Orchestrator:
             digest = self._artifact_hash(key)
             if digest is None:
                 raise MissingArtifactError(
-                    f"step '{step.name}' needs {key} ({ARTIFACTS[key].locate(self.layout, self.settings)}),"
-                    f" which does not exist; run step '{ARTIFACTS[key].producer}' first"
+                    f"step '{step.name}' needs {key} ({self.artifacts[key].locate(self.layout, self.settings)}),"
+                    f" which does not exist; run step '{self.artifacts[key].producer}' first"
                 )
             components[f"input:{key}"] = digest
         if step.sources is not None:
@@ -147,7 +151,7 @@ class Orchestrator:
     # --- status ---------------------------------------------------------------------------------
     def status(self) -> list[StepStatus]:
         result = []
-        for step in STEPS:
+        for step in self.steps:
             record = self.state.get(step.name)
             try:
                 components = self._components(step)
@@ -165,8 +169,8 @@ class Orchestrator:
 
     # --- run ------------------------------------------------------------------------------------
     def run(self, steps: Iterable[str] | None = None, force: bool | Iterable[str] = False) -> RunSummary:
-        selected = select_steps(steps)
-        forced = set(STEP_NAMES) if force is True else set(force or [])
+        selected = select_steps(steps, self.steps)
+        forced = {s.name for s in self.steps} if force is True else set(force or [])
         self.layout.ensure()
         started = time.perf_counter()
         outcomes: list[StepOutcome] = []
@@ -232,7 +236,7 @@ class Orchestrator:
             if step.name not in done:
                 continue
             for key in step.writes:
-                artifact = ARTIFACTS[key]
+                artifact = self.artifacts[key]
                 where = artifact.locate(self.layout, self.settings)
                 if artifact.kind == "table":
                     files.append(f"table {where} ({self.db.describe()})")
