@@ -1,0 +1,274 @@
+"""evaluate: score the held-out test split only, compute metrics, draw figures, write the report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from socialscore.errors import DataError
+from socialscore.pipeline.artifacts import write_json_atomic
+
+if TYPE_CHECKING:
+    from socialscore.pipeline.context import StepContext
+
+TEST_SPLIT = "test"
+LINEAR_TYPES = {"logistic_regression", "nb_logistic"}
+
+
+# --- loading ------------------------------------------------------------------------------------
+def load_step_model(ctx: StepContext) -> tuple[Any, dict[str, Any]]:
+    """This mode's model, verified against the sha256 in its metadata (never ``ctx.read("model")``)."""
+    from socialscore.bundle import load_verified
+
+    metadata = ctx.read("model_metadata")
+    model = load_verified(Path(ctx.location("model")), metadata.get("sha256"), "model")
+    return model, metadata
+
+
+def label_thresholds(threshold: Any, labels: Sequence[str]) -> dict[str, float]:
+    """The saved threshold per label: one number for all labels, or a mapping label → number."""
+    if isinstance(threshold, Mapping):
+        return {label: float(threshold.get(label, 0.5)) for label in labels}
+    return {label: float(threshold) for label in labels}
+
+
+def held_out_indices(rows: Any, n_features: int, n_labels: int) -> np.ndarray:
+    """Positions of the test rows; the features, labels and rows artifacts must be aligned."""
+    if not len(rows) == n_features == n_labels:
+        raise DataError(
+            f"features ({n_features} rows), labels ({n_labels}) and rows ({len(rows)}) disagree; "
+            "rerun the 'features' step"
+        )
+    index = np.flatnonzero(rows["split"].astype(str).to_numpy() == TEST_SPLIT)
+    if index.size == 0:
+        raise DataError("the test split is empty: nothing to evaluate (check transform.test_size)")
+    return index
+
+
+# --- metrics ------------------------------------------------------------------------------------
+def _ratio(num: float, den: float) -> float | None:
+    return float(num / den) if den else None
+
+
+def label_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Metrics for one label; a metric that cannot be computed is None with a reason."""
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    y = y.astype(bool)
+    pred = p >= threshold
+    tp, fp = int(np.sum(y & pred)), int(np.sum(~y & pred))
+    fn, tn = int(np.sum(y & ~pred)), int(np.sum(~y & ~pred))
+    positives, n = tp + fn, len(y)
+    reasons: dict[str, str] = {}
+    out: dict[str, Any] = {
+        "n_rows": n,
+        "n_positive": positives,
+        "threshold": threshold,
+        "accuracy": _ratio(tp + tn, n),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, positives),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "roc_auc": None,
+        "pr_auc": None,
+        "brier": float(brier_score_loss(y, p, pos_label=True)) if n else None,
+        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+    }
+    if out["precision"] is None:
+        reasons["precision"] = "no row predicted positive at this threshold"
+    if positives == 0:
+        reasons["recall"] = "no positive rows in the test split"
+        reasons["pr_auc"] = "no positive rows in the test split"
+        reasons["roc_auc"] = "no positive rows in the test split"
+        if out["f1"] is None:
+            reasons["f1"] = "no positive rows and none predicted"
+    elif positives == n:
+        reasons["roc_auc"] = "no negative rows in the test split"
+        out["pr_auc"] = float(average_precision_score(y, p))
+    else:
+        out["roc_auc"] = float(roc_auc_score(y, p))
+        out["pr_auc"] = float(average_precision_score(y, p))
+    out["reasons"] = reasons
+    return out
+
+
+MACRO_KEYS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
+
+
+def macro_metrics(per_label: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Unweighted mean over the labels where a metric exists; says when labels were left out."""
+    out: dict[str, Any] = {"n_positive": sum(m["n_positive"] for m in per_label.values())}
+    reasons: dict[str, str] = {}
+    for key in MACRO_KEYS:
+        have = [m[key] for m in per_label.values() if m[key] is not None]
+        missing = [label for label, m in per_label.items() if m[key] is None]
+        out[key] = float(np.mean(have)) if have else None
+        if not have:
+            reasons[key] = "not computable for any label"
+        elif missing:
+            reasons[key] = (
+                f"mean over {len(have)} of {len(per_label)} labels (n/a for {', '.join(missing)})"
+            )
+    out["reasons"] = reasons
+    return out
+
+
+def compute_metrics(
+    y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    per_label = {
+        label: label_metrics(y_true[:, j], proba[:, j], thresholds[label])
+        for j, label in enumerate(labels)
+    }
+    return {"labels": per_label, "macro": macro_metrics(per_label)}
+
+
+# --- figures ------------------------------------------------------------------------------------
+CAPTIONS = {
+    "confusion_matrix.png": "Confusion matrix per label at the saved threshold (counts, share of the actual class).",
+    "roc_curve.png": "ROC curve per label.",
+    "precision_recall.png": "Precision–recall curve per label; dotted lines mark each label's share of positives.",
+    "calibration.png": "Calibration: predicted probability against the observed share of positives.",
+    "feature_importance.png": "The 20 features that weigh most for the primary label.",
+}
+
+
+def draw_figures(
+    y_true: np.ndarray,
+    proba: np.ndarray,
+    labels: Sequence[str],
+    thresholds: Mapping[str, float],
+    model: Any,
+    primary: str,
+    feature_names: Sequence[str],
+) -> dict[str, bytes]:
+    from socialscore import report
+
+    y_pred = np.column_stack([proba[:, j] >= thresholds[label] for j, label in enumerate(labels)])
+    importance = np.asarray(model.feature_importance(primary), dtype=float).ravel()
+    names = list(feature_names)
+    if len(names) != importance.size:  # never mislabel a bar: fall back to positions
+        names = [f"feature {i}" for i in range(importance.size)]
+    signed = getattr(model, "model_type", None) in LINEAR_TYPES or bool(np.any(importance < 0))
+    return {
+        "confusion_matrix.png": report.confusion_matrix_png(y_true, y_pred, labels, thresholds),
+        "roc_curve.png": report.roc_curve_png(y_true, proba, labels),
+        "precision_recall.png": report.precision_recall_png(y_true, proba, labels),
+        "calibration.png": report.calibration_png(y_true, proba, labels),
+        "feature_importance.png": report.feature_importance_png(names, importance, primary, signed),
+    }
+
+
+# --- the step -----------------------------------------------------------------------------------
+def _aligned_truth(
+    labels_matrix: np.ndarray, truth_labels: Sequence[str], model_labels: Sequence[str]
+) -> np.ndarray:
+    missing = [label for label in model_labels if label not in truth_labels]
+    if missing:
+        raise DataError(
+            f"the model predicts {missing} but the features hold labels {list(truth_labels)}; rerun"
+        )
+    return labels_matrix[:, [list(truth_labels).index(label) for label in model_labels]]
+
+
+def evaluate(
+    features: Any,
+    labels_matrix: np.ndarray,
+    rows: Any,
+    truth_labels: Sequence[str],
+    model: Any,
+    model_metadata: Mapping[str, Any],
+    feature_names: Sequence[str],
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Pure part of the step: metrics and figures for the test rows only."""
+    index = held_out_indices(rows, features.shape[0], labels_matrix.shape[0])
+    labels = list(model.labels)
+    y_true = _aligned_truth(np.asarray(labels_matrix)[index], truth_labels, labels).astype(np.int8)
+    proba = np.asarray(model.predict_proba(features[index]), dtype=float).reshape(
+        index.size, len(labels)
+    )
+    thresholds = label_thresholds(model.threshold, labels)
+    metrics = {
+        "model_version": model_metadata.get("model_version"),
+        "model_type": model_metadata.get("model_type", getattr(model, "model_type", None)),
+        "primary_label": model.primary_label,
+        "threshold": model.threshold,
+        "split": TEST_SPLIT,
+        "n_test_rows": int(index.size),
+        **compute_metrics(y_true, proba, labels, thresholds),
+    }
+    figures = draw_figures(
+        y_true, proba, labels, thresholds, model, model.primary_label, feature_names
+    )
+    return metrics, figures
+
+
+def record_in_bundle(manifest_path: Path, metrics: Mapping[str, Any]) -> bool:
+    """Add held-out metrics to models/bundle.json when it serves this very model version."""
+    import json
+
+    if not manifest_path.exists():
+        return False
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return False
+    if (
+        manifest.get("model_version") != metrics.get("model_version")
+        or metrics.get("model_version") is None
+    ):
+        return False
+    manifest["test_metrics"] = {
+        "n_test_rows": metrics["n_test_rows"],
+        "evaluated_at": metrics.get("evaluated_at"),
+        "macro": {k: v for k, v in metrics["macro"].items() if k != "reasons"},
+        "labels": {
+            label: {k: v for k, v in m.items() if k not in ("reasons", "confusion")}
+            for label, m in metrics["labels"].items()
+        },
+    }
+    write_json_atomic(manifest_path, manifest)
+    return True
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def run(ctx: StepContext) -> None:
+    features = ctx.read("features")
+    feature_meta = ctx.read("features_metadata")
+    model, model_metadata = load_step_model(ctx)
+    vectorizer = ctx.read("vectorizer")
+    metrics, figures = evaluate(
+        features,
+        ctx.read("labels"),
+        ctx.read("rows"),
+        feature_meta["labels"],
+        model,
+        model_metadata,
+        vectorizer.get_feature_names_out(),
+    )
+    metrics = {
+        "mode": ctx.settings.mode,
+        "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **metrics,
+    }
+    from socialscore.report import render_html
+
+    ctx.write("metrics", metrics)
+    ctx.write("figures", figures)
+    ctx.write("report", render_html(metrics, figures, CAPTIONS))
+    if record_in_bundle(ctx.layout.serving_manifest, metrics):
+        ctx.info("added the held-out metrics to models/bundle.json")
+    primary = metrics["labels"][model.primary_label]
+    ctx.info(
+        f"evaluated {metrics['n_test_rows']:,} test rows; {model.primary_label}: "
+        f"ROC AUC {_fmt(primary['roc_auc'])}, F1 {_fmt(primary['f1'])}"
+    )
+    ctx.fact("test_rows", metrics["n_test_rows"])
+    ctx.fact("roc_auc", primary["roc_auc"])
+    ctx.fact("f1", primary["f1"])
