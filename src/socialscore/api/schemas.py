@@ -1,0 +1,95 @@
+"""Request and response bodies. Request models are built per app, since their limits come from settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# "not blank" = at least one non-whitespace character; the same rule in the schema and the validator
+NOT_BLANK = r"\S"
+
+EXAMPLE_LABELS = {"toxic": 0.93, "severe_toxic": 0.12, "obscene": 0.71, "threat": 0.02,
+                  "insult": 0.66, "identity_hate": 0.04}
+
+
+class ScoreResult(BaseModel):
+    toxicity: float = Field(ge=0.0, le=1.0, description="Probability of the primary label.")
+    is_toxic: bool = Field(description="toxicity ≥ the model's decision threshold.")
+    social_score: int = Field(ge=0, le=100, description="round(100 × (1 − toxicity)); 100 is harmless.")
+    risk_level: Literal["low", "medium", "high"]
+    labels: dict[str, float] = Field(description="Probability per label.")
+    model_version: str
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "toxicity": 0.93, "is_toxic": True, "social_score": 7, "risk_level": "high",
+        "labels": EXAMPLE_LABELS, "model_version": "nb_logistic-20250101T000000Z",
+    }]})
+
+
+class BatchResult(BaseModel):
+    results: list[ScoreResult] = Field(description="One result per input text, in input order.")
+
+
+class ErrorBody(BaseModel):
+    type: str = Field(description="Stable machine-readable error type, e.g. 'validation_error'.")
+    message: str = Field(description="One line for humans; never contains the submitted text.")
+    request_id: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"error": {
+        "type": "text_too_long", "message": "text has 12000 characters; the limit is 10000",
+        "request_id": "4f1c2a9e0b7d4e5f",
+    }}]})
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    model_version: str
+
+
+class ModelInfo(BaseModel):
+    model_version: str
+    trained_at: str | None
+    labels: list[str]
+    primary_label: str
+    threshold: float
+    metrics: dict | None
+    test_metrics: dict | None = None
+    sklearn_version: str | None = None
+    nltk_resources: list[str] = Field(default_factory=list)
+
+
+class ReloadResult(BaseModel):
+    status: Literal["reloaded", "unchanged"]
+    model_version: str
+    previous_version: str | None
+
+
+def request_models(max_text_chars: int, max_batch: int) -> tuple[type[BaseModel], type[BaseModel]]:
+    """(ScoreRequest, BatchRequest) with the configured text length and batch size limits."""
+    Text = Annotated[str, StringConstraints(min_length=1, max_length=max_text_chars, pattern=NOT_BLANK)]
+
+    class ScoreRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid", json_schema_extra={
+            "examples": [{"text": "Thanks for the thoughtful edit, that section reads much better."}]
+        })
+        text: Text = Field(description=f"The comment, 1–{max_text_chars} characters, not blank.")
+
+    class BatchRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid", json_schema_extra={
+            "examples": [{"texts": ["Great point, thanks!", "You are an idiot."]}]
+        })
+        texts: list[Text] = Field(
+            min_length=1, max_length=max_batch,
+            description=f"1–{max_batch} comments; results come back in the same order.",
+        )
+
+    return ScoreRequest, BatchRequest

@@ -1,0 +1,83 @@
+"""``socialscore serve``: check the settings and the bundle, then run uvicorn (one or more workers).
+
+With ``--workers N`` the uvicorn supervisor is subclassed so SIGHUP is passed on to every worker
+(each reloads its bundle in place, refusing a broken one) instead of restarting them, and
+``PROMETHEUS_MULTIPROC_DIR`` is set so ``/metrics`` adds up all workers.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from socialscore.errors import SocialScoreError
+
+APP = "socialscore.api:app"
+# socialscore.cli passes these when an option is not given; then SOCIALSCORE_* wins
+_CLI_DEFAULTS = {"host": "127.0.0.1", "port": 8000, "workers": 1}
+
+
+def _log_config(level: str) -> dict:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["socialscore"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    config["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(name)s %(message)s"
+    return config
+
+
+def _pick(name: str, given: object, from_settings: object) -> object:
+    if given is None:
+        return from_settings
+    if given == _CLI_DEFAULTS.get(name) and f"SOCIALSCORE_{name.upper()}" in os.environ:
+        return from_settings
+    return given
+
+
+def serve(host: str | None = None, port: int | None = None, workers: int | None = None,
+          models_dir: Path | None = None) -> None:
+    """Run the API; an expected problem (no keys in production, no bundle) is one line and exit 1."""
+    from socialscore.api.settings import load_settings
+    from socialscore.bundle import read_manifest
+
+    try:
+        if models_dir is not None:
+            os.environ["SOCIALSCORE_MODELS_DIR"] = str(Path(models_dir).resolve())
+        settings = load_settings()
+        settings.check_startable()
+        read_manifest(settings.models_dir)
+    except SocialScoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    host = str(_pick("host", host, settings.host))
+    port = int(_pick("port", port, settings.port))  # type: ignore[arg-type]
+    workers = int(_pick("workers", workers, settings.workers))  # type: ignore[arg-type]
+    run(host, port, workers, settings.log_level)
+
+
+def run(host: str, port: int, workers: int, log_level: str = "info") -> None:
+    import uvicorn
+
+    options = dict(host=host, port=port, log_level=log_level, log_config=_log_config(log_level),
+                   access_log=False, timeout_graceful_shutdown=10, server_header=False)
+    if workers <= 1:
+        uvicorn.run(APP, **options)  # type: ignore[arg-type]
+        return
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="socialscore-metrics-")
+    os.environ["_SOCIALSCORE_SUPERVISOR_PID"] = str(os.getpid())
+    from uvicorn.supervisors import Multiprocess
+
+    class ReloadingMultiprocess(Multiprocess):
+        def handle_hup(self) -> None:
+            for process in self.processes:
+                if process.pid is not None:
+                    os.kill(process.pid, signal.SIGHUP)
+
+    config = uvicorn.Config(APP, workers=workers, **options)  # type: ignore[arg-type]
+    sock = config.bind_socket()
+    ReloadingMultiprocess(config, sockets=[sock]).run()

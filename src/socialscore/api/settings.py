@@ -1,0 +1,81 @@
+"""The API's settings: one pydantic-settings object read from ``SOCIALSCORE_*`` variables (and ``.env``).
+
+API keys are hashed (sha256) as soon as they are read; the plain keys are never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from socialscore.errors import ConfigError
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ApiSettings(BaseSettings):
+    """Everything the API reads from the environment; names are ``SOCIALSCORE_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOCIALSCORE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["development", "production"] = "development"
+    # sha256 hex digests of the keys in SOCIALSCORE_API_KEYS (comma-separated)
+    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(default=(), repr=False)
+    models_dir: Path = Path("models")
+    max_text_chars: int = Field(default=10_000, ge=1)
+    max_batch: int = Field(default=1_000, ge=1)
+    # whole request body; sized for max_batch texts of typical length, not the worst case
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    nltk_data: str | None = Field(default=None, validation_alias=AliasChoices("NLTK_DATA", "nltk_data"))
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _hash_keys(cls, value: object) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        raw = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        keys = [str(k).strip() for k in raw]
+        return tuple(hash_key(k) for k in keys if k)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys)
+
+    def single_body_limit(self) -> int:
+        """Byte limit for one-text bodies: the text at 6 bytes a character (\\uXXXX escapes) + slack."""
+        return min(self.max_body_bytes, 6 * self.max_text_chars + 4096)
+
+    def check_startable(self) -> None:
+        """Production needs keys; raise ConfigError with a one-line message otherwise."""
+        if self.env == "production" and not self.auth_enabled:
+            raise ConfigError(
+                "SOCIALSCORE_ENV=production but SOCIALSCORE_API_KEYS is empty: "
+                "set one or more comma-separated API keys (refusing to start an open API)"
+            )
+
+
+def load_settings(**overrides: object) -> ApiSettings:
+    """Read the settings; a bad value becomes a ConfigError naming the variable."""
+    try:
+        return ApiSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "SOCIALSCORE_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"invalid {name}: {first['msg']}") from None
