@@ -1,0 +1,251 @@
+"""The Vertex AI retraining pipeline (Kubeflow Pipelines v2): data → features → train → evaluate → gated publish.
+
+Each component is a *container component* running ``socialscore run --steps …`` in the project's
+own image, so Vertex runs exactly the code and dependencies the API image ships (no kfp inside the
+image, no pip install at run time). The project directory travels between components as an
+artifact: each component copies it in, runs its steps and copies it out, so the step cache and the
+artifacts (and the embedded SQLite database, unless DATABASE_URL points at a shared server) move
+along. The publish component runs only when ``metric_key`` in the evaluation report clears
+``min_metric`` (``dsl.If``).
+
+``python -m socialscore.vertex metric|publish`` are the helpers the components call.
+"""
+
+# no `from __future__ import annotations`: kfp reads the component signatures' real annotation objects
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from socialscore.errors import ConfigError, ModelError, SocialScoreError
+
+PIPELINE_NAME = "socialscore-retrain"
+DEFAULT_IMAGE = "social-score-api:latest"
+INSTALL_HINT = "install the Vertex AI extra: uv sync --extra vertex (or pip install 'socialscore[vertex]')"
+
+# One shell runner for every stage: copy the project in, run the steps, copy it out.
+# $1 input project dir ("" for the first stage), $2 output dir, $3 mode, $4 steps, $5 --set overrides,
+# $6 data URI (first stage only; gs://b/f → /gcs/b/f, Vertex's Cloud Storage FUSE mount).
+_RUN_STEPS = r"""
+set -eu
+work="$(mktemp -d)"
+if [ -n "$1" ]; then cp -R "$1"/. "$work"/; fi
+out="$2"; mode="$3"; steps="$4"; sets="$5"; data="$6"
+set --
+for s in $sets; do set -- "$@" --set "$s"; done
+case "$data" in
+  "") ;;
+  gs://*) set -- "$@" --data "/gcs/${data#gs://}" ;;
+  *) set -- "$@" --data "$data" ;;
+esac
+socialscore run --project-dir "$work" --mode "$mode" --steps $steps "$@"
+mkdir -p "$out"
+cp -R "$work"/. "$out"/
+"""
+
+
+def _kfp() -> Any:
+    try:
+        import kfp
+        from kfp import dsl
+    except ImportError:
+        raise SocialScoreError(f"kfp is not installed: {INSTALL_HINT}") from None
+    return kfp, dsl
+
+
+def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
+    """The pipeline function, its components running in ``image``."""
+    _, dsl = _kfp()
+
+    @dsl.container_component
+    def prepare_data(mode: str, data_uri: str, sets: str, project: dsl.Output[dsl.Artifact]):
+        """extract, transform, load: the cleaned comments in the project's database."""
+        return dsl.ContainerSpec(
+            image=image,
+            command=["sh", "-c", _RUN_STEPS, "prepare-data"],
+            args=["", project.path, mode, "extract transform load", sets, data_uri],
+        )
+
+    @dsl.container_component
+    def run_steps(
+        steps: str,
+        mode: str,
+        sets: str,
+        project_in: dsl.Input[dsl.Artifact],
+        project: dsl.Output[dsl.Artifact],
+    ):
+        """Run ``steps`` on the project directory from the previous component."""
+        return dsl.ContainerSpec(
+            image=image,
+            command=["sh", "-c", _RUN_STEPS, "run-steps"],
+            args=[project_in.path, project.path, mode, steps, sets, ""],
+        )
+
+    @dsl.container_component
+    def evaluate(
+        mode: str,
+        sets: str,
+        metric_key: str,
+        project_in: dsl.Input[dsl.Artifact],
+        project: dsl.Output[dsl.Artifact],
+        metric: dsl.OutputPath(float),
+    ):
+        """Score the held-out split; output ``metric_key`` from the metrics report as a number."""
+        return dsl.ContainerSpec(
+            image=image,
+            command=[
+                "sh",
+                "-c",
+                _RUN_STEPS + 'mkdir -p "$(dirname "$7")"\n'
+                'python -m socialscore.vertex metric "$out" "$mode" "$8" > "$7"\n',
+                "evaluate",
+            ],
+            args=[project_in.path, project.path, mode, "evaluate", sets, "", metric, metric_key],
+        )
+
+    @dsl.container_component
+    def publish(destination: str, project_in: dsl.Input[dsl.Artifact], published: dsl.OutputPath(str)):
+        """Copy the verified serving bundle to ``destination`` (gs:// or a path)."""
+        return dsl.ContainerSpec(
+            image=image,
+            command=["sh", "-c", 'mkdir -p "$(dirname "$2")"\n'
+                     'python -m socialscore.vertex publish "$0" "$1" > "$2"\n'],
+            args=[project_in.path, destination, published],
+        )
+
+    @dsl.pipeline(name=PIPELINE_NAME, description="Retrain the social score model; publish it if it is good enough.")
+    def pipeline(
+        mode: str = "prod",
+        data_uri: str = "",
+        sets: str = "",
+        metric_key: str = "macro.roc_auc",
+        min_metric: float = 0.8,
+        model_destination: str = "",
+    ):
+        data = prepare_data(mode=mode, data_uri=data_uri, sets=sets)
+        data.set_caching_options(False)  # the file behind data_uri can change under the same name
+        features = run_steps(steps="features", mode=mode, sets=sets, project_in=data.outputs["project"])
+        train = run_steps(steps="train", mode=mode, sets=sets, project_in=features.outputs["project"])
+        train.set_cpu_limit("4").set_memory_limit("16G")
+        scored = evaluate(mode=mode, sets=sets, metric_key=metric_key, project_in=train.outputs["project"])
+        with dsl.If(scored.outputs["metric"] >= min_metric, name="metric-clears-threshold"):
+            publish(destination=model_destination, project_in=scored.outputs["project"])
+
+    return pipeline
+
+
+def compile_pipeline(output: Path, image: str | None = None) -> Path:
+    """Write the pipeline YAML to ``output``; the image is ``image``, $SOCIALSCORE_IMAGE or a local default."""
+    kfp, _ = _kfp()
+    from kfp import compiler
+
+    image = image or os.environ.get("SOCIALSCORE_IMAGE") or DEFAULT_IMAGE
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    compiler.Compiler().compile(build_pipeline(image), package_path=str(output))
+    return output
+
+
+def set_image(package: Path, image: str, output: Path) -> Path:
+    """Rewrite every executor's container image in a compiled pipeline YAML."""
+    import yaml
+
+    spec = yaml.safe_load(Path(package).read_text(encoding="utf-8"))
+    executors = spec.get("deploymentSpec", {}).get("executors", {})
+    if not executors:
+        raise ConfigError(f"{package} is not a compiled KFP v2 pipeline (no deploymentSpec.executors)")
+    for executor in executors.values():
+        executor["container"]["image"] = image
+    Path(output).write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return Path(output)
+
+
+def submit_pipeline(
+    project: str,
+    region: str,
+    pipeline_root: str | None,
+    image: str | None,
+    package: Path,
+    parameter_values: dict[str, Any] | None = None,
+) -> str:
+    """Submit the compiled pipeline to Vertex AI Pipelines; return the job's resource name."""
+    try:
+        from google.cloud import aiplatform
+    except ImportError:
+        raise SocialScoreError(f"google-cloud-aiplatform is not installed: {INSTALL_HINT}") from None
+    package = Path(package)
+    if not package.exists():
+        raise ConfigError(f"{package} does not exist: run `socialscore vertex compile --output {package}` first")
+    if pipeline_root is None:
+        pipeline_root = f"gs://{project}-vertex-pipelines"
+    with tempfile.TemporaryDirectory() as tmp:
+        template = set_image(package, image, Path(tmp) / "pipeline.yaml") if image else package
+        aiplatform.init(project=project, location=region)
+        job = aiplatform.PipelineJob(
+            display_name=PIPELINE_NAME,
+            template_path=str(template),
+            pipeline_root=pipeline_root,
+            parameter_values=parameter_values or {},
+        )
+        job.submit(service_account=os.environ.get("VERTEX_SERVICE_ACCOUNT") or None)
+    return job.resource_name
+
+
+# --- helpers the components call (python -m socialscore.vertex …) -------------------------------------
+
+
+def read_metric(project_dir: Path, mode: str, key: str) -> float:
+    """The number at dotted ``key`` in the project's metrics report; a missing/None value is an error."""
+    from socialscore.layout import Layout
+
+    path = Layout(Path(project_dir), mode).metrics
+    if not path.exists():
+        raise ModelError(f"{path} does not exist: run the 'evaluate' step first")
+    value: Any = json.loads(path.read_text(encoding="utf-8"))
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise ConfigError(f"metric '{key}' is not in {path.name} (no '{part}')")
+        value = value[part]
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ModelError(f"metric '{key}' in {path.name} is {value!r}, not a number")
+    return float(value)
+
+
+def publish_bundle(project_dir: Path, destination: str) -> str:
+    """Verify the project's serving bundle and copy it to ``destination``/<model_version>/ and …/latest/."""
+    from socialscore.bundle import MANIFEST_FILE, MODEL_FILE, VECTORIZER_FILE, load_bundle
+    from socialscore.layout import Layout
+
+    if not destination:
+        raise ConfigError("no model_destination given: set the pipeline parameter to a gs:// path")
+    models = Layout(Path(project_dir), "prod").models_dir
+    bundle = load_bundle(models)  # refuses a bundle whose sha256s do not match
+    root = Path("/gcs/" + destination[len("gs://"):]) if destination.startswith("gs://") else Path(destination)
+    for target in (root / bundle.version, root / "latest"):
+        target.mkdir(parents=True, exist_ok=True)
+        for name in (MODEL_FILE, VECTORIZER_FILE, MANIFEST_FILE):  # manifest last: complete when it exists
+            shutil.copyfile(models / name, target / name)
+    return f"{destination.rstrip('/')}/{bundle.version}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if len(args) == 4 and args[0] == "metric":
+            print(read_metric(Path(args[1]), args[2], args[3]))
+        elif len(args) == 3 and args[0] == "publish":
+            print(publish_bundle(Path(args[1]), args[2]))
+        else:
+            print("usage: python -m socialscore.vertex metric PROJECT MODE KEY | publish PROJECT DEST", file=sys.stderr)
+            return 2
+    except SocialScoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
