@@ -1,0 +1,631 @@
+"""Reading comment CSVs in every supported format, and the synthetic example dataset.
+
+``read_table`` turns bytes into a table of strings without losing a record: encoding repair (UTF-8,
+BOM, per-sequence cp1252 fallback, UTF-16 by BOM), NUL removal, delimiter detection, and records that
+cannot be parsed kept as rows with an ``_error``. ``detect_schema`` says which columns hold the id,
+the text and the labels. ``generate_example`` builds the seeded synthetic dataset.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import random
+import re
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from socialscore.errors import DataError
+
+JIGSAW_LABELS: tuple[str, ...] = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+KNOWN_LABELS: tuple[str, ...] = JIGSAW_LABELS + ("hate", "offensive")
+TEXT_CANDIDATES: tuple[str, ...] = (
+    "comment_text",
+    "anonymized_comment",
+    "text",
+    "tweet",
+    "comment",
+    "body",
+    "message",
+    "content",
+)
+ID_CANDIDATES: tuple[str, ...] = ("id", "comment_id", "rev_id", "tweet_id", "unnamed: 0")
+DELIMITERS: tuple[str, ...] = (",", "\t", ";", "|")
+ERROR_COLUMN = "_error"
+
+
+class UnlabelledError(DataError):
+    """The file has a text column but no label column."""
+
+
+# --- decoding -----------------------------------------------------------------------------------
+_decode_state = threading.local()
+_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: decode the offending bytes as cp1252 (latin-1 where cp1252 has a hole)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    _decode_state.count = getattr(_decode_state, "count", 0) + len(bad)
+    text = "".join(chr(b) if b in _CP1252_UNDEFINED else bytes([b]).decode("cp1252") for b in bad)
+    return text, exc.end
+
+
+codecs.register_error("socialscore-cp1252", _cp1252_fallback)
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    fallback_bytes: int = 0
+    nul_chars: int = 0
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """UTF-8 (BOM ok), UTF-16 when it has a BOM; bytes that are not UTF-8 are read as cp1252."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text, encoding = data.decode("utf-16", errors="replace"), "utf-16"
+        fallback = 0
+    else:
+        _decode_state.count = 0
+        encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+        text = data.decode(encoding, errors="socialscore-cp1252")
+        fallback = _decode_state.count
+    nuls = text.count("\x00")
+    if nuls:
+        text = text.replace("\x00", "")
+    return Decoded(text, encoding, fallback, nuls)
+
+
+# --- reading ------------------------------------------------------------------------------------
+@dataclass
+class Table:
+    """A CSV as strings: ``frame`` has the file's columns plus ``_error`` (None or why)."""
+
+    path: Path
+    frame: pd.DataFrame
+    columns: list[str]
+    delimiter: str
+    notes: list[str] = field(default_factory=list)
+    raw_records: dict[int, str] = field(default_factory=dict)  # row position → raw record (errors)
+
+
+def detect_delimiter(text: str) -> str:
+    """The most frequent of , TAB ; | in the header line (comma on a tie or none)."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _clean_names(names: Sequence[object]) -> list[str]:
+    """Strip names, name blanks ``Unnamed: i`` and suffix duplicates ``.1``, ``.2`` (pandas style)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        base = str(name).strip().lstrip("\ufeff") if name is not None else ""
+        if not base or base.startswith("Unnamed: "):
+            base = f"Unnamed: {i}"
+        candidate = base
+        while candidate in seen:
+            seen[base] += 1
+            candidate = f"{base}.{seen[base]}"
+        seen.setdefault(candidate, 0)
+        out.append(candidate)
+    return out
+
+
+def _read_fast(text: str, sep: str) -> pd.DataFrame | None:
+    """The pandas C parser; None when the file needs the careful path."""
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
+            skip_blank_lines=True,
+        )
+    except pd.errors.ParserError:
+        return None
+    if not isinstance(frame.index, pd.RangeIndex):
+        return None  # every row had more fields than the header: pandas took column 1 as an index
+    return frame
+
+
+_EOF_IN_STRING = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _read_careful(text: str, sep: str) -> tuple[list[str], list[list[str | None]], list[str | None], dict]:
+    """Record by record with the csv module: long records become error rows, none is dropped."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+    header: list[str] | None = None
+    rows: list[list[str | None]] = []
+    errors: list[str | None] = []
+    raw: dict[int, str] = {}
+    for record in reader:
+        if not record:
+            continue
+        if header is None:
+            header = record
+            continue
+        width = len(header)
+        if len(record) > width:
+            raw[len(rows)] = sep.join(record)
+            errors.append(f"too many fields ({len(record)}, expected {width})")
+            rows.append([None] * width)
+        else:
+            errors.append(None)
+            rows.append(list(record) + [None] * (width - len(record)))
+    return header or [], rows, errors, raw
+
+
+def read_table(path: Path, delimiter: str | None = None) -> Table:
+    """Read ``path`` into a table of strings; expected problems raise DataError with one line."""
+    if not path.exists():
+        raise DataError(f"data file not found: {path}")
+    if path.is_dir():
+        raise DataError(f"data file {path} is a directory, not a CSV file")
+    decoded = decode_bytes(path.read_bytes())
+    text = decoded.text
+    if not text.strip():
+        raise DataError(f"data file {path} is empty")
+    sep = delimiter or detect_delimiter(text)
+    notes = []
+    if decoded.encoding == "utf-16":
+        notes.append(f"{path.name}: read as UTF-16 (byte order mark)")
+    if decoded.fallback_bytes:
+        notes.append(
+            f"{path.name}: {decoded.fallback_bytes} byte(s) were not valid UTF-8 and were read as cp1252/latin-1"
+        )
+    if decoded.nul_chars:
+        notes.append(f"{path.name}: removed {decoded.nul_chars} NUL character(s)")
+    if sep != ",":
+        notes.append(f"{path.name}: delimiter {sep!r}")
+
+    frame = _read_fast(text, sep)
+    raw: dict[int, str] = {}
+    if frame is not None:
+        columns = _clean_names(list(frame.columns))
+        frame.columns = columns
+        frame[ERROR_COLUMN] = None
+    else:
+        header, rows, errors, raw = _read_careful(text, sep)
+        columns = _clean_names(header)
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+        frame[ERROR_COLUMN] = pd.Series(errors, dtype=object)
+        bad = sum(e is not None for e in errors)
+        if bad:
+            notes.append(f"{path.name}: {bad} record(s) could not be parsed (kept as rejected rows)")
+        match = _EOF_IN_STRING.search(_c_parser_message(text, sep))
+        if match:
+            position = int(match.group(1)) - 1
+            if 0 <= position < len(frame) and frame.at[position, ERROR_COLUMN] is None:
+                frame.at[position, ERROR_COLUMN] = "unterminated quoted field (truncated file?)"
+                notes.append(f"{path.name}: the file ends inside a quoted field (truncated?)")
+    if len(frame) == 0:
+        raise DataError(f"data file {path} has a header but no data rows")
+    duplicated = sorted({c.rsplit(".", 1)[0] for c in columns if re.search(r"\.\d+$", c)} & set(columns))
+    if duplicated:
+        notes.append(f"{path.name}: duplicate column name(s) {', '.join(duplicated)}; the first is used")
+    return Table(path, frame, columns, sep, notes, raw)
+
+
+def _c_parser_message(text: str, sep: str) -> str:
+    try:
+        pd.read_csv(io.StringIO(text), sep=sep, dtype=str, na_filter=False, engine="c", on_bad_lines="skip")
+    except pd.errors.ParserError as exc:
+        return str(exc)
+    return ""
+
+
+def read_header(path: Path, delimiter: str | None = None, limit: int = 1 << 16) -> list[str]:
+    """The column names only, from the first ``limit`` bytes (cheap: for source resolution)."""
+    with open(path, "rb") as handle:
+        head = decode_bytes(handle.read(limit)).text
+    if not head.strip():
+        return []
+    sep = delimiter or detect_delimiter(head)
+    first = next(csv.reader(io.StringIO(head.split("\n", 1)[0]), delimiter=sep), [])
+    return _clean_names(first)
+
+
+# --- schema -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Schema:
+    """Which column holds what. ``labels`` maps label name → source column (``class`` for Davidson)."""
+
+    kind: str
+    text_column: str
+    id_column: str | None
+    labels: dict[str, str]
+
+    @property
+    def davidson(self) -> bool:
+        return self.kind == "davidson"
+
+
+def label_name(column: str) -> str:
+    return re.sub(r"\W+", "_", column.strip().lower()).strip("_") or "label"
+
+
+def _find(columns: Sequence[str], wanted: str) -> str | None:
+    lowered = {c.lower(): c for c in reversed(columns)}
+    return wanted if wanted in columns else lowered.get(wanted.lower())
+
+
+def detect_schema(
+    columns: Sequence[str],
+    name: str,
+    text_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    id_column: str | None = None,
+) -> Schema:
+    """Find the text, id and label columns; configured names win over detection."""
+    listing = ", ".join(repr(c) for c in columns)
+
+    def require(col: str, what: str) -> str:
+        found = _find(columns, col)
+        if found is None:
+            raise DataError(f"{name}: configured {what} {col!r} not found; the columns are {listing}")
+        return found
+
+    davidson = _find(columns, "tweet") is not None and _find(columns, "class") is not None
+    if text_column:
+        text = require(text_column, "text column")
+    else:
+        text = next((c for c in (_find(columns, t) for t in TEXT_CANDIDATES) if c), None)
+        if text is None:
+            raise DataError(
+                f"{name}: no text column found (looked for {', '.join(TEXT_CANDIDATES)}); "
+                f"the columns are {listing}; set --text-column"
+            )
+    if id_column:
+        ident: str | None = require(id_column, "id column")
+    else:
+        ident = next((c for c in (_find(columns, t) for t in ID_CANDIDATES) if c), None)
+    kind = "configured"
+    if label_columns:
+        labels = {label_name(c): require(c, "label column") for c in label_columns}
+    elif davidson and not text_column:
+        labels = {"hate": "class", "offensive": "class", "toxic": "class"}
+        kind = "davidson"
+    else:
+        labels = {lab: c for lab in KNOWN_LABELS if (c := _find(columns, lab)) is not None}
+        if not labels and (c := _find(columns, "label")) is not None:
+            labels = {"toxic": c}
+            kind = "text,label"
+        elif labels:
+            kind = "jigsaw" if set(labels) <= set(JIGSAW_LABELS) else "labelled"
+    if text in labels.values():
+        raise DataError(f"{name}: column {text!r} cannot be both the text and a label")
+    return Schema(kind, text, ident, labels)
+
+
+DAVIDSON_CLASSES = {"hate": {"0"}, "offensive": {"1"}, "toxic": {"0", "1"}}
+
+
+def davidson_label(values: pd.Series, label: str) -> pd.Series:
+    """class 0 hate / 1 offensive / 2 neither → "1"/"0"; anything else is kept raw (to be rejected)."""
+    stripped = values.astype("string").str.strip()
+    known = stripped.isin(["0", "1", "2"]).fillna(False)
+    positive = stripped.isin(list(DAVIDSON_CLASSES[label])).fillna(False)
+    out = values.astype(object).copy()
+    out[known & positive] = "1"
+    out[known & ~positive] = "0"
+    return out
+
+
+# --- sampling -----------------------------------------------------------------------------------
+def stable_hash(keys: Sequence[str] | pd.Series, seed: int) -> np.ndarray:
+    """A uint64 per key from blake2b(seed:key): stable across runs, platforms and library versions."""
+    prefix = f"{seed}:".encode()
+    return np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(prefix + str(k).encode(), digest_size=8).digest(), "big")
+            for k in keys
+        ),
+        dtype=np.uint64,
+        count=len(keys),
+    )
+
+
+def stratified_take(keys: pd.Series, strata: pd.Series, n: int, seed: int) -> np.ndarray:
+    """A boolean mask choosing ``n`` rows, each stratum in proportion, lowest hash first."""
+    total = len(keys)
+    if n >= total:
+        return np.ones(total, dtype=bool)
+    hashes = stable_hash(keys, seed)
+    strata_values = strata.to_numpy()
+    groups = pd.Series(strata_values).value_counts(sort=False)
+    exact = groups / total * n
+    quota = np.floor(exact).astype(int)
+    short = n - int(quota.sum())
+    for label in (exact - quota).sort_values(ascending=False).index[:short]:
+        quota[label] += 1
+    mask = np.zeros(total, dtype=bool)
+    for label, k in quota.items():
+        members = np.flatnonzero(strata_values == label)
+        chosen = members[np.argsort(hashes[members], kind="stable")[:k]]
+        mask[chosen] = True
+    return mask
+
+
+# --- preparing a training sample (scripts/prepare_training_data.sh) ----------------------------
+def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed: int = 42) -> int:
+    """Keep id + text + labels of ``source``, drop blank texts and bad labels, sample stratified."""
+    from socialscore.pipeline.artifacts import write_file_artifact
+    from socialscore.text.pii import scrub_many
+
+    table = read_table(source)
+    schema = detect_schema(table.columns, source.name)
+    if not schema.labels:
+        raise UnlabelledError(f"{source.name} has no label column; the columns are {', '.join(table.columns)}")
+    frame = table.frame[table.frame[ERROR_COLUMN].isna()]
+    out = pd.DataFrame({"id": frame[schema.id_column] if schema.id_column else None})
+    out["comment_text"] = frame[schema.text_column].fillna("").str.strip()
+    for label, column in schema.labels.items():
+        values = davidson_label(frame[column], label) if schema.davidson else frame[column]
+        out[label] = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+    labels = list(schema.labels)
+    ok = (out["comment_text"] != "") & out[labels].isin([0, 1]).all(axis=1)
+    out = out[ok].copy()
+    if out["id"].isna().all():
+        out["id"] = [f"row{i}" for i in range(1, len(out) + 1)]
+    out[labels] = out[labels].astype(int)
+    out["comment_text"], _ = scrub_many(out["comment_text"].tolist())
+    strata = out[labels].astype(str).agg("".join, axis=1) if len(labels) <= 3 else (out[labels].sum(axis=1) > 0)
+    keep = stratified_take(out["id"].astype(str), strata, n_rows, seed)
+    out = out[keep].reset_index(drop=True)
+    write_file_artifact("csv", output, out)
+    return len(out)
+
+
+# --- the synthetic example dataset --------------------------------------------------------------
+_TOPICS = (
+    "history", "football", "chemistry", "the election", "jazz", "the city council", "cooking",
+    "astronomy", "the railway", "medieval castles", "video games", "gardening", "the river", "climate",
+    "poetry", "basketball", "the museum", "software", "photography", "birds", "the bridge", "opera",
+    "volcanoes", "the local library", "chess", "the marathon", "ancient Rome", "tennis", "beekeeping",
+)
+_THINGS = (
+    "paragraph", "table", "infobox", "reference", "timeline", "summary", "caption", "lead section",
+    "list", "chart", "citation", "photo", "template", "footnote", "map",
+)
+_GOOD = ("great", "helpful", "clear", "interesting", "excellent", "fine", "nice", "useful", "solid", "neat")
+_INSULTS = ("idiot", "moron", "loser", "clown", "fool", "imbecile", "dimwit", "buffoon", "nitwit", "halfwit")
+_INSULT_ADJ = ("stupid", "pathetic", "dumb", "ignorant", "clueless", "brainless", "worthless", "useless")
+# Invented group names stand in for slurs and real identities.
+_GROUPS = ("zorbians", "quellites", "vantari", "morlins", "grebs", "tolvans")
+_NEUTRAL = (
+    "Thanks for fixing the {topic} article, the new {thing} looks {good}.",
+    "I added a source for the {thing} in the {topic} section.",
+    "Could someone check the dates on the page about {topic}?",
+    "The {thing} about {topic} is a bit long, maybe we can split it.",
+    "I disagree with your edit to {topic}, but let's discuss it on the talk page.",
+    "Has anyone seen the new documentary on {topic}? It was {good}.",
+    "Please add a citation before changing the {thing}.",
+    "I reverted the change because the {thing} was unsourced.",
+    "Great work on {topic}, a really {good} summary.",
+    "My sister loves {topic}, we read about it together.",
+    "Welcome! If you have questions about {topic}, ask me on my talk page.",
+    "This {thing} needs more references from reliable sources.",
+    "I think the {topic} image should move into the {thing}.",
+    "Sorry, I made a mistake in the {thing}, fixed now.",
+    "Does anyone know when the {topic} festival starts?",
+    "I respectfully disagree; the {thing} is accurate as written.",
+    "Good point about {topic}, I had not thought of that.",
+    "The {thing} was updated yesterday, see the history.",
+    "Can we merge the two {topic} articles?",
+    "ok, thanks for the {good} explanation",
+    "I learned a lot about {topic} from this {thing}.",
+    "Maybe ask the {topic} project before renaming the {thing}.",
+)
+_HARD_NEGATIVE = (  # trigger words in harmless use, labelled 0
+    "I felt like an idiot when I forgot my keys this morning.",
+    "Don't call people stupid, it is not helpful.",
+    "That was a damn good {topic} game.",
+    "The villain in the {topic} film was a pathetic loser, great writing.",
+    "I will find you a better source for the {thing}.",
+    "Calling someone a moron is against the rules here.",
+    "What a crap day, my train was late again.",
+    "The {thing} is stupid long, can we trim it?",
+    "Kill the process and restart it, that fixed the {topic} bot.",
+    "This {topic} meme is so dumb I love it.",
+    "Hell yes, the {topic} section finally has sources.",
+    "My dog is a clown, he stole the {thing} printout.",
+    "Nobody is a fool for asking about {topic}.",
+)
+_GROUP_NEUTRAL = (
+    "The history of the {group} is covered in the {topic} article.",
+    "Several {group} editors improved the {thing} last week.",
+    "Is there a source for the {group} population figures?",
+)
+_MILD = (
+    "Shut up.", "Nobody cares about your opinion.", "This is garbage.", "What a joke of an edit.",
+    "Get lost.", "Stop wasting everyone's time.", "Your {thing} is a disgrace.",
+)
+_HARD_POSITIVE = (
+    "Nobody wants you here, just leave.", "You are a waste of space.", "Go crawl back under your rock.",
+    "Your edits are garbage and so are you.", "Do everyone a favour and stop talking.",
+    "You clearly have the brain of a potato.", "Everyone laughs at you behind your back.",
+)
+_INSULT = (
+    "You are such a {insult}.", "Only a {insult} would write this {thing}.",
+    "Stop editing {topic}, you {adj} {insult}.", "{Adj} {insult}, learn to read.",
+    "Are you really this {adj}?", "What a {adj} {insult} you are.", "Listen, {insult}, nobody asked you.",
+)
+_OBSCENE = (
+    "This {thing} is total crap.", "Screw you and your {topic} edits.", "What the hell is wrong with you?",
+    "Piss off, nobody asked.", "Your damn {thing} is full of crap.", "Bloody hell, stop breaking {topic}.",
+    "This freaking {thing} sucks.",
+)
+_THREAT = (
+    "I will find you and you will regret this.", "Watch your back, I know where you live.",
+    "Keep reverting and I will make you pay.", "You better hide, I am coming for you.",
+    "Say that again and I will hurt you.", "I will find you.",
+)
+_IDENTITY = (
+    "All {group} are {adj} {insult}s.", "{Group} should not be allowed to edit here.",
+    "Typical {group} nonsense, go back where you came from.", "I hate {group}, every single one of them.",
+    "Get out, no {group} wanted here.", "Never trust {group}, they ruin everything.",
+)
+_LEET = str.maketrans({"o": "0", "i": "1", "e": "3", "a": "@", "s": "$"})
+_EMOJI = ("🙂", "😡", "👍", "🙄", "😂", "!!!", "...", "?!")
+# (category, probability, labels always set, {label: probability} sometimes set)
+_CATEGORIES: tuple[tuple[str, float, tuple[str, ...], dict[str, float]], ...] = (
+    ("neutral", 0.62, (), {}),
+    ("hard_negative", 0.10, (), {}),
+    ("group_neutral", 0.03, (), {}),
+    ("mild", 0.05, ("toxic",), {}),
+    ("hard_positive", 0.04, ("toxic",), {"insult": 0.5}),
+    ("insult", 0.07, ("toxic", "insult"), {"obscene": 0.2}),
+    ("obscene", 0.04, ("toxic", "obscene"), {"insult": 0.3}),
+    ("threat", 0.015, ("toxic", "threat"), {"insult": 0.2}),
+    ("identity", 0.02, ("toxic", "identity_hate"), {"insult": 0.6}),
+    ("severe", 0.015, ("toxic", "severe_toxic", "obscene", "insult"), {"threat": 0.2}),
+)
+_POOLS = {
+    "neutral": _NEUTRAL, "hard_negative": _HARD_NEGATIVE, "group_neutral": _GROUP_NEUTRAL, "mild": _MILD,
+    "hard_positive": _HARD_POSITIVE, "insult": _INSULT, "obscene": _OBSCENE, "threat": _THREAT,
+    "identity": _IDENTITY,
+}
+
+
+def _fill(rng: random.Random, template: str) -> str:
+    adj, group = rng.choice(_INSULT_ADJ), rng.choice(_GROUPS)
+    return template.format(
+        topic=rng.choice(_TOPICS), thing=rng.choice(_THINGS), good=rng.choice(_GOOD),
+        insult=rng.choice(_INSULTS), adj=adj, Adj=adj.capitalize(), group=group, Group=group.capitalize(),
+    )
+
+
+def _severe(rng: random.Random) -> str:
+    parts = [_fill(rng, rng.choice(_INSULT)), _fill(rng, rng.choice(_OBSCENE)), _fill(rng, rng.choice(_INSULT))]
+    text = " ".join(parts)
+    return text.upper() + "!!!" if rng.random() < 0.6 else text
+
+
+def _pii(rng: random.Random) -> str:
+    user = rng.choice(("alex", "sam.k", "jo_99", "mira"))
+    return rng.choice((
+        f"mail me at {user}@example.org",
+        f"see https://example.com/{rng.choice(_THINGS)}",
+        f"@{user.replace('.', '_')} what do you think?",
+        f"call {rng.randint(200, 999)}-555-{rng.randint(1000, 9999)}",
+        f"edited from 192.0.2.{rng.randint(1, 254)}",
+    ))
+
+
+def _noise(rng: random.Random, text: str, toxic: bool) -> str:
+    if toxic and rng.random() < 0.15:  # filter evasion: leetspeak or elongation of one word
+        words = text.split()
+        i = rng.randrange(len(words))
+        words[i] = words[i].translate(_LEET) if rng.random() < 0.5 else re.sub(r"([aeiou])", r"\1\1\1", words[i], 1)
+        text = " ".join(words)
+    if rng.random() < 0.08:  # a typo: swap two letters
+        i = rng.randrange(max(1, len(text) - 1))
+        text = text[:i] + text[i + 1 : i + 2] + text[i : i + 1] + text[i + 2 :]
+    roll = rng.random()
+    if roll < 0.25:
+        text = text.lower()
+    elif roll < 0.28:
+        text = text.upper()
+    if rng.random() < 0.1:
+        text += " " + rng.choice(_EMOJI)
+    if rng.random() < 0.05:
+        text += " " + _pii(rng)
+    if rng.random() < 0.05:
+        text = "  " + text.replace(" ", "  ", 1) + " \n"
+    if rng.random() < 0.01:  # full-width letters, folded by NFKC
+        text = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+    return text
+
+
+def generate_example(n_rows: int = 6000, seed: int = 42) -> pd.DataFrame:
+    """A deterministic synthetic dataset in the Jigsaw format (id, comment_text, 6 labels as 0/1).
+
+    Templates × vocabulary × noise with mild words only; hard negatives (trigger words used harmlessly),
+    toxic comments without trigger words, ~4% label noise and ~1% duplicates, so a TF-IDF model learns
+    a lot but not everything. Toxic rate ≈ 25%; severe_toxic, threat, identity_hate imply toxic.
+    """
+    rng = random.Random(seed)
+    names = [c[0] for c in _CATEGORIES]
+    weights = [c[1] for c in _CATEGORIES]
+    ids, texts, rows = [], [], []
+    for i in range(n_rows):
+        if texts and rng.random() < 0.01:  # a duplicate; every fifth with different labels
+            j = rng.randrange(len(texts))
+            labels = dict(rows[j])
+            if rng.random() < 0.2:
+                labels["toxic"] = 1 - labels["toxic"]
+            ids.append(hashlib.sha256(f"example:{seed}:{i}".encode()).hexdigest()[:16])
+            texts.append(texts[j])
+            rows.append(labels)
+            continue
+        category = rng.choices(names, weights)[0]
+        _, _, always, sometimes = _CATEGORIES[names.index(category)]
+        labels = {label: int(label in always) for label in JIGSAW_LABELS}
+        for label, p in sometimes.items():
+            if rng.random() < p:
+                labels[label] = 1
+        core = _severe(rng) if category == "severe" else _fill(rng, rng.choice(_POOLS[category]))
+        context = [_fill(rng, rng.choice(_NEUTRAL)) for _ in range(rng.choice((0, 1, 1, 2, 2)))]
+        context.insert(rng.randrange(len(context) + 1), core)
+        text = _noise(rng, " ".join(context), labels["toxic"] == 1)
+        if rng.random() < 0.04:  # annotators disagree
+            if labels["toxic"]:
+                labels = dict.fromkeys(JIGSAW_LABELS, 0)
+            else:
+                labels["toxic"] = 1
+        elif labels["toxic"] and rng.random() < 0.1:  # ... or only on a sub-label
+            sub = rng.choice(("obscene", "insult", "threat", "identity_hate"))
+            labels[sub] = 1 - labels[sub]
+        ids.append(hashlib.sha256(f"example:{seed}:{i}".encode()).hexdigest()[:16])
+        texts.append(text)
+        rows.append(labels)
+    frame = pd.DataFrame(rows, columns=list(JIGSAW_LABELS)).astype("int64")
+    frame.insert(0, "comment_text", texts)
+    frame.insert(0, "id", ids)
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m socialscore.datasets sample SRC OUT [--rows N] [--seed S]`` (exit 3: unlabelled)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m socialscore.datasets")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sample = sub.add_parser("sample", help="build a stratified training sample from a labelled CSV")
+    sample.add_argument("source", type=Path)
+    sample.add_argument("output", type=Path)
+    sample.add_argument("--rows", type=int, default=10_000)
+    sample.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    try:
+        rows = build_training_sample(args.source, args.output, args.rows, args.seed)
+    except UnlabelledError as exc:
+        print(f"skip: {exc}", file=sys.stderr)
+        return 3
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {rows} rows to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""transform: normalise, validate, scrub PII, de-duplicate, sample (dev) and split the raw rows.
+
+Every input row ends in exactly one place: kept, rejected (with a reason), merged into a duplicate, or
+(only with ``sample_size``) left out of the sample — ``rows_in == rows_kept + rows_rejected +
+duplicates_merged + sampled_out``. Duplicate rule: same id, then same normalised text; the first
+row's id and text are kept and a label is 1 if any of the duplicates says 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from socialscore.datasets import ERROR_COLUMN, stable_hash, stratified_take
+from socialscore.steps.extract import LABEL_PREFIX
+from socialscore.text.normalize import normalize_text
+from socialscore.text.pii import scrub_many
+
+if TYPE_CHECKING:
+    from socialscore.config import TransformConfig
+    from socialscore.pipeline.context import StepContext
+
+CONFLICT_RULE = "a label is 1 if any duplicate says 1"
+CLEAN_COLUMNS = ("id", "text", "source")
+
+
+@dataclass
+class TransformResult:
+    clean: pd.DataFrame
+    rejected: pd.DataFrame
+    report: dict[str, Any]
+
+
+def _describe(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "missing"
+    text = str(value)
+    if not text.strip():
+        return "empty"
+    return repr(text if len(text) <= 30 else text[:27] + "...")
+
+
+def _validate(frame: pd.DataFrame, norm: pd.Series, labels: list[str], cfg: TransformConfig):
+    """(reason per row or None, reason kind per row or None, parsed 0/1 labels)."""
+    reasons = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    kinds = reasons.copy()
+
+    def reject(mask: pd.Series, why: Callable[[pd.Series], object], kind: str) -> None:
+        """Give rows in ``mask`` without a reason yet the reason ``why(rows)``."""
+        mask = mask & reasons.isna()
+        if mask.any():
+            reasons[mask] = why(mask)
+            kinds[mask] = kind
+
+    errors = frame[ERROR_COLUMN]
+    reject(errors.notna(), lambda m: "parse error: " + errors[m].astype(str), "parse error")
+    reject(norm == "", lambda m: "empty text", "empty text")
+    lengths = norm.str.len()
+    reject(
+        lengths > cfg.max_text_chars,
+        lambda m: f"text over {cfg.max_text_chars} characters (" + lengths[m].astype(str) + ")",
+        "text too long",
+    )
+    parsed = {}
+    for column in labels:
+        values = frame[column]
+        numbers = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+        ok = numbers.isin([0, 1])
+        parsed[column] = numbers.where(ok, 0).astype("int8")
+        reject(
+            ~ok,
+            lambda m, c=column, v=values: c + ": " + v[m].map(_describe) + " is not 0 or 1",
+            "label not 0/1",
+        )
+    return reasons, kinds, pd.DataFrame(parsed, index=frame.index)
+
+
+def _merge_duplicates(frame: pd.DataFrame, key: str, labels: list[str]) -> tuple[pd.DataFrame, int, int]:
+    """Keep the first row per ``key``; labels become the max over the group. (frame, merged, conflicts)."""
+    dup = frame.duplicated(key, keep=False)
+    if not dup.any():
+        return frame, 0, 0
+    groups = frame.loc[dup].groupby(key, sort=False)[labels]
+    high, low = groups.transform("max"), groups.transform("min")
+    conflicts = int(frame.loc[dup, key][(high != low).any(axis=1)].nunique())
+    frame = frame.copy()
+    frame.loc[dup, labels] = high.astype("int8")
+    out = frame.drop_duplicates(key, keep="first")
+    return out, len(frame) - len(out), conflicts
+
+
+def assign_split(ids: pd.Series, labels: pd.DataFrame, test_size: float, seed: int) -> np.ndarray:
+    """"train"/"test" from a hash of the id; then positives (any label, and each label) and negatives
+    are moved so that each is in both splits whenever it has at least two rows."""
+    position = stable_hash(ids, seed).astype(np.float64) / 2.0**64
+    test = position < test_size
+    any_positive = labels.to_numpy().max(axis=1) == 1 if labels.shape[1] else np.zeros(len(ids), bool)
+    groups = [any_positive, ~any_positive] + [labels[c].to_numpy() == 1 for c in labels.columns]
+    for members in groups:
+        index = np.flatnonzero(members)
+        if len(index) < 2:
+            continue
+        if not test[index].any():
+            test[index[np.argmin(position[index])]] = True
+        if test[index].all():
+            test[index[np.argmax(position[index])]] = False
+    return np.where(test, "test", "train")
+
+
+def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
+    """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report."""
+    frame = raw.reset_index(drop=True)
+    labels = [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
+    norm = pd.Series(
+        [normalize_text(t, cfg.unicode_form) for t in frame["text"]], index=frame.index, dtype=object
+    )
+    reasons, kinds, parsed = _validate(frame, norm, labels, cfg)
+    valid = reasons.isna().to_numpy()
+
+    rejected = frame.loc[~valid].copy()
+    rejected["reason"] = reasons[~valid]
+    texts = norm[valid].tolist()
+    pii: dict[str, int] = {}
+    if cfg.scrub_pii:
+        texts, pii = scrub_many(texts)
+        rejected["text"] = scrub_many([t if isinstance(t, str) else "" for t in rejected["text"]])[0]
+
+    kept = pd.DataFrame({"text": texts})
+    kept["source"] = frame.loc[valid, "source"].astype(str).to_numpy()
+    for column in labels:
+        kept[column] = parsed.loc[valid, column].to_numpy()
+    kept["content_hash"] = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    ids = frame.loc[valid, "id"].to_numpy(dtype=object)
+    derived = np.array(["sha-" + h[:16] for h in kept["content_hash"]], dtype=object)
+    missing = pd.isna(ids) | (pd.Series(ids, dtype=object).astype(str).str.strip() == "").to_numpy()
+    kept["id"] = np.where(missing, derived, pd.Series(ids, dtype=object).astype(str).str.strip())
+
+    kept, by_id, conflicts_id = _merge_duplicates(kept, "id", labels)
+    kept, by_text, conflicts_text = _merge_duplicates(kept, "content_hash", labels)
+
+    sampled_out = 0
+    if cfg.sample_size is not None and len(kept) > cfg.sample_size:
+        strata = kept[labels].max(axis=1) if labels else pd.Series(0, index=kept.index)
+        chosen = stratified_take(kept["id"], strata, cfg.sample_size, cfg.seed)
+        sampled_out = int((~chosen).sum())
+        kept = kept[chosen]
+
+    kept = kept.reset_index(drop=True)
+    kept["split"] = assign_split(kept["id"], kept[labels], cfg.test_size, cfg.seed)
+    clean = kept[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
+
+    report: dict[str, Any] = {
+        "rows_in": len(frame),
+        "rows_kept": len(clean),
+        "rows_rejected": len(rejected),
+        "duplicates_merged": by_id + by_text,
+        "duplicates_by_id": by_id,
+        "duplicates_by_text": by_text,
+        "label_conflicts": conflicts_id + conflicts_text,
+        "label_conflict_rule": CONFLICT_RULE,
+        "sampled_out": sampled_out,
+        "rejected_by_reason": {str(k): int(v) for k, v in kinds[~valid].value_counts().items()},
+        "pii_replaced": pii,
+        "split": {s: int((clean["split"] == s).sum()) for s in ("train", "test")},
+        "positives": {c.removeprefix(LABEL_PREFIX): int(clean[c].sum()) for c in labels},
+    }
+    accounted = report["rows_kept"] + report["rows_rejected"] + report["duplicates_merged"] + sampled_out
+    assert accounted == report["rows_in"], f"rows lost in transform: {report}"
+    return TransformResult(clean, rejected.reset_index(drop=True), report)
+
+
+def run(ctx: StepContext) -> None:
+    result = transform(ctx.read("raw"), ctx.settings.transform)
+    ctx.write("clean", result.clean)
+    ctx.write("rejected", result.rejected)
+    report = result.report
+    for key in ("rows_in", "rows_kept", "rows_rejected", "duplicates_merged", "label_conflicts"):
+        ctx.fact(key, report[key])
+    if report["sampled_out"]:
+        ctx.fact("sampled_out", report["sampled_out"])
+    ctx.fact("pii_replaced", sum(report["pii_replaced"].values()))
+    ctx.info(
+        f"rows in {report['rows_in']} = kept {report['rows_kept']} + rejected {report['rows_rejected']}"
+        f" + duplicates merged {report['duplicates_merged']} + sampled out {report['sampled_out']}"
+    )
+    if report["rejected_by_reason"]:
+        ctx.info(f"rejected by reason: {report['rejected_by_reason']}")
+    if report["label_conflicts"]:
+        ctx.info(f"{report['label_conflicts']} duplicate group(s) had conflicting labels ({CONFLICT_RULE})")
+    ctx.info(f"PII replaced: {report['pii_replaced']}; split: {report['split']}")
