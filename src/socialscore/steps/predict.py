@@ -1,0 +1,339 @@
+"""predict: score new comments (data/raw/prod.csv, any CSV) or the test split, in chunks.
+
+Scores come from ``socialscore.scoring`` so batch output and the API agree for the same text.
+The CSV is written chunk by chunk to a temporary file (spreadsheet-safe) and renamed at the end;
+the same chunks feed the database table in the same pass, so memory does not grow with the input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import pandas as pd
+
+from socialscore.errors import DatabaseError, DataError, ModelError
+from socialscore.scoring import DEFAULT_RISK_THRESHOLDS, score_texts
+
+if TYPE_CHECKING:
+    from socialscore.bundle import ScoringBundle
+    from socialscore.config import Settings
+    from socialscore.layout import Layout
+    from socialscore.pipeline.context import StepContext
+
+log = logging.getLogger(__name__)
+
+TEXT_COLUMNS = (
+    "text",
+    "comment_text",
+    "anonymized_comment",
+    "tweet",
+    "comment",
+    "content",
+    "message",
+)
+ID_COLUMNS = ("id", "comment_id", "rev_id")
+TEST_SPLIT = "test"
+
+
+@dataclass
+class PredictReport:
+    rows: int
+    seconds: float
+
+
+# --- input --------------------------------------------------------------------------------------
+def resolve_input(layout: Layout, settings: Settings) -> Path | None:
+    """The CSV to score: ``predict.input``, else data/raw/prod.csv if present, else None (test split).
+
+    Cheap and without side effects: the orchestrator fingerprints with it.
+    """
+    configured = settings.predict.input
+    if configured:
+        path = Path(configured)
+        path = path if path.is_absolute() else layout.project_dir / path
+        if not path.is_file():
+            raise DataError(f"predict.input {path} does not exist")
+        return path
+    return layout.prod_input if layout.prod_input.is_file() else None
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8 (BOM tolerated) when the whole file decodes, else latin-1; one streaming pass."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with open(path, "rb") as handle:
+        try:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            log.warning("%s is not valid UTF-8; reading it as latin-1", path.name)
+            return "latin-1"
+    return "utf-8-sig"
+
+
+def pick_column(
+    columns: Sequence[str], wanted: str | None, candidates: Sequence[str], what: str
+) -> str | None:
+    by_lower = {str(c).strip().lower(): c for c in columns}
+    if wanted is not None:
+        if wanted in columns:
+            return wanted
+        if wanted.strip().lower() in by_lower:
+            return by_lower[wanted.strip().lower()]
+        raise DataError(
+            f"no {what} column {wanted!r}; the columns are: {', '.join(map(str, columns))}"
+        )
+    return next((by_lower[c] for c in candidates if c in by_lower), None)
+
+
+def read_text_chunks(
+    path: Path, text_column: str | None, chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """Yield frames (id, text) of at most ``chunk_size`` rows; ids are row numbers when absent."""
+    if not path.is_file():
+        raise DataError(f"input file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise DataError(f"input file {path} is empty (no header row)")
+    encoding = detect_encoding(path)
+    delimiter = _delimiter(path, encoding)
+    options = {"encoding": encoding, "dtype": str, "keep_default_na": False, "sep": delimiter}
+    try:
+        header = pd.read_csv(path, nrows=0, **options).columns
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"{path} cannot be read as CSV: {str(exc).splitlines()[0]}") from None
+    column = pick_column(list(header), text_column, TEXT_COLUMNS, "text")
+    if column is None:
+        raise DataError(
+            f"{path.name} has no text column (looked for {', '.join(TEXT_COLUMNS)}); "
+            f"the columns are: {', '.join(map(str, header))}; pass --text-column"
+        )
+    id_column = pick_column(list(header), None, ID_COLUMNS, "id")
+    reader = pd.read_csv(path, **options, chunksize=chunk_size)
+    start = 0
+    try:
+        for chunk in reader:
+            if not isinstance(chunk.index, pd.RangeIndex):
+                # pandas turns the first column into an index when rows hold more fields than the header
+                raise pd.errors.ParserError(
+                    f"rows near row {start + 1:,} have more fields than the header"
+                )
+            ids = (
+                chunk[id_column]
+                if id_column
+                else pd.RangeIndex(start, start + len(chunk)).astype(str)
+            )
+            yield pd.DataFrame(
+                {
+                    "id": pd.Series(ids).to_numpy(dtype=object),
+                    "text": chunk[column].fillna("").to_numpy(dtype=object),
+                }
+            )
+            start += len(chunk)
+    except pd.errors.ParserError as exc:
+        message = str(exc).splitlines()[0]
+        raise DataError(f"{path.name}: malformed CSV after row {start:,}: {message}") from None
+
+
+def _delimiter(path: Path, encoding: str) -> str:
+    """Tab when the header line has more tabs than commas, else comma."""
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        line = handle.readline()
+    return "\t" if line.count("\t") > line.count(",") else ","
+
+
+def held_out_chunks(comments: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """The test split of the comments table, as (id, text) chunks."""
+    test = comments.loc[comments["split"].astype(str) == TEST_SPLIT, ["id", "text"]]
+    for start in range(0, len(test), chunk_size):
+        part = test.iloc[start : start + chunk_size]
+        yield pd.DataFrame(
+            {
+                "id": part["id"].astype(str).to_numpy(dtype=object),
+                "text": part["text"].fillna("").to_numpy(dtype=object),
+            }
+        )
+
+
+# --- scoring ------------------------------------------------------------------------------------
+def output_columns(labels: Sequence[str]) -> list[str]:
+    return [
+        "id",
+        "toxicity",
+        *[f"p_{label}" for label in labels],
+        "is_toxic",
+        "social_score",
+        "risk_level",
+        "model_version",
+    ]
+
+
+def score_chunk(
+    bundle: ScoringBundle, chunk: pd.DataFrame, risk_thresholds: tuple[float, float]
+) -> pd.DataFrame:
+    """One output frame per input chunk, rows in input order, none dropped."""
+    texts = [str(t) for t in chunk["text"]]
+    scores = score_texts(bundle, texts, risk_thresholds) if texts else None
+    frame: dict[str, Any] = {"id": chunk["id"].astype(str).to_numpy(dtype=object)}
+    if scores is None:
+        frame.update({c: [] for c in output_columns(bundle.labels)[1:]})
+        return pd.DataFrame(frame, columns=output_columns(bundle.labels)).astype(
+            _dtypes(bundle.labels)
+        )
+    frame["toxicity"] = scores.toxicity.round(6)
+    for j, label in enumerate(bundle.labels):
+        frame[f"p_{label}"] = scores.probabilities[:, j].round(6)
+    frame["is_toxic"] = scores.is_toxic.astype(bool)
+    frame["social_score"] = scores.social_score.astype("int64")
+    frame["risk_level"] = scores.risk.astype(object)
+    frame["model_version"] = bundle.version
+    return pd.DataFrame(frame, columns=output_columns(bundle.labels))
+
+
+def _dtypes(labels: Sequence[str]) -> dict[str, str]:
+    floats = {c: "float64" for c in ("toxicity", *[f"p_{label}" for label in labels])}
+    return {
+        "id": "object",
+        **floats,
+        "is_toxic": "bool",
+        "social_score": "int64",
+        "risk_level": "object",
+        "model_version": "object",
+    }
+
+
+def scored_chunks(
+    bundle: ScoringBundle,
+    chunks: Iterator[pd.DataFrame],
+    risk_thresholds: tuple[float, float],
+    csv_handle: IO[str] | None = None,
+    counter: list[int] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Score each chunk, append it to ``csv_handle`` (escaped) and yield it unescaped (for the database).
+
+    Always yields at least one frame, so an empty input still gives a table with the right columns.
+    """
+    from socialscore.csvsafe import write_csv_safe
+
+    yielded = False
+    for chunk in chunks:
+        if yielded and len(chunk) == 0:
+            continue
+        scored = score_chunk(bundle, chunk, risk_thresholds)
+        if csv_handle is not None:
+            write_csv_safe(scored, csv_handle, header=not yielded)
+        if counter is not None:
+            counter[0] += len(scored)
+        yielded = True
+        yield scored
+    if not yielded:
+        empty = score_chunk(bundle, pd.DataFrame({"id": [], "text": []}), risk_thresholds)
+        if csv_handle is not None:
+            write_csv_safe(empty, csv_handle, header=True)
+        yield empty
+
+
+def write_predictions(
+    bundle: ScoringBundle,
+    chunks: Iterator[pd.DataFrame],
+    output: Path,
+    risk_thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS,
+    sink: Any = None,
+) -> int:
+    """Stream scored chunks into ``output`` (atomic) and, when given, ``sink(chunks)`` in the same pass."""
+    from socialscore.pipeline.artifacts import atomic_path
+
+    counter = [0]
+    with atomic_path(output, ".csv") as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        stream = scored_chunks(bundle, chunks, risk_thresholds, handle, counter)
+        if sink is None:
+            for _ in stream:
+                pass
+        else:
+            sink(stream)
+            if next(stream, None) is not None:  # the CSV and the table must hold the same rows
+                raise DatabaseError(
+                    "the database stopped reading predictions before the last chunk"
+                )
+        handle.flush()
+    return counter[0]
+
+
+# --- entry points -------------------------------------------------------------------------------
+def bundle_from_step(
+    model: Any, vectorizer: Any, metadata: dict[str, Any], directory: Path
+) -> ScoringBundle:
+    """A ScoringBundle over this mode's model + vectoriser artifacts, so scoring.py is reused."""
+    from socialscore.bundle import ScoringBundle
+
+    manifest = {
+        "labels": list(metadata.get("labels") or model.labels),
+        "primary_label": metadata.get("primary_label") or model.primary_label,
+        "threshold": metadata.get("threshold", model.threshold),
+        "model_version": metadata.get("model_version") or "unknown",
+    }
+    return ScoringBundle(model=model, vectorizer=vectorizer, manifest=manifest, directory=directory)
+
+
+def predict_file(
+    input: Path,
+    output: Path,
+    models_dir: Path,
+    text_column: str | None = None,
+    chunk_size: int = 20_000,
+    risk_thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS,
+) -> PredictReport:
+    """Score any CSV with the serving bundle in ``models_dir``; write ``output`` chunk by chunk."""
+    from socialscore.bundle import load_bundle
+
+    started = time.perf_counter()
+    if chunk_size < 1:
+        raise DataError("chunk size must be at least 1")
+    chunks = read_text_chunks(input, text_column, chunk_size)
+    first = next(chunks, None)  # read errors (no text column, empty file) before loading the model
+    try:
+        bundle = load_bundle(models_dir)
+    except ModelError as exc:
+        message = str(exc)
+        if "socialscore run" not in message:
+            message += " (train a model with: socialscore run --mode dev)"
+        raise ModelError(message) from None
+    rows = write_predictions(bundle, _prepend(first, chunks), output, risk_thresholds)
+    return PredictReport(rows=rows, seconds=time.perf_counter() - started)
+
+
+def _prepend(first: pd.DataFrame | None, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    if first is not None:
+        yield first
+    yield from rest
+
+
+def run(ctx: StepContext) -> None:
+    from socialscore.steps.evaluate import load_step_model
+
+    settings = ctx.settings.predict
+    model, metadata = load_step_model(ctx)
+    bundle = bundle_from_step(model, ctx.read("vectorizer"), metadata, ctx.layout.models_dir)
+    source = resolve_input(ctx.layout, ctx.settings)
+    if source is not None:
+        chunks = read_text_chunks(source, settings.text_column, settings.chunk_size)
+        origin = source.name
+    else:
+        chunks = held_out_chunks(ctx.read("comments"), settings.chunk_size)
+        origin = "the test split"
+    table = ctx.location("predictions_table")
+    rows = write_predictions(
+        bundle,
+        chunks,
+        Path(ctx.location("predictions")),
+        tuple(settings.risk_thresholds),
+        sink=lambda stream: ctx.db.replace_table_from_chunks(table, stream),
+    )
+    ctx.info(f"scored {rows:,} rows from {origin} with model {bundle.version}")
+    ctx.fact("rows", rows)
+    ctx.fact("source", origin)
