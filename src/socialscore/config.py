@@ -57,7 +57,8 @@ class DatabaseConfig(Section):
     """``url`` wins over ``DATABASE_URL``/``DB_*``; with neither, an embedded SQLite file is used."""
 
     url: str | None = None
-    table_prefix: str = "comments"
+    table_prefix: str = Field(default="comments", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+    connect_timeout: int = Field(default=5, ge=1, le=300)  # seconds before "cannot connect"
 
 
 class PreprocessConfig(Section):

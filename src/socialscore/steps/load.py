@@ -1,0 +1,87 @@
+"""load: write the cleaned comments to the database, the system of record.
+
+The pure part (``table_frame``) turns the clean frame into the table's rows; ``run`` does the I/O.
+The table is replaced whole and atomically (see ``socialscore.db``), so loading twice gives the same
+table and an interrupted load leaves the previous one. The recorded checksum leaves out ``loaded_at``,
+so an identical reload keeps the same checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+
+import pandas as pd
+
+from socialscore.db import frame_hash
+from socialscore.errors import DataError
+from socialscore.pipeline.context import StepContext
+
+LEADING = ("id", "text")
+TRAILING = ("split", "source", "content_hash", "loaded_at")
+CHUNK_ROWS = 20_000
+
+
+def text_hash(texts: pd.Series) -> pd.Series:
+    """sha256 of each (already normalised) text: the per-row content hash."""
+    return pd.Series(
+        [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts.tolist()],
+        index=texts.index,
+        dtype="str",
+    )
+
+
+def table_frame(clean: pd.DataFrame, loaded_at: pd.Timestamp) -> pd.DataFrame:
+    """The comments table: id, text, label_*, other columns, split, source, content_hash, loaded_at.
+
+    Labels become SMALLINT-sized integers; ``content_hash`` is added when transform did not provide
+    it; ``loaded_at`` is one UTC timestamp (no time zone) for the whole load.
+    """
+    missing = [c for c in ("id", "text") if c not in clean.columns]
+    if missing:
+        raise DataError(f"the clean data has no {missing[0]!r} column; rerun step 'transform'")
+    frame = clean.copy()
+    if "content_hash" not in frame.columns:
+        frame["content_hash"] = text_hash(frame["text"].astype("str"))
+    for column in frame.columns:
+        if column.startswith("label_"):
+            frame[column] = frame[column].astype("int16")
+    stamp = pd.Timestamp(loaded_at)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    frame["loaded_at"] = stamp
+    frame["loaded_at"] = frame["loaded_at"].astype("datetime64[us]")
+    labels = [c for c in frame.columns if c.startswith("label_")]
+    middle = [c for c in frame.columns if c not in (*LEADING, *TRAILING, *labels)]
+    order = [*LEADING, *labels, *middle, *(c for c in TRAILING if c in frame.columns)]
+    return frame[order].reset_index(drop=True)
+
+
+def checksum(table: pd.DataFrame) -> str:
+    """The table's content hash without ``loaded_at``, so an identical reload has the same one."""
+    return frame_hash(table.drop(columns=["loaded_at"]))
+
+
+def chunks(table: pd.DataFrame, size: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    for start in range(0, max(len(table), 1), size):
+        yield table.iloc[start : start + size]
+
+
+def run(ctx: StepContext) -> None:
+    clean = ctx.read("clean")
+    table = table_frame(clean, pd.Timestamp.now(tz="UTC"))
+    name = ctx.location("comments")
+    db = ctx.db
+    started = time.perf_counter()
+    n_chunks = max(1, -(-len(table) // CHUNK_ROWS))
+    rows = db.replace_table_from_chunks(
+        name,
+        ctx.progress(chunks(table), total=n_chunks, description=f"loading {len(table):,} rows"),
+        content_hash=checksum(table),
+    )
+    seconds = time.perf_counter() - started
+    ctx.info(f"loaded {rows:,} rows into {name} ({db.describe()}) in {seconds:.2f}s")
+    ctx.fact("rows", rows)
+    ctx.fact("database", db.describe())
+    ctx.fact("rows_per_s", round(rows / seconds) if seconds > 0 else 0)
