@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from socialscore.errors import ConfigError
 
@@ -100,10 +100,20 @@ class TrainConfig(Section):
 
 
 class PredictConfig(Section):
+    """``input``: a CSV relative to the project dir (default data/raw/prod.csv, else the test split)."""
+
     input: str | None = None
     text_column: str | None = None
     chunk_size: int = Field(default=20_000, ge=1)
     risk_thresholds: tuple[float, float] = (0.4, 0.7)
+
+    @field_validator("risk_thresholds")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0.0 < low < high < 1.0:
+            raise ValueError("must be two numbers with 0 < low < high < 1 (medium from low, high from high)")
+        return value
 
 
 class Settings(Section):

@@ -98,8 +98,10 @@ class FakeDatabase:
     def table_exists(self, name: str) -> bool:
         return name in self.tables
 
-    def read_table(self, name: str) -> pd.DataFrame:
-        return self.tables[name].copy()
+    def read_table(self, name: str, columns=None, where_split=None) -> pd.DataFrame:
+        table = self.tables[name]
+        table = table if where_split is None else table[table["split"] == where_split]
+        return table[columns or list(table.columns)].copy()
 
     def replace_table_from_chunks(self, name: str, chunks) -> None:
         parts = []
@@ -300,3 +302,58 @@ def test_run_refuses_a_tampered_model(project_dir: Path, fitted) -> None:
         handle.write(b"x")
     with pytest.raises(ModelError, match="does not match"):
         step.run(ctx)
+
+
+# --- the step with the real database (embedded SQLite, and PostgreSQL when available) ------------
+def _run_against(project_dir: Path, fitted, database) -> pd.DataFrame:
+    texts, _ = corpus(30, seed=9)
+    texts[0] = '=HYPERLINK("http://x")'  # formula-like text is never written to the outputs
+    comments = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(30)],
+            "text": texts,
+            "split": ["test", "train", "train"] * 10,
+        }
+    )
+    ctx = make_ctx(project_dir, fitted, FakeDatabase(), chunk_size=4)
+    ctx.database_factory = lambda: database
+    database.replace_table(ctx.location("comments"), comments)
+    step.run(ctx)
+    table = database.read_table(ctx.location("predictions_table"))
+    csv = pd.read_csv(ctx.location("predictions"), dtype={"id": str})
+    assert table["id"].tolist() == csv["id"].tolist() == [f"c{i}" for i in range(0, 30, 3)]
+    assert list(table.columns) == COLUMNS
+    np.testing.assert_allclose(table["toxicity"].astype(float), csv["toxicity"])
+    assert "HYPERLINK" not in Path(ctx.location("predictions")).read_text()
+    return table
+
+
+def test_run_writes_the_predictions_table_in_sqlite(project_dir: Path, fitted) -> None:
+    from socialscore.db import Database
+
+    settings = load_settings("dev", project_dir)
+    _run_against(project_dir, fitted, Database.from_settings(settings, Layout(project_dir, "dev")))
+
+
+@pytest.mark.postgres
+def test_run_writes_the_predictions_table_in_postgres(
+    project_dir: Path, fitted, postgres_url: str
+) -> None:
+    from socialscore.db import Database
+
+    settings = load_settings("dev", project_dir, [{"database": {"url": postgres_url}}])
+    database = Database.from_settings(settings, Layout(project_dir, "dev"))
+    try:
+        _run_against(project_dir, fitted, database)
+    finally:  # the server is shared with other tests
+        database.drop_table("comments_dev")
+        database.drop_table("predictions_dev")
+        database.close()
+
+
+@pytest.mark.parametrize("bad", [[0.7, 0.4], [0.0, 0.5], [0.5, 1.0], [0.5, 0.5]])
+def test_risk_thresholds_must_be_ordered(project_dir: Path, bad: list[float]) -> None:
+    from socialscore.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="predict.risk_thresholds"):
+        load_settings("dev", project_dir, [{"predict": {"risk_thresholds": bad}}])

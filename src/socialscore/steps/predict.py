@@ -147,9 +147,8 @@ def _delimiter(path: Path, encoding: str) -> str:
     return "\t" if line.count("\t") > line.count(",") else ","
 
 
-def held_out_chunks(comments: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
-    """The test split of the comments table, as (id, text) chunks."""
-    test = comments.loc[comments["split"].astype(str) == TEST_SPLIT, ["id", "text"]]
+def held_out_chunks(test: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """The test split's (id, text) rows, as chunks."""
     for start in range(0, len(test), chunk_size):
         part = test.iloc[start : start + chunk_size]
         yield pd.DataFrame(
@@ -324,7 +323,12 @@ def run(ctx: StepContext) -> None:
         chunks = read_text_chunks(source, settings.text_column, settings.chunk_size)
         origin = source.name
     else:
-        chunks = held_out_chunks(ctx.read("comments"), settings.chunk_size)
+        if not ctx.exists("comments"):
+            ctx.read("comments")  # raises the standard "run step 'load' first" error
+        test = ctx.db.read_table(
+            ctx.location("comments"), columns=["id", "text"], where_split=TEST_SPLIT
+        )
+        chunks = held_out_chunks(test, settings.chunk_size)
         origin = "the test split"
     table = ctx.location("predictions_table")
     rows = write_predictions(
