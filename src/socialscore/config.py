@@ -81,12 +81,14 @@ class FeaturesConfig(Section):
 
 
 class ModelConfig(Section):
-    type: Literal["logistic_regression", "nb_logistic", "random_forest", "ensemble"] = (
-        "nb_logistic"
-    )
+    """One estimator per label; every type is Platt-calibrated on out-of-fold scores."""
+
+    type: Literal["logistic_regression", "nb_logistic", "random_forest"] = "nb_logistic"
     n_estimators: int = Field(default=100, ge=1)
     max_depth: int | None = None
+    max_selected_features: int | None = Field(default=20_000, ge=1)  # chi² selection for random_forest
     C: float = Field(default=4.0, gt=0)
+    nb_alpha: float = Field(default=1.0, gt=0)
     class_weight: Literal["balanced"] | None = "balanced"
     n_jobs: int = -1
     random_state: int = 42

@@ -1,0 +1,356 @@
+"""Multi-label toxicity models: one estimator per label, calibrated from out-of-fold scores.
+
+:class:`SocialScoreModel` is what gets pickled. Linear types (``logistic_regression``,
+``nb_logistic``) are packed into one coefficient matrix after fitting, so scoring every label is one
+sparse matrix product. ``random_forest`` keeps a chi²-selected feature subset per label. Every type
+gets Platt scaling fitted on the cross-validation's out-of-fold scores (:meth:`calibrate`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from socialscore.errors import ConfigError
+
+MODEL_TYPES = ("nb_logistic", "logistic_regression", "random_forest")
+LINEAR_TYPES = ("nb_logistic", "logistic_regression")
+ANY_LABEL = "any"
+_EPS = 1e-6
+
+
+# --- labels -------------------------------------------------------------------------------------
+def resolve_labels(data_labels: Sequence[str], primary: str) -> tuple[list[str], str]:
+    """The model's labels and primary label for config ``train.primary_label``.
+
+    ``auto`` → ``toxic`` if present, else the first label; ``any`` → a derived label "any" (any label
+    positive) appended to the labels.
+    """
+    labels = list(data_labels)
+    if not labels:
+        raise ConfigError("no label columns to train on")
+    if primary == "auto":
+        return labels, "toxic" if "toxic" in labels else labels[0]
+    if primary == ANY_LABEL:
+        return (labels if ANY_LABEL in labels else labels + [ANY_LABEL]), ANY_LABEL
+    if primary not in labels:
+        raise ConfigError(
+            f"train.primary_label {primary!r} is not a label; use auto, any or one of {', '.join(labels)}"
+        )
+    return labels, primary
+
+
+def label_matrix(y: np.ndarray, data_labels: Sequence[str], model_labels: Sequence[str]) -> np.ndarray:
+    """The 0/1 matrix with one column per model label (the derived "any" = any data label is 1)."""
+    y = np.asarray(y).reshape(len(y), -1)
+    columns = []
+    for label in model_labels:
+        if label in data_labels:
+            columns.append(y[:, list(data_labels).index(label)])
+        elif label == ANY_LABEL:
+            columns.append(y.max(axis=1) if y.shape[1] else np.zeros(len(y)))
+        else:
+            raise ValueError(f"label {label!r} is not in the data labels")
+    return np.column_stack(columns).astype(np.int8) if columns else np.zeros((len(y), 0), np.int8)
+
+
+# --- per-label estimators -----------------------------------------------------------------------
+class NBLogistic:
+    """Logistic regression on naive-Bayes log-count-ratio scaled features (NB-LR, Wang & Manning)."""
+
+    def __init__(self, C: float = 4.0, class_weight: str | None = None, alpha: float = 1.0, seed: int = 0):
+        self.C, self.class_weight, self.alpha, self.seed = C, class_weight, alpha, seed
+
+    def fit(self, X: sp.csr_matrix, y: np.ndarray) -> NBLogistic:
+        y = np.asarray(y)
+        pos = self.alpha + np.asarray(X[y == 1].sum(axis=0)).ravel()
+        neg = self.alpha + np.asarray(X[y == 0].sum(axis=0)).ravel()
+        ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
+        lr = _logistic(self.C, self.class_weight, self.seed, X.shape[1] > X.shape[0])
+        lr.fit(sp.csr_matrix(X.multiply(ratio)), y)
+        self.coef_ = lr.coef_.ravel() * ratio
+        self.intercept_ = float(lr.intercept_[0])
+        return self
+
+
+def _logistic(C: float, class_weight: str | None, seed: int, dual: bool = True):
+    from sklearn.linear_model import LogisticRegression
+
+    # liblinear's dual solver is ~8x faster than the primal one when features outnumber rows
+    return LogisticRegression(
+        C=C, class_weight=class_weight, solver="liblinear", dual=dual, max_iter=1000, random_state=seed
+    )
+
+
+class _Linear:
+    def __init__(self, params: dict[str, Any]):
+        self.params = params
+
+    def fit(self, X: sp.csr_matrix, y: np.ndarray) -> _Linear:
+        p = self.params
+        lr = _logistic(p["C"], p["class_weight"], p["random_state"], X.shape[1] > X.shape[0]).fit(X, y)
+        self.coef_, self.intercept_ = lr.coef_.ravel(), float(lr.intercept_[0])
+        return self
+
+
+class _Forest:
+    """chi² feature selection (bounded) + random forest; raw score = logit of its probability."""
+
+    def __init__(self, params: dict[str, Any]):
+        self.params = params
+
+    def fit(self, X: sp.csr_matrix, y: np.ndarray) -> _Forest:
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.feature_selection import chi2
+
+        k = min(self.params.get("max_selected_features") or X.shape[1], X.shape[1])
+        scores, _ = chi2(X, y)
+        scores = np.nan_to_num(scores)
+        self.selected_ = np.sort(np.argsort(-scores, kind="stable")[:k])
+        self.n_features_in_ = X.shape[1]
+        self.forest_ = RandomForestClassifier(
+            n_estimators=self.params["n_estimators"],
+            max_depth=self.params["max_depth"],
+            class_weight="balanced_subsample" if self.params["class_weight"] else None,
+            n_jobs=self.params["n_jobs"],
+            random_state=self.params["random_state"],
+            min_samples_leaf=2,
+        ).fit(X[:, self.selected_], y)
+        return self
+
+    def raw(self, X: sp.csr_matrix) -> np.ndarray:
+        proba = self.forest_.predict_proba(X[:, self.selected_])[:, 1]
+        return _logit(proba)
+
+    def importance(self) -> np.ndarray:
+        out = np.zeros(self.n_features_in_)
+        out[self.selected_] = self.forest_.feature_importances_
+        return out
+
+
+def make_estimator(model_type: str, params: dict[str, Any]) -> Any:
+    if model_type == "nb_logistic":
+        return NBLogistic(params["C"], params["class_weight"], params.get("nb_alpha", 1.0), params["random_state"])
+    if model_type == "logistic_regression":
+        return _Linear(params)
+    if model_type == "random_forest":
+        return _Forest(params)
+    raise ConfigError(f"unknown model.type {model_type!r}: use one of {', '.join(MODEL_TYPES)}")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free
+
+
+def fallback_reason(y: np.ndarray, folds: int) -> str | None:
+    """Why a label cannot be cross-validated with ``folds`` folds (None when it can)."""
+    positives, n = int(np.sum(y)), len(y)
+    if positives == 0 or positives == n:
+        return f"only one class ({positives} positives of {n}): constant prior"
+    if min(positives, n - positives) < folds:
+        return f"{min(positives, n - positives)} rows in the minority class < {folds} folds: CV skipped"
+    return None
+
+
+# --- the model ----------------------------------------------------------------------------------
+@dataclass
+class SocialScoreModel:
+    """One estimator per label; ``predict_proba`` columns follow ``labels``."""
+
+    model_type: str
+    labels: list[str]
+    primary_label: str
+    params: dict[str, Any]
+    threshold: float = 0.5
+    fallbacks: dict[str, str] = field(default_factory=dict)
+    calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.model_type not in MODEL_TYPES:
+            raise ConfigError(f"unknown model.type {self.model_type!r}: use one of {', '.join(MODEL_TYPES)}")
+        if self.primary_label not in self.labels:
+            raise ConfigError(f"primary label {self.primary_label!r} is not one of the labels {self.labels}")
+
+    # --- fitting --------------------------------------------------------------------------------
+    def fit(self, X: sp.csr_matrix, Y: np.ndarray) -> SocialScoreModel:
+        """Fit one estimator per label (in parallel); Y has one 0/1 column per label."""
+        X = sp.csr_matrix(X)
+        Y = np.asarray(Y).reshape(X.shape[0], len(self.labels))
+        self.n_features_ = X.shape[1]
+        self.priors_ = Y.mean(axis=0) if len(Y) else np.zeros(len(self.labels))
+        todo = [j for j in range(len(self.labels)) if not _constant(Y[:, j])]
+        for j in set(range(len(self.labels))) - set(todo):
+            self.fallbacks.setdefault(self.labels[j], fallback_reason(Y[:, j], 2) or "constant prior")
+        fitted = run_parallel(
+            [(make_estimator(self.model_type, self.params), X, Y[:, j]) for j in todo],
+            self.params.get("n_jobs", -1),
+            self.model_type,
+        )
+        self.estimators_: dict[int, Any] = dict(zip(todo, fitted, strict=True))
+        self._pack()
+        return self
+
+    def _pack(self) -> None:
+        """Linear labels → one (n_features, n_labels) matrix; constants → intercept only."""
+        n_labels = len(self.labels)
+        self.coef_ = np.zeros((self.n_features_, n_labels))
+        self.intercept_ = np.zeros(n_labels)
+        self.trees_: dict[int, Any] = {}
+        for j in range(n_labels):
+            est = self.estimators_.get(j)
+            if est is None:
+                self.intercept_[j] = _logit(np.array([self.priors_[j]]))[0]
+            elif hasattr(est, "coef_"):
+                self.coef_[:, j], self.intercept_[j] = est.coef_, est.intercept_
+            else:
+                self.trees_[j] = est
+        self.estimators_ = {}  # packed: keep the pickle small
+
+    def calibrate(self, raw_oof: np.ndarray, Y: np.ndarray) -> SocialScoreModel:
+        """Platt-scale each label from out-of-fold raw scores (rows with NaN scores are ignored)."""
+        from sklearn.linear_model import LogisticRegression
+
+        self.calibration = {}
+        for j, label in enumerate(self.labels):
+            scores, y = raw_oof[:, j], np.asarray(Y)[:, j]
+            keep = ~np.isnan(scores)
+            if label in self.fallbacks or keep.sum() < 2 or _constant(y[keep]):
+                continue
+            platt = LogisticRegression(C=1e4).fit(scores[keep, None], y[keep])
+            self.calibration[label] = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        return self
+
+    # --- scoring --------------------------------------------------------------------------------
+    def raw_scores(self, X: sp.spmatrix) -> np.ndarray:
+        """Uncalibrated scores (log-odds), shape (n, len(labels))."""
+        X = sp.csr_matrix(X)
+        if X.shape[1] != self.n_features_:
+            raise ValueError(f"X has {X.shape[1]} features; the model was fitted on {self.n_features_}")
+        raw = np.asarray(X @ self.coef_) + self.intercept_
+        for j, est in self.trees_.items():
+            raw[:, j] = est.raw(X)
+        return raw
+
+    def predict_proba(self, X: sp.spmatrix) -> np.ndarray:
+        """Calibrated probabilities, shape (n, len(labels)), columns in ``labels`` order."""
+        return self.calibrated(self.raw_scores(X))
+
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
+        out = np.empty_like(raw, dtype=float)
+        for j, label in enumerate(self.labels):
+            a, c = self.calibration.get(label, (1.0, 0.0))
+            out[:, j] = _sigmoid(a * raw[:, j] + c)
+        return out
+
+    def predict(self, X: sp.spmatrix) -> np.ndarray:
+        """is_toxic for the primary label at the saved threshold."""
+        return self.predict_proba(X)[:, self.labels.index(self.primary_label)] >= self.threshold
+
+    def feature_importance(self, label: str) -> np.ndarray:
+        """Signed coefficients (linear types) or impurity importances (forest), one per feature."""
+        j = self.labels.index(label)
+        if j in self.trees_:
+            return self.trees_[j].importance()
+        return self.coef_[:, j].copy()
+
+
+def _constant(y: np.ndarray) -> bool:
+    return len(y) == 0 or int(np.min(y)) == int(np.max(y))
+
+
+def run_parallel(tasks: list[tuple[Any, sp.csr_matrix, np.ndarray]], n_jobs: int, model_type: str) -> list[Any]:
+    """Fit (estimator, X, y) tasks; linear fits run in threads (liblinear releases the GIL)."""
+    if model_type == "random_forest" or len(tasks) <= 1:
+        return [est.fit(X, y) for est, X, y in tasks]  # the forest parallelises its trees itself
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(est.fit)(X, y) for est, X, y in tasks)
+
+
+# --- cross-validation and thresholds ------------------------------------------------------------
+@dataclass
+class CrossValidation:
+    raw_oof: np.ndarray  # (n, n_labels) out-of-fold raw scores; NaN where a label skipped CV
+    folds: np.ndarray  # (n, n_labels) fold number of each row per label; -1 where skipped
+    skipped: dict[str, str]
+
+
+def cross_validate(
+    model_type: str, params: dict[str, Any], X: sp.csr_matrix, Y: np.ndarray, labels: Sequence[str], n_folds: int
+) -> CrossValidation:
+    """Stratified K-fold per label; every (label, fold) fit runs in parallel."""
+    from sklearn.model_selection import StratifiedKFold
+
+    X = sp.csr_matrix(X)
+    n = X.shape[0]
+    raw = np.full((n, len(labels)), np.nan)
+    folds = np.full((n, len(labels)), -1, dtype=np.int16)
+    skipped: dict[str, str] = {}
+    tasks, where = [], []
+    for j, label in enumerate(labels):
+        reason = fallback_reason(Y[:, j], n_folds)
+        if reason:
+            skipped[label] = reason
+            continue
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=params.get("random_state", 42))
+        for k, (fit_idx, val_idx) in enumerate(splitter.split(np.zeros(n), Y[:, j])):
+            folds[val_idx, j] = k
+            tasks.append((make_estimator(model_type, params), X[fit_idx], Y[fit_idx, j]))
+            where.append((j, val_idx))
+    fitted = run_parallel(tasks, params.get("n_jobs", -1), model_type)
+    for est, (j, val_idx) in zip(fitted, where, strict=True):
+        Xv = X[val_idx]
+        raw[val_idx, j] = est.raw(Xv) if hasattr(est, "raw") else Xv @ est.coef_ + est.intercept_
+    return CrossValidation(raw, folds, skipped)
+
+
+def choose_threshold(y: np.ndarray, p: np.ndarray, metric: str) -> float:
+    """The decision threshold on probabilities ``p`` that is best for ``metric``."""
+    from sklearn.metrics import precision_recall_curve
+
+    y, p = np.asarray(y), np.asarray(p)
+    if metric == "fixed_0.5" or _constant(y):
+        return 0.5
+    precision, recall, thresholds = precision_recall_curve(y, p)
+    precision, recall = precision[:-1], recall[:-1]
+    if metric in ("f1", "f2"):
+        beta2 = 1.0 if metric == "f1" else 4.0
+        score = (1 + beta2) * precision * recall / np.maximum(beta2 * precision + recall, 1e-12)
+        return float(thresholds[int(np.argmax(score))])
+    if metric == "precision_at_recall_0.9":
+        ok = np.flatnonzero(recall >= 0.9)
+        return float(thresholds[ok[-1]]) if len(ok) else 0.5
+    raise ConfigError(f"unknown train.threshold_metric {metric!r}")
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | None]:
+    """ROC AUC (None when one class only), F1, precision and recall at ``threshold``."""
+    from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
+    pred = p >= threshold
+    auc = None if _constant(y) else float(roc_auc_score(y, p))
+    return {
+        "roc_auc": auc,
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+    }
+
+
+def mean_metrics(per_fold: list[dict[str, float | None]]) -> dict[str, float | None]:
+    keys = per_fold[0].keys() if per_fold else ()
+    out: dict[str, float | None] = {}
+    for key in keys:
+        values = [f[key] for f in per_fold if f[key] is not None and not math.isnan(f[key])]
+        out[key] = float(np.mean(values)) if values else None
+    return out

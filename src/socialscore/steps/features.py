@@ -1,0 +1,118 @@
+"""features: comments → fitted FeatureBuilder (train split only) → sparse features of every row."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from socialscore.errors import DataError
+from socialscore.features import FeatureBuilder
+
+if TYPE_CHECKING:
+    from socialscore.pipeline.context import StepContext
+
+LABEL_PREFIX = "label_"
+
+
+def label_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
+
+
+def input_hash(frame: pd.DataFrame) -> str:
+    """A content hash of what the features depend on (ids, texts, labels, split), order-sensitive."""
+    columns = ["id", "text", "split", *label_columns(frame)]
+    hashed = pd.util.hash_pandas_object(frame[columns].astype(str), index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def build_features(
+    comments: pd.DataFrame, builder: FeatureBuilder
+) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """Fit ``builder`` on the train rows; return (features, labels, rows, metadata) for all rows.
+
+    Rows are ordered train first, then test (each in id order), so the result is deterministic.
+    """
+    for column in ("id", "text", "split"):
+        if column not in comments.columns:
+            raise DataError(f"the comments table has no {column!r} column; rerun the load step")
+    labels = label_columns(comments)
+    if not labels:
+        raise DataError("the comments table has no label_<name> columns: nothing to train on")
+    frame = comments.assign(_test=comments["split"].ne("train")).sort_values(["_test", "id"], kind="stable")
+    train = frame[~frame["_test"]]
+    test = frame[frame["_test"]]
+    if train.empty:
+        raise DataError("no rows in the train split; check transform.test_size and the input data")
+    y = frame[labels]
+    if y.isna().any().any():
+        raise DataError(f"missing label values in {', '.join(c for c in labels if y[c].isna().any())}")
+
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    train_texts = train["text"].fillna("").tolist()
+    x_train = builder.fit_transform(train_texts)
+    seconds["fit_transform_train"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    x_test = builder.transform(test["text"].fillna("").tolist()) if len(test) else None
+    seconds["transform_test"] = round(time.perf_counter() - t0, 3)
+    features = x_train if x_test is None else sp.vstack([x_train, x_test], format="csr")
+
+    label_array = y.to_numpy().astype(np.int8)
+    rows = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(), "split": np.where(frame["_test"], "test", "train")})
+    names = [c[len(LABEL_PREFIX) :] for c in labels]
+    n_train = len(train)
+    metadata = {
+        "feature_names_count": int(features.shape[1]),
+        "feature_groups": _groups(builder.get_feature_names_out()),
+        "engineered_features": builder.engineered_names() if builder.engineered else [],
+        "shape": [int(features.shape[0]), int(features.shape[1])],
+        "nnz": int(features.nnz),
+        "labels": names,
+        "label_columns": labels,
+        "split_sizes": {"train": n_train, "test": int(len(test))},
+        "positives": {
+            name: {"train": int(label_array[:n_train, j].sum()), "test": int(label_array[n_train:, j].sum())}
+            for j, name in enumerate(names)
+        },
+        "preprocessing": dict(builder.preprocessor.settings),
+        "nltk_resources": builder.required_resources(),
+        "input_hash": input_hash(comments.sort_values("id", kind="stable")),
+        "seconds": seconds,
+    }
+    return features, label_array, rows, metadata
+
+
+def _groups(names: np.ndarray) -> dict[str, int]:
+    prefixes = pd.Series(names, dtype=object).str.split("__", n=1).str[0]
+    return {str(k): int(v) for k, v in prefixes.value_counts(sort=False).items()}
+
+
+def run(ctx: StepContext) -> None:
+    t0 = time.perf_counter()
+    comments = ctx.read("comments")
+    read_seconds = time.perf_counter() - t0
+    builder = FeatureBuilder.from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
+    builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
+    features, labels, rows, metadata = build_features(comments, builder)
+    metadata["features_settings"] = ctx.settings.features.model_dump(mode="json")
+    metadata["seconds"]["read"] = round(read_seconds, 3)
+    t0 = time.perf_counter()
+    ctx.write("features", features)
+    ctx.write("labels", labels)
+    ctx.write("rows", rows)
+    ctx.write("vectorizer", builder)
+    metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
+    ctx.write("features_metadata", metadata)
+    ctx.info(
+        f"{features.shape[0]} rows × {features.shape[1]} features "
+        f"(train {metadata['split_sizes']['train']}, test {metadata['split_sizes']['test']})"
+    )
+    ctx.fact("rows", int(features.shape[0]))
+    ctx.fact("features", int(features.shape[1]))
+    for phase, seconds in metadata["seconds"].items():
+        ctx.fact(f"{phase}_s", seconds)
