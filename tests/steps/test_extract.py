@@ -1,0 +1,194 @@
+"""extract: source resolution (configured files, fallback chain, generated example) and the raw table."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from socialscore.config import DataConfig, load_settings
+from socialscore.datasets import JIGSAW_LABELS
+from socialscore.errors import DataError
+from socialscore.layout import Layout
+from socialscore.pipeline.context import StepContext
+from socialscore.steps.extract import EXAMPLE_SOURCE, extract, resolve_sources, run
+from socialscore.steps.transform import transform
+
+RAW_COLUMNS = ["id", "text", "source", "source_row"]
+
+
+def settings_for(project_dir: Path, **data):
+    return load_settings("dev", project_dir, [{"data": data}] if data else None)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- resolve_sources ------------------------------------------------------------------------------
+def test_configured_files_resolve_against_the_project(project_dir: Path) -> None:
+    write(project_dir / "in" / "a.csv", "text,label\nhi,0\n")
+    absolute = write(project_dir.parent / "b.csv", "text,label\nho,1\n")
+    settings = settings_for(project_dir, files=["in/a.csv", str(absolute)])
+    assert resolve_sources(Layout(project_dir, "dev"), settings) == [
+        project_dir / "in" / "a.csv",
+        absolute,
+    ]
+
+
+def test_missing_configured_file_is_named(project_dir: Path) -> None:
+    settings = settings_for(project_dir, files=["nowhere.csv"])
+    with pytest.raises(DataError, match="nowhere.csv"):
+        resolve_sources(Layout(project_dir, "dev"), settings)
+
+
+def test_fallback_chain_order_and_unlabelled_prod(project_dir: Path) -> None:
+    layout = Layout(project_dir, "dev")
+    settings = settings_for(project_dir)
+    assert resolve_sources(layout, settings) == []
+    assert not (project_dir / "data").exists()  # side-effect free: nothing generated or created
+    train = write(layout.raw_dir / "train.csv", "id,comment_text,toxic\n1,x,0\n")
+    assert resolve_sources(layout, settings) == [train]
+    write(layout.raw_dir / "prod.csv", "comment_text\nscore me\n")  # unlabelled: skipped
+    assert resolve_sources(layout, settings) == [train]
+    prod = write(layout.raw_dir / "prod.csv", "comment_text,toxic\nlabelled,1\n")
+    assert resolve_sources(layout, settings) == [prod]
+    cleaned = write(
+        layout.raw_dir / "cleaned_training_sample.csv", "id,toxic,anonymized_comment\n1,0,x\n"
+    )
+    assert resolve_sources(layout, settings) == [cleaned]
+
+
+# --- extract --------------------------------------------------------------------------------------
+def test_jigsaw_file_keeps_raw_values(tmp_path: Path) -> None:
+    header = "id,comment_text," + ",".join(JIGSAW_LABELS)
+    path = write(tmp_path / "train.csv", f"{header}\na1,hello,0,0,0,0,0,0\na2,bad,yes,2,,NaN,1,0\n")
+    result = extract([path], DataConfig())
+    frame = result.frame
+    assert list(frame.columns) == RAW_COLUMNS + [f"label_{x}" for x in JIGSAW_LABELS] + ["_error"]
+    assert frame["source"].tolist() == ["train.csv", "train.csv"]
+    assert frame["source_row"].tolist() == [1, 2]
+    row = frame.iloc[1]
+    assert (
+        row["label_toxic"],
+        row["label_severe_toxic"],
+        row["label_obscene"],
+        row["label_threat"],
+    ) == (
+        "yes",
+        "2",
+        "",
+        "NaN",
+    )
+
+
+def test_davidson_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "labeled_data.csv",
+        ",count,hate_speech,offensive_language,neither,class,tweet\n0,3,0,0,3,2,hi\n1,3,3,0,0,0,x\n2,3,0,3,0,1,y\n",
+    )
+    frame = extract([path], DataConfig()).frame
+    assert frame["id"].tolist() == ["0", "1", "2"]
+    assert frame["label_hate"].tolist() == ["0", "1", "0"]
+    assert frame["label_offensive"].tolist() == ["0", "0", "1"]
+    assert frame["label_toxic"].tolist() == ["0", "1", "1"]
+
+
+def test_plain_text_label_and_configured_columns(tmp_path: Path) -> None:
+    plain = extract([write(tmp_path / "p.csv", "text,label\nhi,0\n")], DataConfig()).frame
+    assert plain["id"].tolist() == [None] and plain["label_toxic"].tolist() == ["0"]
+    custom = write(tmp_path / "c.tsv", "key\tbody\tmean\nk1\thi\t1\n")
+    cfg = DataConfig(text_column="body", label_columns=["mean"], id_column="key")
+    frame = extract([custom], cfg).frame
+    assert (frame.loc[0, "id"], frame.loc[0, "text"], frame.loc[0, "label_mean"]) == (
+        "k1",
+        "hi",
+        "1",
+    )
+
+
+def test_unlabelled_or_textless_files_fail_clearly(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no label column"):
+        extract([write(tmp_path / "u.csv", "comment_text\nhi\n")], DataConfig())
+    with pytest.raises(DataError, match=r"no text column.*'foo', 'bar'"):
+        extract([write(tmp_path / "t.csv", "foo,bar\n1,2\n")], DataConfig())
+
+
+def test_several_files_share_their_common_labels(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.csv", "id,comment_text,toxic,insult\n1,x,1,1\n")
+    b = write(tmp_path / "b.csv", "text,label\ny,0\n")
+    result = extract([a, b], DataConfig())
+    assert [c for c in result.frame.columns if c.startswith("label_")] == ["label_toxic"]
+    assert result.frame["source"].tolist() == ["a.csv", "b.csv"]
+    assert any("label_insult" in n for n in result.notes)
+
+
+def test_no_paths_means_the_generated_example(project_dir: Path) -> None:
+    result = extract([], DataConfig(example_rows=200, example_seed=1))
+    assert len(result.frame) == 200
+    assert set(result.frame["source"]) == {EXAMPLE_SOURCE}
+    assert result.frame["label_toxic"].isin(["0", "1"]).all()
+
+
+# --- run ------------------------------------------------------------------------------------------
+def context(project_dir: Path, step: str, **data) -> StepContext:
+    settings = settings_for(project_dir, **data)
+    layout = Layout(project_dir, "dev")
+    layout.ensure()
+    return StepContext(
+        step=step, settings=settings, layout=layout, logger=logging.getLogger("socialscore.test")
+    )
+
+
+def test_run_warns_loudly_about_synthetic_data(
+    project_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = context(project_dir, "extract", example_rows=300)
+    with caplog.at_level(logging.WARNING):
+        run(ctx)
+    assert "SYNTHETIC" in caplog.text and "--data" in caplog.text
+    raw = pd.read_parquet(ctx.location("raw"))
+    assert len(raw) == 300 and ctx.facts["rows"] == 300 and ctx.facts["files"] == [EXAMPLE_SOURCE]
+    assert not list(ctx.layout.raw_dir.iterdir())  # nothing written to data/raw
+
+
+def test_run_reports_unparsed_records(project_dir: Path) -> None:
+    write(
+        project_dir / "data" / "raw" / "train.csv", "id,text,toxic\n1,a,0\n2,b,c,1\n\xe9,\x00ok,1\n"
+    )
+    ctx = context(project_dir, "extract")
+    run(ctx)
+    assert ctx.facts["rows"] == 3 and ctx.facts["unparsed_records"] == 1
+    assert any("NUL" in n for n in ctx.facts["encoding_notes"])
+
+
+# --- the shared datasets --------------------------------------------------------------------------
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    ("relative", "rows", "labels", "min_kept"),
+    [
+        ("data/jigsaw/cleaned_training_sample.csv", 10_000, 6, 9_900),
+        ("data/jigsaw/train_raw_sample_300.csv", 300, 6, 300),
+        ("data/jigsaw/train_toxic_10k_lowercased.csv", 7_997, 1, 7_900),
+        ("data/davidson2017/labeled_data.csv", 24_783, 3, 24_500),
+    ],
+)
+def test_shared_datasets(shared_file, relative: str, rows: int, labels: int, min_kept: int) -> None:
+    from socialscore.config import TransformConfig
+
+    raw = extract([shared_file(relative)], DataConfig()).frame
+    assert len(raw) == rows
+    assert raw["_error"].isna().all()
+    assert sum(c.startswith("label_") for c in raw.columns) == labels
+    report = transform(raw, TransformConfig()).report
+    assert (
+        report["rows_in"]
+        == report["rows_kept"] + report["rows_rejected"] + report["duplicates_merged"]
+    )
+    assert report["rows_kept"] >= min_kept
+    assert report["rows_rejected"] == 0
+    assert 0.15 < report["split"]["test"] / report["rows_kept"] < 0.25

@@ -1,0 +1,236 @@
+"""transform: validation with reasons, normalisation, PII, de-duplication, sampling, split, accounting."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from socialscore.config import TransformConfig, load_settings
+from socialscore.layout import Layout
+from socialscore.pipeline.context import StepContext
+from socialscore.steps.extract import extract
+from socialscore.steps.transform import TransformResult, assign_split, run, transform
+
+LABELS = ["label_toxic", "label_insult"]
+
+
+def raw_frame(rows: list[dict]) -> pd.DataFrame:
+    """A raw table as extract writes it; missing keys default to a valid row."""
+    records = []
+    for i, row in enumerate(rows, start=1):
+        base = {
+            "id": f"r{i}",
+            "text": f"comment number {i}",
+            "source": "t.csv",
+            "source_row": i,
+            "label_toxic": "0",
+            "label_insult": "0",
+            "_error": None,
+        }
+        base.update(row)
+        records.append(base)
+    return pd.DataFrame(records).astype(
+        {c: object for c in ["id", "text", "label_toxic", "label_insult", "_error"]}
+    )
+
+
+def accounted(result: TransformResult) -> None:
+    r = result.report
+    assert (
+        r["rows_in"]
+        == r["rows_kept"] + r["rows_rejected"] + r["duplicates_merged"] + r["sampled_out"]
+    )
+
+
+def cfg(**kw) -> TransformConfig:
+    return TransformConfig(**kw)
+
+
+def test_clean_columns_and_types() -> None:
+    result = transform(raw_frame([{}, {"label_toxic": "1", "label_insult": " 1.0 "}]), cfg())
+    clean = result.clean
+    assert list(clean.columns) == ["id", "text", "source", *LABELS, "split", "content_hash"]
+    assert str(clean["label_toxic"].dtype) == "int8"
+    assert clean["label_insult"].tolist() == [0, 1]
+    assert set(clean["split"]) <= {"train", "test"}
+    assert clean["content_hash"].str.fullmatch(r"[0-9a-f]{64}").all()
+    accounted(result)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("yes", "'yes'"),
+        ("2", "'2'"),
+        ("NaN", "'NaN'"),
+        (None, "missing"),
+        ("", "empty"),
+        ("-1", "'-1'"),
+        ("true", "'true'"),
+    ],
+)
+def test_bad_label_is_rejected_naming_column_and_value(value: object, shown: str) -> None:
+    result = transform(raw_frame([{}, {"label_insult": value}]), cfg())
+    assert result.report["rows_rejected"] == 1
+    reason = result.rejected.loc[0, "reason"]
+    assert reason == f"label_insult: {shown} is not 0 or 1"
+    assert result.rejected.loc[0, "id"] == "r2" and result.rejected.loc[0, "source_row"] == 2
+    accounted(result)
+
+
+def test_rejection_reasons() -> None:
+    huge = "x" * 1_000_000  # a 1 MB comment
+    rows = [
+        {},
+        {"text": "   \t "},
+        {"text": None},
+        {"text": huge},
+        {"_error": "too many fields (5, expected 3)", "text": "2,a,b,c,1"},
+    ]
+    result = transform(raw_frame(rows), cfg(max_text_chars=20_000))
+    reasons = result.rejected.set_index("id")["reason"].to_dict()
+    assert reasons == {
+        "r2": "empty text",
+        "r3": "empty text",
+        "r4": "text over 20000 characters (1000000)",
+        "r5": "parse error: too many fields (5, expected 3)",
+    }
+    assert result.report["rejected_by_reason"] == {
+        "empty text": 2,
+        "text too long": 1,
+        "parse error": 1,
+    }
+    assert result.clean["id"].tolist() == ["r1"]
+    accounted(result)
+
+
+def test_duplicate_ids_with_different_labels_merge_by_the_any_rule() -> None:
+    rows = [
+        {"id": "a", "text": "first text", "label_toxic": "0"},
+        {"id": "a", "text": "second text", "label_toxic": "1"},
+        {"id": "b", "text": "other"},
+        {"id": "c", "text": "Other  "},  # different case: not a duplicate
+        {"id": "d", "text": "other", "label_insult": "1"},  # same normalised text as b
+    ]
+    result = transform(raw_frame(rows), cfg())
+    clean = result.clean.set_index("id")
+    assert sorted(clean.index) == ["a", "b", "c"]
+    assert clean.loc["a", "text"] == "first text" and clean.loc["a", "label_toxic"] == 1
+    assert clean.loc["b", "label_insult"] == 1
+    r = result.report
+    assert (r["duplicates_by_id"], r["duplicates_by_text"], r["label_conflicts"]) == (1, 1, 2)
+    assert "any duplicate says 1" in r["label_conflict_rule"]
+    accounted(result)
+
+
+def test_normalisation_and_derived_ids_are_stable() -> None:
+    rows = [{"id": None, "text": "  Ｈｅｌｌｏ\u200b   world\n"}, {"id": " ", "text": "second"}]
+    result = transform(raw_frame(rows), cfg())
+    clean = result.clean
+    assert clean["text"].tolist() == ["Hello world", "second"]
+    reordered = transform(raw_frame(list(reversed(rows))), cfg()).clean
+    assert set(reordered["id"]) == set(clean["id"])
+    assert all(i.startswith("sha-") for i in clean["id"])
+    import hashlib
+
+    assert clean.loc[0, "content_hash"] == hashlib.sha256(b"Hello world").hexdigest()
+
+
+def test_pii_is_scrubbed_and_counted_in_kept_and_rejected_rows() -> None:
+    rows = [
+        {"text": "write to jane@example.com or call 555-123-4567"},
+        {"text": "me@x.org", "label_toxic": "yes"},
+    ]
+    result = transform(raw_frame(rows), cfg())
+    assert result.clean.loc[0, "text"] == "write to [EMAIL] or call [PHONE]"
+    assert result.rejected.loc[0, "text"] == "[EMAIL]"
+    assert result.report["pii_replaced"] == {"EMAIL": 1, "PHONE": 1, "URL": 0, "USER": 0, "IP": 0}
+    assert (
+        transform(raw_frame(rows), cfg(scrub_pii=False))
+        .clean.loc[0, "text"]
+        .startswith("write to jane@")
+    )
+
+
+def many_rows(n: int, positive_every: int) -> pd.DataFrame:
+    return raw_frame(
+        [
+            {"id": f"id{i}", "text": f"text {i}", "label_toxic": str(int(i % positive_every == 0))}
+            for i in range(n)
+        ]
+    )
+
+
+def test_split_is_deterministic_stratified_and_sized() -> None:
+    raw = many_rows(2000, 10)
+    first = transform(raw, cfg(test_size=0.2)).clean
+    second = transform(raw.sample(frac=1, random_state=3), cfg(test_size=0.2)).clean
+    assert (
+        first.set_index("id")["split"]
+        .sort_index()
+        .equals(second.set_index("id")["split"].sort_index())
+    )
+    share = (first["split"] == "test").mean()
+    assert 0.17 < share < 0.23
+    positives = first[first["label_toxic"] == 1]
+    assert set(positives["split"]) == {"train", "test"}
+    other_seed = transform(raw, cfg(test_size=0.2, seed=7)).clean
+    assert not other_seed["split"].equals(first["split"])
+
+
+def test_rare_positives_land_in_both_splits() -> None:
+    raw = many_rows(30, 1000)  # only row 0 is positive ...
+    raw.loc[5, "label_toxic"] = "1"  # ... and row 5
+    for seed in range(10):
+        clean = transform(raw, cfg(seed=seed)).clean
+        assert set(clean.loc[clean["label_toxic"] == 1, "split"]) == {"train", "test"}
+
+
+def test_assign_split_direct() -> None:
+    ids = pd.Series([f"x{i}" for i in range(100)])
+    labels = pd.DataFrame({"label_toxic": [1 if i < 3 else 0 for i in range(100)]})
+    split = assign_split(ids, labels, 0.25, seed=1)
+    assert set(split[:3]) == {"train", "test"}
+
+
+def test_sample_size_is_stratified_deterministic_and_accounted() -> None:
+    raw = many_rows(3000, 5)
+    result = transform(raw, cfg(sample_size=500))
+    assert result.report["rows_kept"] == 500 and result.report["sampled_out"] == 2500
+    assert result.clean["label_toxic"].mean() == pytest.approx(0.2, abs=0.01)
+    again = transform(raw.iloc[::-1], cfg(sample_size=500)).clean
+    assert set(again["id"]) == set(result.clean["id"])
+    accounted(result)
+
+
+def test_example_dataset_end_to_end() -> None:
+    from socialscore.config import DataConfig
+
+    raw = extract([], DataConfig(example_rows=2000)).frame
+    result = transform(raw, cfg())
+    r = result.report
+    assert r["rows_in"] == 2000 and r["rows_rejected"] == 0
+    assert r["rows_in"] == r["rows_kept"] + r["rows_rejected"] + r["duplicates_merged"]
+    assert 0 < r["duplicates_merged"] < 200
+    assert sum(r["pii_replaced"].values()) > 0
+    assert not result.clean["text"].str.contains(r"@example\.org|https?://", regex=True).any()
+
+
+def test_run_writes_clean_and_rejected(project_dir: Path) -> None:
+    settings = load_settings("dev", project_dir)
+    layout = Layout(project_dir, "dev")
+    layout.ensure()
+    ctx = StepContext("transform", settings, layout, logging.getLogger("socialscore.test"))
+    ctx.write("raw", raw_frame([{}, {"label_toxic": "yes"}, {"id": "r1"}]))
+    run(ctx)
+    clean = pd.read_parquet(ctx.location("clean"))
+    rejected = pd.read_csv(ctx.location("rejected"), dtype=str)
+    assert len(clean) == 1 and len(rejected) == 1 and "reason" in rejected.columns
+    assert (
+        ctx.facts["rows_in"] == 3
+        and ctx.facts["duplicates_merged"] == 1
+        and ctx.facts["rows_rejected"] == 1
+    )

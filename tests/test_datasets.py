@@ -1,0 +1,229 @@
+"""Reading CSVs (encodings, delimiters, broken records), format detection and the example generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from socialscore.datasets import (
+    ERROR_COLUMN,
+    JIGSAW_LABELS,
+    build_training_sample,
+    davidson_label,
+    decode_bytes,
+    detect_schema,
+    generate_example,
+    read_header,
+    read_table,
+    stratified_take,
+)
+from socialscore.errors import DataError
+
+
+def write(path: Path, data: bytes | str) -> Path:
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+# --- generate_example ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def example() -> pd.DataFrame:
+    return generate_example()
+
+
+def test_example_shape_and_types(example: pd.DataFrame) -> None:
+    assert list(example.columns) == ["id", "comment_text", *JIGSAW_LABELS]
+    assert len(example) == 6000
+    assert example["id"].is_unique
+    for label in JIGSAW_LABELS:
+        assert pd.api.types.is_integer_dtype(example[label])
+        assert set(example[label].unique()) <= {0, 1}
+
+
+def test_example_is_deterministic_and_seeded(example: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(example, generate_example(6000, 42))
+    other = generate_example(6000, 7)
+    assert not other["comment_text"].equals(example["comment_text"])
+    assert len(generate_example(50, 42)) == 50
+
+
+def test_example_looks_like_jigsaw(example: pd.DataFrame) -> None:
+    assert 0.10 <= example["toxic"].mean() <= 0.30
+    assert example["comment_text"].nunique() > 0.9 * len(example)
+    for label in ("severe_toxic", "threat", "identity_hate", "insult", "obscene"):
+        positives = example[example[label] == 1]
+        assert len(positives) > 30, label
+        assert positives["toxic"].mean() > 0.85, label  # sub-labels mostly imply toxic
+    assert (example["severe_toxic"] <= example["toxic"]).mean() > 0.99
+
+
+def test_example_is_learnable_but_not_perfectly(example: pd.DataFrame) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    data = example.drop_duplicates("comment_text")
+    train, test = data.iloc[: int(len(data) * 0.8)], data.iloc[int(len(data) * 0.8) :]
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    model = LogisticRegression(C=4, solver="liblinear").fit(
+        vectorizer.fit_transform(train["comment_text"]), train["toxic"]
+    )
+    auc = roc_auc_score(
+        test["toxic"], model.predict_proba(vectorizer.transform(test["comment_text"]))[:, 1]
+    )
+    assert 0.82 <= auc <= 0.97
+
+
+# --- decoding and reading -------------------------------------------------------------------------
+def test_decode_mixed_encodings_keeps_utf8_parts() -> None:
+    decoded = decode_bytes("café ".encode() + b"caf\xe9 \x93quoted\x94")
+    assert decoded.text == "café café “quoted”"
+    assert decoded.fallback_bytes == 3
+
+
+def test_decode_bom_nul_and_utf16() -> None:
+    assert decode_bytes(b"\xef\xbb\xbfid,text").text == "id,text"
+    nul = decode_bytes(b"a\x00b\x00")
+    assert (nul.text, nul.nul_chars) == ("ab", 2)
+    utf16 = decode_bytes("id,text\n1,hé\n".encode("utf-16"))
+    assert (utf16.text, utf16.encoding) == ("id,text\n1,hé\n", "utf-16")
+
+
+@pytest.mark.parametrize("sep", [",", "\t", ";", "|"])
+def test_delimiter_detected(tmp_path: Path, sep: str) -> None:
+    path = write(
+        tmp_path / "d.csv",
+        sep.join(["id", "text", "toxic"]) + "\n" + sep.join(["1", '"hi, there"', "0"]) + "\n",
+    )
+    table = read_table(path)
+    assert table.delimiter == sep
+    assert table.columns == ["id", "text", "toxic"]
+    assert table.frame.loc[0, "text"] == "hi, there"
+
+
+def test_too_many_fields_becomes_an_error_row(tmp_path: Path) -> None:
+    rows = [
+        "id,text,toxic",
+        "1,fine,0",
+        "2,one,too,many,1",
+        '3,"multi\nline, quoted",1',
+        "4,last,0",
+    ]
+    table = read_table(write(tmp_path / "t.csv", "\n".join(rows) + "\n"))
+    frame = table.frame
+    assert len(frame) == 4
+    assert frame[ERROR_COLUMN].tolist() == [None, "too many fields (5, expected 3)", None, None]
+    assert frame.loc[2, "text"] == "multi\nline, quoted"
+    assert table.raw_records == {1: "2,one,too,many,1"}
+    assert any("could not be parsed" in n for n in table.notes)
+
+
+def test_clean_file_uses_fast_path_and_keeps_strings(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path / "c.csv", "id,text,toxic\n007,hi,1\n008,NaN,\n"))
+    assert table.frame["id"].tolist() == ["007", "008"]
+    assert table.frame["text"].tolist() == ["hi", "NaN"]  # no NA guessing: values stay as written
+    assert table.frame["toxic"].tolist() == ["1", ""]
+    assert table.raw_records == {}
+
+
+def test_empty_header_only_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found"):
+        read_table(tmp_path / "missing.csv")
+    with pytest.raises(DataError, match="is empty"):
+        read_table(write(tmp_path / "empty.csv", b""))
+    with pytest.raises(DataError, match="is empty"):
+        read_table(write(tmp_path / "blank.csv", "\n \n"))
+    with pytest.raises(DataError, match="header but no data rows"):
+        read_table(write(tmp_path / "header.csv", "id,text,toxic\n"))
+
+
+def test_duplicate_header_names_are_suffixed(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path / "dup.csv", "id,text,text,toxic\n1,a,b,0\n"))
+    assert table.columns == ["id", "text", "text.1", "toxic"]
+    assert any("duplicate column" in n for n in table.notes)
+
+
+def test_read_header_is_cheap_and_decodes(tmp_path: Path) -> None:
+    path = write(tmp_path / "h.csv", b"\xef\xbb\xbfid;anonymized_comment;toxic\n1;x;0\n")
+    assert read_header(path) == ["id", "anonymized_comment", "toxic"]
+
+
+# --- schema detection -----------------------------------------------------------------------------
+def test_detect_known_formats() -> None:
+    jigsaw = detect_schema(["id", "comment_text", *JIGSAW_LABELS], "train.csv")
+    assert (jigsaw.kind, jigsaw.text_column, jigsaw.id_column) == ("jigsaw", "comment_text", "id")
+    assert list(jigsaw.labels) == list(JIGSAW_LABELS)
+    cleaned = detect_schema(["id", *JIGSAW_LABELS, "anonymized_comment"], "cleaned.csv")
+    assert cleaned.text_column == "anonymized_comment"
+    davidson = detect_schema(
+        ["Unnamed: 0", "count", "hate_speech", "offensive_language", "neither", "class", "tweet"],
+        "d.csv",
+    )
+    assert (
+        davidson.davidson and davidson.id_column == "Unnamed: 0" and davidson.text_column == "tweet"
+    )
+    assert davidson.labels == {"hate": "class", "offensive": "class", "toxic": "class"}
+    small = detect_schema(["comment_text", "toxic"], "small.csv")
+    assert (small.labels, small.id_column) == ({"toxic": "toxic"}, None)
+    plain = detect_schema(["text", "label"], "plain.csv")
+    assert (plain.kind, plain.labels) == ("text,label", {"toxic": "label"})
+    unlabelled = detect_schema(["Text"], "prod.csv")
+    assert unlabelled.text_column == "Text" and unlabelled.labels == {}
+
+
+def test_configured_columns_override_detection() -> None:
+    schema = detect_schema(
+        ["key", "body", "comment_text", "Is Offensive", "toxic"],
+        "x.csv",
+        text_column="body",
+        label_columns=["Is Offensive"],
+        id_column="key",
+    )
+    assert (schema.text_column, schema.id_column, schema.labels) == (
+        "body",
+        "key",
+        {"is_offensive": "Is Offensive"},
+    )
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(DataError, match=r"no text column found.*'a', 'b'"):
+        detect_schema(["a", "b"], "x.csv")
+    with pytest.raises(DataError, match=r"text column 'body' not found.*'text'"):
+        detect_schema(["text", "toxic"], "x.csv", text_column="body")
+    with pytest.raises(DataError, match=r"label column 'nope' not found"):
+        detect_schema(["text", "toxic"], "x.csv", label_columns=["nope"])
+
+
+def test_davidson_classes_map_to_labels() -> None:
+    cls = pd.Series(["0", "1", "2", " 1 ", "5", None], dtype=object)
+    assert davidson_label(cls, "hate").tolist() == ["1", "0", "0", "0", "5", None]
+    assert davidson_label(cls, "offensive").tolist() == ["0", "1", "0", "1", "5", None]
+    assert davidson_label(cls, "toxic").tolist() == ["1", "1", "0", "1", "5", None]
+
+
+def test_stratified_take_keeps_proportions_and_is_deterministic() -> None:
+    keys = pd.Series([f"k{i}" for i in range(1000)])
+    strata = pd.Series([1 if i % 10 == 0 else 0 for i in range(1000)])
+    mask = stratified_take(keys, strata, 200, seed=1)
+    assert mask.sum() == 200
+    assert strata[mask].sum() == 20
+    assert np.array_equal(mask, stratified_take(keys, strata, 200, seed=1))
+    assert not np.array_equal(mask, stratified_take(keys, strata, 200, seed=2))
+
+
+def test_build_training_sample_keeps_id_text_labels(tmp_path: Path) -> None:
+    source = tmp_path / "train.csv"
+    frame = generate_example(800, 3)
+    frame.loc[0, "comment_text"] = "   "
+    frame.loc[1, "toxic"] = 5
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out" / "sample.csv"
+    assert build_training_sample(source, out, n_rows=300, seed=1) == 300
+    sample = pd.read_csv(out)
+    assert list(sample.columns) == ["id", "comment_text", *JIGSAW_LABELS]
+    assert not {frame.loc[0, "id"], frame.loc[1, "id"]} & set(sample["id"])
+    assert abs(sample["toxic"].mean() - frame["toxic"].iloc[2:].mean()) < 0.02

@@ -1,0 +1,80 @@
+"""PII scrubbing: each kind becomes its placeholder, look-alikes (dates, years, versions) do not."""
+
+from collections import Counter
+
+import pytest
+
+from socialscore.text.pii import PLACEHOLDERS, SCRUB_PLACEHOLDERS, scrub, scrub_many
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        ("mail me at john.doe+x@example.co.uk.", "mail me at [EMAIL].", "EMAIL"),
+        ("see https://en.wikipedia.org/wiki/Foo), ok", "see [URL]), ok", "URL"),
+        ("visit www.example.com, now", "visit [URL], now", "URL"),
+        ("it is on example.org/path.", "it is on [URL].", "URL"),
+        ("HTTP://EXAMPLE.COM/X", "[URL]", "URL"),
+        ("edited from 89.205.38.27 again", "edited from [IP] again", "IP"),
+        ("v6 2001:db8:85a3::8a2e:370:7334 here", "v6 [IP] here", "IP"),
+        ("call 555-123-4567 now", "call [PHONE] now", "PHONE"),
+        ("call (555) 123-4567", "call [PHONE]", "PHONE"),
+        ("ring +44 20 7946 0958 please", "ring [PHONE] please", "PHONE"),
+        ("@mayasolovely: you too", "[USER]: you too", "USER"),
+        ("RT @bob_1 hi", "RT [USER] hi", "USER"),
+    ],
+)
+def test_each_kind_becomes_its_placeholder(text: str, expected: str, kind: str) -> None:
+    counts: Counter[str] = Counter()
+    assert scrub(text, counts) == expected
+    assert counts == Counter({kind: 1})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dates 2016-01-11 and 11/01/2016",
+        "the war of 1990-2000 and years 1990 2000 3000",
+        "e.g. i.e. U.S. Node.js 3.14 v1.2.3 and 1.2.3.4.5",
+        "talk 21:51, January 11, 2016 (UTC) at 12:30:45",
+        "std::vector and add:: in C++",
+        "no address in foo@bar or a@b",
+        "an already scrubbed [EMAIL] [URL] [IP] [PHONE] [USER] [PERSON]",
+    ],
+)
+def test_look_alikes_are_left_alone(text: str) -> None:
+    counts: Counter[str] = Counter()
+    assert scrub(text, counts) == text
+    assert not counts
+
+
+def test_url_with_ip_and_email_with_digits_count_once() -> None:
+    counts: Counter[str] = Counter()
+    assert scrub("http://1.2.3.4/x and user123@mail.example.com", counts) == "[URL] and [EMAIL]"
+    assert counts == Counter({"URL": 1, "EMAIL": 1})
+
+
+def test_scrub_many_counts_per_kind_and_is_idempotent() -> None:
+    texts = ["a@b.com and c@d.org", "no pii here", "@x 10.0.0.1", ""]
+    scrubbed, counts = scrub_many(texts)
+    assert scrubbed == ["[EMAIL] and [EMAIL]", "no pii here", "[USER] [IP]", ""]
+    assert counts == {"EMAIL": 2, "PHONE": 0, "URL": 0, "USER": 1, "IP": 1}
+    again, counts_again = scrub_many(scrubbed)
+    assert again == scrubbed and sum(counts_again.values()) == 0
+
+
+def test_placeholders_cover_scrubbed_kinds_and_dataset_masks() -> None:
+    assert set(SCRUB_PLACEHOLDERS) == {"[EMAIL]", "[PHONE]", "[URL]", "[USER]", "[IP]"}
+    for mask in ("[PERSON]", "[ORG]", "[GPE]", "[LOC]", "[FAC]"):
+        assert mask in PLACEHOLDERS
+    assert len(set(PLACEHOLDERS)) == len(PLACEHOLDERS)
+
+
+def test_masks_in_the_shared_sample_are_all_listed(shared_file) -> None:
+    import re
+
+    text = shared_file("data/jigsaw/cleaned_training_sample.csv").read_text(encoding="utf-8")
+    masks = set(re.findall(r"\[[A-Z]{3,}\]", text))
+    frequent = {m for m in masks if text.count(m) >= 5}  # [NOT], [IMG] occur once: ordinary text
+    assert {"[PERSON]", "[ORG]", "[GPE]"} <= frequent
+    assert frequent <= set(PLACEHOLDERS), frequent - set(PLACEHOLDERS)
