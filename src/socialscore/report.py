@@ -69,7 +69,7 @@ def confusion_matrix_png(
 ) -> bytes:
     """One 2×2 matrix per label (counts and row share), small multiples."""
     rows, cols = _grid(len(labels))
-    fig = Figure(figsize=(4.2 * cols, 3.8 * rows))
+    fig = Figure(figsize=(4.2 * cols, 3.9 * rows), layout="constrained")
     for j, label in enumerate(labels):
         ax = fig.add_subplot(rows, cols, j + 1)
         truth, pred = y_true[:, j].astype(bool), y_pred[:, j].astype(bool)
@@ -142,33 +142,49 @@ def precision_recall_png(y_true: np.ndarray, proba: np.ndarray, labels: Sequence
     ax.plot([], [], color="grey", linestyle=":", label="dotted: share of positives (chance)")
     ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="recall", ylabel="precision")
     ax.set_title("Precision–recall curve per label (held-out test split)")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
     ax.grid(alpha=0.3)
     return _png(fig)
 
 
-def calibration_png(
-    y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], bins: int = 10
-) -> bytes:
-    """Reliability diagram (mean predicted vs observed share per bin) over a histogram of scores."""
-    from sklearn.calibration import calibration_curve
+def reliability(y: np.ndarray, p: np.ndarray, bins: int, min_rows: int) -> tuple[np.ndarray, ...]:
+    """Per uniform bin with at least ``min_rows`` rows: mean predicted, observed share, row count."""
+    index = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+    counts = np.bincount(index, minlength=bins)
+    predicted = np.bincount(index, weights=p, minlength=bins)
+    observed = np.bincount(index, weights=y, minlength=bins)
+    keep = counts >= min_rows
+    return predicted[keep] / counts[keep], observed[keep] / counts[keep], counts[keep]
 
+
+def calibration_png(
+    y_true: np.ndarray, proba: np.ndarray, labels: Sequence[str], bins: int = 10, min_rows: int = 5
+) -> bytes:
+    """Reliability diagram (mean predicted vs observed share per bin) over a histogram of scores.
+
+    Bins with fewer than ``min_rows`` rows are left out (their share is noise); marker area shows rows.
+    """
     fig = Figure(figsize=(6.5, 7.0))
     top = fig.add_axes((0.12, 0.38, 0.83, 0.55))
     bottom = fig.add_axes((0.12, 0.07, 0.83, 0.22), sharex=top)
     top.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
     for j, label in enumerate(labels):
-        observed, predicted = calibration_curve(
-            y_true[:, j], proba[:, j], n_bins=bins, strategy="uniform"
+        predicted, observed, counts = reliability(y_true[:, j], proba[:, j], bins, min_rows)
+        line = top.plot(predicted, observed, linewidth=1.2, label=label)[0]
+        top.scatter(
+            predicted,
+            observed,
+            s=8 + 60 * np.sqrt(counts / counts.max()) if counts.size else 8,
+            color=line.get_color(),
+            zorder=3,
         )
-        line = top.plot(predicted, observed, marker="o", markersize=3, label=label)[0]
         bottom.hist(proba[:, j], bins=bins, range=(0, 1), histtype="step", color=line.get_color())
     top.set(xlim=(0, 1), ylim=(0, 1.01), ylabel="observed share of positives")
-    top.set_title("Calibration (reliability) per label, held-out test split")
+    top.set_title(f"Calibration per label, held-out test split (bins with ≥{min_rows} rows)")
     top.legend(loc="upper left", fontsize=8)
     top.grid(alpha=0.3)
     top.tick_params(labelbottom=False)
-    bottom.set(xlabel="predicted probability", ylabel="rows")
+    bottom.set(xlabel="predicted probability", ylabel="rows (log)")
     bottom.set_yscale("log")
     bottom.set_title("How many rows get each score", fontsize=9)
     return _png(fig)
@@ -265,7 +281,9 @@ def render_html(
         "evaluated at": metrics.get("evaluated_at"),
     }
     fact_html = "".join(
-        f"<dt>{esc(k)}</dt><dd>{esc(str(v))}</dd>" for k, v in facts.items() if v is not None
+        f"<dt>{esc(k)}</dt><dd>{esc(f'{v:.4g}' if isinstance(v, float) else str(v))}</dd>"
+        for k, v in facts.items()
+        if v is not None
     )
     table, notes = _metrics_table(metrics)
     note_html = (

@@ -161,7 +161,7 @@ def build_project(
     write_file_artifact("joblib", Path(ctx.location("vectorizer")), vec)
     digest = dump_verified(model, Path(ctx.location("model")))
     meta = {
-        "model_type": model.model_type,
+        "model_type": settings.model.type,
         "labels": LABELS,
         "primary_label": "toxic",
         "threshold": 0.5,

@@ -251,7 +251,9 @@ def make_ctx(project_dir: Path, fitted, db: FakeDatabase, **predict) -> StepCont
     write_file_artifact("joblib", Path(ctx.location("vectorizer")), vec)
     digest = dump_verified(model, Path(ctx.location("model")))
     write_file_artifact(
-        "json", Path(ctx.location("model_metadata")), {**MANIFEST, "sha256": digest}
+        "json",
+        Path(ctx.location("model_metadata")),
+        {**MANIFEST, "model_type": settings.model.type, "sha256": digest},
     )
     return ctx
 

@@ -22,11 +22,9 @@ LINEAR_TYPES = {"logistic_regression", "nb_logistic"}
 # --- loading ------------------------------------------------------------------------------------
 def load_step_model(ctx: StepContext) -> tuple[Any, dict[str, Any]]:
     """This mode's model, verified against the sha256 in its metadata (never ``ctx.read("model")``)."""
-    from socialscore.bundle import load_verified
+    from socialscore.steps.train import load_model
 
-    metadata = ctx.read("model_metadata")
-    model = load_verified(Path(ctx.location("model")), metadata.get("sha256"), "model")
-    return model, metadata
+    return load_model(ctx.layout, ctx.settings)
 
 
 def label_thresholds(threshold: Any, labels: Sequence[str]) -> dict[str, float]:
