@@ -1,4 +1,4 @@
-// Scores the pasted comment with POST /v1/score and draws one bar per label. No innerHTML: the
+// Scores the pasted comment with POST /v1/score and draws one bar per label. The
 // server's answer is shown with textContent only.
 "use strict";
 
