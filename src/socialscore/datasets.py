@@ -74,9 +74,14 @@ class Decoded:
 
 def decode_bytes(data: bytes) -> Decoded:
     """UTF-8 (BOM ok), UTF-16 when it has a BOM; bytes that are not UTF-8 are read as cp1252."""
+    head = data[:4096]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text, encoding = data.decode("utf-16", errors="replace"), "utf-16"
         fallback = 0
+    elif len(head) >= 8 and head[1::2].count(0) > 0.9 * len(head[1::2]) and head[0::2].count(0) == 0:
+        text, encoding, fallback = data.decode("utf-16-le", errors="replace"), "utf-16-le", 0
+    elif len(head) >= 8 and head[0::2].count(0) > 0.9 * len(head[0::2]) and head[1::2].count(0) == 0:
+        text, encoding, fallback = data.decode("utf-16-be", errors="replace"), "utf-16-be", 0
     else:
         _decode_state.count = 0
         encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
@@ -145,32 +150,89 @@ def _read_fast(text: str, sep: str) -> pd.DataFrame | None:
     return frame
 
 
-_EOF_IN_STRING = re.compile(r"EOF inside string starting at row (\d+)")
+_SEP_HINT = re.compile(r"sep=([,\t;|])\r?\n")
+UNBALANCED_QUOTE = "unbalanced quote (the records after it were recovered)"
+TRUNCATED_QUOTE = "unterminated quoted field (truncated file?)"
 
 
-def _read_careful(text: str, sep: str) -> tuple[list[str], list[list[str | None]], list[str | None], dict]:
-    """Record by record with the csv module: long records become error rows, none is dropped."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+def _records(text: str) -> list[tuple[int, str]]:
+    """Physical lines as the csv module splits them: (1-based line number, line)."""
+    return list(enumerate(io.StringIO(text, newline="").readlines(), start=1))
+
+
+def _parse(text: str, sep: str) -> list[tuple[int, list[str]]]:
+    """(first physical line, fields) per non-empty record."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
-    header: list[str] | None = None
+    out = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return out
+        if record:
+            out.append((start, record))
+
+
+def _ends_inside_quotes(text: str, sep: str) -> bool:
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
+def _read_careful(text: str, sep: str) -> tuple[list[str], list[list[str | None]], list[str | None], dict, list[str]]:
+    """Record by record with the csv module: no record is dropped.
+
+    A record with too many fields becomes an error row. A record whose quote never closes swallows the
+    rest of the file; when the lines after its first line parse as ordinary records (a stray quote),
+    they are recovered and only the first line is an error row; otherwise (a truncated file) the
+    record is one error row.
+    """
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    parsed = _parse(text, sep)
+    if not parsed:
+        return [], [], [], {}, []
+    (_, header), body = parsed[0], parsed[1:]
+    width = len(header)
+    notes: list[str] = []
+    unterminated: int | None = None
+    unterminated_reason = TRUNCATED_QUOTE
+    if body:
+        lines = _records(text)
+        last_start = body[-1][0]
+        tail = "".join(line for _, line in lines[last_start - 1 :])
+        if _ends_inside_quotes(tail, sep):
+            rest = "".join(line for _, line in lines[last_start:])
+            recovered = [fields for _, fields in _parse(rest, sep)]
+            if recovered and 2 * sum(len(r) == width for r in recovered) >= len(recovered):
+                first = lines[last_start - 1][1].rstrip("\r\n")
+                body[-1] = (last_start, [first])
+                body += [(0, r) for r in recovered]
+                notes.append(f"an unbalanced quote on line {last_start}: {len(recovered)} later record(s) recovered")
+                unterminated = len(body) - len(recovered) - 1
+                unterminated_reason = UNBALANCED_QUOTE
+            else:
+                unterminated = len(body) - 1
+                notes.append("the file ends inside a quoted field (truncated?)")
     rows: list[list[str | None]] = []
     errors: list[str | None] = []
     raw: dict[int, str] = {}
-    for record in reader:
-        if not record:
-            continue
-        if header is None:
-            header = record
-            continue
-        width = len(header)
-        if len(record) > width:
-            raw[len(rows)] = sep.join(record)
+    for position, (_, record) in enumerate(body):
+        if position == unterminated:
+            raw[position] = sep.join(record)
+            errors.append(unterminated_reason)
+            rows.append([None] * width)
+        elif len(record) > width:
+            raw[position] = sep.join(record)
             errors.append(f"too many fields ({len(record)}, expected {width})")
             rows.append([None] * width)
         else:
             errors.append(None)
             rows.append(list(record) + [None] * (width - len(record)))
-    return header or [], rows, errors, raw
+    return header, rows, errors, raw, notes
 
 
 def read_table(path: Path, delimiter: str | None = None) -> Table:
@@ -179,14 +241,22 @@ def read_table(path: Path, delimiter: str | None = None) -> Table:
         raise DataError(f"data file not found: {path}")
     if path.is_dir():
         raise DataError(f"data file {path} is a directory, not a CSV file")
-    decoded = decode_bytes(path.read_bytes())
+    data = path.read_bytes()
+    decoded = decode_bytes(data)
     text = decoded.text
     if not text.strip():
         raise DataError(f"data file {path} is empty")
-    sep = delimiter or detect_delimiter(text)
+    if decoded.nul_chars > 0.05 * len(text) + 16 or decoded.fallback_bytes > 0.3 * len(data):
+        raise DataError(f"data file {path} looks binary, not like a CSV text file")
     notes = []
-    if decoded.encoding == "utf-16":
-        notes.append(f"{path.name}: read as UTF-16 (byte order mark)")
+    hint = _SEP_HINT.match(text)
+    if hint:  # Excel's "sep=;" first line
+        text = text[hint.end() :]
+        delimiter = delimiter or hint.group(1)
+        notes.append(f"{path.name}: used the spreadsheet hint line 'sep={hint.group(1)}'")
+    sep = delimiter or detect_delimiter(text)
+    if decoded.encoding.startswith("utf-16"):
+        notes.append(f"{path.name}: read as {decoded.encoding.upper()}")
     if decoded.fallback_bytes:
         notes.append(
             f"{path.name}: {decoded.fallback_bytes} byte(s) were not valid UTF-8 and were read as cp1252/latin-1"
@@ -203,33 +273,20 @@ def read_table(path: Path, delimiter: str | None = None) -> Table:
         frame.columns = columns
         frame[ERROR_COLUMN] = None
     else:
-        header, rows, errors, raw = _read_careful(text, sep)
+        header, rows, errors, raw, careful_notes = _read_careful(text, sep)
         columns = _clean_names(header)
         frame = pd.DataFrame(rows, columns=columns, dtype=object)
         frame[ERROR_COLUMN] = pd.Series(errors, dtype=object)
+        notes += [f"{path.name}: {n}" for n in careful_notes]
         bad = sum(e is not None for e in errors)
         if bad:
             notes.append(f"{path.name}: {bad} record(s) could not be parsed (kept as rejected rows)")
-        match = _EOF_IN_STRING.search(_c_parser_message(text, sep))
-        if match:
-            position = int(match.group(1)) - 1
-            if 0 <= position < len(frame) and frame.at[position, ERROR_COLUMN] is None:
-                frame.at[position, ERROR_COLUMN] = "unterminated quoted field (truncated file?)"
-                notes.append(f"{path.name}: the file ends inside a quoted field (truncated?)")
     if len(frame) == 0:
         raise DataError(f"data file {path} has a header but no data rows")
     duplicated = sorted({c.rsplit(".", 1)[0] for c in columns if re.search(r"\.\d+$", c)} & set(columns))
     if duplicated:
         notes.append(f"{path.name}: duplicate column name(s) {', '.join(duplicated)}; the first is used")
     return Table(path, frame, columns, sep, notes, raw)
-
-
-def _c_parser_message(text: str, sep: str) -> str:
-    try:
-        pd.read_csv(io.StringIO(text), sep=sep, dtype=str, na_filter=False, engine="c", on_bad_lines="skip")
-    except pd.errors.ParserError as exc:
-        return str(exc)
-    return ""
 
 
 def read_header(path: Path, delimiter: str | None = None, limit: int = 1 << 16) -> list[str]:

@@ -234,3 +234,17 @@ def test_run_writes_clean_and_rejected(project_dir: Path) -> None:
         and ctx.facts["duplicates_merged"] == 1
         and ctx.facts["rows_rejected"] == 1
     )
+
+
+def test_run_fails_clearly_when_nothing_is_usable(project_dir: Path) -> None:
+    from socialscore.errors import DataError
+
+    settings = load_settings("dev", project_dir)
+    layout = Layout(project_dir, "dev")
+    layout.ensure()
+    ctx = StepContext("transform", settings, layout, logging.getLogger("socialscore.test"))
+    ctx.write("raw", raw_frame([{"label_toxic": "yes"}, {"text": ""}]))
+    with pytest.raises(DataError, match="no usable rows: all 2"):
+        run(ctx)
+    assert len(pd.read_csv(ctx.location("rejected"))) == 2  # written so the user can see why
+    assert not Path(ctx.location("clean")).exists()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from socialscore.datasets import ERROR_COLUMN, stable_hash, stratified_take
+from socialscore.errors import DataError
 from socialscore.steps.extract import LABEL_PREFIX
 from socialscore.text.normalize import normalize_text
 from socialscore.text.pii import scrub_many
@@ -176,9 +177,14 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
 
 def run(ctx: StepContext) -> None:
     result = transform(ctx.read("raw"), ctx.settings.transform)
-    ctx.write("clean", result.clean)
-    ctx.write("rejected", result.rejected)
     report = result.report
+    ctx.write("rejected", result.rejected)
+    if not report["rows_kept"]:
+        raise DataError(
+            f"no usable rows: all {report['rows_in']} were rejected or merged "
+            f"({report['rejected_by_reason']}); see {ctx.location('rejected')}"
+        )
+    ctx.write("clean", result.clean)
     for key in ("rows_in", "rows_kept", "rows_rejected", "duplicates_merged", "label_conflicts"):
         ctx.fact(key, report[key])
     if report["sampled_out"]:
