@@ -1,0 +1,159 @@
+"""Start the API exactly as the Deployment would — its command and env (plus the image's ENV) — and
+check that the pod would come up: /health, /ready and an authorised /v1/score.
+
+The only changes to that environment: paths inside the image map to temporary directories, the
+Secret's value is a test key, and the bind address/port become a free loopback port.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from k8s_helpers import ROOT, by_kind, rendered  # noqa: E402
+
+TEST_KEY = "deployment-env-test-key-0123456789"
+
+
+def _tiny_bundle(models_dir: Path) -> Path:
+    spec = importlib.util.spec_from_file_location(
+        "tiny_bundle_for_deploy", ROOT / "tests" / "api" / "tiny_bundle.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_tiny_bundle(models_dir)
+
+
+def _image_env() -> dict[str, str]:
+    """The runtime stage's ENV of the Dockerfile (what the image gives every container)."""
+    from test_dockerfile import stages  # same directory
+
+    env: dict[str, str] = {}
+    for keyword, rest in stages((ROOT / "Dockerfile").read_text())["runtime"]:
+        if keyword == "ENV":
+            for item in shlex.split(rest):
+                key, _, value = item.partition("=")
+                env[key] = value
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _expand(arg: str, env: dict[str, str]) -> str:
+    """Kubernetes' $(VAR) expansion in command/args."""
+    return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), arg)
+
+
+@pytest.mark.slow  # two uvicorn workers importing the scoring stack
+def test_the_pod_comes_up_with_the_deployment_environment(tmp_path: Path) -> None:
+    container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    declared: dict[str, str] = {}
+    for entry in container["env"]:
+        if "value" in entry:
+            declared[entry["name"]] = entry["value"]
+        else:
+            assert entry["valueFrom"]["secretKeyRef"]["name"] == "social-score-api-keys"
+            declared[entry["name"]] = TEST_KEY
+    # the container port the probes use is the port the app is told to bind
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports[container["readinessProbe"]["httpGet"]["port"]] == int(
+        declared["SOCIALSCORE_PORT"]
+    )
+
+    image_root = {
+        "/app/models": tmp_path / "app" / "models",
+        "/opt/nltk_data": tmp_path / "opt" / "nltk_data",
+        "/tmp": tmp_path / "tmp",
+    }
+    for path in image_root.values():
+        path.mkdir(parents=True)
+    _tiny_bundle(image_root["/app/models"])
+
+    def relocate(value: str) -> str:
+        for inside, outside in image_root.items():
+            if value == inside or value.startswith(inside + "/"):
+                return str(outside) + value[len(inside) :]
+        return value
+
+    env = {**_image_env(), **declared}
+    env = {k: relocate(v) for k, v in env.items()}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    port = _free_port()
+    env["SOCIALSCORE_HOST"], env["SOCIALSCORE_PORT"] = "127.0.0.1", str(port)
+    assert env["SOCIALSCORE_ENV"] == "production"
+    command = [_expand(a, env) for a in container["command"] + container.get("args", [])]
+    assert not any("$(" in a for a in command), command
+
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path / "tmp", stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        ready = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                ready = httpx.get(f"{base}/ready", timeout=2)
+                if ready.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        assert process.poll() is None, f"the app exited ({process.returncode}):\n{log.read_text()}"
+        assert ready is not None and ready.status_code == 200, log.read_text()
+        assert httpx.get(f"{base}/health", timeout=5).status_code == 200
+        scored = httpx.post(
+            f"{base}/v1/score",
+            json={"text": "you are an idiot"},
+            headers={"Authorization": f"Bearer {TEST_KEY}"},
+            timeout=10,
+        )
+        assert scored.status_code == 200, scored.text
+        assert 0 <= scored.json()["social_score"] <= 100
+        refused = httpx.post(f"{base}/v1/score", json={"text": "hello"}, timeout=10)
+        assert refused.status_code == 401
+        # several workers share one Prometheus multiprocess directory under the writable /tmp
+        assert int(env["SOCIALSCORE_WORKERS"]) >= 2
+        assert any(image_root["/tmp"].glob("socialscore-metrics-*"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, log.read_text()
+
+
+def test_production_refuses_to_start_without_the_secret(tmp_path: Path) -> None:
+    """If the Secret were empty the pod must crash loudly, not serve an open API."""
+    container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    env["SOCIALSCORE_API_KEYS"] = ""
+    env["SOCIALSCORE_MODELS_DIR"] = str(_tiny_bundle(tmp_path / "models"))
+    env["SOCIALSCORE_PORT"], env["SOCIALSCORE_HOST"] = str(_free_port()), "127.0.0.1"
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    command = [_expand(a, env) for a in container["command"]]
+    result = subprocess.run(
+        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "SOCIALSCORE_API_KEYS" in result.stderr

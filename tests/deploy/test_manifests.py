@@ -1,0 +1,127 @@
+"""deploy/k8s: every manifest validates against the Kubernetes schemas and says what production needs."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+from pathlib import Path
+
+import sys
+
+import kubernetes_validate
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from k8s_helpers import K8S_DIR, by_kind, overlay_module, rendered  # noqa: E402
+
+K8S_VERSION = "1.30"  # GKE regular channel at the time of writing
+MANIFESTS = sorted(p for p in K8S_DIR.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_manifest_validates_strictly(path: Path) -> None:
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    assert docs
+    for doc in docs:
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+def test_rendered_kustomization_validates_and_lists_every_manifest() -> None:
+    listed = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(p.name for p in MANIFESTS)
+    for doc in rendered("europe-west1-docker.pkg.dev/p/r/social-score-api:abc"):
+        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+def test_the_validator_rejects_a_broken_deployment() -> None:
+    deployment = copy.deepcopy(by_kind(rendered(), "Deployment"))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["prot"] = (
+        8000
+    )
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, K8S_VERSION, strict=True)
+
+
+def test_deployment_is_production_ready() -> None:
+    objects = rendered()
+    deployment = by_kind(objects, "Deployment")
+    assert deployment["metadata"]["name"] == "social-score-api"
+    assert {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"} == {
+        "production"
+    }
+    assert by_kind(objects, "Namespace")["metadata"]["name"] == "production"
+    spec = deployment["spec"]
+    assert spec["replicas"] >= 2
+    assert spec["strategy"]["type"] == "RollingUpdate"
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert spec["selector"]["matchLabels"] == {"app": "social-score-api"}
+    pod = spec["template"]["spec"]
+    assert spec["template"]["metadata"]["labels"]["app"] == "social-score-api"
+    (container,) = pod["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert "startupProbe" in container
+    assert set(container["resources"]) == {"requests", "limits"}
+    for part in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(container["resources"][part])
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    keys = next(e for e in container["env"] if e["name"] == "SOCIALSCORE_API_KEYS")
+    assert "secretKeyRef" in keys["valueFrom"] and "value" not in keys
+    assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+    preStop = int(container["lifecycle"]["preStop"]["exec"]["command"][1])
+    assert pod["terminationGracePeriodSeconds"] > preStop
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "/tmp" in mounts and all("emptyDir" in v for v in volumes.values())
+
+
+def test_service_hpa_and_pdb_target_the_deployment() -> None:
+    objects = rendered()
+    service = by_kind(objects, "Service")
+    assert service["spec"]["selector"] == {"app": "social-score-api"}
+    container = by_kind(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert service["spec"]["ports"][0]["targetPort"] in {p["name"] for p in container["ports"]}
+    hpa = by_kind(objects, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "social-score-api"
+    assert hpa["spec"]["minReplicas"] >= 2
+    pdb = by_kind(objects, "PodDisruptionBudget")
+    assert pdb["spec"]["selector"]["matchLabels"] == {"app": "social-score-api"}
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        (
+            "europe-docker.pkg.dev/p/r/social-score-api:1a2b3c",
+            "europe-docker.pkg.dev/p/r/social-score-api:1a2b3c",
+        ),
+        (
+            "europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "a" * 64,
+            "europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "a" * 64,
+        ),
+        ("localhost:5000/social-score-api", "localhost:5000/social-score-api:latest"),
+    ],
+)
+def test_the_build_injects_its_image(ref: str, expected: str) -> None:
+    container = by_kind(rendered(ref), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == expected
+
+
+@pytest.mark.skipif(
+    shutil.which("kubectl") is None, reason="kubectl (with built-in kustomize) is not installed"
+)
+def test_kubectl_kustomize_renders_the_same_objects_as_the_python_renderer(tmp_path: Path) -> None:
+    ref = "europe-docker.pkg.dev/p/r/social-score-api:1a2b3c"
+    overlay = overlay_module().write_overlay(ref, tmp_path / "overlay").parent
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True
+    )
+    ours = {(o["kind"], o["metadata"]["name"]): o for o in rendered(ref)}
+    theirs = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(out.stdout) if o}
+    assert ours == theirs
