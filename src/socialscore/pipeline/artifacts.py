@@ -85,6 +85,7 @@ def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; artifacts are read by other users (e.g. in Docker)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -110,6 +111,9 @@ def replace_dir_atomic(target: Path, fill: Callable[[Path], None]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         fill(tmp)
+        os.chmod(tmp, 0o755)
+        for child in tmp.rglob("*"):
+            os.chmod(child, 0o755 if child.is_dir() else 0o644)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
