@@ -137,3 +137,17 @@ def test_the_local_runner_substitutes_like_cloud_build() -> None:
     )
     assert env["CACHE_URL"] == "file:///x" and env["CLUSTER"] == "social-score"
     assert module.run(["no-such-step"], {}) == 2
+
+
+def test_github_workflow_mirrors_the_build() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    jobs = workflow["jobs"]
+    assert jobs["train-model"]["needs"] == "tests"
+    assert jobs["docker"]["needs"] == "train-model"
+    assert jobs["deploy"]["needs"] == "docker" and jobs["vertex"]["needs"] == "docker"
+    assert jobs["deploy"].get("continue-on-error") is True
+    assert not any(job.get("continue-on-error") for name, job in jobs.items() if name != "deploy")
+    scripts = {s["run"].split()[1] for job in jobs.values() for s in job["steps"]
+               if str(s.get("run", "")).startswith("bash scripts/ci/")}
+    assert {"scripts/ci/tests.sh", "scripts/ci/train_model.sh", "scripts/ci/audit.sh"} <= scripts
+    assert all((ROOT / s).is_file() for s in scripts)
