@@ -21,7 +21,9 @@ from socialscore.steps.transform import transform
 from socialscore.text.normalize import normalize_text
 from socialscore.text.pii import scrub_many
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared/data/jigsaw/cleaned_training_sample.csv"
+DEFAULT = (
+    Path(__file__).resolve().parents[1].parent / "shared/data/jigsaw/cleaned_training_sample.csv"
+)
 
 
 def main() -> None:
@@ -41,7 +43,11 @@ def main() -> None:
     t2 = time.perf_counter()
     result = transform(big, TransformConfig())
     t3 = time.perf_counter()
-    for name, seconds in (("normalize", t1 - t0), ("PII scrub", t2 - t1), ("transform total", t3 - t2)):
+    for name, seconds in (
+        ("normalize", t1 - t0),
+        ("PII scrub", t2 - t1),
+        ("transform total", t3 - t2),
+    ):
         print(f"{name:16s} {seconds:7.2f} s  {len(big) / seconds:10,.0f} rows/s")
     print(f"PII replaced: {counts}; kept {result.report['rows_kept']:,}")
 

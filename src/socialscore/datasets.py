@@ -25,7 +25,14 @@ import pandas as pd
 
 from socialscore.errors import DataError
 
-JIGSAW_LABELS: tuple[str, ...] = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+JIGSAW_LABELS: tuple[str, ...] = (
+    "toxic",
+    "severe_toxic",
+    "obscene",
+    "threat",
+    "insult",
+    "identity_hate",
+)
 KNOWN_LABELS: tuple[str, ...] = JIGSAW_LABELS + ("hate", "offensive")
 TEXT_CANDIDATES: tuple[str, ...] = (
     "comment_text",
@@ -78,9 +85,13 @@ def decode_bytes(data: bytes) -> Decoded:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text, encoding = data.decode("utf-16", errors="replace"), "utf-16"
         fallback = 0
-    elif len(head) >= 8 and head[1::2].count(0) > 0.9 * len(head[1::2]) and head[0::2].count(0) == 0:
+    elif (
+        len(head) >= 8 and head[1::2].count(0) > 0.9 * len(head[1::2]) and head[0::2].count(0) == 0
+    ):
         text, encoding, fallback = data.decode("utf-16-le", errors="replace"), "utf-16-le", 0
-    elif len(head) >= 8 and head[0::2].count(0) > 0.9 * len(head[0::2]) and head[1::2].count(0) == 0:
+    elif (
+        len(head) >= 8 and head[0::2].count(0) > 0.9 * len(head[0::2]) and head[1::2].count(0) == 0
+    ):
         text, encoding, fallback = data.decode("utf-16-be", errors="replace"), "utf-16-be", 0
     else:
         _decode_state.count = 0
@@ -183,7 +194,9 @@ def _ends_inside_quotes(text: str, sep: str) -> bool:
     return False
 
 
-def _read_careful(text: str, sep: str) -> tuple[list[str], list[list[str | None]], list[str | None], dict, list[str]]:
+def _read_careful(
+    text: str, sep: str
+) -> tuple[list[str], list[list[str | None]], list[str | None], dict, list[str]]:
     """Record by record with the csv module: no record is dropped.
 
     A record with too many fields becomes an error row. A record whose quote never closes swallows the
@@ -211,7 +224,9 @@ def _read_careful(text: str, sep: str) -> tuple[list[str], list[list[str | None]
                 first = lines[last_start - 1][1].rstrip("\r\n")
                 body[-1] = (last_start, [first])
                 body += [(0, r) for r in recovered]
-                notes.append(f"an unbalanced quote on line {last_start}: {len(recovered)} later record(s) recovered")
+                notes.append(
+                    f"an unbalanced quote on line {last_start}: {len(recovered)} later record(s) recovered"
+                )
                 unterminated = len(body) - len(recovered) - 1
                 unterminated_reason = UNBALANCED_QUOTE
             else:
@@ -280,12 +295,18 @@ def read_table(path: Path, delimiter: str | None = None) -> Table:
         notes += [f"{path.name}: {n}" for n in careful_notes]
         bad = sum(e is not None for e in errors)
         if bad:
-            notes.append(f"{path.name}: {bad} record(s) could not be parsed (kept as rejected rows)")
+            notes.append(
+                f"{path.name}: {bad} record(s) could not be parsed (kept as rejected rows)"
+            )
     if len(frame) == 0:
         raise DataError(f"data file {path} has a header but no data rows")
-    duplicated = sorted({c.rsplit(".", 1)[0] for c in columns if re.search(r"\.\d+$", c)} & set(columns))
+    duplicated = sorted(
+        {c.rsplit(".", 1)[0] for c in columns if re.search(r"\.\d+$", c)} & set(columns)
+    )
     if duplicated:
-        notes.append(f"{path.name}: duplicate column name(s) {', '.join(duplicated)}; the first is used")
+        notes.append(
+            f"{path.name}: duplicate column name(s) {', '.join(duplicated)}; the first is used"
+        )
     return Table(path, frame, columns, sep, notes, raw)
 
 
@@ -337,7 +358,9 @@ def detect_schema(
     def require(col: str, what: str) -> str:
         found = _find(columns, col)
         if found is None:
-            raise DataError(f"{name}: configured {what} {col!r} not found; the columns are {listing}")
+            raise DataError(
+                f"{name}: configured {what} {col!r} not found; the columns are {listing}"
+            )
         return found
 
     davidson = _find(columns, "tweet") is not None and _find(columns, "class") is not None
@@ -430,7 +453,9 @@ def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed
     table = read_table(source)
     schema = detect_schema(table.columns, source.name)
     if not schema.labels:
-        raise UnlabelledError(f"{source.name} has no label column; the columns are {', '.join(table.columns)}")
+        raise UnlabelledError(
+            f"{source.name} has no label column; the columns are {', '.join(table.columns)}"
+        )
     frame = table.frame[table.frame[ERROR_COLUMN].isna()]
     out = pd.DataFrame({"id": frame[schema.id_column] if schema.id_column else None})
     out["comment_text"] = frame[schema.text_column].fillna("").str.strip()
@@ -444,7 +469,11 @@ def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed
         out["id"] = [f"row{i}" for i in range(1, len(out) + 1)]
     out[labels] = out[labels].astype(int)
     out["comment_text"], _ = scrub_many(out["comment_text"].tolist())
-    strata = out[labels].astype(str).agg("".join, axis=1) if len(labels) <= 3 else (out[labels].sum(axis=1) > 0)
+    strata = (
+        out[labels].astype(str).agg("".join, axis=1)
+        if len(labels) <= 3
+        else (out[labels].sum(axis=1) > 0)
+    )
     keep = stratified_take(out["id"].astype(str), strata, n_rows, seed)
     out = out[keep].reset_index(drop=True)
     write_file_artifact("csv", output, out)
@@ -453,18 +482,87 @@ def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed
 
 # --- the synthetic example dataset --------------------------------------------------------------
 _TOPICS = (
-    "history", "football", "chemistry", "the election", "jazz", "the city council", "cooking",
-    "astronomy", "the railway", "medieval castles", "video games", "gardening", "the river", "climate",
-    "poetry", "basketball", "the museum", "software", "photography", "birds", "the bridge", "opera",
-    "volcanoes", "the local library", "chess", "the marathon", "ancient Rome", "tennis", "beekeeping",
+    "history",
+    "football",
+    "chemistry",
+    "the election",
+    "jazz",
+    "the city council",
+    "cooking",
+    "astronomy",
+    "the railway",
+    "medieval castles",
+    "video games",
+    "gardening",
+    "the river",
+    "climate",
+    "poetry",
+    "basketball",
+    "the museum",
+    "software",
+    "photography",
+    "birds",
+    "the bridge",
+    "opera",
+    "volcanoes",
+    "the local library",
+    "chess",
+    "the marathon",
+    "ancient Rome",
+    "tennis",
+    "beekeeping",
 )
 _THINGS = (
-    "paragraph", "table", "infobox", "reference", "timeline", "summary", "caption", "lead section",
-    "list", "chart", "citation", "photo", "template", "footnote", "map",
+    "paragraph",
+    "table",
+    "infobox",
+    "reference",
+    "timeline",
+    "summary",
+    "caption",
+    "lead section",
+    "list",
+    "chart",
+    "citation",
+    "photo",
+    "template",
+    "footnote",
+    "map",
 )
-_GOOD = ("great", "helpful", "clear", "interesting", "excellent", "fine", "nice", "useful", "solid", "neat")
-_INSULTS = ("idiot", "moron", "loser", "clown", "fool", "imbecile", "dimwit", "buffoon", "nitwit", "halfwit")
-_INSULT_ADJ = ("stupid", "pathetic", "dumb", "ignorant", "clueless", "brainless", "worthless", "useless")
+_GOOD = (
+    "great",
+    "helpful",
+    "clear",
+    "interesting",
+    "excellent",
+    "fine",
+    "nice",
+    "useful",
+    "solid",
+    "neat",
+)
+_INSULTS = (
+    "idiot",
+    "moron",
+    "loser",
+    "clown",
+    "fool",
+    "imbecile",
+    "dimwit",
+    "buffoon",
+    "nitwit",
+    "halfwit",
+)
+_INSULT_ADJ = (
+    "stupid",
+    "pathetic",
+    "dumb",
+    "ignorant",
+    "clueless",
+    "brainless",
+    "worthless",
+    "useless",
+)
 # Invented group names stand in for slurs and real identities.
 _GROUPS = ("zorbians", "quellites", "vantari", "morlins", "grebs", "tolvans")
 _NEUTRAL = (
@@ -512,33 +610,56 @@ _GROUP_NEUTRAL = (
     "Is there a source for the {group} population figures?",
 )
 _MILD = (
-    "Shut up.", "Nobody cares about your opinion.", "This is garbage.", "What a joke of an edit.",
-    "Get lost.", "Stop wasting everyone's time.", "Your {thing} is a disgrace.",
+    "Shut up.",
+    "Nobody cares about your opinion.",
+    "This is garbage.",
+    "What a joke of an edit.",
+    "Get lost.",
+    "Stop wasting everyone's time.",
+    "Your {thing} is a disgrace.",
 )
 _HARD_POSITIVE = (
-    "Nobody wants you here, just leave.", "You are a waste of space.", "Go crawl back under your rock.",
-    "Your edits are garbage and so are you.", "Do everyone a favour and stop talking.",
-    "You clearly have the brain of a potato.", "Everyone laughs at you behind your back.",
+    "Nobody wants you here, just leave.",
+    "You are a waste of space.",
+    "Go crawl back under your rock.",
+    "Your edits are garbage and so are you.",
+    "Do everyone a favour and stop talking.",
+    "You clearly have the brain of a potato.",
+    "Everyone laughs at you behind your back.",
 )
 _INSULT = (
-    "You are such a {insult}.", "Only a {insult} would write this {thing}.",
-    "Stop editing {topic}, you {adj} {insult}.", "{Adj} {insult}, learn to read.",
-    "Are you really this {adj}?", "What a {adj} {insult} you are.", "Listen, {insult}, nobody asked you.",
+    "You are such a {insult}.",
+    "Only a {insult} would write this {thing}.",
+    "Stop editing {topic}, you {adj} {insult}.",
+    "{Adj} {insult}, learn to read.",
+    "Are you really this {adj}?",
+    "What a {adj} {insult} you are.",
+    "Listen, {insult}, nobody asked you.",
 )
 _OBSCENE = (
-    "This {thing} is total crap.", "Screw you and your {topic} edits.", "What the hell is wrong with you?",
-    "Piss off, nobody asked.", "Your damn {thing} is full of crap.", "Bloody hell, stop breaking {topic}.",
+    "This {thing} is total crap.",
+    "Screw you and your {topic} edits.",
+    "What the hell is wrong with you?",
+    "Piss off, nobody asked.",
+    "Your damn {thing} is full of crap.",
+    "Bloody hell, stop breaking {topic}.",
     "This freaking {thing} sucks.",
 )
 _THREAT = (
-    "I will find you and you will regret this.", "Watch your back, I know where you live.",
-    "Keep reverting and I will make you pay.", "You better hide, I am coming for you.",
-    "Say that again and I will hurt you.", "I will find you.",
+    "I will find you and you will regret this.",
+    "Watch your back, I know where you live.",
+    "Keep reverting and I will make you pay.",
+    "You better hide, I am coming for you.",
+    "Say that again and I will hurt you.",
+    "I will find you.",
 )
 _IDENTITY = (
-    "All {group} are {adj} {insult}s.", "{Group} should not be allowed to edit here.",
-    "Typical {group} nonsense, go back where you came from.", "I hate {group}, every single one of them.",
-    "Get out, no {group} wanted here.", "Never trust {group}, they ruin everything.",
+    "All {group} are {adj} {insult}s.",
+    "{Group} should not be allowed to edit here.",
+    "Typical {group} nonsense, go back where you came from.",
+    "I hate {group}, every single one of them.",
+    "Get out, no {group} wanted here.",
+    "Never trust {group}, they ruin everything.",
 )
 _LEET = str.maketrans({"o": "0", "i": "1", "e": "3", "a": "@", "s": "$"})
 _EMOJI = ("🙂", "😡", "👍", "🙄", "😂", "!!!", "...", "?!")
@@ -556,8 +677,14 @@ _CATEGORIES: tuple[tuple[str, float, tuple[str, ...], dict[str, float]], ...] = 
     ("severe", 0.015, ("toxic", "severe_toxic", "obscene", "insult"), {"threat": 0.2}),
 )
 _POOLS = {
-    "neutral": _NEUTRAL, "hard_negative": _HARD_NEGATIVE, "group_neutral": _GROUP_NEUTRAL, "mild": _MILD,
-    "hard_positive": _HARD_POSITIVE, "insult": _INSULT, "obscene": _OBSCENE, "threat": _THREAT,
+    "neutral": _NEUTRAL,
+    "hard_negative": _HARD_NEGATIVE,
+    "group_neutral": _GROUP_NEUTRAL,
+    "mild": _MILD,
+    "hard_positive": _HARD_POSITIVE,
+    "insult": _INSULT,
+    "obscene": _OBSCENE,
+    "threat": _THREAT,
     "identity": _IDENTITY,
 }
 
@@ -565,33 +692,49 @@ _POOLS = {
 def _fill(rng: random.Random, template: str) -> str:
     adj, group = rng.choice(_INSULT_ADJ), rng.choice(_GROUPS)
     return template.format(
-        topic=rng.choice(_TOPICS), thing=rng.choice(_THINGS), good=rng.choice(_GOOD),
-        insult=rng.choice(_INSULTS), adj=adj, Adj=adj.capitalize(), group=group, Group=group.capitalize(),
+        topic=rng.choice(_TOPICS),
+        thing=rng.choice(_THINGS),
+        good=rng.choice(_GOOD),
+        insult=rng.choice(_INSULTS),
+        adj=adj,
+        Adj=adj.capitalize(),
+        group=group,
+        Group=group.capitalize(),
     )
 
 
 def _severe(rng: random.Random) -> str:
-    parts = [_fill(rng, rng.choice(_INSULT)), _fill(rng, rng.choice(_OBSCENE)), _fill(rng, rng.choice(_INSULT))]
+    parts = [
+        _fill(rng, rng.choice(_INSULT)),
+        _fill(rng, rng.choice(_OBSCENE)),
+        _fill(rng, rng.choice(_INSULT)),
+    ]
     text = " ".join(parts)
     return text.upper() + "!!!" if rng.random() < 0.6 else text
 
 
 def _pii(rng: random.Random) -> str:
     user = rng.choice(("alex", "sam.k", "jo_99", "mira"))
-    return rng.choice((
-        f"mail me at {user}@example.org",
-        f"see https://example.com/{rng.choice(_THINGS)}",
-        f"@{user.replace('.', '_')} what do you think?",
-        f"call {rng.randint(200, 999)}-555-{rng.randint(1000, 9999)}",
-        f"edited from 192.0.2.{rng.randint(1, 254)}",
-    ))
+    return rng.choice(
+        (
+            f"mail me at {user}@example.org",
+            f"see https://example.com/{rng.choice(_THINGS)}",
+            f"@{user.replace('.', '_')} what do you think?",
+            f"call {rng.randint(200, 999)}-555-{rng.randint(1000, 9999)}",
+            f"edited from 192.0.2.{rng.randint(1, 254)}",
+        )
+    )
 
 
 def _noise(rng: random.Random, text: str, toxic: bool) -> str:
     if toxic and rng.random() < 0.15:  # filter evasion: leetspeak or elongation of one word
         words = text.split()
         i = rng.randrange(len(words))
-        words[i] = words[i].translate(_LEET) if rng.random() < 0.5 else re.sub(r"([aeiou])", r"\1\1\1", words[i], 1)
+        words[i] = (
+            words[i].translate(_LEET)
+            if rng.random() < 0.5
+            else re.sub(r"([aeiou])", r"\1\1\1", words[i], count=1)
+        )
         text = " ".join(words)
     if rng.random() < 0.08:  # a typo: swap two letters
         i = rng.randrange(max(1, len(text) - 1))

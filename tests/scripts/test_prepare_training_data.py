@@ -27,6 +27,7 @@ def prepare(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(SCRIPT), str(project)],
         env=full_env,
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,

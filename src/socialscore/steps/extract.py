@@ -64,7 +64,9 @@ def _resolve(layout: Layout, settings: Settings) -> tuple[list[Path], list[str]]
             notes.append(f"skipped {candidate}: {exc}")
             continue
         if not schema.labels:
-            notes.append(f"skipped {candidate}: it has no label column (unlabelled comments to score?)")
+            notes.append(
+                f"skipped {candidate}: it has no label column (unlabelled comments to score?)"
+            )
             continue
         return [candidate], notes
     return [], notes
@@ -79,7 +81,9 @@ def resolve_sources(layout: Layout, settings: Settings) -> list[Path]:
 
 
 # --- reading -------------------------------------------------------------------------------------
-def _raw_from_table(frame: pd.DataFrame, schema: Schema, source: str, raw_records: dict[int, str]) -> pd.DataFrame:
+def _raw_from_table(
+    frame: pd.DataFrame, schema: Schema, source: str, raw_records: dict[int, str]
+) -> pd.DataFrame:
     def strings(column: str | None) -> pd.Series:
         if column is None:
             return pd.Series([None] * len(frame), dtype=object)
@@ -102,7 +106,9 @@ def _raw_from_table(frame: pd.DataFrame, schema: Schema, source: str, raw_record
 
 def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
     example = generate_example(data_cfg.example_rows, data_cfg.example_seed)
-    out = pd.DataFrame({"id": example["id"].astype(object), "text": example["comment_text"].astype(object)})
+    out = pd.DataFrame(
+        {"id": example["id"].astype(object), "text": example["comment_text"].astype(object)}
+    )
     out["source"] = EXAMPLE_SOURCE
     out["source_row"] = range(1, len(out) + 1)
     for label in example.columns[2:]:
@@ -115,12 +121,20 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     """Read ``paths`` (or generate the example when empty) into the raw table."""
     if not paths:
         frame = _example_frame(data_cfg)
-        return ExtractResult(frame, [f"generated {len(frame)} synthetic example comments"], {EXAMPLE_SOURCE: "example"})
+        return ExtractResult(
+            frame,
+            [f"generated {len(frame)} synthetic example comments"],
+            {EXAMPLE_SOURCE: "example"},
+        )
     parts, notes, schemas = [], [], {}
     for path in paths:
         table = read_table(path, data_cfg.delimiter)
         schema = detect_schema(
-            table.columns, path.name, data_cfg.text_column, data_cfg.label_columns, data_cfg.id_column
+            table.columns,
+            path.name,
+            data_cfg.text_column,
+            data_cfg.label_columns,
+            data_cfg.id_column,
         )
         if not schema.labels:
             raise DataError(
@@ -137,9 +151,12 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     label_sets = [{c for c in p.columns if c.startswith(LABEL_PREFIX)} for p in parts]
     shared = set.intersection(*label_sets)
     if not shared:
-        raise DataError("the input files have no label column in common: " + "; ".join(
-            f"{p.name}: {', '.join(sorted(s)) or 'none'}" for p, s in zip(paths, label_sets)
-        ))
+        raise DataError(
+            "the input files have no label column in common: "
+            + "; ".join(
+                f"{p.name}: {', '.join(sorted(s)) or 'none'}" for p, s in zip(paths, label_sets)
+            )
+        )
     dropped = set.union(*label_sets) - shared
     if dropped:
         notes.append(f"labels not in every file were dropped: {', '.join(sorted(dropped))}")

@@ -81,7 +81,9 @@ def _validate(frame: pd.DataFrame, norm: pd.Series, labels: list[str], cfg: Tran
     return reasons, kinds, pd.DataFrame(parsed, index=frame.index)
 
 
-def _merge_duplicates(frame: pd.DataFrame, key: str, labels: list[str]) -> tuple[pd.DataFrame, int, int]:
+def _merge_duplicates(
+    frame: pd.DataFrame, key: str, labels: list[str]
+) -> tuple[pd.DataFrame, int, int]:
     """Keep the first row per ``key``; labels become the max over the group. (frame, merged, conflicts)."""
     dup = frame.duplicated(key, keep=False)
     if not dup.any():
@@ -96,11 +98,13 @@ def _merge_duplicates(frame: pd.DataFrame, key: str, labels: list[str]) -> tuple
 
 
 def assign_split(ids: pd.Series, labels: pd.DataFrame, test_size: float, seed: int) -> np.ndarray:
-    """"train"/"test" from a hash of the id; then positives (any label, and each label) and negatives
+    """ "train"/"test" from a hash of the id; then positives (any label, and each label) and negatives
     are moved so that each is in both splits whenever it has at least two rows."""
     position = stable_hash(ids, seed).astype(np.float64) / 2.0**64
     test = position < test_size
-    any_positive = labels.to_numpy().max(axis=1) == 1 if labels.shape[1] else np.zeros(len(ids), bool)
+    any_positive = (
+        labels.to_numpy().max(axis=1) == 1 if labels.shape[1] else np.zeros(len(ids), bool)
+    )
     groups = [any_positive, ~any_positive] + [labels[c].to_numpy() == 1 for c in labels.columns]
     for members in groups:
         index = np.flatnonzero(members)
@@ -118,7 +122,9 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
     frame = raw.reset_index(drop=True)
     labels = [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
     norm = pd.Series(
-        [normalize_text(t, cfg.unicode_form) for t in frame["text"]], index=frame.index, dtype=object
+        [normalize_text(t, cfg.unicode_form) for t in frame["text"]],
+        index=frame.index,
+        dtype=object,
     )
     reasons, kinds, parsed = _validate(frame, norm, labels, cfg)
     valid = reasons.isna().to_numpy()
@@ -129,7 +135,9 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
     pii: dict[str, int] = {}
     if cfg.scrub_pii:
         texts, pii = scrub_many(texts)
-        rejected["text"] = scrub_many([t if isinstance(t, str) else "" for t in rejected["text"]])[0]
+        rejected["text"] = scrub_many([t if isinstance(t, str) else "" for t in rejected["text"]])[
+            0
+        ]
 
     kept = pd.DataFrame({"text": texts})
     kept["source"] = frame.loc[valid, "source"].astype(str).to_numpy()
@@ -170,7 +178,9 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
         "split": {s: int((clean["split"] == s).sum()) for s in ("train", "test")},
         "positives": {c.removeprefix(LABEL_PREFIX): int(clean[c].sum()) for c in labels},
     }
-    accounted = report["rows_kept"] + report["rows_rejected"] + report["duplicates_merged"] + sampled_out
+    accounted = (
+        report["rows_kept"] + report["rows_rejected"] + report["duplicates_merged"] + sampled_out
+    )
     assert accounted == report["rows_in"], f"rows lost in transform: {report}"
     return TransformResult(clean, rejected.reset_index(drop=True), report)
 
@@ -197,5 +207,7 @@ def run(ctx: StepContext) -> None:
     if report["rejected_by_reason"]:
         ctx.info(f"rejected by reason: {report['rejected_by_reason']}")
     if report["label_conflicts"]:
-        ctx.info(f"{report['label_conflicts']} duplicate group(s) had conflicting labels ({CONFLICT_RULE})")
+        ctx.info(
+            f"{report['label_conflicts']} duplicate group(s) had conflicting labels ({CONFLICT_RULE})"
+        )
     ctx.info(f"PII replaced: {report['pii_replaced']}; split: {report['split']}")

@@ -1,0 +1,198 @@
+"""The broken-input corpus: load expected.yaml, build the generated files, run extract + transform.
+
+Shared by tests/test_bad_inputs.py and benchmarks/bad_inputs_report.py (imported by file path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from socialscore.config import DataConfig, TransformConfig
+from socialscore.csvsafe import FORMULA_PREFIXES
+from socialscore.errors import DataError
+from socialscore.pipeline.artifacts import read_file_artifact, write_file_artifact
+from socialscore.steps.extract import extract
+from socialscore.steps.transform import transform
+
+HERE = Path(__file__).resolve().parent
+HEADER = "id,comment_text,toxic\n"
+
+
+def _wide_row() -> bytes:
+    wide = ",".join(["2", "a row with far too many fields", *("1" * 99_998)])
+    return (HEADER + "1,fine,0\n" + wide + "\n3,also fine,1\n").encode()
+
+
+def _huge_comment() -> bytes:
+    return (HEADER + "1,short,0\n2," + "x" * 1_000_000 + ",1\n").encode()
+
+
+def _large_with_bad_rows() -> bytes:
+    lines = [
+        f"{i},comment number {i} with {'an extra,field' if i % 100 == 0 else 'no extra field'},{i % 7 == 0:d}"
+        for i in range(1, 20_001)
+    ]
+    return (HEADER + "\n".join(lines) + "\n").encode()
+
+
+GENERATORS = {
+    "wide_row": _wide_row,
+    "huge_comment": _huge_comment,
+    "large_with_bad_rows": _large_with_bad_rows,
+    "missing": None,  # the file is deliberately not created
+}
+
+
+@dataclass
+class Case:
+    name: str
+    path: Path
+    spec: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """What happened to one input."""
+
+    case: Case
+    error: str | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    rejected_csv_cells: list[str] = field(default_factory=list)
+
+    @property
+    def accounted(self) -> int:
+        r = self.report
+        return r.get("rows_kept", 0) + r.get("rows_rejected", 0) + r.get("duplicates_merged", 0)
+
+    @property
+    def lost(self) -> int:
+        """Records in the file (as a person counts them) that ended nowhere."""
+        return 0 if self.error else self.case.spec["records"] - self.accounted
+
+
+def load_cases(workdir: Path) -> list[Case]:
+    """Every manifest entry, generated files written to ``workdir``."""
+    manifest = yaml.safe_load((HERE / "expected.yaml").read_text(encoding="utf-8"))
+    cases = []
+    for name, spec in manifest.items():
+        generator = spec.get("generate")
+        if generator is None:
+            path = HERE / name
+        else:
+            path = workdir / name
+            build = GENERATORS[generator]
+            if build is not None:
+                path.write_bytes(build())
+        cases.append(Case(name, path, spec))
+    return cases
+
+
+def run_case(case: Case, workdir: Path) -> Outcome:
+    """extract + transform (no sampling); an unexpected exception propagates (that is a bug)."""
+    try:
+        extracted = extract([case.path], DataConfig(**case.spec.get("config", {})))
+        result = transform(extracted.frame, TransformConfig(sample_size=None))
+    except DataError as exc:
+        return Outcome(case, error=str(exc))
+    rejected_path = workdir / f"rejected_{case.name}"
+    write_file_artifact("csv", rejected_path, result.rejected)
+    written = read_file_artifact("csv", rejected_path)
+    cells = [
+        str(v) for v in written.drop(columns=["source_row"], errors="ignore").to_numpy().ravel()
+    ]
+    return Outcome(
+        case,
+        report=result.report,
+        notes=extracted.notes,
+        reasons=result.rejected["reason"].tolist() if len(result.rejected) else [],
+        texts=result.clean["text"].tolist(),
+        rejected_csv_cells=cells,
+    )
+
+
+def problems(outcome: Outcome) -> list[str]:
+    """How ``outcome`` differs from the manifest (empty when it matches)."""
+    spec, out = outcome.case.spec, []
+    if spec["outcome"] == "error":
+        if outcome.error is None:
+            return [f"expected an error containing {spec['error']!r}, got rows {outcome.report}"]
+        if spec["error"] not in outcome.error:
+            out.append(f"error {outcome.error!r} lacks {spec['error']!r}")
+        if "\n" in outcome.error or len(outcome.error) > 400:
+            out.append("error message is not one short line")
+        return out
+    if outcome.error is not None:
+        return [f"unexpected error: {outcome.error}"]
+    r = outcome.report
+    expected = {
+        "rows_in": spec["records"],
+        "rows_kept": spec.get("kept", 0),
+        "rows_rejected": spec.get("rejected", 0),
+        "duplicates_merged": spec.get("merged", 0),
+    }
+    if "label_conflicts" in spec:
+        expected["label_conflicts"] = spec["label_conflicts"]
+    out += [f"{k}: expected {v}, got {r[k]}" for k, v in expected.items() if r[k] != v]
+    if outcome.lost:
+        out.append(f"{outcome.lost} row(s) lost")
+    out += [
+        f"no rejected reason contains {s!r}"
+        for s in spec.get("reasons", [])
+        if not any(s in x for x in outcome.reasons)
+    ]
+    out += [
+        f"no note contains {s!r}"
+        for s in spec.get("notes", [])
+        if not any(s in n for n in outcome.notes)
+    ]
+    out += [
+        f"no kept text contains {s!r}"
+        for s in spec.get("texts", [])
+        if not any(s in t for t in outcome.texts)
+    ]
+    unsafe = [c for c in outcome.rejected_csv_cells if c.startswith(FORMULA_PREFIXES)]
+    if unsafe:
+        out.append(f"rejected CSV has formula-like cells: {unsafe[:3]}")
+    return out
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, int]:
+    """The figures for docs/reliability.md."""
+    return {
+        "inputs tried": len(outcomes),
+        "clear errors": sum(o.error is not None and not problems(o) for o in outcomes),
+        "inputs with rows": sum(o.error is None for o in outcomes),
+        "rows in": sum(o.report.get("rows_in", 0) for o in outcomes),
+        "rows kept": sum(o.report.get("rows_kept", 0) for o in outcomes),
+        "rows rejected": sum(o.report.get("rows_rejected", 0) for o in outcomes),
+        "duplicates merged": sum(o.report.get("duplicates_merged", 0) for o in outcomes),
+        "rows lost": sum(o.lost for o in outcomes),
+        "mismatches": sum(bool(problems(o)) for o in outcomes),
+    }
+
+
+def frame(outcomes: list[Outcome]) -> pd.DataFrame:
+    """One line per input, for the report."""
+    return pd.DataFrame(
+        [
+            {
+                "input": o.case.name,
+                "what": o.case.spec.get("what", ""),
+                "outcome": "error" if o.error else "rows",
+                "kept": o.report.get("rows_kept", ""),
+                "rejected": o.report.get("rows_rejected", ""),
+                "merged": o.report.get("duplicates_merged", ""),
+                "lost": "" if o.error else o.lost,
+                "as expected": not problems(o),
+            }
+            for o in outcomes
+        ]
+    )
