@@ -63,27 +63,49 @@ def label_matrix(y: np.ndarray, data_labels: Sequence[str], model_labels: Sequen
 class NBLogistic:
     """Logistic regression on naive-Bayes log-count-ratio scaled features (NB-LR, Wang & Manning)."""
 
-    def __init__(self, C: float = 4.0, class_weight: str | None = None, alpha: float = 1.0, seed: int = 0):
-        self.C, self.class_weight, self.alpha, self.seed = C, class_weight, alpha, seed
+    def __init__(self, params: dict[str, Any]):
+        self.params = params
 
     def fit(self, X: sp.csr_matrix, y: np.ndarray) -> NBLogistic:
-        y = np.asarray(y)
-        pos = self.alpha + np.asarray(X[y == 1].sum(axis=0)).ravel()
-        neg = self.alpha + np.asarray(X[y == 0].sum(axis=0)).ravel()
+        X = sp.csr_matrix(X)
+        y = np.asarray(y, dtype=np.float64)
+        alpha = self.params.get("nb_alpha", 1.0)
+        total = np.asarray(X.sum(axis=0)).ravel()
+        pos = alpha + X.T @ y
+        neg = alpha + total - (pos - alpha)
         ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
-        lr = _logistic(self.C, self.class_weight, self.seed, X.shape[1] > X.shape[0])
-        lr.fit(sp.csr_matrix(X.multiply(ratio)), y)
-        self.coef_ = lr.coef_.ravel() * ratio
-        self.intercept_ = float(lr.intercept_[0])
+        scaled = X.copy()  # column scaling in place of the data keeps CSR order (no re-sort)
+        scaled.data = scaled.data * ratio[scaled.indices].astype(scaled.dtype)
+        inner = _Linear(self.params).fit(scaled, y.astype(int))
+        self.coef_ = inner.coef_ * ratio  # the same linear function, on the unscaled features
+        self.intercept_ = inner.intercept_
         return self
 
 
-def _logistic(C: float, class_weight: str | None, seed: int, dual: bool = True):
+def logistic_estimator(params: dict[str, Any], n_rows: int, n_features: int) -> Any:
+    """L2 logistic regression: SGD (linear in the data, the default) or liblinear (exact)."""
+    if params.get("solver", "sgd") == "sgd":
+        from sklearn.linear_model import SGDClassifier
+
+        return SGDClassifier(
+            loss="log_loss",
+            alpha=params.get("alpha", 3e-5),
+            max_iter=params.get("epochs", 10),
+            tol=None,
+            class_weight=params.get("class_weight"),
+            random_state=params.get("random_state", 42),
+        )
     from sklearn.linear_model import LogisticRegression
 
     # liblinear's dual solver is ~8x faster than the primal one when features outnumber rows
     return LogisticRegression(
-        C=C, class_weight=class_weight, solver="liblinear", dual=dual, max_iter=1000, random_state=seed
+        C=params.get("C", 4.0),
+        class_weight=params.get("class_weight"),
+        solver="liblinear",
+        dual=n_features > n_rows,
+        tol=1e-3,
+        max_iter=1000,
+        random_state=params.get("random_state", 42),
     )
 
 
@@ -92,8 +114,7 @@ class _Linear:
         self.params = params
 
     def fit(self, X: sp.csr_matrix, y: np.ndarray) -> _Linear:
-        p = self.params
-        lr = _logistic(p["C"], p["class_weight"], p["random_state"], X.shape[1] > X.shape[0]).fit(X, y)
+        lr = logistic_estimator(self.params, X.shape[0], X.shape[1]).fit(X, y)
         self.coef_, self.intercept_ = lr.coef_.ravel(), float(lr.intercept_[0])
         return self
 
@@ -135,7 +156,7 @@ class _Forest:
 
 def make_estimator(model_type: str, params: dict[str, Any]) -> Any:
     if model_type == "nb_logistic":
-        return NBLogistic(params["C"], params["class_weight"], params.get("nb_alpha", 1.0), params["random_state"])
+        return NBLogistic(params)
     if model_type == "logistic_regression":
         return _Linear(params)
     if model_type == "random_forest":
@@ -269,7 +290,7 @@ def _constant(y: np.ndarray) -> bool:
 
 
 def run_parallel(tasks: list[tuple[Any, sp.csr_matrix, np.ndarray]], n_jobs: int, model_type: str) -> list[Any]:
-    """Fit (estimator, X, y) tasks; linear fits run in threads (liblinear releases the GIL)."""
+    """Fit (estimator, X, y) tasks; linear fits run in threads (SGD and liblinear release the GIL)."""
     if model_type == "random_forest" or len(tasks) <= 1:
         return [est.fit(X, y) for est, X, y in tasks]  # the forest parallelises its trees itself
     from joblib import Parallel, delayed
