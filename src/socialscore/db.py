@@ -587,6 +587,7 @@ def _sqlite_read(
     if where_split is not None:
         query += ' WHERE "split" = ?'
         params = (where_split,)
+    query += " ORDER BY rowid"  # the order written, even when an index covers the columns
     frame = pd.read_sql_query(query, conn, params=params)
     frame.columns = list(types)
     return frame
@@ -693,6 +694,11 @@ def _pg_read(conn: Any, name: str, types: dict[str, str], where_split: str | Non
         null=sql.Literal("\\N"),
     )
     buffer = io.BytesIO()
+    # Rows come back in the order they were written: the table is append-only, so heap order is
+    # write order, as long as the plan reads the heap in block order from the first block (no
+    # synchronised scan starting mid-table, no index scan returning rows in key order).
+    for setting in ("synchronize_seqscans", "enable_indexscan", "enable_indexonlyscan"):
+        conn.execute(f"SET LOCAL {setting} = off")
     with conn.cursor() as cur, cur.copy(query) as copy:
         for block in copy:
             buffer.write(block)
