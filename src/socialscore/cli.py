@@ -181,10 +181,12 @@ def generate(
 ) -> None:
     """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
     from socialscore.datasets import generate_example
-    from socialscore.pipeline.artifacts import write_file_artifact
+    from socialscore.pipeline.artifacts import atomic_path
 
     frame = generate_example(rows, seed)
-    write_file_artifact("csv", output, frame)
+    # An input file, not a report: written verbatim (no spreadsheet escaping, which would alter text).
+    with atomic_path(output, ".csv") as tmp:
+        frame.to_csv(tmp, index=False)
     console.print(f"wrote {len(frame):,} synthetic comments to {output}")
 
 

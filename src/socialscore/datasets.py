@@ -447,7 +447,7 @@ def stratified_take(keys: pd.Series, strata: pd.Series, n: int, seed: int) -> np
 # --- preparing a training sample (scripts/prepare_training_data.sh) ----------------------------
 def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed: int = 42) -> int:
     """Keep id + text + labels of ``source``, drop blank texts and bad labels, sample stratified."""
-    from socialscore.pipeline.artifacts import write_file_artifact
+    from socialscore.pipeline.artifacts import atomic_path
     from socialscore.text.pii import scrub_many
 
     table = read_table(source)
@@ -476,7 +476,9 @@ def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed
     )
     keep = stratified_take(out["id"].astype(str), strata, n_rows, seed)
     out = out[keep].reset_index(drop=True)
-    write_file_artifact("csv", output, out)
+    # A pipeline input, not a report: written verbatim (spreadsheet escaping would alter the text).
+    with atomic_path(output, ".csv") as tmp:
+        out.to_csv(tmp, index=False)
     return len(out)
 
 
