@@ -28,12 +28,13 @@ INSTALL_HINT = "install the Vertex AI extra: uv sync --extra vertex (or pip inst
 
 # One shell runner for every stage: copy the project in, run the steps, copy it out.
 # $1 input project dir ("" for the first stage), $2 output dir, $3 mode, $4 steps, $5 --set overrides,
-# $6 data URI (first stage only; gs://b/f → /gcs/b/f, Vertex's Cloud Storage FUSE mount).
+# $6 data URI (first stage only; gs://b/f → /gcs/b/f, Vertex's Cloud Storage FUSE mount),
+# $7 and $8 kept as $extra1/$extra2 for what a component appends (the runner reuses "$@").
 _RUN_STEPS = r"""
 set -eu
 work="$(mktemp -d)"
 if [ -n "$1" ]; then cp -R "$1"/. "$work"/; fi
-out="$2"; mode="$3"; steps="$4"; sets="$5"; data="$6"
+out="$2"; mode="$3"; steps="$4"; sets="$5"; data="$6"; extra1="${7:-}"; extra2="${8:-}"
 set --
 for s in $sets; do set -- "$@" --set "$s"; done
 case "$data" in
@@ -99,8 +100,8 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
             command=[
                 "sh",
                 "-c",
-                _RUN_STEPS + 'mkdir -p "$(dirname "$7")"\n'
-                'python -m socialscore.vertex metric "$out" "$mode" "$8" > "$7"\n',
+                _RUN_STEPS + 'mkdir -p "$(dirname "$extra1")"\n'
+                'python -m socialscore.vertex metric "$out" "$mode" "$extra2" > "$extra1"\n',
                 "evaluate",
             ],
             args=[project_in.path, project.path, mode, "evaluate", sets, "", metric, metric_key],
