@@ -18,13 +18,12 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-import numpy as np
 import psycopg
-import pandas as pd
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -32,10 +31,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from socialscore.errors import DatabaseError
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from socialscore.config import Settings
     from socialscore.layout import Layout
 
-_DRIVER_ERRORS = (SQLAlchemyError, psycopg.Error, sqlite3.Error, pd.errors.DatabaseError)
+_DRIVER_ERRORS = (SQLAlchemyError, psycopg.Error, sqlite3.Error)
 META_TABLE = "socialscore_tables"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,47}$")
 _COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -81,6 +83,8 @@ class Column:
 
 def column_type(name: str, series: pd.Series) -> str:
     """The logical SQL type for a frame column (``label_*`` integers are SMALLINT)."""
+    import pandas as pd
+
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "smallint" if name.startswith("label_") else "boolean"
@@ -101,6 +105,8 @@ def infer_schema(frame: pd.DataFrame) -> list[Column]:
 
 def normalise(frame: pd.DataFrame, schema: list[Column]) -> pd.DataFrame:
     """The frame with each column in the representation its SQL type expects."""
+    import pandas as pd
+
     out = {}
     for col in schema:
         s = frame[col.name]
@@ -128,6 +134,8 @@ def _arrow_text(series: pd.Series) -> Any:
 
 def _fixed_values(series: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(big-endian values as PostgreSQL's binary format wants them, null mask) for a fixed-width type."""
+    import numpy as np
+
     null = series.isna().to_numpy()
     if kind == "timestamp":
         micros = series.to_numpy("datetime64[us]").astype(np.int64)
@@ -154,6 +162,8 @@ class ContentHasher:
         self._shape = [hashlib.sha256() for _ in schema]
 
     def update(self, frame: pd.DataFrame) -> None:
+        import numpy as np
+
         if not len(frame):
             return
         for col, values, shape in zip(self.schema, self._values, self._shape):
@@ -190,6 +200,8 @@ def frame_hash(frame: pd.DataFrame) -> str:
 
 def _coerce(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
     """Give columns read back the dtypes they were written with (ints with NULLs stay float)."""
+    import pandas as pd
+
     for name, kind in types.items():
         s = frame[name]
         if kind == "text":
@@ -230,8 +242,8 @@ def _first_line(exc: BaseException) -> str:
     return (text.strip().splitlines() or [exc.__class__.__name__])[0].strip()
 
 
-def _now_utc() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC").tz_localize(None)
+def _now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # --- the database -------------------------------------------------------------------------------
@@ -271,7 +283,7 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> Database:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -568,7 +580,7 @@ def _sqlite_replace(
             f"INSERT INTO {_q(META_TABLE)} VALUES (?, ?, ?, ?, ?) ON CONFLICT (\"name\") DO UPDATE SET "
             '"content_hash" = excluded."content_hash", "rows" = excluded."rows", '
             '"written_at" = excluded."written_at", "ident" = excluded."ident"',
-            (name, content_hash(), rows, str(_now_utc()), str(rows)),
+            (name, content_hash(), rows, _now_utc().isoformat(" "), str(rows)),
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -581,6 +593,8 @@ def _sqlite_replace(
 def _sqlite_read(
     conn: sqlite3.Connection, name: str, types: dict[str, str], where_split: str | None
 ) -> pd.DataFrame:
+    import pandas as pd
+
     cols = ", ".join(_q(c) for c in types)
     query = f"SELECT {cols} FROM {_q(name)}"
     params: tuple[Any, ...] = ()
@@ -588,9 +602,8 @@ def _sqlite_read(
         query += ' WHERE "split" = ?'
         params = (where_split,)
     query += " ORDER BY rowid"  # the order written, even when an index covers the columns
-    frame = pd.read_sql_query(query, conn, params=params)
-    frame.columns = list(types)
-    return frame
+    rows = conn.execute(query, params).fetchall()
+    return pd.DataFrame.from_records(rows, columns=list(types), coerce_float=False)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
@@ -603,6 +616,7 @@ def _pg_binary(frame: pd.DataFrame, schema: list[Column]) -> memoryview:
 
     Each row is: field count (int16), then per field its length (int32, -1 for NULL) and its bytes.
     """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -675,12 +689,13 @@ def _pg_replace(
             "VALUES (%s, %s, %s, %s, to_regclass(%s)::oid::text) "
             'ON CONFLICT ("name") DO UPDATE SET "content_hash" = excluded."content_hash", '
             '"rows" = excluded."rows", "written_at" = excluded."written_at", "ident" = excluded."ident"',
-            (name, content_hash(), rows, _now_utc().to_pydatetime(), _q(name)),
+            (name, content_hash(), rows, _now_utc(), _q(name)),
         )
     return rows
 
 
 def _pg_read(conn: Any, name: str, types: dict[str, str], where_split: str | None) -> pd.DataFrame:
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pacsv
     from psycopg import sql
