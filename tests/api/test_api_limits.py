@@ -181,3 +181,8 @@ def test_big_body_is_refused_before_it_is_read(models_dir):
     )
     assert status == 413 and reads == 65
     assert (b"connection", b"close") in sent[0]["headers"]
+
+
+def test_undecodable_body_is_422(client):
+    response = client.post("/v1/score", content=b"\xff\xfe\x00{", headers={"Content-Type": "application/json"})
+    _assert_error(response, 422, "validation_error")
