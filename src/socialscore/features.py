@@ -113,32 +113,22 @@ class FeatureBuilder:
         return self
 
     def fit_transform(self, texts: Iterable[str], y: Any = None) -> sp.csr_matrix:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         raw = _as_list(texts)
-        cleaned = [self.preprocessor(t) for t in raw]
+        tokens = [self.preprocessor.tokens(t) for t in raw]
         min_df = self.min_df if len(raw) >= 2 * self.min_df else 1
         blocks = []
         self.word_ = self.char_ = None
         if self.word_ngram_range:
-            self.word_ = TfidfVectorizer(
-                token_pattern=r"\S+",
-                lowercase=False,
-                ngram_range=self.word_ngram_range,
-                max_features=self.word_max_features,
-                min_df=min_df,
-                sublinear_tf=self.sublinear_tf,
-                dtype=np.float32,
-            )
-            blocks.append(_fit_or_empty(self.word_, cleaned))
+            self.word_ = WordNgramTfidf(self.word_ngram_range, self.word_max_features, min_df, self.sublinear_tf)
+            blocks.append(self.word_.fit_transform(tokens))
         if self.char_ngram_range:
-            self.char_ = WordCharTfidf(self.char_ngram_range, self.char_max_features, min_df, self.sublinear_tf)
-            blocks.append(self.char_.fit_transform(cleaned))
+            self.char_ = CharNgramTfidf(self.char_ngram_range, self.char_max_features, min_df, self.sublinear_tf)
+            blocks.append(self.char_.fit_transform(tokens))
         if self.engineered:
             self.placeholders_ = known_placeholders()
-            dense = self._engineered(raw, cleaned)
-            peak = np.abs(dense).max(axis=0) if len(dense) else np.ones(dense.shape[1])
-            self.eng_scale_ = np.where(peak > 0, 1.0 / np.where(peak > 0, peak, 1.0), 1.0).astype(np.float32)
+            dense = self._engineered(raw, tokens)
+            peak = np.abs(dense).max(axis=0) if len(dense) else np.zeros(dense.shape[1])
+            self.eng_scale_ = (1.0 / np.where(peak > 0, peak, 1.0)).astype(np.float32)
             blocks.append(sp.csr_matrix(dense * self.eng_scale_))
         self.fitted_ = True
         return _stack(blocks)
@@ -147,20 +137,20 @@ class FeatureBuilder:
         if not self.fitted_:
             raise RuntimeError("FeatureBuilder.transform called before fit")
         raw = _as_list(texts)
-        cleaned = [self.preprocessor(t) for t in raw]
+        tokens = [self.preprocessor.tokens(t) for t in raw]
         blocks = []
         if self.word_ is not None:
-            blocks.append(_transform_or_empty(self.word_, cleaned))
+            blocks.append(self.word_.transform(tokens))
         if self.char_ is not None:
-            blocks.append(self.char_.transform(cleaned))
+            blocks.append(self.char_.transform(tokens))
         if self.engineered:
-            blocks.append(sp.csr_matrix(self._engineered(raw, cleaned) * self.eng_scale_))
+            blocks.append(sp.csr_matrix(self._engineered(raw, tokens) * self.eng_scale_))
         return _stack(blocks)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         names: list[str] = []
         if self.word_ is not None:
-            names += ["word__" + n for n in _names(self.word_)]
+            names += ["word__" + n for n in self.word_.get_feature_names_out()]
         if self.char_ is not None:
             names += ["char__" + n for n in self.char_.get_feature_names_out()]
         if self.engineered:
@@ -187,16 +177,15 @@ class FeatureBuilder:
         ]
         return base + [f"placeholder_{_placeholder_name(p)}" for p in self.placeholders_]
 
-    def _engineered(self, raw: Sequence[str], cleaned: Sequence[str]) -> np.ndarray:
+    def _engineered(self, raw: Sequence[str], tokenised: Sequence[list[str]]) -> np.ndarray:
         index = {p: i for i, p in enumerate(self.placeholders_)}
         n_base = 10
         out = np.zeros((len(raw), n_base + len(index)), dtype=np.float32)
         lexicon = LEXICON
-        for row, (text, clean) in enumerate(zip(raw, cleaned, strict=True)):
+        for row, (text, tokens) in enumerate(zip(raw, tokenised, strict=True)):
             text = text.strip()  # scores must not depend on trailing whitespace
             if not text:
                 continue
-            tokens = clean.split()
             runs = PUNCT_RUN_RE.findall(text)
             found = PLACEHOLDER_RE.findall(text)
             hits = sum(1 for t in tokens if t in lexicon)
@@ -220,69 +209,35 @@ class FeatureBuilder:
         return out
 
 
-class WordCharTfidf:
-    """Character n-grams within words (sklearn's ``char_wb``) as TF-IDF, computed per distinct word.
+class _NgramTfidf:
+    """TF-IDF over n-grams of pre-tokenised texts, built with numpy instead of a Python analyzer.
 
-    A text's n-gram counts are the sum of its words' n-gram counts, and words repeat (Zipf), so
-    caching each word's n-gram column indices makes this ~10x faster than TfidfVectorizer's analyzer
-    while giving the same kind of features. Vocabulary: n-grams in at least ``min_df`` training
-    texts, the ``max_features`` most frequent kept; idf smoothed; sublinear tf; rows L2-normalised.
+    Same weighting as sklearn's TfidfVectorizer (smooth idf, optional sublinear tf, L2 rows) and the
+    same vocabulary rule (n-grams in >= ``min_df`` training texts, then the ``max_features`` most
+    frequent), but several times faster to fit and with little per-call overhead for one text.
     """
-
-    _CACHE_LIMIT = 500_000
 
     def __init__(self, ngram_range: tuple[int, int], max_features: int | None, min_df: int, sublinear_tf: bool):
         self.ngram_range, self.max_features = tuple(ngram_range), max_features
         self.min_df, self.sublinear_tf = min_df, sublinear_tf
-        self._cache: dict[str, np.ndarray] = {}
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_cache"] = {}  # rebuilt on demand; keeps the pickle small
-        return state
+    def _doc_indices(self, tokens: list[str], vocabulary: dict[str, int], grow: bool, out: list[int]) -> None:
+        raise NotImplementedError
 
-    def _grams(self, word: str) -> list[str]:
-        padded = f" {word} "
-        low, high = self.ngram_range
-        out: list[str] = []
-        for n in range(low, high + 1):
-            if n >= len(padded):
-                out.append(padded)
-                break
-            out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-        return out
-
-    def _counts(self, docs: Sequence[str], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
-        """Raw n-gram counts; ``grow`` adds unseen n-grams to ``vocabulary`` (fitting only)."""
-        cache = self._cache if not grow else {}
-        if len(cache) > self._CACHE_LIMIT:
-            cache.clear()
-        empty = np.zeros(0, dtype=np.int32)
-        pieces: list[np.ndarray] = []
+    def _counts(self, docs: Sequence[list[str]], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
+        flat: list[int] = []
         indptr = np.zeros(len(docs) + 1, dtype=np.int64)
-        total = 0
-        for row, doc in enumerate(docs):
-            for word in doc.split():
-                idx = cache.get(word)
-                if idx is None:
-                    grams = self._grams(word)
-                    if grow:
-                        idx = np.fromiter((vocabulary.setdefault(g, len(vocabulary)) for g in grams), np.int32)
-                    else:
-                        found = [vocabulary.get(g, -1) for g in grams]
-                        idx = np.asarray([i for i in found if i >= 0], dtype=np.int32) if found else empty
-                    cache[word] = idx
-                pieces.append(idx)
-                total += len(idx)
-            indptr[row + 1] = total
-        indices = np.concatenate(pieces) if pieces else empty
+        for row, tokens in enumerate(docs):
+            self._doc_indices(tokens, vocabulary, grow, flat)
+            indptr[row + 1] = len(flat)
+        indices = np.asarray(flat, dtype=np.int32)
         counts = sp.csr_matrix(
             (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(docs), len(vocabulary))
         )
         counts.sum_duplicates()
         return counts
 
-    def fit_transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+    def fit_transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
         candidates: dict[str, int] = {}
         counts = self._counts(docs, candidates, grow=True)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -295,10 +250,13 @@ class WordCharTfidf:
         keep, names = keep[order], names[order]
         self.vocabulary_ = {str(g): i for i, g in enumerate(names)}
         self.idf_ = (np.log((1 + len(docs)) / (1 + df[keep])) + 1).astype(np.float32)
-        self._cache = {}
-        return self._weight(counts[:, keep])
+        self._after_fit()
+        return self._weight(sp.csr_matrix(counts[:, keep]))
 
-    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+    def _after_fit(self) -> None:
+        pass
+
+    def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
         return self._weight(self._counts(docs, self.vocabulary_, grow=False))
 
     def get_feature_names_out(self) -> np.ndarray:
@@ -308,43 +266,87 @@ class WordCharTfidf:
         return names
 
     def _weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        from sklearn.preprocessing import normalize
-
-        counts = sp.csr_matrix(counts, dtype=np.float32)
+        """tf (sublinear) × idf, then each row scaled to unit L2 norm — in place on ``counts``."""
+        data = counts.data
         if self.sublinear_tf:
-            np.log(counts.data, out=counts.data)
-            counts.data += 1
-        counts = counts @ sp.diags(self.idf_) if counts.shape[1] else counts
-        return normalize(sp.csr_matrix(counts, dtype=np.float32), norm="l2", copy=False)
+            np.log(data, out=data)
+            data += 1
+        data *= self.idf_[counts.indices]
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=counts.shape[0]))
+        data /= norms[rows].astype(np.float32)
+        return counts
+
+
+class WordNgramTfidf(_NgramTfidf):
+    """Word n-grams (tokens joined by spaces)."""
+
+    def _doc_indices(self, tokens: list[str], vocabulary: dict[str, int], grow: bool, out: list[int]) -> None:
+        low, high = self.ngram_range
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        if grow:
+            out += [vocabulary.setdefault(g, len(vocabulary)) for g in grams]
+        else:
+            out += [i for i in map(vocabulary.get, grams) if i is not None]
+
+
+class CharNgramTfidf(_NgramTfidf):
+    """Character n-grams within words, padded with spaces (sklearn's ``char_wb``).
+
+    A text's n-gram counts are the sum of its words' counts, and words repeat, so each word's
+    n-gram column indices are computed once and cached (not pickled; rebuilt on demand).
+    """
+
+    _CACHE_LIMIT = 500_000
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_cache", None)
+        return state
+
+    def _grams(self, word: str) -> list[str]:
+        padded = f" {word} "
+        low, high = self.ngram_range
+        out: list[str] = []
+        for n in range(low, high + 1):
+            if n >= len(padded):
+                out.append(padded)
+                break
+            out.extend([padded[i : i + n] for i in range(len(padded) - n + 1)])
+        return out
+
+    def _after_fit(self) -> None:
+        self._cache = {}
+
+    def _counts(self, docs: Sequence[list[str]], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
+        self._fit_cache: dict[str, list[int]] = {}
+        try:
+            return super()._counts(docs, vocabulary, grow)
+        finally:
+            del self._fit_cache
+
+    def _doc_indices(self, tokens: list[str], vocabulary: dict[str, int], grow: bool, out: list[int]) -> None:
+        cache = self._fit_cache if grow else self.__dict__.setdefault("_cache", {})
+        if len(cache) > self._CACHE_LIMIT:
+            cache.clear()
+        for word in tokens:
+            idx = cache.get(word)
+            if idx is None:
+                grams = self._grams(word)
+                if grow:
+                    idx = [vocabulary.setdefault(g, len(vocabulary)) for g in grams]
+                else:
+                    idx = [i for i in map(vocabulary.get, grams) if i is not None]
+                cache[word] = idx
+            out += idx
 
 
 def _as_list(texts: Iterable[str]) -> list[str]:
     if isinstance(texts, str):
         raise TypeError("FeatureBuilder expects a sequence of texts, not one string")
     return ["" if t is None or (isinstance(t, float) and math.isnan(t)) else str(t) for t in texts]
-
-
-def _fit_or_empty(vectorizer: Any, texts: list[str]) -> sp.csr_matrix:
-    """fit_transform; a corpus with no usable n-gram gives an empty vocabulary, not a crash."""
-    try:
-        return vectorizer.fit_transform(texts)
-    except ValueError:  # "empty vocabulary"
-        vectorizer.vocabulary_ = {}
-        vectorizer.fixed_vocabulary_ = True
-        vectorizer.idf_ = np.zeros(0)
-        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
-
-
-def _transform_or_empty(vectorizer: Any, texts: list[str]) -> sp.csr_matrix:
-    if not vectorizer.vocabulary_:
-        return sp.csr_matrix((len(texts), 0), dtype=np.float32)
-    return vectorizer.transform(texts)
-
-
-def _names(vectorizer: Any) -> list[str]:
-    if not vectorizer.vocabulary_:
-        return []
-    return list(vectorizer.get_feature_names_out())
 
 
 def _stack(blocks: list[sp.spmatrix]) -> sp.csr_matrix:
