@@ -39,7 +39,11 @@ def training_data_paths() -> list[Path]:
     """TRAIN_DATA: space-separated local paths (gs:// ones were fetched to data/raw/ by fetch_data.sh)."""
     paths = []
     for item in os.environ.get("TRAIN_DATA", "").split():
-        path = ROOT / "data" / "raw" / item.rsplit("/", 1)[-1] if item.startswith("gs://") else Path(item)
+        path = (
+            ROOT / "data" / "raw" / item.rsplit("/", 1)[-1]
+            if item.startswith("gs://")
+            else Path(item)
+        )
         if not path.is_file():
             sys.exit(f"cache_keys: training data {item} not found at {path}")
         paths.append(path)
@@ -79,7 +83,9 @@ def model_key() -> str:
 
 
 def uv_key() -> str:
-    python = os.environ.get("UV_PYTHON_VERSION") or f"{sys.version_info.major}.{sys.version_info.minor}"
+    python = (
+        os.environ.get("UV_PYTHON_VERSION") or f"{sys.version_info.major}.{sys.version_info.minor}"
+    )
     return _sha((ROOT / "uv.lock").read_bytes(), python.encode())[:32]
 
 

@@ -31,7 +31,11 @@ def load(path: Path = ROOT / "cloudbuild.yaml") -> dict[str, Any]:
 def substitutions(config: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
     try:
         sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         sha = "local"
@@ -67,7 +71,9 @@ def expand(text: str, values: dict[str, str]) -> str:
     return "".join(out)
 
 
-def step_env(config: dict[str, Any], step: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
+def step_env(
+    config: dict[str, Any], step: dict[str, Any], environ: dict[str, str]
+) -> dict[str, str]:
     values = substitutions(config, environ)
     declared: dict[str, str] = {}
     for entry in (config.get("options") or {}).get("env", []) + step.get("env", []):
@@ -90,12 +96,16 @@ def run(step_ids: list[str], environ: dict[str, str] | None = None) -> int:
     values = substitutions(config, environ)
     for step_id in step_ids:
         step = by_id[step_id]
-        command = [step.get("entrypoint", "bash")] + [expand(a, values) for a in step.get("args", [])]
+        command = [step.get("entrypoint", "bash")] + [
+            expand(a, values) for a in step.get("args", [])
+        ]
         print(f"\n=== step {step_id}: {' '.join(command)}", flush=True)
         code = subprocess.run(command, cwd=ROOT, env=step_env(config, step, environ)).returncode
         if code != 0:
             if step.get("allowFailure"):
-                print(f"=== step {step_id} FAILED (exit {code}); allowFailure: continuing", flush=True)
+                print(
+                    f"=== step {step_id} FAILED (exit {code}); allowFailure: continuing", flush=True
+                )
                 continue
             print(f"=== step {step_id} FAILED (exit {code}); stopping", flush=True)
             return code

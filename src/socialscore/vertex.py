@@ -24,7 +24,9 @@ from socialscore.errors import ConfigError, ModelError, SocialScoreError
 
 PIPELINE_NAME = "socialscore-retrain"
 DEFAULT_IMAGE = "social-score-api:latest"
-INSTALL_HINT = "install the Vertex AI extra: uv sync --extra vertex (or pip install 'socialscore[vertex]')"
+INSTALL_HINT = (
+    "install the Vertex AI extra: uv sync --extra vertex (or pip install 'socialscore[vertex]')"
+)
 
 # One shell runner for every stage: copy the project in, run the steps, copy it out.
 # $1 input project dir ("" for the first stage), $2 output dir, $3 mode, $4 steps, $5 --set overrides,
@@ -108,16 +110,27 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
         )
 
     @dsl.container_component
-    def publish(destination: str, project_in: dsl.Input[dsl.Artifact], published: dsl.OutputPath(str)):
+    def publish(
+        destination: str, project_in: dsl.Input[dsl.Artifact], published: dsl.OutputPath(str)
+    ):
         """Copy the verified serving bundle to ``destination`` (gs:// or a path)."""
         return dsl.ContainerSpec(
             image=image,
-            command=["sh", "-c", 'mkdir -p "$(dirname "$2")"\n'
-                     'python -m socialscore.vertex publish "$0" "$1" > "$2"\n'],
+            command=[
+                "sh",
+                "-c",
+                (
+                    'mkdir -p "$(dirname "$3")"\npython -m socialscore.vertex publish "$1" "$2" > "$3"\n'
+                ),
+                "publish",
+            ],
             args=[project_in.path, destination, published],
         )
 
-    @dsl.pipeline(name=PIPELINE_NAME, description="Retrain the social score model; publish it if it is good enough.")
+    @dsl.pipeline(
+        name=PIPELINE_NAME,
+        description="Retrain the social score model; publish it if it is good enough.",
+    )
     def pipeline(
         mode: str = "prod",
         data_uri: str = "",
@@ -128,10 +141,16 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
     ):
         data = prepare_data(mode=mode, data_uri=data_uri, sets=sets)
         data.set_caching_options(False)  # the file behind data_uri can change under the same name
-        features = run_steps(steps="features", mode=mode, sets=sets, project_in=data.outputs["project"])
-        train = run_steps(steps="train", mode=mode, sets=sets, project_in=features.outputs["project"])
+        features = run_steps(
+            steps="features", mode=mode, sets=sets, project_in=data.outputs["project"]
+        )
+        train = run_steps(
+            steps="train", mode=mode, sets=sets, project_in=features.outputs["project"]
+        )
         train.set_cpu_limit("4").set_memory_limit("16G")
-        scored = evaluate(mode=mode, sets=sets, metric_key=metric_key, project_in=train.outputs["project"])
+        scored = evaluate(
+            mode=mode, sets=sets, metric_key=metric_key, project_in=train.outputs["project"]
+        )
         with dsl.If(scored.outputs["metric"] >= min_metric, name="metric-clears-threshold"):
             publish(destination=model_destination, project_in=scored.outputs["project"])
 
@@ -140,7 +159,7 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
 
 def compile_pipeline(output: Path, image: str | None = None) -> Path:
     """Write the pipeline YAML to ``output``; the image is ``image``, $SOCIALSCORE_IMAGE or a local default."""
-    kfp, _ = _kfp()
+    _kfp()  # a missing kfp is a one-line error with the install hint
     from kfp import compiler
 
     image = image or os.environ.get("SOCIALSCORE_IMAGE") or DEFAULT_IMAGE
@@ -157,7 +176,9 @@ def set_image(package: Path, image: str, output: Path) -> Path:
     spec = yaml.safe_load(Path(package).read_text(encoding="utf-8"))
     executors = spec.get("deploymentSpec", {}).get("executors", {})
     if not executors:
-        raise ConfigError(f"{package} is not a compiled KFP v2 pipeline (no deploymentSpec.executors)")
+        raise ConfigError(
+            f"{package} is not a compiled KFP v2 pipeline (no deploymentSpec.executors)"
+        )
     for executor in executors.values():
         executor["container"]["image"] = image
     Path(output).write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
@@ -176,10 +197,14 @@ def submit_pipeline(
     try:
         from google.cloud import aiplatform
     except ImportError:
-        raise SocialScoreError(f"google-cloud-aiplatform is not installed: {INSTALL_HINT}") from None
+        raise SocialScoreError(
+            f"google-cloud-aiplatform is not installed: {INSTALL_HINT}"
+        ) from None
     package = Path(package)
     if not package.exists():
-        raise ConfigError(f"{package} does not exist: run `socialscore vertex compile --output {package}` first")
+        raise ConfigError(
+            f"{package} does not exist: run `socialscore vertex compile --output {package}` first"
+        )
     if pipeline_root is None:
         pipeline_root = f"gs://{project}-vertex-pipelines"
     with tempfile.TemporaryDirectory() as tmp:
@@ -224,10 +249,18 @@ def publish_bundle(project_dir: Path, destination: str) -> str:
         raise ConfigError("no model_destination given: set the pipeline parameter to a gs:// path")
     models = Layout(Path(project_dir), "prod").models_dir
     bundle = load_bundle(models)  # refuses a bundle whose sha256s do not match
-    root = Path("/gcs/" + destination[len("gs://"):]) if destination.startswith("gs://") else Path(destination)
+    root = (
+        Path("/gcs/" + destination[len("gs://") :])
+        if destination.startswith("gs://")
+        else Path(destination)
+    )
     for target in (root / bundle.version, root / "latest"):
         target.mkdir(parents=True, exist_ok=True)
-        for name in (MODEL_FILE, VECTORIZER_FILE, MANIFEST_FILE):  # manifest last: complete when it exists
+        for name in (
+            MODEL_FILE,
+            VECTORIZER_FILE,
+            MANIFEST_FILE,
+        ):  # manifest last: complete when it exists
             shutil.copyfile(models / name, target / name)
     return f"{destination.rstrip('/')}/{bundle.version}"
 
@@ -240,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         elif len(args) == 3 and args[0] == "publish":
             print(publish_bundle(Path(args[1]), args[2]))
         else:
-            print("usage: python -m socialscore.vertex metric PROJECT MODE KEY | publish PROJECT DEST", file=sys.stderr)
+            print(
+                "usage: python -m socialscore.vertex metric PROJECT MODE KEY | publish PROJECT DEST",
+                file=sys.stderr,
+            )
             return 2
     except SocialScoreError as exc:
         print(f"error: {exc}", file=sys.stderr)

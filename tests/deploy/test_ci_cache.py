@@ -58,7 +58,6 @@ def _key(name: str, **env: str) -> str:
     base = {
         "TRAIN_DATA": "",
         "TRAIN_ROWS": "600",
-        "TRAIN_STEPS": "extract transform load features train",  # evaluate adds time, not evidence
         "TRAIN_SEED": "42",
         "TRAIN_MODE": "dev",
         "TRAIN_SET": "",
@@ -154,7 +153,7 @@ def test_second_build_restores_the_model_without_training(tmp_path: Path) -> Non
             "PYTEST_ARGS": "tests/deploy/test_cloudbuild.py -q -p no:cacheprovider",
             "TRAIN_MODE": "dev",
             "TRAIN_ROWS": "600",
-        "TRAIN_STEPS": "extract transform load features train",  # evaluate adds time, not evidence
+            "TRAIN_STEPS": "extract transform load features train",  # evaluate adds time, not evidence
             "TRAIN_SET": "train.cv_folds=2 features.char_ngram_range=null",
             "NLTK_RESOURCES": "",
         }

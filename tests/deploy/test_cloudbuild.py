@@ -147,7 +147,11 @@ def test_github_workflow_mirrors_the_build() -> None:
     assert jobs["deploy"]["needs"] == "docker" and jobs["vertex"]["needs"] == "docker"
     assert jobs["deploy"].get("continue-on-error") is True
     assert not any(job.get("continue-on-error") for name, job in jobs.items() if name != "deploy")
-    scripts = {s["run"].split()[1] for job in jobs.values() for s in job["steps"]
-               if str(s.get("run", "")).startswith("bash scripts/ci/")}
+    scripts = {
+        s["run"].split()[1]
+        for job in jobs.values()
+        for s in job["steps"]
+        if str(s.get("run", "")).startswith("bash scripts/ci/")
+    }
     assert {"scripts/ci/tests.sh", "scripts/ci/train_model.sh", "scripts/ci/audit.sh"} <= scripts
     assert all((ROOT / s).is_file() for s in scripts)

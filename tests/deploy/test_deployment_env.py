@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from k8s_helpers import ROOT, by_kind, rendered  # noqa: E402
+from k8s_helpers import ROOT, by_kind, rendered
 
 TEST_KEY = "deployment-env-test-key-0123456789"
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import copy
 import shutil
 import subprocess
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from k8s_helpers import K8S_DIR, by_kind, overlay_module, rendered  # noqa: E402
+from k8s_helpers import K8S_DIR, by_kind, overlay_module, rendered
 
 K8S_VERSION = "1.30"  # GKE regular channel at the time of writing
 MANIFESTS = sorted(p for p in K8S_DIR.glob("*.yaml") if p.name != "kustomization.yaml")

@@ -3,7 +3,6 @@ lines run the pipeline on small data (kfp.local cannot run container components 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -23,7 +22,9 @@ TASKS = ["prepare-data", "run-steps", "run-steps-2", "evaluate", "publish"]
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    path = vertex.compile_pipeline(tmp_path_factory.mktemp("kfp") / "pipeline.yaml", image="registry/img:1")
+    path = vertex.compile_pipeline(
+        tmp_path_factory.mktemp("kfp") / "pipeline.yaml", image="registry/img:1"
+    )
     return yaml.safe_load(path.read_text())
 
 
@@ -55,13 +56,19 @@ def test_publish_is_gated_on_the_metric(compiled: dict) -> None:
 def test_submitting_rewrites_the_image(compiled: dict, tmp_path: Path) -> None:
     package = tmp_path / "p.yaml"
     package.write_text(yaml.safe_dump(compiled))
-    rewritten = yaml.safe_load(vertex.set_image(package, "europe-docker.pkg.dev/p/r/api@sha256:ab", tmp_path / "o.yaml").read_text())
+    rewritten = yaml.safe_load(
+        vertex.set_image(
+            package, "europe-docker.pkg.dev/p/r/api@sha256:ab", tmp_path / "o.yaml"
+        ).read_text()
+    )
     assert {e["container"]["image"] for e in rewritten["deploymentSpec"]["executors"].values()} == {
         "europe-docker.pkg.dev/p/r/api@sha256:ab"
     }
 
 
-def test_submit_without_the_extra_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_submit_without_the_extra_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setitem(sys.modules, "google.cloud.aiplatform", None)
     with pytest.raises(SocialScoreError, match="uv sync --extra vertex"):
         vertex.submit_pipeline("p", "europe-west1", None, None, tmp_path / "pipeline.yaml")
@@ -69,15 +76,20 @@ def test_submit_without_the_extra_says_how_to_install(monkeypatch: pytest.Monkey
 
 def test_cli_compile(tmp_path: Path) -> None:
     out = tmp_path / "cli.yaml"
-    result = subprocess.run([sys.executable, "-m", "socialscore.cli", "vertex", "compile", "--output", str(out)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "socialscore.cli", "vertex", "compile", "--output", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(out.read_text())["pipelineInfo"]["name"] == vertex.PIPELINE_NAME
 
 
 def test_read_metric(tmp_path: Path) -> None:
     (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "metrics_dev.json").write_text(json.dumps({"macro": {"roc_auc": 0.91, "brier": None}}))
+    (tmp_path / "reports" / "metrics_dev.json").write_text(
+        json.dumps({"macro": {"roc_auc": 0.91, "brier": None}})
+    )
     assert vertex.read_metric(tmp_path, "dev", "macro.roc_auc") == 0.91
     with pytest.raises(SocialScoreError, match="not a number"):
         vertex.read_metric(tmp_path, "dev", "macro.brier")
@@ -94,13 +106,27 @@ def _fill(arg: str, values: dict[str, str]) -> str:
 def test_component_commands_run_the_pipeline_locally(compiled: dict, tmp_path: Path) -> None:
     """Run each compiled component's command line, in pipeline order, with local paths for its artifacts."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    params = {"inputs.mode": "dev", "inputs.data_uri": "", "inputs.metric_key": "macro.roc_auc",
-              "inputs.sets": "train.cv_folds=2 features.char_ngram_range=null transform.sample_size=800"}
+    params = {
+        "inputs.mode": "dev",
+        "inputs.data_uri": "",
+        "inputs.metric_key": "macro.roc_auc",
+        "inputs.sets": "train.cv_folds=2 features.char_ngram_range=null transform.sample_size=800",
+    }
     previous = ""
-    for task, steps in [("prepare-data", None), ("run-steps", "features"), ("run-steps-2", "train"), ("evaluate", None)]:
+    for task, steps in [
+        ("prepare-data", None),
+        ("run-steps", "features"),
+        ("run-steps-2", "train"),
+        ("evaluate", None),
+    ]:
         out = tmp_path / task / "project"
-        values = {**params, "inputs.project_in": previous, "outputs.project": str(out),
-                  "outputs.metric": str(tmp_path / task / "metric"), "inputs.steps": steps or ""}
+        values = {
+            **params,
+            "inputs.project_in": previous,
+            "outputs.project": str(out),
+            "outputs.metric": str(tmp_path / task / "metric"),
+            "inputs.steps": steps or "",
+        }
         container = _executor(compiled, task)
         command = [_fill(a, values) for a in container["command"] + container.get("args", [])]
         result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tmp_path)
@@ -112,13 +138,18 @@ def test_component_commands_run_the_pipeline_locally(compiled: dict, tmp_path: P
     # the gate: publish runs with a threshold the metric clears
     destination = tmp_path / "published"
     container = _executor(compiled, "publish")
-    values = {"inputs.project_in": previous, "inputs.destination": str(destination),
-              "outputs.published": str(tmp_path / "publish" / "out")}
+    values = {
+        "inputs.project_in": previous,
+        "inputs.destination": str(destination),
+        "outputs.published": str(tmp_path / "publish" / "out"),
+    }
     command = [_fill(a, values) for a in container["command"] + container.get("args", [])]
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     version = json.loads((destination / "latest" / "bundle.json").read_text())["model_version"]
-    assert (destination / version / "model.joblib").read_bytes() == (Path(previous) / "models" / "model.joblib").read_bytes()
+    assert (destination / version / "model.joblib").read_bytes() == (
+        Path(previous) / "models" / "model.joblib"
+    ).read_bytes()
     from socialscore.bundle import load_bundle
 
     assert load_bundle(destination / "latest").version == version
