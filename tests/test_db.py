@@ -85,6 +85,13 @@ def test_round_trip_keeps_awkward_text_and_dtypes(db: Database, table: str) -> N
     assert (back["loaded_at"] == frame["loaded_at"]).all()
 
 
+def test_object_columns_with_mixed_values_are_stored_as_text(db: Database, table: str) -> None:
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "note": pd.Series(["x", None, 3], dtype=object)})
+    db.replace_table(table, frame)
+    back = db.read_table(table)
+    assert back.loc[0, "note"] == "x" and pd.isna(back.loc[1, "note"]) and back.loc[2, "note"] == "3"
+
+
 def test_replace_is_idempotent_and_replaces_whole_table(db: Database, table: str) -> None:
     first = comments(50)
     db.replace_table(table, first)

@@ -110,8 +110,8 @@ def normalise(frame: pd.DataFrame, schema: list[Column]) -> pd.DataFrame:
     out = {}
     for col in schema:
         s = frame[col.name]
-        if col.type == "text" and not pd.api.types.is_string_dtype(s.dtype):
-            s = s.astype("str")
+        if col.type == "text" and (s.dtype == object or not pd.api.types.is_string_dtype(s.dtype)):
+            s = s.astype("str")  # object columns may mix types; missing values stay missing
         elif col.type == "timestamp" and getattr(s.dtype, "tz", None) is not None:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)  # TIMESTAMP columns hold UTC
         elif col.type == "smallint" and pd.api.types.is_bool_dtype(s.dtype):
@@ -236,9 +236,10 @@ def _logical(declared: str) -> str:
 
 def _first_line(exc: BaseException) -> str:
     """The primary message only: a server's DETAIL/CONTEXT lines may quote row data."""
-    diag = getattr(exc, "diag", None)
+    original = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    diag = getattr(original, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
-    text = primary or str(getattr(exc, "orig", None) or exc)
+    text = primary or str(original)
     return (text.strip().splitlines() or [exc.__class__.__name__])[0].strip()
 
 
