@@ -226,13 +226,27 @@ def vertex_submit(
     pipeline_root: Annotated[str | None, typer.Option(help="gs:// root for pipeline artifacts.")] = None,
     image: Annotated[str | None, typer.Option(help="Container image the components run in.")] = None,
     package: Annotated[Path, typer.Option(help="Compiled pipeline YAML.")] = Path("pipeline.yaml"),
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Pipeline parameter KEY=VALUE (YAML value). Repeatable.")
+    ] = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Submit the compiled pipeline to Vertex AI (needs the 'vertex' extra)."""
     try:
+        from socialscore.config import parse_override
         from socialscore.vertex import submit_pipeline
 
-        job = submit_pipeline(project=project, region=region, pipeline_root=pipeline_root, image=image, package=package)
+        values: dict[str, Any] = {}
+        for item in param or []:
+            values.update(parse_override(item))
+        job = submit_pipeline(
+            project=project,
+            region=region,
+            pipeline_root=pipeline_root,
+            image=image,
+            package=package,
+            parameter_values=values or None,
+        )
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
