@@ -1,0 +1,149 @@
+"""features: FeatureBuilder (sklearn parity, pickling, one text = batch) and the step's outputs."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from model_corpus import make_comments
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from socialscore.config import load_settings
+from socialscore.errors import DataError
+from socialscore.features import CharNgramTfidf, FeatureBuilder, WordNgramTfidf
+from socialscore.layout import Layout
+from socialscore.pipeline.context import StepContext
+from socialscore.steps import features as step
+from socialscore.text.preprocess import TextPreprocessor
+
+
+class FakeDatabase:
+    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+        self.tables = tables
+
+    def table_exists(self, name: str) -> bool:
+        return name in self.tables
+
+    def read_table(self, name: str, **kwargs) -> pd.DataFrame:
+        return self.tables[name].copy()
+
+
+def make_context(project_dir: Path, comments: pd.DataFrame | None, **overrides) -> StepContext:
+    settings = load_settings("dev", project_dir, overrides=[overrides] if overrides else None)
+    layout = Layout(project_dir, "dev")
+    tables = {} if comments is None else {layout.comments_table(): comments}
+    return StepContext("features", settings, layout, logging.getLogger("test"), database_factory=lambda: FakeDatabase(tables))
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return make_comments(200, seed=1)["text"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("ours", "reference"),
+    [
+        (WordNgramTfidf((1, 2), 300, 2, True), dict(token_pattern=r"\S+", ngram_range=(1, 2), max_features=300)),
+        (CharNgramTfidf((2, 4), 500, 2, True), dict(analyzer="char_wb", ngram_range=(2, 4), max_features=500)),
+    ],
+)
+def test_ngram_tfidf_matches_sklearn(ours, reference, texts: list[str]) -> None:
+    pre = TextPreprocessor()
+    tokens = [pre.tokens(t) for t in texts]
+    joined = [" ".join(t) for t in tokens]
+    ref = TfidfVectorizer(lowercase=False, min_df=2, sublinear_tf=True, **reference)
+    fitted = ours.fit_transform(tokens[:150])
+    expected = ref.fit_transform(joined[:150])
+    assert list(ours.get_feature_names_out()) == list(ref.get_feature_names_out())
+    assert abs(fitted - expected).max() < 1e-5
+    assert abs(ours.transform(tokens[150:]) - ref.transform(joined[150:])).max() < 1e-5
+
+
+def test_feature_builder_shapes_names_and_dtype(texts: list[str]) -> None:
+    builder = FeatureBuilder(word_max_features=100, char_max_features=200)
+    X = builder.fit_transform(texts)
+    names = builder.get_feature_names_out()
+    assert sp.isspmatrix_csr(X) and X.dtype == np.float32
+    assert X.shape == (len(texts), len(names)) == (len(texts), builder.n_features_)
+    assert sum(n.startswith("word__") for n in names) == 100
+    assert sum(n.startswith("char__") for n in names) == 200
+    assert "eng__lexicon_hits" in names and "eng__placeholder_url" in names
+    assert np.all(X.toarray()[:, -len(builder.engineered_names()) :] <= 1.0 + 1e-6)
+    assert np.allclose(builder.transform(texts).toarray(), X.toarray(), atol=1e-6)
+
+
+def test_one_text_equals_its_row_in_a_batch_and_survives_pickling(texts: list[str]) -> None:
+    builder = FeatureBuilder().fit(texts)
+    clone = pickle.loads(pickle.dumps(builder))
+    batch = clone.transform(texts[:20] + ["", "🙂", "x" * 10_000]).toarray()
+    assert np.allclose(builder.transform([texts[3]]).toarray()[0], batch[3], atol=1e-6)
+    assert not batch[20].any()  # the empty text has no features at all
+    assert np.isfinite(batch).all()
+
+
+def test_case_and_trailing_space_do_not_change_features(texts: list[str]) -> None:
+    builder = FeatureBuilder().fit(texts)
+    X = builder.transform(["You are an IDIOT  ", "you are an idiot"]).toarray()
+    assert np.allclose(X[0], X[1])
+
+
+def test_configurable_blocks(texts: list[str]) -> None:
+    words_only = FeatureBuilder(char_ngram_range=None, engineered=False).fit(texts)
+    assert all(n.startswith("word__") for n in words_only.get_feature_names_out())
+    with pytest.raises(ValueError, match="no features"):
+        FeatureBuilder(word_ngram_range=None, char_ngram_range=None, engineered=False)
+
+
+def test_build_features_fits_on_train_only() -> None:
+    comments = make_comments(120, seed=2)
+    test_ids = comments.index[comments["split"] == "test"]
+    comments.loc[test_ids, "text"] = comments.loc[test_ids, "text"] + " zyxwvut zyxwvut"
+    assert "word__zyxwvut" in set(FeatureBuilder(min_df=1).fit(comments["text"]).get_feature_names_out())
+    builder = FeatureBuilder(min_df=1)
+    X, y, rows, meta = step.build_features(comments, builder)
+    assert "word__zyxwvut" not in set(builder.get_feature_names_out())
+    assert list(rows["split"]) == sorted(rows["split"], key=lambda s: s != "train")
+    assert meta["split_sizes"] == {"train": int((comments.split == "train").sum()), "test": len(test_ids)}
+    assert meta["labels"] == ["toxic", "insult", "threat"]
+    assert y.dtype == np.int8 and y.shape == (120, 3) and X.shape[0] == 120
+    by_id = comments.set_index("id")
+    assert (y[:, 0] == by_id.loc[rows["id"], "label_toxic"].to_numpy()).all()
+
+
+def test_bad_comments_tables() -> None:
+    comments = make_comments(40)
+    with pytest.raises(DataError, match="label_"):
+        step.build_features(comments.drop(columns=["label_toxic", "label_insult", "label_threat"]), FeatureBuilder())
+    with pytest.raises(DataError, match="train split"):
+        step.build_features(comments.assign(split="test"), FeatureBuilder())
+
+
+def test_step_writes_every_artifact(project_dir: Path) -> None:
+    comments = make_comments(150, seed=3)
+    ctx = make_context(project_dir, comments)
+    step.run(ctx)
+    X = ctx.read("features")
+    rows, labels, meta = ctx.read("rows"), ctx.read("labels"), ctx.read("features_metadata")
+    vectorizer = ctx.read("vectorizer")
+    assert X.shape == (150, meta["feature_names_count"]) == (150, len(vectorizer.get_feature_names_out()))
+    assert labels.shape == (150, 3) and list(rows.columns) == ["id", "split"]
+    assert meta["preprocessing"]["tokenizer"] == "regex" and meta["nltk_resources"] == []
+    assert len(meta["input_hash"]) == 64
+    first = rows["id"].iloc[0]
+    text = comments.set_index("id").loc[first, "text"]
+    assert np.allclose(vectorizer.transform([text]).toarray()[0], X[0].toarray()[0], atol=1e-6)
+    assert ctx.facts["rows"] == 150 and ctx.facts["features"] == X.shape[1]
+
+
+def test_input_hash_follows_content() -> None:
+    comments = make_comments(30)
+    same = step.input_hash(comments)
+    assert step.input_hash(comments.copy()) == same
+    changed = comments.copy()
+    changed.loc[0, "label_toxic"] = 1 - changed.loc[0, "label_toxic"]
+    assert step.input_hash(changed) != same
