@@ -1,0 +1,325 @@
+"""Pipeline speed and scaling: wall time per step and in total, CPU time and peak memory.
+
+    uv run python benchmarks/bench_pipeline.py                                  # dev + prod 10k/100k/160k, both DBs
+    uv run python benchmarks/bench_pipeline.py --cases prod-1m --dbs postgres   # the 1M-row run
+    uv run python benchmarks/bench_pipeline.py --plot-only                       # redraw from the JSON
+
+Each case runs ``socialscore run`` as a subprocess in a fresh temporary project (under
+``/usr/bin/time`` for peak RSS and CPU seconds), reads the seconds per step from the state file
+``.socialscore/state_{mode}.json``, then runs the same command again unchanged (every step cached)
+and times that too. Cases: ``dev-shared`` (dev mode on the shared Jigsaw sample), ``dev-example``
+(dev mode on the built-in generated example), ``prod-10k`` … ``prod-1m`` (prod mode on CSVs written by
+``benchmarks/scale_data.py``). PostgreSQL runs use their own database (``bench_h6``, created and
+emptied here) so they never touch another test's tables.
+
+By default the code measured is the committed ``HEAD`` (``git archive`` into a temp dir, put first on
+PYTHONPATH), so edits in the working tree neither change nor invalidate a measurement; ``--source
+worktree`` measures the checkout as it is. Results are merged into ``docs/figures/pipeline_bench.json``
+(keyed by case and database) and drawn to ``docs/figures/pipeline_scaling.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_SAMPLE = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
+STEPS = ("extract", "transform", "load", "features", "train", "evaluate", "predict")
+SIZES = {"10k": 10_000, "100k": 100_000, "160k": 160_000, "1m": 1_000_000}
+DEFAULT_CASES = ("dev-shared", "dev-example", "prod-10k", "prod-100k", "prod-160k")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+PG_DB = "bench_h6"
+JSON_OUT = ROOT / "docs" / "figures" / "pipeline_bench.json"
+PLOT_OUT = ROOT / "docs" / "figures" / "pipeline_scaling.png"
+TIME_FORMAT = "%e %U %S %M"  # wall s, user s, sys s, max RSS KiB
+
+
+def machine() -> dict[str, object]:
+    mem_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    return {
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "ram_gib": round(mem_kib / 2**20, 1),
+        "python": platform.python_version(),
+    }
+
+
+def snapshot(source: str, into: Path) -> tuple[Path, str]:
+    """The ``src`` dir to measure and a label for it (a commit id, or ``worktree``)."""
+    if source == "worktree":
+        return ROOT / "src", "worktree"
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", source],
+                            check=True, capture_output=True, text=True).stdout.strip()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src", commit
+
+
+def dataset(case: str, data_dir: Path) -> Path | None:
+    """The input CSV for a case (generated once and reused), or None for the built-in example."""
+    if case == "dev-shared":
+        if not SHARED_SAMPLE.exists():
+            raise SystemExit(f"{SHARED_SAMPLE} is absent: drop the dev-shared case")
+        return SHARED_SAMPLE
+    if case == "dev-example":
+        return None
+    rows = SIZES[case.removeprefix("prod-")]
+    path = data_dir / f"scale_{rows}.csv"
+    if not path.exists():
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale_data.py"),
+                        "--rows", str(rows), "--out", str(path)], check=True)
+    return path
+
+
+def reset_pg_database() -> str:
+    """An empty ``bench_h6`` database on the local server; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {PG_DB}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
+
+
+def timed_run(cmd: list[str], env: dict[str, str], timeout: int, log: Path) -> dict[str, float]:
+    """Run ``cmd`` under /usr/bin/time; wall/user/sys seconds, peak RSS, exit code, load average."""
+    stats = log.with_suffix(".time")
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    with log.open("w") as out:
+        try:
+            proc = subprocess.run(["/usr/bin/time", "-f", TIME_FORMAT, "-o", str(stats), *cmd],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            code = -9
+    wall = time.perf_counter() - started
+    result = {"exit": code, "wall_s": round(wall, 2), "load1_before": round(load_before, 2),
+              "load1_after": round(os.getloadavg()[0], 2)}
+    lines = stats.read_text().split("\n") if stats.exists() else []
+    numbers = [ln for ln in lines if re.fullmatch(r"[\d.]+ [\d.]+ [\d.]+ \d+", ln.strip())]
+    if numbers:
+        e, u, s, m = numbers[-1].split()
+        result.update(wall_s=float(e), cpu_s=round(float(u) + float(s), 2), peak_rss_mib=round(int(m) / 1024))
+    return result
+
+
+def read_state(project: Path, mode: str) -> dict[str, object]:
+    state = json.loads((project / ".socialscore" / f"state_{mode}.json").read_text())["steps"]
+    steps = {name: round(rec["seconds"], 2) for name, rec in state.items()}
+    facts = state.get("transform", {}).get("facts", {})
+    features = state.get("features", {}).get("facts", {})
+    train = state.get("train", {}).get("facts", {})
+    return {"steps": steps, "rows_in": facts.get("rows_in"), "rows_kept": facts.get("rows_kept"),
+            "n_features": features.get("features"), "cv_auc_toxic": train.get("cv_auc_toxic")}
+
+
+def pipeline_total(log_file: Path) -> float | None:
+    found = re.findall(r"run finished in ([\d.]+)s", log_file.read_text()) if log_file.exists() else []
+    return float(found[-1]) if found else None
+
+
+def import_profile(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Cumulative import seconds of the heaviest packages in a fully cached run (-X importtime)."""
+    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], env=env, capture_output=True, text=True)
+    cumulative: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|\s*([\w]+)$", line)
+        if m:  # a package's own line: its cumulative time includes everything it pulled in
+            name = m.group(2)
+            cumulative[name] = max(cumulative.get(name, 0.0), int(m.group(1)) / 1e6)
+    heavy = sorted(cumulative.items(), key=lambda kv: -kv[1])[:8]
+    return {name: round(sec, 2) for name, sec in heavy}
+
+
+def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profile_imports: bool,
+             model_sets: list[str]) -> dict[str, object]:
+    mode = "dev" if case.startswith("dev") else "prod"
+    data = dataset(case, data_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DB_", "SOCIALSCORE_"))}
+    env["PYTHONPATH"] = str(src)
+    env["NLTK_DATA"] = os.environ.get("NLTK_DATA", "/work/shared/nltk_data")
+    if db == "postgres":
+        env["DATABASE_URL"] = reset_pg_database()
+    project = Path(tempfile.mkdtemp(prefix=f"bench-{case}-{db}-"))
+    cmd = [sys.executable, "-m", "socialscore.cli", "run", "--mode", mode, "--project-dir", str(project)]
+    if data is not None:
+        cmd += ["--data", str(data)]
+    for item in model_sets:
+        cmd += ["--set", item]
+    print(f"… {case} on {db} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+    result: dict[str, object] = {"case": case, "db": db, "mode": mode,
+                                 "data": str(data) if data else "built-in example",
+                                 "sets": model_sets}
+    first = timed_run(cmd, env, timeout, project / "bench_run1.out")
+    result["run"] = first
+    if first["exit"] != 0:
+        tail = (project / "bench_run1.out").read_text()[-1500:]
+        result["error"] = tail
+        print(f"   failed (exit {first['exit']}); project kept at {project}", file=sys.stderr)
+        return result
+    result.update(read_state(project, mode))
+    result["pipeline_s"] = pipeline_total(project / "logs" / f"pipeline_{mode}.log")
+    rerun = timed_run(cmd, env, timeout, project / "bench_run2.out")
+    log_tail = (project / "logs" / f"pipeline_{mode}.log").read_text().split("run mode=")[-1]
+    rerun["all_cached"] = all(f"step {s} cached" in log_tail for s in STEPS)
+    result["rerun"] = rerun
+    if profile_imports:
+        result["rerun_imports_s"] = import_profile(cmd, env)
+    shutil.rmtree(project, ignore_errors=True)
+    return result
+
+
+def fmt(value: object, spec: str = ".1f") -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def table(results: list[dict[str, object]]) -> str:
+    head = ("| case | db | rows in → kept | " + " | ".join(STEPS)
+            + " | total s | CPU s | peak RSS MiB | load | rerun s |")
+    lines = [head, "|" + "---|" * 3 + "---:|" * (len(STEPS) + 5)]
+    for r in results:
+        run = r.get("run", {})
+        if "error" in r:
+            lines.append(f"| {r['case']} | {r['db']} | failed (exit {run.get('exit')}) |"
+                         + " |" * (len(STEPS) + 5))
+            continue
+        steps = r.get("steps", {})
+        rerun = r.get("rerun", {})
+        cached = "" if rerun.get("all_cached") else " (not all cached)"
+        lines.append(
+            f"| {r['case']} | {r['db']} | {fmt(r.get('rows_in'), ',')} → {fmt(r.get('rows_kept'), ',')} | "
+            + " | ".join(fmt(steps.get(s)) for s in STEPS)
+            + f" | {fmt(run.get('wall_s'))} | {fmt(run.get('cpu_s'))} | {fmt(run.get('peak_rss_mib'), ',')}"
+            + f" | {fmt(run.get('load1_before'))}–{fmt(run.get('load1_after'))}"
+            + f" | {fmt(rerun.get('wall_s'), '.2f')}{cached} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(results: list[dict[str, object]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    prod = [r for r in results if r["mode"] == "prod" and "error" not in r and r.get("rows_in")]
+    if not prod:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    for db, marker in (("sqlite", "o"), ("postgres", "s")):
+        rows = sorted((r for r in prod if r["db"] == db), key=lambda r: r["rows_in"])
+        if not rows:
+            continue
+        x = [r["rows_in"] for r in rows]
+        axes[0].plot(x, [r["run"]["wall_s"] for r in rows], marker=marker, lw=2, label=f"total ({db})")
+        if db == "sqlite" or not any(r["db"] == "sqlite" for r in prod):
+            for step in STEPS:
+                axes[0].plot(x, [r["steps"].get(step, 0) for r in rows], marker=marker, lw=1,
+                             ls="--", label=f"{step} ({db})")
+        axes[1].plot(x, [r["run"]["peak_rss_mib"] / 1024 for r in rows], marker=marker, label=db)
+    xs = sorted({r["rows_in"] for r in prod})
+    base = min(prod, key=lambda r: r["rows_in"])
+    axes[0].plot(xs, [base["run"]["wall_s"] * x / base["rows_in"] for x in xs], color="grey", lw=1,
+                 ls=":", label="linear from the smallest")
+    axes[0].axhline(120, color="red", lw=0.8, ls=":")
+    axes[0].text(xs[0], 125, "120 s target (160k)", color="red", fontsize=8)
+    axes[0].set(xscale="log", yscale="log", xlabel="input rows", ylabel="wall seconds",
+                title="prod run: total and per step (log-log)")
+    axes[0].legend(fontsize=7, ncol=2)
+    axes[1].axhline(8, color="red", lw=0.8, ls=":")
+    axes[1].set(xscale="log", xlabel="input rows", ylabel="peak RSS (GiB)", title="peak memory")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def merge(path: Path, new: list[dict[str, object]], meta: dict[str, object]) -> dict[str, object]:
+    doc = json.loads(path.read_text()) if path.exists() else {"results": []}
+    keep = {(r["case"], r["db"]): r for r in doc["results"]}
+    for r in new:
+        keep[(r["case"], r["db"])] = r
+    order = {c: i for i, c in enumerate((*DEFAULT_CASES, "prod-1m"))}
+    doc["results"] = sorted(keep.values(), key=lambda r: (order.get(r["case"], 99), r["db"]))
+    doc.setdefault("runs", []).append(meta)
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
+                        help="comma list of dev-shared, dev-example, prod-10k, prod-100k, prod-160k, prod-1m")
+    parser.add_argument("--dbs", default="sqlite,postgres", help="comma list of sqlite, postgres")
+    parser.add_argument("--source", default="HEAD", help="a git revision to measure, or 'worktree'")
+    parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "socialscore-bench-data",
+                        help="where generated CSVs are kept between runs")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per pipeline run")
+    parser.add_argument("--set", dest="sets", action="append", default=[],
+                        help="config override passed to every run, e.g. model.type=logistic_regression")
+    parser.add_argument("--no-import-profile", action="store_true",
+                        help="skip the -X importtime profile of the cached rerun")
+    parser.add_argument("--json", type=Path, default=JSON_OUT)
+    parser.add_argument("--plot", type=Path, default=PLOT_OUT)
+    parser.add_argument("--plot-only", action="store_true", help="redraw the table and plot from --json")
+    args = parser.parse_args(argv)
+
+    if args.plot_only:
+        results = json.loads(args.json.read_text())["results"]
+        print(table(results))
+        plot(results, args.plot)
+        return 0
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    dbs = [d.strip() for d in args.dbs.split(",") if d.strip()]
+    unknown = [c for c in cases if c not in (*DEFAULT_CASES, "prod-1m")] + [
+        d for d in dbs if d not in ("sqlite", "postgres")]
+    if unknown:
+        parser.error(f"unknown case/db: {', '.join(unknown)}")
+    if not Path("/usr/bin/time").exists():
+        parser.error("needs GNU time at /usr/bin/time (apt-get install -y time)")
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-src-") as tmp:
+        src, label = snapshot(args.source, Path(tmp))
+        meta = {"date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "code": label,
+                **machine(), "cases": cases, "dbs": dbs, "sets": args.sets}
+        print(f"# Pipeline benchmark — {meta['date']}, code {label}, {meta['cpus']} CPUs, "
+              f"{meta['ram_gib']} GiB RAM, load {os.getloadavg()[0]:.1f}\n")
+        results = []
+        for i, case in enumerate(cases):
+            for db in dbs:
+                r = run_case(case, db, src, args.data_dir, args.timeout,
+                             profile_imports=not args.no_import_profile and i == 0 and db == dbs[0],
+                             model_sets=args.sets)
+                r["code"], r["date"] = label, meta["date"]
+                results.append(r)
+                doc = merge(args.json, [r], meta if r is results[0] else {})
+                doc["runs"] = [m for m in doc["runs"] if m]
+                args.json.parent.mkdir(parents=True, exist_ok=True)
+                args.json.write_text(json.dumps(doc, indent=1) + "\n")
+    print(table(results))
+    imports = next((r["rerun_imports_s"] for r in results if "rerun_imports_s" in r), None)
+    if imports:
+        print("\ncached rerun, cumulative import seconds (top level):",
+              ", ".join(f"{k} {v}" for k, v in imports.items()))
+    plot(json.loads(args.json.read_text())["results"], args.plot)
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
