@@ -72,6 +72,7 @@ def test_round_trip_keeps_awkward_text_and_dtypes(db: Database, table: str) -> N
     frame["text"] = AWKWARD
     frame["source"] = [None, *["s.csv"] * (len(AWKWARD) - 1)]
     frame["score"] = [0.25, None, *[1.5] * (len(AWKWARD) - 2)]
+    frame["seen_at"] = pd.to_datetime([None, *["2023-01-02 03:04:05"] * (len(AWKWARD) - 1)]).as_unit("us")
     assert db.replace_table(table, frame) == len(frame)
     back = db.read_table(table)
     assert list(back.columns) == list(frame.columns)
@@ -83,6 +84,7 @@ def test_round_trip_keeps_awkward_text_and_dtypes(db: Database, table: str) -> N
     assert back["label_toxic"].tolist() == frame["label_toxic"].tolist()
     assert str(back["loaded_at"].dtype) == "datetime64[us]"
     assert (back["loaded_at"] == frame["loaded_at"]).all()
+    assert pd.isna(back.loc[0, "seen_at"]) and back.loc[1, "seen_at"] == pd.Timestamp("2023-01-02 03:04:05")
 
 
 def test_object_columns_with_mixed_values_are_stored_as_text(db: Database, table: str) -> None:

@@ -271,9 +271,8 @@ class Database:
     @classmethod
     def from_settings(cls, settings: Settings, layout: Layout) -> Database:
         """settings.database.url, else DATABASE_URL, else DB_HOST/..., else SQLite under data/."""
-        timeout = getattr(settings.database, "connect_timeout", 5.0)
         url = resolve_url(settings.database.url, os.environ, layout.sqlite_path)
-        return cls(url, timeout)
+        return cls(url, settings.database.connect_timeout)
 
     def describe(self) -> str:
         """Dialect and where (never the password)."""
@@ -538,20 +537,26 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
         dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
-def _sqlite_values(frame: pd.DataFrame, schema: list[Column]) -> list[tuple[Any, ...]]:
+def _sqlite_values(frame: pd.DataFrame, schema: list[Column]) -> Iterator[tuple[Any, ...]]:
     """Rows of plain Python values (sqlite3 cannot bind numpy scalars); NULL for missing."""
+    import pandas as pd
+
     columns = []
     for col in schema:
         s = frame[col.name]
         if col.type == "timestamp":
-            s = s.astype("str").where(s.notna(), None)
-        elif col.type == "boolean":
+            # formatted once per distinct value: loaded_at has one value for the whole load
+            codes, uniques = pd.factorize(s)
+            text = [u.isoformat(sep=" ") for u in uniques] + [None]  # code -1 (NaT) → NULL
+            columns.append([text[c] for c in codes.tolist()])
+            continue
+        if col.type == "boolean":
             s = s.astype("object").where(s.notna(), None).map(lambda v: v if v is None else int(v))
         if s.isna().any():
             columns.append(s.astype("object").where(s.notna(), None).tolist())
         else:
             columns.append(s.tolist())
-    return list(zip(*columns))
+    return zip(*columns, strict=True)
 
 
 def _sqlite_replace(
