@@ -45,6 +45,42 @@ PLOT_OUT = ROOT / "docs" / "figures" / "pipeline_scaling.png"
 TIME_FORMAT = "%e %U %S %M"  # wall s, user s, sys s, max RSS KiB
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + sys) of this process, its reaped children and its live descendants."""
+    import psutil
+
+    me = psutil.Process()
+    t = me.cpu_times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for child in me.children(recursive=True):
+        try:
+            c = child.cpu_times()
+            total += c.user + c.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def child_main(cli_args: list[str]) -> None:
+    """Run the CLI in this process, recording CPU seconds per step into $BENCH_STEP_CPU (JSON)."""
+    from socialscore.cli import main as cli_main
+    from socialscore.pipeline.orchestrator import Orchestrator
+
+    cpu: dict[str, float] = {}
+    original = Orchestrator._run_step
+
+    def counted(self, step, force):  # type: ignore[no-untyped-def]
+        before = tree_cpu_seconds()
+        try:
+            return original(self, step, force)
+        finally:
+            cpu[step.name] = round(tree_cpu_seconds() - before, 2)
+            Path(os.environ["BENCH_STEP_CPU"]).write_text(json.dumps(cpu))
+
+    Orchestrator._run_step = counted  # type: ignore[method-assign]
+    cli_main(cli_args)
+
+
 def machine() -> dict[str, object]:
     mem_kib = 0
     for line in Path("/proc/meminfo").read_text().splitlines():
@@ -166,7 +202,10 @@ def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profil
     result: dict[str, object] = {"case": case, "db": db, "mode": mode,
                                  "data": str(data) if data else "built-in example",
                                  "sets": model_sets}
-    first = timed_run(cmd, env, timeout, project / "bench_run1.out")
+    cpu_file = project / "bench_step_cpu.json"
+    wrapped = [sys.executable, str(Path(__file__).resolve()), "--child", *cmd[3:]]
+    first = timed_run(wrapped, {**env, "BENCH_STEP_CPU": str(cpu_file)}, timeout,
+                      project / "bench_run1.out")
     result["run"] = first
     if first["exit"] != 0:
         tail = (project / "bench_run1.out").read_text()[-1500:]
@@ -174,6 +213,7 @@ def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profil
         print(f"   failed (exit {first['exit']}); project kept at {project}", file=sys.stderr)
         return result
     result.update(read_state(project, mode))
+    result["steps_cpu"] = json.loads(cpu_file.read_text()) if cpu_file.exists() else {}
     result["pipeline_s"] = pipeline_total(project / "logs" / f"pipeline_{mode}.log")
     rerun = timed_run(cmd, env, timeout, project / "bench_run2.out")
     log_tail = (project / "logs" / f"pipeline_{mode}.log").read_text().split("run mode=")[-1]
@@ -189,9 +229,10 @@ def fmt(value: object, spec: str = ".1f") -> str:
     return "–" if value is None else format(value, spec)
 
 
-def table(results: list[dict[str, object]]) -> str:
+def table(results: list[dict[str, object]], key: str = "steps") -> str:
+    """Markdown: seconds per step (``steps`` = wall, ``steps_cpu`` = CPU) and the run's totals."""
     head = ("| case | db | rows in → kept | " + " | ".join(STEPS)
-            + " | total s | CPU s | peak RSS MiB | load | rerun s |")
+            + " | total wall s | total CPU s | peak RSS MiB | load 1-min | rerun wall s |")
     lines = [head, "|" + "---|" * 3 + "---:|" * (len(STEPS) + 5)]
     for r in results:
         run = r.get("run", {})
@@ -199,7 +240,7 @@ def table(results: list[dict[str, object]]) -> str:
             lines.append(f"| {r['case']} | {r['db']} | failed (exit {run.get('exit')}) |"
                          + " |" * (len(STEPS) + 5))
             continue
-        steps = r.get("steps", {})
+        steps = r.get(key) or {}
         rerun = r.get("rerun", {})
         cached = "" if rerun.get("all_cached") else " (not all cached)"
         lines.append(
@@ -210,6 +251,22 @@ def table(results: list[dict[str, object]]) -> str:
             + f" | {fmt(rerun.get('wall_s'), '.2f')}{cached} |"
         )
     return "\n".join(lines)
+
+
+def report(results: list[dict[str, object]]) -> str:
+    parts = ["Wall seconds per step:\n", table(results, "steps"),
+             "\nCPU seconds per step (user + sys, this process and its workers):\n",
+             table(results, "steps_cpu")]
+    reruns = [r for r in results if "rerun" in r]
+    if reruns:
+        parts.append("\nUnchanged rerun: " + "; ".join(
+            f"{r['case']}/{r['db']} {r['rerun']['wall_s']:.2f} s wall, {r['rerun'].get('cpu_s', 0):.2f} s CPU"
+            for r in reruns))
+    imports = next((r["rerun_imports_s"] for r in results if "rerun_imports_s" in r), None)
+    if imports:
+        parts.append("Cached rerun, cumulative import seconds: "
+                     + ", ".join(f"{k} {v}" for k, v in imports.items()))
+    return "\n".join(parts)
 
 
 def plot(results: list[dict[str, object]], path: Path) -> None:
@@ -227,20 +284,21 @@ def plot(results: list[dict[str, object]], path: Path) -> None:
         if not rows:
             continue
         x = [r["rows_in"] for r in rows]
-        axes[0].plot(x, [r["run"]["wall_s"] for r in rows], marker=marker, lw=2, label=f"total ({db})")
+        axes[0].plot(x, [r["run"]["wall_s"] for r in rows], marker=marker, lw=2, label=f"total wall ({db})")
+        axes[0].plot(x, [r["run"]["cpu_s"] for r in rows], marker=marker, lw=2, label=f"total CPU ({db})")
         if db == "sqlite" or not any(r["db"] == "sqlite" for r in prod):
             for step in STEPS:
-                axes[0].plot(x, [r["steps"].get(step, 0) for r in rows], marker=marker, lw=1,
-                             ls="--", label=f"{step} ({db})")
+                axes[0].plot(x, [(r.get("steps_cpu") or r["steps"]).get(step, 0) for r in rows],
+                             marker=marker, lw=1, ls="--", label=f"{step} CPU ({db})")
         axes[1].plot(x, [r["run"]["peak_rss_mib"] / 1024 for r in rows], marker=marker, label=db)
     xs = sorted({r["rows_in"] for r in prod})
     base = min(prod, key=lambda r: r["rows_in"])
-    axes[0].plot(xs, [base["run"]["wall_s"] * x / base["rows_in"] for x in xs], color="grey", lw=1,
-                 ls=":", label="linear from the smallest")
+    axes[0].plot(xs, [base["run"]["cpu_s"] * x / base["rows_in"] for x in xs], color="grey", lw=1,
+                 ls=":", label="linear (total CPU of the smallest)")
     axes[0].axhline(120, color="red", lw=0.8, ls=":")
     axes[0].text(xs[0], 125, "120 s target (160k)", color="red", fontsize=8)
-    axes[0].set(xscale="log", yscale="log", xlabel="input rows", ylabel="wall seconds",
-                title="prod run: total and per step (log-log)")
+    axes[0].set(xscale="log", yscale="log", xlabel="input rows", ylabel="seconds",
+                title="prod run: total, and CPU per step (log-log)")
     axes[0].legend(fontsize=7, ncol=2)
     axes[1].axhline(8, color="red", lw=0.8, ls=":")
     axes[1].set(xscale="log", xlabel="input rows", ylabel="peak RSS (GiB)", title="peak memory")
@@ -263,6 +321,10 @@ def merge(path: Path, new: list[dict[str, object]], meta: dict[str, object]) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        child_main(argv[1:])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", default=",".join(DEFAULT_CASES),
                         help="comma list of dev-shared, dev-example, prod-10k, prod-100k, prod-160k, prod-1m")
@@ -282,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.plot_only:
         results = json.loads(args.json.read_text())["results"]
-        print(table(results))
+        print(report(results))
         plot(results, args.plot)
         return 0
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -312,11 +374,7 @@ def main(argv: list[str] | None = None) -> int:
                 doc["runs"] = [m for m in doc["runs"] if m]
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(doc, indent=1) + "\n")
-    print(table(results))
-    imports = next((r["rerun_imports_s"] for r in results if "rerun_imports_s" in r), None)
-    if imports:
-        print("\ncached rerun, cumulative import seconds (top level):",
-              ", ".join(f"{k} {v}" for k, v in imports.items()))
+    print(report(results))
     plot(json.loads(args.json.read_text())["results"], args.plot)
     return 0 if all("error" not in r for r in results) else 1
 
