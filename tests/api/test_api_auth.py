@@ -26,7 +26,6 @@ def _call(client, method, path, body, **kwargs):
     return getattr(client, method)(path, **({"json": body} if body is not None else {}), **kwargs)
 
 
-@pytest.mark.parametrize(("method", "path", "body"), PROTECTED)
 @pytest.mark.parametrize(
     "headers",
     [

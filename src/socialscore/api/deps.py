@@ -57,12 +57,26 @@ def check_nltk(resources: list[str], models_dir: Path) -> None:
         ensure_resource(name, cache)
 
 
-def verify_bundle(bundle: Any) -> None:
-    """Score two texts: a bundle that loads but cannot score is refused before it serves."""
+def score_bundle(bundle: Any, texts: list[str]) -> Any:
+    """socialscore.scoring.score_texts, tuned for serving (blocking; run it in a worker thread)."""
+    import numpy as np
+    import sklearn
+
     from socialscore.scoring import score_texts
 
+    # parameters were validated at fit time; re-validating costs more than scoring one text
+    with sklearn.config_context(skip_parameter_validation=True):
+        scores = score_texts(bundle, texts)
+    if not np.isfinite(scores.probabilities).all():
+        raise ValueError("the model returned non-finite probabilities")
+    return scores
+
+
+def verify_bundle(bundle: Any) -> None:
+    """Score two texts the way requests will (which also imports everything scoring needs, so the
+    first request is not the one that pays for it): a bundle that cannot score is refused."""
     try:
-        scores = score_texts(bundle, SMOKE_TEXTS)
+        scores = score_bundle(bundle, SMOKE_TEXTS)
     except Exception as exc:  # anything here means the bundle is unusable
         raise ModelError(f"the model bundle cannot score: {exc.__class__.__name__}: {exc}") from exc
     if len(scores) != len(SMOKE_TEXTS) or not all(math.isfinite(float(t)) for t in scores.toxicity):

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socialscore.api import metrics
 from socialscore.api.batcher import MicroBatcher
-from socialscore.api.deps import ApiError, Authenticated, ModelHolder
+from socialscore.api.deps import ApiError, Authenticated, ModelHolder, score_bundle
 from socialscore.api.middleware import RequestMiddleware, error_payload
 from socialscore.api.schemas import (
     BatchResult, ErrorResponse, Health, ModelInfo, Ready, ReloadResult, ScoreResult, request_models,
@@ -283,15 +283,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 def _score(bundle: Any, texts: list[str]) -> Any:
     """Score texts (blocking; runs in a worker thread) and count the predictions."""
-    import numpy as np
-    import sklearn
-
-    from socialscore.scoring import score_texts
-
-    # parameters were validated at fit time; re-validating costs more than scoring one text
-    with sklearn.config_context(skip_parameter_validation=True):
-        scores = score_texts(bundle, texts)
-    if not np.isfinite(scores.probabilities).all():
-        raise ValueError("the model returned non-finite probabilities")
+    scores = score_bundle(bundle, texts)
     metrics.record_predictions(scores.is_toxic, scores.social_score)
     return scores
