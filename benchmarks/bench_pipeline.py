@@ -184,11 +184,15 @@ def import_profile(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 
 
 def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profile_imports: bool,
-             model_sets: list[str]) -> dict[str, object]:
+             model_sets: list[str], bytecode_cache: bool = True) -> dict[str, object]:
     mode = "dev" if case.startswith("dev") else "prod"
     data = dataset(case, data_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DB_", "SOCIALSCORE_"))}
     env["PYTHONPATH"] = str(src)
+    cold_env = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+    if bytecode_cache:  # like an installed package (the image compiles bytecode): .pyc kept in our cache
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(data_dir / "pycache")
     env["NLTK_DATA"] = os.environ.get("NLTK_DATA", "/work/shared/nltk_data")
     if db == "postgres":
         env["DATABASE_URL"] = reset_pg_database()
@@ -221,6 +225,8 @@ def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profil
     result["rerun"] = rerun
     if profile_imports:
         result["rerun_imports_s"] = import_profile(cmd, env)
+        if bytecode_cache:  # the same rerun when nothing is compiled yet (PYTHONDONTWRITEBYTECODE=1)
+            result["rerun_no_pyc"] = timed_run(cmd, cold_env, timeout, project / "bench_run3.out")
     shutil.rmtree(project, ignore_errors=True)
     return result
 
@@ -262,6 +268,10 @@ def report(results: list[dict[str, object]]) -> str:
         parts.append("\nUnchanged rerun: " + "; ".join(
             f"{r['case']}/{r['db']} {r['rerun']['wall_s']:.2f} s wall, {r['rerun'].get('cpu_s', 0):.2f} s CPU"
             for r in reruns))
+    for r in results:
+        if "rerun_no_pyc" in r:
+            parts.append(f"Same rerun without .pyc files ({r['case']}/{r['db']}): "
+                         f"{r['rerun_no_pyc']['wall_s']:.2f} s wall, {r['rerun_no_pyc'].get('cpu_s', 0):.2f} s CPU")
     imports = next((r["rerun_imports_s"] for r in results if "rerun_imports_s" in r), None)
     if imports:
         parts.append("Cached rerun, cumulative import seconds: "
@@ -335,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="seconds per pipeline run")
     parser.add_argument("--set", dest="sets", action="append", default=[],
                         help="config override passed to every run, e.g. model.type=logistic_regression")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="compile every module on every run (as with PYTHONDONTWRITEBYTECODE=1 and no .pyc)")
     parser.add_argument("--no-import-profile", action="store_true",
                         help="skip the -X importtime profile of the cached rerun")
     parser.add_argument("--json", type=Path, default=JSON_OUT)
@@ -367,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             for db in dbs:
                 r = run_case(case, db, src, args.data_dir, args.timeout,
                              profile_imports=not args.no_import_profile and i == 0 and db == dbs[0],
-                             model_sets=args.sets)
+                             model_sets=args.sets, bytecode_cache=not args.no_bytecode_cache)
                 r["code"], r["date"] = label, meta["date"]
                 results.append(r)
                 doc = merge(args.json, [r], meta if r is results[0] else {})
