@@ -71,7 +71,9 @@ class PreprocessConfig(Section):
 
 
 class FeaturesConfig(Section):
-    word_ngram_range: tuple[int, int] = (1, 2)
+    """Word and character (within-word) n-gram TF-IDF, each optional, plus engineered features."""
+
+    word_ngram_range: tuple[int, int] | None = (1, 2)
     word_max_features: int | None = Field(default=200_000, ge=1)
     char_ngram_range: tuple[int, int] | None = (2, 5)
     char_max_features: int | None = Field(default=200_000, ge=1)

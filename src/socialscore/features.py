@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from socialscore.errors import ConfigError
 from socialscore.text.preprocess import PLACEHOLDER_RE, TextPreprocessor
 
 # Placeholders counted one by one when text/pii.py does not (yet) export its list.
@@ -84,8 +85,11 @@ class FeatureBuilder:
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
         self.engineered = engineered
+        for name, value in (("word_ngram_range", self.word_ngram_range), ("char_ngram_range", self.char_ngram_range)):
+            if value and not 1 <= value[0] <= value[1]:
+                raise ConfigError(f"features.{name} {list(value)} must be [low, high] with 1 <= low <= high")
         if not (self.word_ngram_range or self.char_ngram_range or engineered):
-            raise ValueError("no features configured: enable word or char n-grams or engineered features")
+            raise ConfigError("no features configured: enable word or char n-grams or engineered features")
         self.fitted_ = False
 
     @classmethod
@@ -224,7 +228,18 @@ class _NgramTfidf:
     def _doc_indices(self, tokens: list[str], vocabulary: dict[str, int], grow: bool, out: list[int]) -> None:
         raise NotImplementedError
 
+    _CHUNK = 2000  # texts per chunk: bounds the temporary Python list of column indices
+
     def _counts(self, docs: Sequence[list[str]], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
+        chunks = [self._chunk_counts(docs[i : i + self._CHUNK], vocabulary, grow) for i in range(0, len(docs), self._CHUNK)]
+        width = len(vocabulary)
+        if not chunks:
+            return sp.csr_matrix((0, width), dtype=np.float32)
+        for chunk in chunks:  # earlier chunks saw a smaller vocabulary while fitting
+            chunk.resize((chunk.shape[0], width))
+        return chunks[0] if len(chunks) == 1 else sp.vstack(chunks, format="csr")
+
+    def _chunk_counts(self, docs: Sequence[list[str]], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
         flat: list[int] = []
         indptr = np.zeros(len(docs) + 1, dtype=np.int64)
         for row, tokens in enumerate(docs):

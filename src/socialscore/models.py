@@ -224,7 +224,7 @@ class SocialScoreModel:
     def _pack(self) -> None:
         """Linear labels → one (n_features, n_labels) matrix; constants → intercept only."""
         n_labels = len(self.labels)
-        self.coef_ = np.zeros((self.n_features_, n_labels))
+        self.coef_ = np.zeros((self.n_features_, n_labels), dtype=np.float32)  # halves the pickle
         self.intercept_ = np.zeros(n_labels)
         self.trees_: dict[int, Any] = {}
         for j in range(n_labels):

@@ -14,7 +14,7 @@ from model_corpus import make_comments
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from socialscore.config import load_settings
-from socialscore.errors import DataError
+from socialscore.errors import ConfigError, DataError
 from socialscore.features import CharNgramTfidf, FeatureBuilder, WordNgramTfidf
 from socialscore.layout import Layout
 from socialscore.pipeline.context import StepContext
@@ -95,8 +95,10 @@ def test_case_and_trailing_space_do_not_change_features(texts: list[str]) -> Non
 def test_configurable_blocks(texts: list[str]) -> None:
     words_only = FeatureBuilder(char_ngram_range=None, engineered=False).fit(texts)
     assert all(n.startswith("word__") for n in words_only.get_feature_names_out())
-    with pytest.raises(ValueError, match="no features"):
+    with pytest.raises(ConfigError, match="no features"):
         FeatureBuilder(word_ngram_range=None, char_ngram_range=None, engineered=False)
+    with pytest.raises(ConfigError, match="char_ngram_range"):
+        FeatureBuilder(char_ngram_range=(5, 2))
 
 
 def test_build_features_fits_on_train_only() -> None:
