@@ -410,7 +410,7 @@ def davidson_label(values: pd.Series, label: str) -> pd.Series:
 
 
 # --- sampling -----------------------------------------------------------------------------------
-def stable_hash(keys: Sequence[str] | pd.Series, seed: int) -> np.ndarray:
+def stable_hash(keys: Sequence[str] | pd.Series, seed: int | str) -> np.ndarray:
     """A uint64 per key from blake2b(seed:key): stable across runs, platforms and library versions."""
     prefix = f"{seed}:".encode()
     return np.fromiter(

@@ -206,6 +206,13 @@ def test_sample_size_is_stratified_deterministic_and_accounted() -> None:
     accounted(result)
 
 
+def test_sampled_rows_still_split_at_the_test_share() -> None:
+    """Sampling and splitting hash independently: a 1-in-6 sample keeps a 20% test split."""
+    result = transform(many_rows(3000, 5), cfg(sample_size=500, test_size=0.2))
+    share = (result.clean["split"] == "test").mean()
+    assert share == pytest.approx(0.2, abs=0.05)
+
+
 def test_example_dataset_end_to_end() -> None:
     from socialscore.config import DataConfig
 

@@ -100,7 +100,9 @@ def _merge_duplicates(
 def assign_split(ids: pd.Series, labels: pd.DataFrame, test_size: float, seed: int) -> np.ndarray:
     """ "train"/"test" from a hash of the id; then positives (any label, and each label) and negatives
     are moved so that each is in both splits whenever it has at least two rows."""
-    position = stable_hash(ids, seed).astype(np.float64) / 2.0**64
+    # Salted apart from the sampling hash: the dev sample keeps the lowest sampling hashes, so
+    # reusing that hash here would put far more than test_size of the sample into the test split.
+    position = stable_hash(ids, f"split:{seed}").astype(np.float64) / 2.0**64
     test = position < test_size
     any_positive = (
         labels.to_numpy().max(axis=1) == 1 if labels.shape[1] else np.zeros(len(ids), bool)
