@@ -4,9 +4,10 @@
     uv run python benchmarks/bench_load.py --rows 10000 --url postgresql://postgres@127.0.0.1:5432/test
 
 PostgreSQL comes from --url, else SOCIALSCORE_TEST_DATABASE_URL / DATABASE_URL; SQLite is a temporary
-file. Prints a markdown table of rows/s and the speed-up of ours over each alternative. Our figure is
-the median of --repeat runs and includes everything a load does (primary key, split index, content
-hash, atomic swap); ``to_sql`` runs once per method and writes a bare table with no key or index.
+file. Prints a markdown table of rows/s and the speed-up of ours over each alternative: medians of
+--repeat runs taken in turns (ours, to_sql, ours, ...) so both see the same machine load. Ours includes
+everything a load does (primary key, split index, content hash, atomic swap); ``to_sql`` writes a bare
+table with no key or index. ``method='multi'`` is so slow that it runs once on the first --multi-rows.
 """
 
 from __future__ import annotations
@@ -55,14 +56,19 @@ def synthetic_comments(rows: int, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
-def seconds(fn: Callable[[], object], repeat: int = 1) -> float:
-    """Median wall time of ``repeat`` calls."""
-    times = []
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def interleaved(fns: list[Callable[[], object]], repeat: int) -> list[float]:
+    """Median wall time of each function, run in turns so that they share the machine's moods."""
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for fn, bucket in zip(fns, times, strict=True):
+            bucket.append(timed(fn))
+    return [statistics.median(t) for t in times]
 
 
 Result = tuple[str, str, int, float]  # database, method, rows, seconds
@@ -73,15 +79,18 @@ def bench_rows(frame: pd.DataFrame, pg: Database | None, repeat: int, multi_rows
     rows = len(frame)
     results: list[Result] = []
     if pg is not None:
-        ours = seconds(lambda: pg.replace_table(table, frame), repeat)
-        results.append(("PostgreSQL", "socialscore replace_table (binary COPY)", rows, ours))
-        default = seconds(
-            lambda: frame.to_sql(f"{table}_pd", pg.engine, if_exists="replace", index=False, chunksize=1000)
+        ours, default = interleaved(
+            [
+                lambda: pg.replace_table(table, frame),
+                lambda: frame.to_sql(f"{table}_pd", pg.engine, if_exists="replace", index=False, chunksize=1000),
+            ],
+            repeat,
         )
+        results.append(("PostgreSQL", "socialscore replace_table (binary COPY)", rows, ours))
         results.append(("PostgreSQL", "pandas to_sql (default method, chunksize 1000)", rows, default))
-        # method='multi' is so slow that it runs on the first rows only; rows/s is what compares
+        # method='multi' is so slow that it runs once on the first rows only; rows/s is what compares
         head = frame.iloc[: min(rows, multi_rows)]
-        multi = seconds(
+        multi = timed(
             lambda: head.to_sql(
                 f"{table}_pd", pg.engine, if_exists="replace", index=False, chunksize=1000, method="multi"
             )
@@ -91,9 +100,12 @@ def bench_rows(frame: pd.DataFrame, pg: Database | None, repeat: int, multi_rows
         pg.drop_table(f"{table}_pd")
     with tempfile.TemporaryDirectory() as tmp:
         lite = Database.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        ours = seconds(lambda: lite.replace_table(table, frame), repeat)
-        theirs = seconds(
-            lambda: frame.to_sql(f"{table}_pd", lite.engine, if_exists="replace", index=False, chunksize=1000)
+        ours, theirs = interleaved(
+            [
+                lambda: lite.replace_table(table, frame),
+                lambda: frame.to_sql(f"{table}_pd", lite.engine, if_exists="replace", index=False, chunksize=1000),
+            ],
+            repeat,
         )
         lite.close()
     results.append(("SQLite", "socialscore replace_table (executemany)", rows, ours))
@@ -104,7 +116,7 @@ def bench_rows(frame: pd.DataFrame, pg: Database | None, repeat: int, multi_rows
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 160_000])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of ours per size (median)")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per method (median)")
     parser.add_argument("--multi-rows", type=int, default=20_000, help="rows for to_sql method='multi'")
     parser.add_argument(
         "--url",
