@@ -141,3 +141,39 @@ def test_missing_nltk_resource_is_not_ready(make_client, tmp_path: Path, monkeyp
     client = make_client(models_dir=models)
     assert client.get("/ready").status_code == 503
     shutil.rmtree(models)
+
+
+def test_scoring_calls_never_overlap(client):
+    """The featuriser may keep per-call state; single and batch scoring must not run it concurrently."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    bundle = client.app.state.holder.current.bundle
+    original = bundle.vectorizer.transform
+    active, overlaps, guard = [0], [0], threading.Lock()
+
+    def transform(texts):
+        with guard:
+            active[0] += 1
+            overlaps[0] += active[0] > 1
+        time.sleep(0.005)
+        try:
+            return original(texts)
+        finally:
+            with guard:
+                active[0] -= 1
+
+    bundle.vectorizer.transform = transform
+    try:
+        def call(i: int) -> int:
+            if i % 3 == 0:
+                return client.post("/v1/score/batch", json={"texts": [NICE, NASTY]}).status_code
+            return client.post("/v1/score", json={"text": NASTY}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = set(pool.map(call, range(48)))
+    finally:
+        del bundle.vectorizer.transform
+    assert statuses == {200}
+    assert overlaps[0] == 0

@@ -19,7 +19,7 @@ Item = tuple[Any, str, "asyncio.Future[dict]"]  # (LoadedModel, text, future)
 
 class MicroBatcher:
     def __init__(self, score: Callable[[Any, list[str]], Any], max_batch: int = 64):
-        self._score = score  # (bundle, texts) -> socialscore.scoring.Scores, blocking
+        self._score = score  # (LoadedModel, texts) -> socialscore.scoring.Scores, blocking
         self._max_batch = max_batch
         self._pending: list[Item] = []
         self._wake: asyncio.Event | None = None
@@ -66,7 +66,7 @@ class MicroBatcher:
             return
         loaded = live[0][0]
         try:
-            scores = await run_in_threadpool(self._score, loaded.bundle, [text for _, text, _ in live])
+            scores = await run_in_threadpool(self._score, loaded, [text for _, text, _ in live])
         except Exception as exc:  # noqa: BLE001 - handed to each waiting request
             for _, _, future in live:
                 if not future.done():

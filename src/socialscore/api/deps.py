@@ -7,7 +7,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +38,9 @@ class LoadedModel:
     bundle: Any  # socialscore.bundle.ScoringBundle
     manifest: dict[str, Any]
     loaded_at: float
+    # one scoring call at a time per bundle: the featuriser keeps per-call state on itself (not
+    # thread-safe), and pure-Python featurising gains nothing from threads under the GIL anyway
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @property
     def version(self) -> str:
@@ -55,6 +58,12 @@ def check_nltk(resources: list[str], models_dir: Path) -> None:
     cache = models_dir.resolve().parent / "data" / "cache" / "nltk_data"
     for name in resources:
         ensure_resource(name, cache)
+
+
+def score_loaded(loaded: LoadedModel, texts: list[str]) -> Any:
+    """Score with a served model, one call at a time (see ``LoadedModel.lock``)."""
+    with loaded.lock:
+        return score_bundle(loaded.bundle, texts)
 
 
 def score_bundle(bundle: Any, texts: list[str]) -> Any:

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socialscore.api import metrics
 from socialscore.api.batcher import MicroBatcher
-from socialscore.api.deps import ApiError, Authenticated, ModelHolder, score_bundle
+from socialscore.api.deps import ApiError, Authenticated, ModelHolder, LoadedModel, score_loaded
 from socialscore.api.middleware import RequestMiddleware, error_payload
 from socialscore.api.schemas import (
     BatchResult, ErrorResponse, Health, ModelInfo, Ready, ReloadResult, ScoreResult, request_models,
@@ -216,7 +216,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         loaded = app.state.holder.require()
         texts: list[str] = body.texts  # type: ignore[attr-defined]
         request.state.n_texts, request.state.n_chars = len(texts), sum(map(len, texts))
-        scores = await run_in_threadpool(_score, loaded.bundle, texts)
+        scores = await run_in_threadpool(_score, loaded, texts)
         version = loaded.version
         results = []
         for i in range(len(scores)):
@@ -281,8 +281,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     return app
 
 
-def _score(bundle: Any, texts: list[str]) -> Any:
+def _score(loaded: LoadedModel, texts: list[str]) -> Any:
     """Score texts (blocking; runs in a worker thread) and count the predictions."""
-    scores = score_bundle(bundle, texts)
+    scores = score_loaded(loaded, texts)
     metrics.record_predictions(scores.is_toxic, scores.social_score)
     return scores
