@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -138,11 +139,13 @@ def timed_run(cmd: list[str], env: dict[str, str], timeout: int, log: Path) -> d
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with log.open("w") as out:
+        proc = subprocess.Popen(["/usr/bin/time", "-f", TIME_FORMAT, "-o", str(stats), *cmd], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            proc = subprocess.run(["/usr/bin/time", "-f", TIME_FORMAT, "-o", str(stats), *cmd],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
-            code = proc.returncode
+            code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, not just /usr/bin/time
+            proc.wait()
             code = -9
     wall = time.perf_counter() - started
     result = {"exit": code, "wall_s": round(wall, 2), "load1_before": round(load_before, 2),
@@ -211,13 +214,14 @@ def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profil
     first = timed_run(wrapped, {**env, "BENCH_STEP_CPU": str(cpu_file)}, timeout,
                       project / "bench_run1.out")
     result["run"] = first
-    if first["exit"] != 0:
-        tail = (project / "bench_run1.out").read_text()[-1500:]
-        result["error"] = tail
-        print(f"   failed (exit {first['exit']}); project kept at {project}", file=sys.stderr)
-        return result
-    result.update(read_state(project, mode))
+    if (project / ".socialscore" / f"state_{mode}.json").exists():  # also the steps done before a failure
+        result.update(read_state(project, mode))
     result["steps_cpu"] = json.loads(cpu_file.read_text()) if cpu_file.exists() else {}
+    if first["exit"] != 0:
+        what = "timed out" if first["exit"] == -9 else f"exit {first['exit']}"
+        result["error"] = f"{what}: " + (project / "bench_run1.out").read_text()[-1500:]
+        print(f"   failed ({what}); project kept at {project}", file=sys.stderr)
+        return result
     result["pipeline_s"] = pipeline_total(project / "logs" / f"pipeline_{mode}.log")
     rerun = timed_run(cmd, env, timeout, project / "bench_run2.out")
     log_tail = (project / "logs" / f"pipeline_{mode}.log").read_text().split("run mode=")[-1]
@@ -242,11 +246,13 @@ def table(results: list[dict[str, object]], key: str = "steps") -> str:
     lines = [head, "|" + "---|" * 3 + "---:|" * (len(STEPS) + 5)]
     for r in results:
         run = r.get("run", {})
-        if "error" in r:
-            lines.append(f"| {r['case']} | {r['db']} | failed (exit {run.get('exit')}) |"
-                         + " |" * (len(STEPS) + 5))
-            continue
         steps = r.get(key) or {}
+        if "error" in r:
+            what = "timed out" if run.get("exit") == -9 else f"failed (exit {run.get('exit')})"
+            lines.append(f"| {r['case']} | {r['db']} | {what} | "
+                         + " | ".join(fmt(steps.get(s)) for s in STEPS)
+                         + f" | >{fmt(run.get('wall_s'))} | | | | |")
+            continue
         rerun = r.get("rerun", {})
         cached = "" if rerun.get("all_cached") else " (not all cached)"
         lines.append(
