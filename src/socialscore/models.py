@@ -205,7 +205,7 @@ class SocialScoreModel:
     # --- fitting --------------------------------------------------------------------------------
     def fit(self, X: sp.csr_matrix, Y: np.ndarray) -> SocialScoreModel:
         """Fit one estimator per label (in parallel); Y has one 0/1 column per label."""
-        X = sp.csr_matrix(X)
+        X = canonical(X)
         Y = np.asarray(Y).reshape(X.shape[0], len(self.labels))
         self.n_features_ = X.shape[1]
         self.priors_ = Y.mean(axis=0) if len(Y) else np.zeros(len(self.labels))
@@ -213,7 +213,7 @@ class SocialScoreModel:
         for j in set(range(len(self.labels))) - set(todo):
             self.fallbacks.setdefault(self.labels[j], fallback_reason(Y[:, j], 2) or "constant prior")
         fitted = run_parallel(
-            [(make_estimator(self.model_type, self.params), X, Y[:, j]) for j in todo],
+            [(make_estimator(self.model_type, self.params), X, None, Y[:, j]) for j in todo],
             self.params.get("n_jobs", -1),
             self.model_type,
         )
@@ -289,13 +289,31 @@ def _constant(y: np.ndarray) -> bool:
     return len(y) == 0 or int(np.min(y)) == int(np.max(y))
 
 
-def run_parallel(tasks: list[tuple[Any, sp.csr_matrix, np.ndarray]], n_jobs: int, model_type: str) -> list[Any]:
-    """Fit (estimator, X, y) tasks; linear fits run in threads (SGD and liblinear release the GIL)."""
+def canonical(X: sp.spmatrix) -> sp.csr_matrix:
+    """CSR with sorted, de-duplicated indices, so that threads sharing it never mutate it."""
+    X = sp.csr_matrix(X)
+    X.sum_duplicates()
+    X.sort_indices()
+    return X
+
+
+def run_parallel(
+    tasks: list[tuple[Any, sp.csr_matrix, np.ndarray | None, np.ndarray]], n_jobs: int, model_type: str
+) -> list[Any]:
+    """Fit (estimator, X, rows, y) tasks on ``X[rows]`` (all rows when None).
+
+    Linear fits run in threads (SGD and liblinear release the GIL); the row subset is taken inside
+    the task, so only ``n_jobs`` copies of a fold's matrix exist at once.
+    """
+
+    def fit(est: Any, X: sp.csr_matrix, rows: np.ndarray | None, y: np.ndarray) -> Any:
+        return est.fit(X if rows is None else X[rows], y)
+
     if model_type == "random_forest" or len(tasks) <= 1:
-        return [est.fit(X, y) for est, X, y in tasks]  # the forest parallelises its trees itself
+        return [fit(*task) for task in tasks]  # the forest parallelises its trees itself
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(est.fit)(X, y) for est, X, y in tasks)
+    return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(fit)(*task) for task in tasks)
 
 
 # --- cross-validation and thresholds ------------------------------------------------------------
@@ -312,7 +330,7 @@ def cross_validate(
     """Stratified K-fold per label; every (label, fold) fit runs in parallel."""
     from sklearn.model_selection import StratifiedKFold
 
-    X = sp.csr_matrix(X)
+    X = canonical(X)
     n = X.shape[0]
     raw = np.full((n, len(labels)), np.nan)
     folds = np.full((n, len(labels)), -1, dtype=np.int16)
@@ -326,7 +344,7 @@ def cross_validate(
         splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=params.get("random_state", 42))
         for k, (fit_idx, val_idx) in enumerate(splitter.split(np.zeros(n), Y[:, j])):
             folds[val_idx, j] = k
-            tasks.append((make_estimator(model_type, params), X[fit_idx], Y[fit_idx, j]))
+            tasks.append((make_estimator(model_type, params), X, fit_idx, Y[fit_idx, j]))
             where.append((j, val_idx))
     fitted = run_parallel(tasks, params.get("n_jobs", -1), model_type)
     for est, (j, val_idx) in zip(fitted, where, strict=True):
