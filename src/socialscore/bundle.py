@@ -3,7 +3,7 @@
 The serving bundle is what the API and the Docker image use: ``models/model.joblib`` (the fitted
 multi-label model), ``models/vectorizer.joblib`` (text → features, preprocessing included) and
 ``models/bundle.json`` (the manifest: version, labels, threshold, metrics, sha256 of both files).
-The manifest is written last, so a bundle is complete exactly when its manifest verifies.
+The three files are replaced together (``atomic_group``), and loading verifies both sha256s.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from socialscore.errors import ModelError
-from socialscore.pipeline.artifacts import atomic_path, sha256_file, write_json_atomic
+from socialscore.pipeline.artifacts import atomic_group, atomic_path, recover, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -106,16 +106,37 @@ class ScoringBundle:
         return self.model.predict_proba(features)
 
 
-def save_bundle(models_dir: Path, model: Any, vectorizer: Any, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Write the serving bundle; the manifest (with both sha256s) goes last."""
-    models_dir.mkdir(parents=True, exist_ok=True)
+def dump_staged(obj: Any, stage: Callable[[str], Path], name: str) -> str:
+    """joblib-dump ``obj`` to the staged path for ``name``; return its sha256."""
+    import joblib
+
+    path = stage(name)
+    joblib.dump(obj, path)
+    return sha256_file(path)
+
+
+def save_bundle(
+    models_dir: Path,
+    model: Any,
+    vectorizer: Any,
+    manifest: dict[str, Any],
+    stage: Callable[[str], Path] | None = None,
+) -> dict[str, Any]:
+    """Write the serving bundle's three files as one group commit (see ``atomic_group``).
+
+    Pass ``stage`` to join a group the caller opened (train commits its model and metadata in the same
+    group, so a crash can never pair one model with another's metadata).
+    """
+    if stage is None:
+        with atomic_group(models_dir) as own_stage:
+            return save_bundle(models_dir, model, vectorizer, manifest, own_stage)
     full = dict(manifest)
     full["files"] = {
-        MODEL_FILE: dump_verified(model, models_dir / MODEL_FILE),
-        VECTORIZER_FILE: dump_verified(vectorizer, models_dir / VECTORIZER_FILE),
+        MODEL_FILE: dump_staged(model, stage, MODEL_FILE),
+        VECTORIZER_FILE: dump_staged(vectorizer, stage, VECTORIZER_FILE),
     }
     full.setdefault("sklearn_version", sklearn_version())
-    write_json_atomic(models_dir / MANIFEST_FILE, full)
+    stage(MANIFEST_FILE).write_text(json.dumps(full, indent=2, default=str) + "\n", encoding="utf-8")
     return full
 
 
@@ -134,6 +155,10 @@ def read_manifest(models_dir: Path) -> dict[str, Any]:
 
 def load_bundle(models_dir: Path) -> ScoringBundle:
     """Load and verify the serving bundle in ``models_dir``."""
+    try:
+        recover(models_dir)
+    except OSError as exc:
+        raise ModelError(f"{models_dir} holds an unfinished model commit that cannot be completed: {exc}") from exc
     manifest = read_manifest(models_dir)
     files = manifest.get("files", {})
     model = load_verified(models_dir / MODEL_FILE, files.get(MODEL_FILE), "model")

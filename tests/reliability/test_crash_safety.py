@@ -162,24 +162,14 @@ def test_kill_during_training_keeps_previous_model(copy_baseline) -> None:
     assert assert_models_load(project, f"model.C={NEW_C}") != before
 
 
-# Replacing a model file and then its metadata is two renames: a kill between them leaves a new file
-# that fails verification against the old metadata. Strict xfail until the lead applies the grouped
-# commit described in docs/reliability.md ("Known gaps"); then these markers must go.
-GAP = "model file and its metadata are replaced by two separate renames (see docs/reliability.md)"
-
-
+# The per-mode model, its metadata and the serving bundle are one group commit (atomic_group): a kill
+# at any point leaves either all old files or a journal that the next load rolls forward.
 @pytest.mark.parametrize(
     "where, target",
     [
-        ("models", MODEL_FILE),  # the per-mode model
-        pytest.param(  # the per-mode model is already replaced, its metadata not yet
-            "models",
-            f"model_metadata_{MODE}.json",
-            marks=pytest.mark.xfail(strict=True, reason=GAP),
-        ),
-        pytest.param(  # bundle.json (the commit point): model.joblib/vectorizer.joblib already new
-            "models", MANIFEST_FILE, marks=pytest.mark.xfail(strict=True, reason=GAP)
-        ),
+        ("models", MODEL_FILE),  # the serving model, first file of the group
+        ("models", f"model_metadata_{MODE}.json"),  # the per-mode metadata, staged after its model
+        ("models", MANIFEST_FILE),  # bundle.json, the last file staged
     ],
 )
 def test_kill_while_model_is_written(copy_baseline, where: str, target: str) -> None:

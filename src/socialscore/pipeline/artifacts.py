@@ -92,6 +92,66 @@ def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
         raise
 
 
+JOURNAL_NAME = ".commit.json"
+
+
+@contextmanager
+def atomic_group(directory: Path) -> Iterator[Callable[[str], Path]]:
+    """Replace several files of one directory together, or not at all.
+
+    ``stage(name)`` gives a temporary path for ``directory/name``. When the block ends normally every
+    staged file is complete and synced; a journal naming them is written atomically, then the files are
+    renamed into place and the journal removed. A crash before the journal leaves the old files; a crash
+    after it is rolled forward by ``recover`` — so a model is never paired with another model's metadata.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    if not recover(directory):
+        # Staged files with no journal belong to a group that was killed before it committed.
+        for leftover in directory.glob(".*.staged"):
+            leftover.unlink(missing_ok=True)
+    staged: dict[str, Path] = {}
+
+    def stage(name: str) -> Path:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".staged", dir=directory)
+        os.close(fd)
+        staged[name] = Path(tmp_name)
+        return staged[name]
+
+    try:
+        yield stage
+        for tmp in staged.values():
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+        write_json_atomic(directory / JOURNAL_NAME, {name: tmp.name for name, tmp in staged.items()})
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    _roll_forward(directory)
+
+
+def recover(directory: Path) -> bool:
+    """Finish a group commit that a crash interrupted after its journal was written."""
+    if not (directory / JOURNAL_NAME).exists():
+        return False
+    _roll_forward(directory)
+    return True
+
+
+def _roll_forward(directory: Path) -> None:
+    journal = directory / JOURNAL_NAME
+    try:
+        renames = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:  # another process finished it first
+        return
+    for name, tmp_name in renames.items():
+        tmp = directory / tmp_name
+        if tmp.exists():
+            os.replace(tmp, directory / name)
+    journal.unlink(missing_ok=True)
+
+
 def write_bytes_atomic(target: Path, data: bytes) -> None:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

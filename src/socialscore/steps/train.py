@@ -6,6 +6,7 @@ Writes the per-mode model (with its sha256 in the metadata), a timestamped copy 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from socialscore.bundle import dump_verified, load_verified, save_bundle, sklearn_version
+from socialscore.bundle import dump_staged, load_verified, save_bundle, sklearn_version
 from socialscore.errors import DataError, ModelError
 from socialscore.models import (
     SocialScoreModel,
@@ -27,7 +28,7 @@ from socialscore.models import (
     mean_metrics,
     resolve_labels,
 )
-from socialscore.pipeline.artifacts import write_json_atomic
+from socialscore.pipeline.artifacts import atomic_group, atomic_path, recover, write_json_atomic
 
 if TYPE_CHECKING:
     from socialscore.config import Settings
@@ -116,9 +117,48 @@ def run(ctx: StepContext) -> None:
     model, report = train_model(X, y_all[train], list(features_metadata["labels"]), settings)
 
     trained_at = datetime.now(UTC)
-    stamp = trained_at.strftime("%Y%m%dT%H%M%SZ")
     model_path = Path(ctx.location("model"))
-    sha = dump_verified(model, model_path)
+    metadata_path = Path(ctx.location("model_metadata"))
+    # The model, its metadata and the serving bundle are replaced together or not at all.
+    with atomic_group(layout.models_dir) as stage:
+        sha = dump_staged(model, stage, model_path.name)
+        metadata, manifest = _describe(model, report, X, features_metadata, settings, layout, trained_at, sha)
+        stage(metadata_path.name).write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
+        save_bundle(layout.models_dir, model, vectorizer, manifest, stage)
+    layout.versions_dir.mkdir(parents=True, exist_ok=True)
+    versioned = layout.versions_dir / f"{metadata['model_version']}.pkl"
+    with atomic_path(versioned) as tmp:
+        shutil.copyfile(model_path, tmp)
+    write_json_atomic(versioned.with_suffix(".json"), metadata)
+    keep_versions(layout.versions_dir, settings.train.keep_versions)
+
+    cv_means = {label: entry["mean"] for label, entry in report["cv"].items()}
+    primary_mean = cv_means.get(model.primary_label) or {}
+    auc = primary_mean.get("roc_auc")
+    ctx.info(
+        f"{model.model_type}: CV ROC AUC ({model.primary_label}) "
+        f"{'n/a' if auc is None else f'{auc:.4f}'}, threshold {model.threshold:.3f}, {X.shape[0]} rows"
+    )
+    for label, reason in report["fallbacks"].items():
+        ctx.warn(f"label {label}: {reason}")
+    ctx.fact(f"cv_auc_{model.primary_label}", None if auc is None else round(auc, 4))
+    ctx.fact("threshold", round(model.threshold, 4))
+    ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
+
+
+def _describe(
+    model: SocialScoreModel,
+    report: dict[str, Any],
+    X: Any,
+    features_metadata: dict[str, Any],
+    settings: Settings,
+    layout: Layout,
+    trained_at: datetime,
+    sha: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model metadata and the serving bundle's manifest."""
+    stamp = trained_at.strftime("%Y%m%dT%H%M%SZ")
+    model_path = layout.model_file(settings.model.type)
     model_version = f"{model.model_type}-{settings.mode}-{stamp}-{sha[:8]}"
     cv_means = {label: entry["mean"] for label, entry in report["cv"].items()}
     metadata = {
@@ -153,12 +193,6 @@ def run(ctx: StepContext) -> None:
         "sha256": sha,
         "seconds": report["seconds"],
     }
-    layout.versions_dir.mkdir(parents=True, exist_ok=True)
-    versioned = layout.versions_dir / f"{model_version}.pkl"
-    shutil.copy2(model_path, versioned)
-    write_json_atomic(versioned.with_suffix(".json"), metadata)
-    keep_versions(layout.versions_dir, settings.train.keep_versions)
-    ctx.write("model_metadata", metadata)
     manifest = {
         "model_version": model_version,
         "trained_at": metadata["trained_at"],
@@ -173,19 +207,7 @@ def run(ctx: StepContext) -> None:
         "data_hash": metadata["data_hash"],
         "sha256_model_pkl": sha,
     }
-    save_bundle(layout.models_dir, model, vectorizer, manifest)
-
-    primary_mean = cv_means.get(model.primary_label) or {}
-    auc = primary_mean.get("roc_auc")
-    ctx.info(
-        f"{model.model_type}: CV ROC AUC ({model.primary_label}) "
-        f"{'n/a' if auc is None else f'{auc:.4f}'}, threshold {model.threshold:.3f}, {X.shape[0]} rows"
-    )
-    for label, reason in report["fallbacks"].items():
-        ctx.warn(f"label {label}: {reason}")
-    ctx.fact(f"cv_auc_{model.primary_label}", None if auc is None else round(auc, 4))
-    ctx.fact("threshold", round(model.threshold, 4))
-    ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
+    return metadata, manifest
 
 
 def _package_version() -> str:
@@ -196,8 +218,7 @@ def _package_version() -> str:
 
 def load_model(layout: Layout, settings: Settings) -> tuple[SocialScoreModel, dict[str, Any]]:
     """The per-mode model and its metadata; refuses a model whose sha256 does not match."""
-    import json
-
+    recover(layout.models_dir)
     path = layout.model_metadata
     if not path.exists():
         raise ModelError(f"no trained model for mode {settings.mode} ({path} missing); run the 'train' step first")
