@@ -155,3 +155,17 @@ def test_log_lines_are_written(project_dir: Path, caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.INFO, logger="socialscore"):
         orchestrator(project_dir).run()
     assert any("step make done" in r.getMessage() for r in caplog.records)
+
+
+def test_status_reports_an_unreachable_database_per_step(project_dir: Path) -> None:
+    from socialscore.pipeline.registry import STEPS as REAL_STEPS
+
+    settings = load_settings(
+        "dev", project_dir, [parse_override("database.url=postgresql://u:secret@127.0.0.1:1/x")]
+    )
+    rows = Orchestrator(settings, Layout(project_dir, "dev"), steps=REAL_STEPS).status()
+    by_name = {r.name: r for r in rows}
+    assert by_name["extract"].state == "never run"
+    assert by_name["features"].state == "blocked"
+    assert "127.0.0.1:1" in by_name["features"].reasons[0]
+    assert all("secret" not in "".join(r.reasons) for r in rows)

@@ -159,6 +159,9 @@ class Orchestrator:
                 state = "never run" if record is None else "blocked"
                 result.append(StepStatus(step.name, state, [str(exc)]))
                 continue
+            except SocialScoreError as exc:  # e.g. the database is unreachable: say so per step
+                result.append(StepStatus(step.name, "blocked", [str(exc)]))
+                continue
             if record is None:
                 result.append(StepStatus(step.name, "never run", []))
                 continue
