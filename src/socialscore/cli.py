@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -97,9 +96,9 @@ def run(
     verbose: VerboseOpt = False,
 ) -> None:
     """Run the pipeline (all seven steps, or those named with --steps)."""
+    from socialscore.layout import Layout
     from socialscore.logs import setup_logging
     from socialscore.pipeline.orchestrator import Orchestrator
-    from socialscore.layout import Layout
     from socialscore.reporting import print_banner, print_summary
 
     project_dir = project_dir.resolve()
@@ -119,8 +118,6 @@ def run(
     print_summary(console, summary)
     if not summary.ok:
         failed = next(o for o in summary.steps if o.outcome == "failed")
-        if verbose:
-            logging.getLogger("socialscore").debug("failure", exc_info=True)
         _fail(f"step '{failed.name}' failed: {summary.error}", False)
 
 
@@ -192,9 +189,9 @@ def generate(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    host: Annotated[str | None, typer.Option(help="Address to bind [env SOCIALSCORE_HOST, 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind [env SOCIALSCORE_PORT, 8000].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes [env SOCIALSCORE_WORKERS, 1].")] = None,
     models_dir: Annotated[Path | None, typer.Option(help="Directory holding the model bundle.")] = None,
 ) -> None:
     """Serve social-score-api (FastAPI) with uvicorn."""

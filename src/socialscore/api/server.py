@@ -17,8 +17,6 @@ from pathlib import Path
 from socialscore.errors import SocialScoreError
 
 APP = "socialscore.api:app"
-# socialscore.cli passes these when an option is not given; then SOCIALSCORE_* wins
-_CLI_DEFAULTS = {"host": "127.0.0.1", "port": 8000, "workers": 1}
 
 
 def _log_config(level: str) -> dict:
@@ -28,14 +26,6 @@ def _log_config(level: str) -> dict:
     config["loggers"]["socialscore"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
     config["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(name)s %(message)s"
     return config
-
-
-def _pick(name: str, given: object, from_settings: object) -> object:
-    if given is None:
-        return from_settings
-    if given == _CLI_DEFAULTS.get(name) and f"SOCIALSCORE_{name.upper()}" in os.environ:
-        return from_settings
-    return given
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None,
@@ -53,9 +43,9 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     except SocialScoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    host = str(_pick("host", host, settings.host))
-    port = int(_pick("port", port, settings.port))  # type: ignore[arg-type]
-    workers = int(_pick("workers", workers, settings.workers))  # type: ignore[arg-type]
+    host = settings.host if host is None else host
+    port = settings.port if port is None else port
+    workers = settings.workers if workers is None else workers
     run(host, port, workers, settings.log_level)
 
 

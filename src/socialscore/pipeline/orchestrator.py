@@ -192,6 +192,7 @@ class Orchestrator:
             for step in selected[selected.index(failed) + 1 :]:
                 outcomes.append(StepOutcome(step.name, "skipped", 0.0, "an earlier step failed"))
             self.logger.error("step %s failed: %s", failed.name, error)
+            self.logger.debug("traceback of the failure in step %s", failed.name, exc_info=True)
         finally:
             self.state.save()
         files = self._files(selected, outcomes)
