@@ -24,6 +24,7 @@ import platform
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -460,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
 
+    # SGD runs a fixed number of epochs (tol=None) by design; its "max_iter reached" is not news here.
+    warnings.filterwarnings("ignore", message="Maximum number of iteration reached")
     base = load_settings("prod")
     cache = FeatureCache()
     report: dict[str, Any] = {"header": header(), "side_by_side": {}, "sweep": {}}
