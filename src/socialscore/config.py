@@ -91,7 +91,7 @@ class ModelConfig(Section):
     max_selected_features: int | None = Field(default=20_000, ge=1)  # chi² selection for random_forest
     solver: Literal["sgd", "liblinear"] = "sgd"  # linear types: SGD is ~8x faster at equal toxic AUC
     alpha: float = Field(default=3e-5, gt=0)  # sgd: L2 strength
-    epochs: int = Field(default=10, ge=1)  # sgd: passes over the data
+    epochs: int = Field(default=10, ge=1)  # sgd: at most this many passes (stops early on a flat loss)
     C: float = Field(default=4.0, gt=0)  # liblinear: inverse L2 strength
     nb_alpha: float = Field(default=1.0, gt=0)  # nb_logistic: smoothing of the NB count ratios
     class_weight: Literal["balanced"] | None = None

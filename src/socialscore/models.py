@@ -74,8 +74,10 @@ class NBLogistic:
         pos = alpha + X.T @ y
         neg = alpha + total - (pos - alpha)
         ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
-        scaled = X.copy()  # column scaling in place of the data keeps CSR order (no re-sort)
-        scaled.data = scaled.data * ratio[scaled.indices].astype(scaled.dtype)
+        # column scaling on the data array keeps CSR order (no re-sort); float64 is what the
+        # solvers want, so they do not copy it again
+        scaled = sp.csr_matrix((X.data * ratio[X.indices], X.indices, X.indptr), shape=X.shape)
+        scaled.has_sorted_indices = X.has_sorted_indices
         inner = _Linear(self.params).fit(scaled, y.astype(int))
         self.coef_ = inner.coef_ * ratio  # the same linear function, on the unscaled features
         self.intercept_ = inner.intercept_
@@ -91,7 +93,10 @@ def logistic_estimator(params: dict[str, Any], n_rows: int, n_features: int) -> 
             loss="log_loss",
             alpha=params.get("alpha", 3e-5),
             max_iter=params.get("epochs", 10),
-            tol=None,
+            # stop once an epoch improves the training loss by < 1e-3 twice: on big data that
+            # is after fewer passes, at no measured quality cost on the Jigsaw sample
+            tol=1e-3,
+            n_iter_no_change=2,
             class_weight=params.get("class_weight"),
             random_state=params.get("random_state", 42),
         )
