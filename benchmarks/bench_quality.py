@@ -118,7 +118,27 @@ def quality(
         "macro_f1": float(f1_score(y, p >= threshold, average="macro", zero_division=0)),
         "threshold": float(threshold),
         "mean_auc": float(np.mean(aucs)) if len(data.labels) > 1 and aucs else None,
+        "_y": y,  # kept in memory for the paired bootstrap, not written to JSON
+        "_p": p,
     }
+
+
+def add_auc_intervals(
+    results: dict[str, dict[str, Any]], reference: str, rounds: int = 1000
+) -> None:
+    """Paired bootstrap over the test rows: 95% interval of each contender's AUC minus the reference's."""
+    ref = results[reference]
+    y = ref["_y"]
+    rng = np.random.default_rng(0)
+    samples = [rng.integers(0, len(y), len(y)) for _ in range(rounds)]
+    samples = [i for i in samples if 0 < y[i].sum() < len(i)]
+    for name, r in results.items():
+        if name == reference or r.get("_p") is None:
+            continue
+        diffs = [
+            roc_auc_score(y[i], r["_p"][i]) - roc_auc_score(y[i], ref["_p"][i]) for i in samples
+        ]
+        r["auc_diff_ci"] = [float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))]
 
 
 def speed(score: Callable[[list[str]], np.ndarray], texts: list[str]) -> dict[str, float]:
@@ -313,6 +333,7 @@ def side_by_side(data: Prepared, base: Settings, cache: FeatureCache) -> dict[st
     peer = run_peer(data, primary)
     if peer is not None:
         out["alt-profanity-check"] = peer
+    add_auc_intervals(out, f"socialscore {base.model.type}")
     return out
 
 
@@ -421,6 +442,8 @@ def table(results: dict[str, dict[str, Any]], davidson: bool) -> str:
     head = ["contender", "toxic AUC", "F1 (thr)", "F1 @0.5"]
     head += ["macro-F1"] if davidson else ["mean AUC (6)"]
     head += ["features s", "train s", "texts/s", "1 text ms"]
+    intervals = any("auc_diff_ci" in r for r in results.values())
+    head += ["ΔAUC vs default, 95% CI"] if intervals else []
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, r in results.items():
         cells = [
@@ -434,6 +457,9 @@ def table(results: dict[str, dict[str, Any]], davidson: bool) -> str:
             f"{r['texts_per_s']:,.0f}",
             f"{r['single_ms']:.2f}",
         ]
+        if intervals:
+            ci = r.get("auc_diff_ci")
+            cells.append(f"{ci[0]:+.4f} … {ci[1]:+.4f}" if ci else "–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -444,6 +470,13 @@ def header() -> str:
         f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}, {os.cpu_count()} CPUs, "
         f"load average {load}, Python {platform.python_version()}"
     )
+
+
+def _public(value: Any) -> Any:
+    """``value`` without the in-memory ``_``-prefixed entries (scores per row)."""
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items() if not str(k).startswith("_")}
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             print(table(results, False), flush=True)
     print(f"\nload average at end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
-        args.json.write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+        args.json.write_text(json.dumps(_public(report), indent=1, default=str), encoding="utf-8")
     return 0
 
 
