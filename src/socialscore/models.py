@@ -87,7 +87,13 @@ class NBLogistic:
 def logistic_estimator(params: dict[str, Any], n_rows: int, n_features: int) -> Any:
     """L2 logistic regression: SGD (linear in the data, the default) or liblinear (exact)."""
     if params.get("solver", "sgd") == "sgd":
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import SGDClassifier
+
+        # model.epochs is a deliberate cap, not a failure (a per-call catch_warnings is not thread-safe)
+        warnings.filterwarnings("ignore", category=ConvergenceWarning, module=r"sklearn\.linear_model\._stochastic")
 
         return SGDClassifier(
             loss="log_loss",
