@@ -336,6 +336,8 @@ class CharNgramTfidf(_NgramTfidf):
         self._cache = {}
 
     def _counts(self, docs: Sequence[list[str]], vocabulary: dict[str, int], grow: bool) -> sp.csr_matrix:
+        if not grow:  # transform touches only the shared word cache (atomic dict operations): thread-safe
+            return super()._counts(docs, vocabulary, grow)
         self._fit_cache: dict[str, list[int]] = {}
         try:
             return super()._counts(docs, vocabulary, grow)
