@@ -1,7 +1,7 @@
 """Model quality side by side: socialscore model types, a plain TF-IDF + LR baseline, alt-profanity-check.
 
     uv run --group bench python benchmarks/bench_quality.py            # the side-by-side table (req 3)
-    uv run --group bench python benchmarks/bench_quality.py --sweep    # + what each modelling choice buys (req 4)
+    uv run --group bench python benchmarks/bench_quality.py --sweep --learning-curve   # + what each choice buys
 
 Held-out rows are exactly the pipeline's: the shared CSVs go through the project's own ``extract`` and
 ``transform`` (prod settings: every row, the hash split), features come from ``FeatureBuilder`` fitted on
@@ -78,7 +78,12 @@ class Prepared:
 
 def prepare(name: str, path: Path, settings: Settings) -> Prepared:
     """extract + transform exactly as the pipeline does; rows ordered as build_features orders them."""
-    clean = transform(extract([path], settings.data).frame, settings.transform).clean
+    return prepare_from_clean(
+        name, transform(extract([path], settings.data).frame, settings.transform).clean
+    )
+
+
+def prepare_from_clean(name: str, clean: pd.DataFrame) -> Prepared:
     label_cols = [c for c in clean.columns if c.startswith("label_")]
     frame = clean.assign(_test=clean["split"].ne("train")).sort_values(
         ["_test", "id"], kind="stable"
@@ -417,6 +422,25 @@ def primary_only(data: Prepared, primary: str) -> Prepared:
     )
 
 
+def learning_curve(
+    data: Prepared, base: Settings, fractions: tuple[float, ...]
+) -> dict[str, dict[str, Any]]:
+    """The default model trained on a random share of the train split, scored on the same test split."""
+    out: dict[str, dict[str, Any]] = {}
+    train_ids = data.clean.loc[data.clean["split"] == "train", "id"].to_numpy()
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(train_ids))
+    for fraction in fractions:
+        keep = set(train_ids[order[: round(fraction * len(train_ids))]])
+        subset = data.clean[(data.clean["split"] != "train") | data.clean["id"].isin(keep)]
+        name = f"{fraction:.0%} of train ({len(keep)} rows)"
+        _progress(data.name, name)
+        sub = prepare_from_clean(data.name + f"@{fraction}", subset)
+        out[name] = run_socialscore(sub, base, FeatureCache())
+        _done(name, out[name])
+    return out
+
+
 def _done(name: str, r: dict[str, Any]) -> None:
     print(
         f"  {name}: AUC {_fmt(r['auc'])}, F1 {r['f1']:.4f}, mean AUC {_fmt(r['mean_auc'])}",
@@ -487,9 +511,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sweep", action="store_true", help="also measure each modelling choice (req 4)"
     )
-    parser.add_argument("--sweep-only", action="store_true", help="only the sweep")
+    parser.add_argument(
+        "--no-side-by-side", action="store_true", help="skip the side-by-side table"
+    )
     parser.add_argument(
         "--variants", nargs="*", help="sweep only variants whose name contains one of these"
+    )
+    parser.add_argument(
+        "--learning-curve",
+        action="store_true",
+        help="also train the default on 25/50/100%% of the train split",
     )
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
@@ -498,7 +529,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Maximum number of iteration reached")
     base = load_settings("prod")
     cache = FeatureCache()
-    report: dict[str, Any] = {"header": header(), "side_by_side": {}, "sweep": {}}
+    report: dict[str, Any] = {
+        "header": header(),
+        "side_by_side": {},
+        "sweep": {},
+        "learning_curve": {},
+    }
     print(report["header"])
     for name in args.datasets:
         path = DATASETS[name]
@@ -513,14 +549,19 @@ def main(argv: list[str] | None = None) -> int:
             f"({n_pos} positive in test), labels {', '.join(data.labels)}; prepared in {time.perf_counter() - t0:.1f} s",
             flush=True,
         )
-        if not args.sweep_only:
+        if not args.no_side_by_side:
             results = side_by_side(data, base, cache)
             report["side_by_side"][name] = results
             print(table(results, name == "davidson"), flush=True)
-        if (args.sweep or args.sweep_only) and name in SWEEP_DATASETS:
+        if args.sweep and name in SWEEP_DATASETS:
             results = sweep(data, base, cache, args.variants)
             report["sweep"][name] = results
             print(f"\n### {name}: one change at a time from the prod defaults\n")
+            print(table(results, False), flush=True)
+        if args.learning_curve and name in SWEEP_DATASETS:
+            results = learning_curve(data, base, (0.25, 0.5, 1.0))
+            report["learning_curve"][name] = results
+            print(f"\n### {name}: the default model on a share of the train split\n")
             print(table(results, False), flush=True)
     print(f"\nload average at end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
