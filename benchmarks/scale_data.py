@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from socialscore.datasets import JIGSAW_LABELS, generate_example
+from socialscore.csvformat import JIGSAW_LABELS
+from socialscore.datasets import generate_example
 
 SHARED_POOL = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
 TEXT_CANDIDATES = ("comment_text", "anonymized_comment", "text")

@@ -8,15 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialscore.datasets import (
+from socialscore.csvformat import (
     ERROR_COLUMN,
     JIGSAW_LABELS,
-    build_training_sample,
-    davidson_label,
     decode_bytes,
     detect_schema,
-    generate_example,
     read_header,
+)
+from socialscore.datasets import (
+    build_training_sample,
+    davidson_label,
+    generate_example,
     read_table,
     stratified_take,
 )

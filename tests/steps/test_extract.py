@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from socialscore.config import DataConfig, load_settings
-from socialscore.datasets import JIGSAW_LABELS
+from socialscore.csvformat import JIGSAW_LABELS
 from socialscore.errors import DataError
 from socialscore.layout import Layout
 from socialscore.pipeline.context import StepContext
-from socialscore.steps.extract import EXAMPLE_SOURCE, extract, resolve_sources, run
+from socialscore.steps.extract import EXAMPLE_SOURCE, extract, run
+from socialscore.steps.sources import extract_sources as resolve_sources
 from socialscore.steps.transform import transform
 
 RAW_COLUMNS = ["id", "text", "source", "source_row"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from socialscore.pipeline.context import StepContext, StepSpec
+from socialscore.steps.sources import extract_sources, resolve_input
 
 if TYPE_CHECKING:
     from socialscore.config import Settings
@@ -27,15 +28,7 @@ def _lazy(target: str):
     return run
 
 
-def extract_sources(layout: Layout, settings: Settings) -> list[Path]:
-    from socialscore.steps.extract import resolve_sources
-
-    return resolve_sources(layout, settings)
-
-
 def predict_sources(layout: Layout, settings: Settings) -> list[Path]:
-    from socialscore.steps.predict import resolve_input
-
     found = resolve_input(layout, settings)
     return [found] if found else []
 

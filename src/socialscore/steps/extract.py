@@ -10,22 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from socialscore.datasets import (
-    ERROR_COLUMN,
-    Schema,
-    davidson_label,
-    detect_schema,
-    generate_example,
-    read_header,
-    read_table,
-)
+from socialscore.csvformat import ERROR_COLUMN, Schema, detect_schema
 from socialscore.errors import DataError
+from socialscore.steps.sources import extract_sources_with_notes
 
+# pandas and the table reader are imported inside the functions that read data, so that importing this
+# module stays cheap.
 if TYPE_CHECKING:
-    from socialscore.config import DataConfig, Settings
-    from socialscore.layout import Layout
+    import pandas as pd
+
+    from socialscore.config import DataConfig
     from socialscore.pipeline.context import StepContext
 
 EXAMPLE_SOURCE = "generated-example"
@@ -39,51 +33,14 @@ class ExtractResult:
     schemas: dict[str, str] = field(default_factory=dict)  # file name → detected format
 
 
-# --- which files ---------------------------------------------------------------------------------
-def _resolve(layout: Layout, settings: Settings) -> tuple[list[Path], list[str]]:
-    data = settings.data
-    if data.files:
-        paths = []
-        for name in data.files:
-            path = Path(name).expanduser()
-            path = path if path.is_absolute() else layout.project_dir / path
-            if not path.is_file():
-                raise DataError(f"configured data file not found: {path}")
-            paths.append(path)
-        return paths, []
-    notes = []
-    for candidate in layout.raw_fallbacks:
-        if not candidate.is_file():
-            continue
-        try:
-            columns = read_header(candidate, data.delimiter)
-            schema = detect_schema(
-                columns, candidate.name, data.text_column, data.label_columns, data.id_column
-            )
-        except DataError as exc:
-            notes.append(f"skipped {candidate}: {exc}")
-            continue
-        if not schema.labels:
-            notes.append(
-                f"skipped {candidate}: it has no label column (unlabelled comments to score?)"
-            )
-            continue
-        return [candidate], notes
-    return [], notes
-
-
-def resolve_sources(layout: Layout, settings: Settings) -> list[Path]:
-    """The input CSVs: ``data.files``, else the first labelled fallback file, else [] (= generate).
-
-    Cheap and side-effect free: the orchestrator calls it to fingerprint the step.
-    """
-    return _resolve(layout, settings)[0]
-
-
 # --- reading -------------------------------------------------------------------------------------
 def _raw_from_table(
     frame: pd.DataFrame, schema: Schema, source: str, raw_records: dict[int, str]
 ) -> pd.DataFrame:
+    import pandas as pd
+
+    from socialscore.datasets import davidson_label
+
     def strings(column: str | None) -> pd.Series:
         if column is None:
             return pd.Series([None] * len(frame), dtype=object)
@@ -105,6 +62,10 @@ def _raw_from_table(
 
 
 def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
+    import pandas as pd
+
+    from socialscore.datasets import generate_example
+
     example = generate_example(data_cfg.example_rows, data_cfg.example_seed)
     out = pd.DataFrame(
         {"id": example["id"].astype(object), "text": example["comment_text"].astype(object)}
@@ -119,6 +80,10 @@ def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
 
 def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     """Read ``paths`` (or generate the example when empty) into the raw table."""
+    import pandas as pd
+
+    from socialscore.datasets import read_table
+
     if not paths:
         frame = _example_frame(data_cfg)
         return ExtractResult(
@@ -167,7 +132,7 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
 
 
 def run(ctx: StepContext) -> None:
-    paths, resolve_notes = _resolve(ctx.layout, ctx.settings)
+    paths, resolve_notes = extract_sources_with_notes(ctx.layout, ctx.settings)
     for note in resolve_notes:
         ctx.warn(note)
     if not paths:

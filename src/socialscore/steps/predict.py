@@ -19,11 +19,10 @@ import pandas as pd
 
 from socialscore.errors import DatabaseError, DataError, ModelError
 from socialscore.scoring import DEFAULT_RISK_THRESHOLDS, score_texts
+from socialscore.steps.sources import resolve_input
 
 if TYPE_CHECKING:
     from socialscore.bundle import ScoringBundle
-    from socialscore.config import Settings
-    from socialscore.layout import Layout
     from socialscore.pipeline.context import StepContext
 
 log = logging.getLogger(__name__)
@@ -48,21 +47,6 @@ class PredictReport:
 
 
 # --- input --------------------------------------------------------------------------------------
-def resolve_input(layout: Layout, settings: Settings) -> Path | None:
-    """The CSV to score: ``predict.input``, else data/raw/prod.csv if present, else None (test split).
-
-    Cheap and without side effects: the orchestrator fingerprints with it.
-    """
-    configured = settings.predict.input
-    if configured:
-        path = Path(configured)
-        path = path if path.is_absolute() else layout.project_dir / path
-        if not path.is_file():
-            raise DataError(f"predict.input {path} does not exist")
-        return path
-    return layout.prod_input if layout.prod_input.is_file() else None
-
-
 def detect_encoding(path: Path) -> str:
     """utf-8 (BOM tolerated) when the whole file decodes, else latin-1; one streaming pass."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()

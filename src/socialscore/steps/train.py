@@ -157,7 +157,7 @@ def _describe(
     sha: str,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The model metadata and the serving bundle's manifest."""
-    stamp = trained_at.strftime("%Y%m%dT%H%M%SZ")
+    stamp = trained_at.strftime("%Y%m%dT%H%M%S.%fZ")  # microseconds: two quick retrains stay two versions
     model_path = layout.model_file(settings.model.type)
     model_version = f"{model.model_type}-{settings.mode}-{stamp}-{sha[:8]}"
     cv_means = {label: entry["mean"] for label, entry in report["cv"].items()}

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialscore.datasets import ERROR_COLUMN, stable_hash, stratified_take
+from socialscore.csvformat import ERROR_COLUMN
+from socialscore.datasets import stable_hash, stratified_take
 from socialscore.errors import DataError
 from socialscore.steps.extract import LABEL_PREFIX
 from socialscore.text.normalize import normalize_text

@@ -1,0 +1,207 @@
+"""CSV formats without pandas: decoding, delimiter and header sniffing, schema detection.
+
+Kept free of pandas/numpy so that resolving a step's source files (which the step cache does on
+every run, cached or not) stays cheap. ``datasets.py`` builds on it to read whole tables.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from socialscore.errors import DataError
+
+JIGSAW_LABELS: tuple[str, ...] = (
+    "toxic",
+    "severe_toxic",
+    "obscene",
+    "threat",
+    "insult",
+    "identity_hate",
+)
+KNOWN_LABELS: tuple[str, ...] = JIGSAW_LABELS + ("hate", "offensive")
+TEXT_CANDIDATES: tuple[str, ...] = (
+    "comment_text",
+    "anonymized_comment",
+    "text",
+    "tweet",
+    "comment",
+    "body",
+    "message",
+    "content",
+)
+ID_CANDIDATES: tuple[str, ...] = ("id", "comment_id", "rev_id", "tweet_id", "unnamed: 0")
+DELIMITERS: tuple[str, ...] = (",", "\t", ";", "|")
+ERROR_COLUMN = "_error"
+
+
+class UnlabelledError(DataError):
+    """The file has a text column but no label column."""
+
+
+# --- decoding -----------------------------------------------------------------------------------
+_decode_state = threading.local()
+_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: decode the offending bytes as cp1252 (latin-1 where cp1252 has a hole)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    _decode_state.count = getattr(_decode_state, "count", 0) + len(bad)
+    text = "".join(chr(b) if b in _CP1252_UNDEFINED else bytes([b]).decode("cp1252") for b in bad)
+    return text, exc.end
+
+
+codecs.register_error("socialscore-cp1252", _cp1252_fallback)
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    fallback_bytes: int = 0
+    nul_chars: int = 0
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """UTF-8 (BOM ok), UTF-16 when it has a BOM; bytes that are not UTF-8 are read as cp1252."""
+    head = data[:4096]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text, encoding = data.decode("utf-16", errors="replace"), "utf-16"
+        fallback = 0
+    elif (
+        len(head) >= 8 and head[1::2].count(0) > 0.9 * len(head[1::2]) and head[0::2].count(0) == 0
+    ):
+        text, encoding, fallback = data.decode("utf-16-le", errors="replace"), "utf-16-le", 0
+    elif (
+        len(head) >= 8 and head[0::2].count(0) > 0.9 * len(head[0::2]) and head[1::2].count(0) == 0
+    ):
+        text, encoding, fallback = data.decode("utf-16-be", errors="replace"), "utf-16-be", 0
+    else:
+        _decode_state.count = 0
+        encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+        text = data.decode(encoding, errors="socialscore-cp1252")
+        fallback = _decode_state.count
+    nuls = text.count("\x00")
+    if nuls:
+        text = text.replace("\x00", "")
+    return Decoded(text, encoding, fallback, nuls)
+
+
+# --- header ------------------------------------------------------------------------------------
+def detect_delimiter(text: str) -> str:
+    """The most frequent of , TAB ; | in the header line (comma on a tie or none)."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _clean_names(names: Sequence[object]) -> list[str]:
+    """Strip names, name blanks ``Unnamed: i`` and suffix duplicates ``.1``, ``.2`` (pandas style)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        base = str(name).strip().lstrip("\ufeff") if name is not None else ""
+        if not base or base.startswith("Unnamed: "):
+            base = f"Unnamed: {i}"
+        candidate = base
+        while candidate in seen:
+            seen[base] += 1
+            candidate = f"{base}.{seen[base]}"
+        seen.setdefault(candidate, 0)
+        out.append(candidate)
+    return out
+
+
+def read_header(path: Path, delimiter: str | None = None, limit: int = 1 << 16) -> list[str]:
+    """The column names only, from the first ``limit`` bytes (cheap: for source resolution)."""
+    with open(path, "rb") as handle:
+        head = decode_bytes(handle.read(limit)).text
+    if not head.strip():
+        return []
+    sep = delimiter or detect_delimiter(head)
+    first = next(csv.reader(io.StringIO(head.split("\n", 1)[0]), delimiter=sep), [])
+    return _clean_names(first)
+
+
+# --- schema -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Schema:
+    """Which column holds what. ``labels`` maps label name → source column (``class`` for Davidson)."""
+
+    kind: str
+    text_column: str
+    id_column: str | None
+    labels: dict[str, str]
+
+    @property
+    def davidson(self) -> bool:
+        return self.kind == "davidson"
+
+
+def label_name(column: str) -> str:
+    return re.sub(r"\W+", "_", column.strip().lower()).strip("_") or "label"
+
+
+def _find(columns: Sequence[str], wanted: str) -> str | None:
+    lowered = {c.lower(): c for c in reversed(columns)}
+    return wanted if wanted in columns else lowered.get(wanted.lower())
+
+
+def detect_schema(
+    columns: Sequence[str],
+    name: str,
+    text_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    id_column: str | None = None,
+) -> Schema:
+    """Find the text, id and label columns; configured names win over detection."""
+    listing = ", ".join(repr(c) for c in columns)
+
+    def require(col: str, what: str) -> str:
+        found = _find(columns, col)
+        if found is None:
+            raise DataError(
+                f"{name}: configured {what} {col!r} not found; the columns are {listing}"
+            )
+        return found
+
+    davidson = _find(columns, "tweet") is not None and _find(columns, "class") is not None
+    if text_column:
+        text = require(text_column, "text column")
+    else:
+        text = next((c for c in (_find(columns, t) for t in TEXT_CANDIDATES) if c), None)
+        if text is None:
+            raise DataError(
+                f"{name}: no text column found (looked for {', '.join(TEXT_CANDIDATES)}); "
+                f"the columns are {listing}; set --text-column"
+            )
+    if id_column:
+        ident: str | None = require(id_column, "id column")
+    else:
+        ident = next((c for c in (_find(columns, t) for t in ID_CANDIDATES) if c), None)
+    kind = "configured"
+    if label_columns:
+        labels = {label_name(c): require(c, "label column") for c in label_columns}
+    elif davidson and not text_column:
+        labels = {"hate": "class", "offensive": "class", "toxic": "class"}
+        kind = "davidson"
+    else:
+        labels = {lab: c for lab in KNOWN_LABELS if (c := _find(columns, lab)) is not None}
+        if not labels and (c := _find(columns, "label")) is not None:
+            labels = {"toxic": c}
+            kind = "text,label"
+        elif labels:
+            kind = "jigsaw" if set(labels) <= set(JIGSAW_LABELS) else "labelled"
+    if text in labels.values():
+        raise DataError(f"{name}: column {text!r} cannot be both the text and a label")
+    return Schema(kind, text, ident, labels)
