@@ -186,10 +186,10 @@ def test_text_column_detection_and_errors(tmp_path: Path, models_dir: Path) -> N
     source = write_csv(tmp_path / "tweets.tsv", frame, sep="\t")
     assert step.predict_file(source, tmp_path / "a.csv", models_dir).rows == 2
     assert pd.read_csv(tmp_path / "a.csv")["id"].tolist() == [0, 1]  # row numbers when no id column
-    odd = write_csv(tmp_path / "odd.csv", pd.DataFrame({"body": ["x"], "who": ["y"]}))
-    with pytest.raises(DataError, match="no text column.*body, who"):
+    odd = write_csv(tmp_path / "odd.csv", pd.DataFrame({"words": ["x"], "who": ["y"]}))
+    with pytest.raises(DataError, match="no text column.*words, who"):
         step.predict_file(odd, tmp_path / "b.csv", models_dir)
-    assert step.predict_file(odd, tmp_path / "b.csv", models_dir, text_column="body").rows == 1
+    assert step.predict_file(odd, tmp_path / "b.csv", models_dir, text_column="words").rows == 1
     with pytest.raises(DataError, match="no text column 'nope'"):
         step.predict_file(odd, tmp_path / "b.csv", models_dir, text_column="nope")
 

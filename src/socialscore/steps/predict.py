@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
 
+from socialscore.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
 from socialscore.errors import DatabaseError, DataError, ModelError
 from socialscore.scoring import DEFAULT_RISK_THRESHOLDS, score_texts
 from socialscore.steps.sources import resolve_input
@@ -27,16 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TEXT_COLUMNS = (
-    "text",
-    "comment_text",
-    "anonymized_comment",
-    "tweet",
-    "comment",
-    "content",
-    "message",
-)
-ID_COLUMNS = ("id", "comment_id", "rev_id")
 TEST_SPLIT = "test"
 
 
@@ -91,13 +82,13 @@ def read_text_chunks(
         header = pd.read_csv(path, nrows=0, **options).columns
     except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"{path} cannot be read as CSV: {str(exc).splitlines()[0]}") from None
-    column = pick_column(list(header), text_column, TEXT_COLUMNS, "text")
+    column = pick_column(list(header), text_column, TEXT_CANDIDATES, "text")
     if column is None:
         raise DataError(
-            f"{path.name} has no text column (looked for {', '.join(TEXT_COLUMNS)}); "
+            f"{path.name} has no text column (looked for {', '.join(TEXT_CANDIDATES)}); "
             f"the columns are: {', '.join(map(str, header))}; pass --text-column"
         )
-    id_column = pick_column(list(header), None, ID_COLUMNS, "id")
+    id_column = pick_column(list(header), None, ID_CANDIDATES, "id")
     reader = pd.read_csv(path, **options, chunksize=chunk_size)
     start = 0
     try:
@@ -125,10 +116,9 @@ def read_text_chunks(
 
 
 def _delimiter(path: Path, encoding: str) -> str:
-    """Tab when the header line has more tabs than commas, else comma."""
+    """The delimiter of the header line (``csvformat.detect_delimiter``: , TAB ; |)."""
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
-        line = handle.readline()
-    return "\t" if line.count("\t") > line.count(",") else ","
+        return detect_delimiter(handle.readline())
 
 
 def held_out_chunks(test: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
