@@ -71,6 +71,16 @@ def expand(text: str, values: dict[str, str]) -> str:
     return "".join(out)
 
 
+CLOUD_BUILD_WORKSPACE = "/workspace"
+
+
+def _local_workspace(value: str) -> str:
+    """Cloud Build's /workspace is the checkout: map it there, never to this machine's /workspace."""
+    if value == CLOUD_BUILD_WORKSPACE or value.startswith(CLOUD_BUILD_WORKSPACE + "/"):
+        return str(ROOT) + value[len(CLOUD_BUILD_WORKSPACE) :]
+    return value
+
+
 def step_env(
     config: dict[str, Any], step: dict[str, Any], environ: dict[str, str]
 ) -> dict[str, str]:
@@ -78,7 +88,7 @@ def step_env(
     declared: dict[str, str] = {}
     for entry in (config.get("options") or {}).get("env", []) + step.get("env", []):
         key, _, value = entry.partition("=")
-        declared[key] = expand(value, values)
+        declared[key] = _local_workspace(expand(value, values))
     env = dict(environ)
     for key, value in declared.items():
         env[key] = environ.get(key, value)  # the caller's setting wins (e.g. a file:// CACHE_URL)

@@ -136,6 +136,8 @@ def test_the_local_runner_substitutes_like_cloud_build() -> None:
         CONFIG, STEPS["deploy-gke"], {"LOCAL_PROJECT_ID": "demo", "CACHE_URL": "file:///x"}
     )
     assert env["CACHE_URL"] == "file:///x" and env["CLUSTER"] == "social-score"
+    # Cloud Build's /workspace is the checkout; locally it must not mean this machine's /workspace
+    assert env["CI_CACHE_DIR"] == str(ROOT / ".ci-cache")
     assert module.run(["no-such-step"], {}) == 2
 
 
