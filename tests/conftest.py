@@ -74,6 +74,19 @@ def postgres_url() -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path):
+    """A socialscore Database on an embedded SQLite file, then on PostgreSQL (skips without a URL)."""
+    from socialscore.db import Database
+
+    if request.param == "sqlite":
+        db = Database.from_url(f"sqlite:///{tmp_path / 'test.db'}")
+    else:
+        db = Database.from_url(request.getfixturevalue("postgres_url"))
+    yield db
+    db.close()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep a developer's database settings from leaking into tests."""

@@ -49,14 +49,10 @@ def comments(n: int, tag: str = "a") -> pd.DataFrame:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        database = Database.from_url(f"sqlite:///{tmp_path / 'test.db'}")
-    else:
-        database = Database.from_url(request.getfixturevalue("postgres_url"))
-    yield database
-    database.close()
+@pytest.fixture
+def db(database: Database) -> Database:
+    """The suite's SQLite-then-PostgreSQL ``database`` fixture (tests/conftest.py), by a short name."""
+    return database
 
 
 @pytest.fixture

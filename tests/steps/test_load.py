@@ -68,16 +68,6 @@ def test_checksum_ignores_loaded_at_but_not_content() -> None:
 
 
 # --- the step ------------------------------------------------------------------------------------
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, project_dir: Path):
-    if request.param == "sqlite":
-        db = Database.from_url(f"sqlite:///{Layout(project_dir, 'dev').sqlite_path}")
-    else:
-        db = Database.from_url(request.getfixturevalue("postgres_url"))
-    yield db
-    db.close()
-
-
 @pytest.fixture
 def prefix(database: Database):
     """A table prefix unique to this test; its dev and prod tables are dropped afterwards."""
