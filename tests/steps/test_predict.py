@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from stand_ins import TinyModel, TinyVectorizer
 
 from socialscore.bundle import dump_verified, load_bundle, save_bundle
 from socialscore.config import load_settings
@@ -37,29 +35,6 @@ COLUMNS = [
 ]
 
 
-# --- stand-ins for H3's FeatureBuilder / SocialScoreModel (same attributes) -------------------------
-class TinyVectorizer:
-    def __init__(self, texts: list[str]) -> None:
-        self.tfidf = TfidfVectorizer(token_pattern=r"\S+").fit(texts)
-
-    def transform(self, texts: list[str]) -> sp.csr_matrix:
-        return self.tfidf.transform(texts).tocsr()
-
-    def get_feature_names_out(self) -> np.ndarray:
-        return self.tfidf.get_feature_names_out()
-
-
-class TinyModel:
-    model_type = "logistic_regression"
-    labels, primary_label, threshold = LABELS, "toxic", 0.5
-
-    def __init__(self, X, Y: np.ndarray) -> None:
-        self.fitted = [LogisticRegression().fit(X, Y[:, j]) for j in range(Y.shape[1])]
-
-    def predict_proba(self, X) -> np.ndarray:
-        return np.column_stack([m.predict_proba(X)[:, 1] for m in self.fitted])
-
-
 def corpus(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
     rng = np.random.default_rng(seed)
     texts, y = [], []
@@ -74,8 +49,8 @@ def corpus(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
 @pytest.fixture(scope="module")
 def fitted() -> tuple[TinyVectorizer, TinyModel]:
     texts, y = corpus(300)
-    vec = TinyVectorizer(texts)
-    return vec, TinyModel(vec.transform(texts), y)
+    vec = TinyVectorizer().fit(texts)
+    return vec, TinyModel(LABELS).fit(vec.transform(texts), y)
 
 
 MANIFEST = {"labels": LABELS, "primary_label": "toxic", "threshold": 0.5, "model_version": "v1"}
