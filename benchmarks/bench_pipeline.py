@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,23 +134,58 @@ def reset_pg_database() -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
 
 
+class TreeMemory(threading.Thread):
+    """Samples the summed RSS of a process and all its descendants (worker processes included)."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.peak, self.stop = pid, every, 0, threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self.stop.wait(self.every):
+            total = 0
+            try:
+                for proc in [root, *root.children(recursive=True)]:
+                    try:
+                        total += proc.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                return
+            self.peak = max(self.peak, total)
+
+
 def timed_run(cmd: list[str], env: dict[str, str], timeout: int, log: Path) -> dict[str, float]:
-    """Run ``cmd`` under /usr/bin/time; wall/user/sys seconds, peak RSS, exit code, load average."""
+    """Run ``cmd`` under /usr/bin/time; wall/user/sys seconds, peak RSS, exit code, load average.
+
+    ``peak_rss_mib`` is the largest single process (GNU time); ``peak_tree_rss_mib`` the largest sum
+    over the run and its worker processes, sampled every 0.2 s.
+    """
     stats = log.with_suffix(".time")
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(["/usr/bin/time", "-f", TIME_FORMAT, "-o", str(stats), *cmd], env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        memory = TreeMemory(proc.pid)
+        memory.start()
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, not just /usr/bin/time
             proc.wait()
             code = -9
+        memory.stop.set()
+        memory.join()
     wall = time.perf_counter() - started
     result = {"exit": code, "wall_s": round(wall, 2), "load1_before": round(load_before, 2),
-              "load1_after": round(os.getloadavg()[0], 2)}
+              "load1_after": round(os.getloadavg()[0], 2), "peak_tree_rss_mib": round(memory.peak / 2**20)}
     lines = stats.read_text().split("\n") if stats.exists() else []
     numbers = [ln for ln in lines if re.fullmatch(r"[\d.]+ [\d.]+ [\d.]+ \d+", ln.strip())]
     if numbers:
@@ -242,7 +278,7 @@ def fmt(value: object, spec: str = ".1f") -> str:
 def table(results: list[dict[str, object]], key: str = "steps") -> str:
     """Markdown: seconds per step (``steps`` = wall, ``steps_cpu`` = CPU) and the run's totals."""
     head = ("| case | db | rows in → kept | " + " | ".join(STEPS)
-            + " | total wall s | total CPU s | peak RSS MiB | load 1-min | rerun wall s |")
+            + " | total wall s | total CPU s | peak RSS MiB (all processes) | load 1-min | rerun wall s |")
     lines = [head, "|" + "---|" * 3 + "---:|" * (len(STEPS) + 5)]
     for r in results:
         run = r.get("run", {})
@@ -259,6 +295,7 @@ def table(results: list[dict[str, object]], key: str = "steps") -> str:
             f"| {r['case']} | {r['db']} | {fmt(r.get('rows_in'), ',')} → {fmt(r.get('rows_kept'), ',')} | "
             + " | ".join(fmt(steps.get(s)) for s in STEPS)
             + f" | {fmt(run.get('wall_s'))} | {fmt(run.get('cpu_s'))} | {fmt(run.get('peak_rss_mib'), ',')}"
+            + f" ({fmt(run.get('peak_tree_rss_mib'), ',')})"
             + f" | {fmt(run.get('load1_before'))}–{fmt(run.get('load1_after'))}"
             + f" | {fmt(rerun.get('wall_s'), '.2f')}{cached} |"
         )
@@ -306,7 +343,8 @@ def plot(results: list[dict[str, object]], path: Path) -> None:
             for step in STEPS:
                 axes[0].plot(x, [(r.get("steps_cpu") or r["steps"]).get(step, 0) for r in rows],
                              marker=marker, lw=1, ls="--", label=f"{step} CPU ({db})")
-        axes[1].plot(x, [r["run"]["peak_rss_mib"] / 1024 for r in rows], marker=marker, label=db)
+        axes[1].plot(x, [r["run"].get("peak_tree_rss_mib", r["run"]["peak_rss_mib"]) / 1024 for r in rows],
+                     marker=marker, label=f"{db} (all processes)")
     xs = sorted({r["rows_in"] for r in prod})
     base = min(prod, key=lambda r: r["rows_in"])
     axes[0].plot(xs, [base["run"]["cpu_s"] * x / base["rows_in"] for x in xs], color="grey", lw=1,

@@ -80,6 +80,7 @@ class FeaturesConfig(Section):
     min_df: int = Field(default=2, ge=1)
     sublinear_tf: bool = True
     engineered: bool = True
+    n_jobs: int = -1  # processes counting n-grams of >= 10,000 texts (-1: one per CPU); same result for any value
 
 
 class ModelConfig(Section):

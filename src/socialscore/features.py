@@ -74,6 +74,7 @@ class FeatureBuilder:
         sublinear_tf: bool = True,
         engineered: bool = True,
         nltk_cache_dir: Path | None = None,
+        n_jobs: int = 1,
     ) -> None:
         self.preprocessor = (
             preprocess if isinstance(preprocess, TextPreprocessor) else TextPreprocessor(preprocess, nltk_cache_dir)
@@ -85,6 +86,7 @@ class FeatureBuilder:
         self.min_df = min_df
         self.sublinear_tf = sublinear_tf
         self.engineered = engineered
+        self.n_jobs = n_jobs
         for name, value in (("word_ngram_range", self.word_ngram_range), ("char_ngram_range", self.char_ngram_range)):
             if value and not 1 <= value[0] <= value[1]:
                 raise ConfigError(f"features.{name} {list(value)} must be [low, high] with 1 <= low <= high")
@@ -106,6 +108,7 @@ class FeatureBuilder:
             sublinear_tf=f.sublinear_tf,
             engineered=f.engineered,
             nltk_cache_dir=nltk_cache_dir,
+            n_jobs=f.n_jobs,
         )
 
     def required_resources(self) -> list[str]:
@@ -118,19 +121,20 @@ class FeatureBuilder:
 
     def fit_transform(self, texts: Iterable[str], y: Any = None) -> sp.csr_matrix:
         raw = _as_list(texts)
-        tokens = [self.preprocessor.tokens(t) for t in raw]
         min_df = self.min_df if len(raw) >= 2 * self.min_df else 1
-        blocks = []
         self.word_ = self.char_ = None
         if self.word_ngram_range:
             self.word_ = WordNgramTfidf(self.word_ngram_range, self.word_max_features, min_df, self.sublinear_tf)
-            blocks.append(self.word_.fit_transform(tokens))
         if self.char_ngram_range:
             self.char_ = CharNgramTfidf(self.char_ngram_range, self.char_max_features, min_df, self.sublinear_tf)
-            blocks.append(self.char_.fit_transform(tokens))
         if self.engineered:
             self.placeholders_ = known_placeholders()
-            dense = self._engineered(raw, tokens)
+        parts = _map_parts(_count_part, self, raw, self.n_jobs)
+        blocks = []
+        for i, vectoriser in enumerate(self._vectorisers()):
+            blocks.append(vectoriser.fit_parts([part[0][i] for part in parts], len(raw)))
+        if self.engineered:
+            dense = np.vstack([part[1] for part in parts])
             peak = np.abs(dense).max(axis=0) if len(dense) else np.zeros(dense.shape[1])
             self.eng_scale_ = (1.0 / np.where(peak > 0, peak, 1.0)).astype(np.float32)
             blocks.append(sp.csr_matrix(dense * self.eng_scale_))
@@ -141,15 +145,27 @@ class FeatureBuilder:
         if not self.fitted_:
             raise RuntimeError("FeatureBuilder.transform called before fit")
         raw = _as_list(texts)
+        parts = _map_parts(_transform_part, self, raw, self.n_jobs)
+        return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
+
+    def _transform_serial(self, raw: list[str]) -> sp.csr_matrix:
         tokens = [self.preprocessor.tokens(t) for t in raw]
-        blocks = []
-        if self.word_ is not None:
-            blocks.append(self.word_.transform(tokens))
-        if self.char_ is not None:
-            blocks.append(self.char_.transform(tokens))
+        blocks = [vectoriser.transform(tokens) for vectoriser in self._vectorisers()]
         if self.engineered:
             blocks.append(sp.csr_matrix(self._engineered(raw, tokens) * self.eng_scale_))
         return _stack(blocks)
+
+    def _vectorisers(self) -> list[_NgramTfidf]:
+        return [v for v in (self.word_, self.char_) if v is not None]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["n_jobs"] = 1  # worker processes are the caller's choice, not the pickle's (e.g. the API)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("n_jobs", 1)  # pickles from before n_jobs existed
+        self.__dict__.update(state)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         names: list[str] = []
@@ -255,18 +271,44 @@ class _NgramTfidf:
     def fit_transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
         candidates: dict[str, int] = {}
         counts = self._counts(docs, candidates, grow=True)
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        return self.fit_parts([(counts, list(candidates))], len(docs))
+
+    def fit_parts(self, parts: list[tuple[sp.csr_matrix, list[str]]], n_docs: int) -> sp.csr_matrix:
+        """Fit on raw n-gram counts of consecutive row blocks, each with its own column ``names``.
+
+        Returns the weighted kept columns of all blocks, stacked. The per-entry array work runs in
+        one thread per block (numpy releases the GIL).
+        """
+        vocabulary: dict[str, int] = {}
+        to_global = [
+            np.fromiter((vocabulary.setdefault(g, len(vocabulary)) for g in names), np.int64, len(names))
+            for _, names in parts
+        ]
+        width = len(vocabulary)
+        df = np.zeros(width, dtype=np.int64)
+        totals = np.zeros(width, dtype=np.float64)
+        for (counts, _), columns, (part_df, part_totals) in zip(
+            parts, to_global, _threaded(_column_stats, [counts for counts, _ in parts]), strict=True
+        ):
+            df[columns] += part_df  # columns is one-to-one within a block
+            totals[columns] += part_totals
         keep = np.flatnonzero(df >= self.min_df)
         if self.max_features is not None and len(keep) > self.max_features:
-            totals = np.asarray(counts.sum(axis=0)).ravel()[keep]
-            keep = keep[np.argsort(-totals, kind="stable")[: self.max_features]]
-        names = np.asarray(list(candidates), dtype=object)[keep]
-        order = np.argsort(names, kind="stable")  # columns in n-gram order, as sklearn does
-        keep, names = keep[order], names[order]
-        self.vocabulary_ = {str(g): i for i, g in enumerate(names)}
-        self.idf_ = (np.log((1 + len(docs)) / (1 + df[keep])) + 1).astype(np.float32)
+            keep = keep[np.argsort(-totals[keep], kind="stable")[: self.max_features]]
+        kept_names = np.asarray(list(vocabulary), dtype=object)[keep]
+        order = np.argsort(kept_names, kind="stable")  # columns in n-gram order, as sklearn does
+        keep, kept_names = keep[order], kept_names[order]
+        self.vocabulary_ = {str(g): i for i, g in enumerate(kept_names)}
+        self.idf_ = (np.log((1 + n_docs) / (1 + df[keep])) + 1).astype(np.float32)
         self._after_fit()
-        return self._weight(sp.csr_matrix(counts[:, keep]))
+        final = np.full(width, -1, dtype=np.int32)
+        final[keep] = np.arange(len(keep), dtype=np.int32)
+        blocks = _threaded(
+            lambda counts, columns: self._weight(_select_columns(counts, final[columns], len(keep))),
+            [counts for counts, _ in parts],
+            to_global,
+        )
+        return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
 
     def _after_fit(self) -> None:
         pass
@@ -287,9 +329,12 @@ class _NgramTfidf:
             np.log(data, out=data)
             data += 1
         data *= self.idf_[counts.indices]
-        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=counts.shape[0]))
-        data /= norms[rows].astype(np.float32)
+        lengths = np.diff(counts.indptr)
+        norms = np.ones(counts.shape[0], dtype=np.float64)
+        filled = np.flatnonzero(lengths)
+        if len(filled):
+            norms[filled] = np.sqrt(np.add.reduceat(np.square(data, dtype=np.float64), counts.indptr[filled]))
+        data /= np.repeat(norms.astype(np.float32), lengths)
         return counts
 
 
@@ -358,6 +403,78 @@ class CharNgramTfidf(_NgramTfidf):
                     idx = [i for i in map(vocabulary.get, grams) if i is not None]
                 cache[word] = idx
             out += idx
+
+
+# --- parallel counting ----------------------------------------------------------------------------
+PARALLEL_MIN_TEXTS = 10_000  # below this, starting worker processes costs more than it saves
+
+
+def _count_part(builder: FeatureBuilder, raw: list[str]) -> tuple[list[tuple[sp.csr_matrix, list[str]]], Any]:
+    """Raw n-gram counts (each vectoriser with its own local vocabulary) and engineered features."""
+    tokens = [builder.preprocessor.tokens(t) for t in raw]
+    counted = []
+    for vectoriser in builder._vectorisers():
+        vocabulary: dict[str, int] = {}
+        counted.append((vectoriser._counts(tokens, vocabulary, grow=True), list(vocabulary)))
+    return counted, builder._engineered(raw, tokens) if builder.engineered else None
+
+
+def _transform_part(builder: FeatureBuilder, raw: list[str]) -> sp.csr_matrix:
+    return builder._transform_serial(raw)
+
+
+def _map_parts(function: Any, builder: FeatureBuilder, raw: list[str], n_jobs: int) -> list[Any]:
+    """``function(builder, part)`` over contiguous parts of ``raw``: in worker processes when it is big.
+
+    Counting n-grams is pure Python, so threads would not help; each process gets an equal share.
+    """
+    workers = _effective_jobs(n_jobs)
+    if workers < 2 or len(raw) < PARALLEL_MIN_TEXTS:
+        return [function(builder, raw)]
+    from joblib import Parallel, delayed
+
+    size = -(-len(raw) // workers)
+    parts = [raw[i : i + size] for i in range(0, len(raw), size)]
+    return Parallel(n_jobs=len(parts), backend="loky")(delayed(function)(builder, part) for part in parts)
+
+
+def _effective_jobs(n_jobs: int) -> int:
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cpus if n_jobs < 0 else max(1, min(n_jobs, cpus))
+
+
+def _threaded(function: Any, *columns: list[Any]) -> list[Any]:
+    """``[function(*args) for args in zip(*columns)]``, one thread per item when there are several."""
+    calls = list(zip(*columns, strict=True))
+    if len(calls) < 2:
+        return [function(*args) for args in calls]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(lambda args: function(*args), calls))
+
+
+def _column_stats(counts: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: in how many rows it occurs, and its total count."""
+    width = counts.shape[1]
+    return (
+        np.bincount(counts.indices, minlength=width),
+        np.bincount(counts.indices, weights=counts.data, minlength=width),
+    )
+
+
+def _select_columns(counts: sp.csr_matrix, new_column: np.ndarray, width: int) -> sp.csr_matrix:
+    """Column j of ``counts`` becomes column ``new_column[j]`` (dropped where -1), in one linear pass."""
+    columns = new_column[counts.indices]
+    kept = columns >= 0
+    if kept.all():
+        return sp.csr_matrix((counts.data, columns, counts.indptr), shape=(counts.shape[0], width))
+    cumulative = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+    return sp.csr_matrix(
+        (counts.data[kept], columns[kept], cumulative[counts.indptr]), shape=(counts.shape[0], width)
+    )
 
 
 def _as_list(texts: Iterable[str]) -> list[str]:

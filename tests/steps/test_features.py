@@ -86,6 +86,26 @@ def test_one_text_equals_its_row_in_a_batch_and_survives_pickling(texts: list[st
     assert np.isfinite(batch).all()
 
 
+def test_worker_processes_give_the_same_features(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting in 2 processes (vocabularies merged) equals counting in one, for fit and transform."""
+    import socialscore.features as features_module
+
+    monkeypatch.setattr(features_module, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(features_module, "_effective_jobs", lambda n_jobs: 1 if n_jobs == 1 else 2)
+    parts_made: list[int] = []
+    map_parts = features_module._map_parts
+    monkeypatch.setattr(
+        features_module, "_map_parts", lambda *args: parts_made.append(len(out := map_parts(*args))) or out
+    )
+    serial, parallel = FeatureBuilder(n_jobs=1), FeatureBuilder(n_jobs=2)
+    x_serial, x_parallel = serial.fit_transform(texts[:150]), parallel.fit_transform(texts[:150])
+    assert list(parallel.get_feature_names_out()) == list(serial.get_feature_names_out())
+    assert abs(x_parallel - x_serial).max() == 0
+    assert abs(parallel.transform(texts[150:]) - serial.transform(texts[150:])).max() == 0
+    assert sorted(parts_made) == [1, 1, 2, 2]  # fit and transform, each once serial and once in 2 parts
+    assert pickle.loads(pickle.dumps(parallel)).n_jobs == 1  # the API never starts worker processes
+
+
 def test_case_and_trailing_space_do_not_change_features(texts: list[str]) -> None:
     builder = FeatureBuilder().fit(texts)
     X = builder.transform(["You are an IDIOT  ", "you are an idiot"]).toarray()

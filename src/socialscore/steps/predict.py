@@ -260,6 +260,7 @@ def predict_file(
     text_column: str | None = None,
     chunk_size: int = 20_000,
     risk_thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS,
+    n_jobs: int = -1,
 ) -> PredictReport:
     """Score any CSV with the serving bundle in ``models_dir``; write ``output`` chunk by chunk."""
     from socialscore.bundle import load_bundle
@@ -276,6 +277,7 @@ def predict_file(
         if "socialscore run" not in message:
             message += " (train a model with: socialscore run --mode dev)"
         raise ModelError(message) from None
+    bundle.vectorizer.n_jobs = n_jobs  # processes for big chunks (see FeatureBuilder)
     rows = write_predictions(bundle, _prepend(first, chunks), output, risk_thresholds)
     return PredictReport(rows=rows, seconds=time.perf_counter() - started)
 
@@ -291,7 +293,9 @@ def run(ctx: StepContext) -> None:
 
     settings = ctx.settings.predict
     model, metadata = load_step_model(ctx)
-    bundle = bundle_from_step(model, ctx.read("vectorizer"), metadata, ctx.layout.models_dir)
+    vectorizer = ctx.read("vectorizer")
+    vectorizer.n_jobs = ctx.settings.features.n_jobs
+    bundle = bundle_from_step(model, vectorizer, metadata, ctx.layout.models_dir)
     source = resolve_input(ctx.layout, ctx.settings)
     if source is not None:
         chunks = read_text_chunks(source, settings.text_column, settings.chunk_size)
