@@ -67,21 +67,55 @@ class NBLogistic:
         self.params = params
 
     def fit(self, X: sp.csr_matrix, y: np.ndarray) -> NBLogistic:
-        X = sp.csr_matrix(X)
+        return self.fit_rows(sp.csr_matrix(X), None, y)
+
+    def fit_rows(self, X: sp.csr_matrix, rows: np.ndarray | None, y: np.ndarray) -> NBLogistic:
+        """Fit on ``X[rows]`` (all rows when None); ``y`` holds those rows' labels.
+
+        The ratios come from those rows only. The scaled float64 matrix is gathered straight from
+        ``X`` and scaled in place: no float32 row copy and no full-size temporaries.
+        """
         y = np.asarray(y, dtype=np.float64)
         alpha = self.params.get("nb_alpha", 1.0)
-        total = np.asarray(X.sum(axis=0)).ravel()
-        pos = alpha + X.T @ y
+        scaled = _float64_rows(X, rows)
+        total = np.asarray(scaled.sum(axis=0)).ravel()
+        pos = alpha + scaled.T @ y
         neg = alpha + total - (pos - alpha)
         ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
-        # column scaling on the data array keeps CSR order (no re-sort); float64 is what the
+        # column scaling of the data array keeps CSR order (no re-sort); float64 is what the
         # solvers want, so they do not copy it again
-        scaled = sp.csr_matrix((X.data * ratio[X.indices], X.indices, X.indptr), shape=X.shape)
-        scaled.has_sorted_indices = X.has_sorted_indices
+        data, indices = scaled.data, scaled.indices
+        for start in range(0, len(data), _CHUNK_NNZ):
+            data[start : start + _CHUNK_NNZ] *= ratio[indices[start : start + _CHUNK_NNZ]]
         inner = _Linear(self.params).fit(scaled, y.astype(int))
         self.coef_ = inner.coef_ * ratio  # the same linear function, on the unscaled features
         self.intercept_ = inner.intercept_
         return self
+
+
+# Chunk sizes keep temporaries small (a few MB), so they reuse freed heap memory instead of
+# page-faulting in fresh hundreds of MB per fit.
+_CHUNK_ROWS = 2048
+_CHUNK_NNZ = 1 << 20
+
+
+def _float64_rows(X: sp.csr_matrix, rows: np.ndarray | None) -> sp.csr_matrix:
+    """``X[rows]`` (all rows when None) with float64 data; index arrays are shared when all rows."""
+    if rows is None:
+        out = sp.csr_matrix((X.data.astype(np.float64), X.indices, X.indptr), shape=X.shape)
+    else:
+        rows = np.asarray(rows)
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.diff(X.indptr)[rows], out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=X.indices.dtype)
+        data = np.empty(indptr[-1], dtype=np.float64)
+        for start in range(0, len(rows), _CHUNK_ROWS):
+            part = X[rows[start : start + _CHUNK_ROWS]]
+            a, b = indptr[start], indptr[min(start + _CHUNK_ROWS, len(rows))]
+            indices[a:b], data[a:b] = part.indices, part.data
+        out = sp.csr_matrix((data, indices, indptr), shape=(len(rows), X.shape[1]))
+    out.has_sorted_indices = X.has_sorted_indices
+    return out
 
 
 def logistic_estimator(params: dict[str, Any], n_rows: int, n_features: int) -> Any:
@@ -318,6 +352,8 @@ def run_parallel(
     """
 
     def fit(est: Any, X: sp.csr_matrix, rows: np.ndarray | None, y: np.ndarray) -> Any:
+        if hasattr(est, "fit_rows"):
+            return est.fit_rows(X, rows, y)  # gathers the rows itself, in the form it needs
         return est.fit(X if rows is None else X[rows], y)
 
     if model_type == "random_forest" or len(tasks) <= 1:
