@@ -81,6 +81,16 @@ def train_model(
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks)}
 
 
+def train_rows(features: sp.csr_matrix, train: np.ndarray) -> sp.csr_matrix:
+    """``features[train]``; a view, not a copy, when the train rows lead (the features step's order)."""
+    n = int(train.sum())
+    if not train[:n].all():
+        return features[train]
+    X = sp.csr_matrix((features.data, features.indices, features.indptr[: n + 1]), shape=(n, features.shape[1]))
+    X.has_sorted_indices = features.has_sorted_indices
+    return X
+
+
 def git_commit(directory: Path) -> str | None:
     """HEAD of the git checkout holding ``directory``, or None."""
     try:
@@ -113,7 +123,7 @@ def run(ctx: StepContext) -> None:
     if features.shape[0] != len(rows) or len(y_all) != len(rows):
         raise DataError("features, labels and rows disagree in length; rerun the features step")
     train = (rows["split"] == "train").to_numpy()
-    X = sp.csr_matrix(features)[train]
+    X = train_rows(sp.csr_matrix(features), train)
     model, report = train_model(X, y_all[train], list(features_metadata["labels"]), settings)
 
     trained_at = datetime.now(UTC)
