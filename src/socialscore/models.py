@@ -69,15 +69,22 @@ class NBLogistic:
     def fit(self, X: sp.csr_matrix, y: np.ndarray) -> NBLogistic:
         return self.fit_rows(sp.csr_matrix(X), None, y)
 
-    def fit_rows(self, X: sp.csr_matrix, rows: np.ndarray | None, y: np.ndarray) -> NBLogistic:
+    def fit_rows(
+        self,
+        X: sp.csr_matrix,
+        rows: np.ndarray | None,
+        y: np.ndarray,
+        buffer: GatherBuffer | None = None,
+    ) -> NBLogistic:
         """Fit on ``X[rows]`` (all rows when None); ``y`` holds those rows' labels.
 
         The ratios come from those rows only. The scaled float64 matrix is gathered straight from
-        ``X`` and scaled in place: no float32 row copy and no full-size temporaries.
+        ``X`` and scaled in place: no float32 row copy and no full-size temporaries. With a
+        ``buffer`` its arrays are reused (they are only needed until the fit returns).
         """
         y = np.asarray(y, dtype=np.float64)
         alpha = self.params.get("nb_alpha", 1.0)
-        scaled = _float64_rows(X, rows)
+        scaled = _float64_rows(X, rows, buffer or GatherBuffer())
         total = np.asarray(scaled.sum(axis=0)).ravel()
         pos = alpha + scaled.T @ y
         neg = alpha + total - (pos - alpha)
@@ -99,16 +106,33 @@ _CHUNK_ROWS = 2048
 _CHUNK_NNZ = 1 << 20
 
 
-def _float64_rows(X: sp.csr_matrix, rows: np.ndarray | None) -> sp.csr_matrix:
-    """``X[rows]`` (all rows when None) with float64 data; index arrays are shared when all rows."""
+class GatherBuffer:
+    """Arrays reused by the fits one worker runs in turn: pages faulted in once, not per fit."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def take(self, name: str, size: int, dtype: Any) -> np.ndarray:
+        array = self.arrays.pop(name, None)
+        if array is None or array.dtype != dtype or len(array) < size:
+            del array  # freed before its replacement is allocated
+            array = np.empty(int(size * 1.05), dtype)  # headroom: folds differ a little in size
+        self.arrays[name] = array
+        return array[:size]
+
+
+def _float64_rows(X: sp.csr_matrix, rows: np.ndarray | None, buffer: GatherBuffer) -> sp.csr_matrix:
+    """``X[rows]`` (all rows when None), float64 data in ``buffer``; all rows share X's indices."""
     if rows is None:
-        out = sp.csr_matrix((X.data.astype(np.float64), X.indices, X.indptr), shape=X.shape)
+        data = buffer.take("data", X.nnz, np.float64)
+        data[:] = X.data[: X.nnz]
+        out = sp.csr_matrix((data, X.indices, X.indptr), shape=X.shape)
     else:
         rows = np.asarray(rows)
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(np.diff(X.indptr)[rows], out=indptr[1:])
-        indices = np.empty(indptr[-1], dtype=X.indices.dtype)
-        data = np.empty(indptr[-1], dtype=np.float64)
+        indices = buffer.take("indices", indptr[-1], X.indices.dtype)
+        data = buffer.take("data", indptr[-1], np.float64)
         for start in range(0, len(rows), _CHUNK_ROWS):
             part = X[rows[start : start + _CHUNK_ROWS]]
             a, b = indptr[start], indptr[min(start + _CHUNK_ROWS, len(rows))]
@@ -351,10 +375,21 @@ def run_parallel(
     the task, so only ``n_jobs`` copies of a fold's matrix exist at once.
     """
 
+    import queue
+
+    buffers: queue.SimpleQueue[GatherBuffer] = queue.SimpleQueue()  # at most one per running fit
+
     def fit(est: Any, X: sp.csr_matrix, rows: np.ndarray | None, y: np.ndarray) -> Any:
-        if hasattr(est, "fit_rows"):
-            return est.fit_rows(X, rows, y)  # gathers the rows itself, in the form it needs
-        return est.fit(X if rows is None else X[rows], y)
+        if not hasattr(est, "fit_rows"):
+            return est.fit(X if rows is None else X[rows], y)
+        try:
+            buffer = buffers.get_nowait()
+        except queue.Empty:
+            buffer = GatherBuffer()
+        try:
+            return est.fit_rows(X, rows, y, buffer)  # gathers the rows itself, in the form it needs
+        finally:
+            buffers.put(buffer)
 
     if model_type == "random_forest" or len(tasks) <= 1:
         return [fit(*task) for task in tasks]  # the forest parallelises its trees itself

@@ -67,3 +67,16 @@ def test_fit_rows_leaves_the_shared_matrix_alone(data) -> None:
     NBLogistic(PARAMS).fit_rows(X, np.arange(0, 300, 2), y[::2])
     NBLogistic(PARAMS).fit(X, y)
     assert all(np.array_equal(a, b) for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True))
+
+
+def test_a_reused_gather_buffer_gives_the_same_fits(data) -> None:
+    X, y = data
+    small, large = np.flatnonzero(np.arange(300) % 3 == 0), np.flatnonzero(np.arange(300) % 5 != 0)
+    buffer = models.GatherBuffer()
+    subsets = (small, large, small, None)
+    fits = [NBLogistic(PARAMS).fit_rows(X, r, y if r is None else y[r], buffer) for r in subsets]
+    first = fits[0].coef_.copy()
+    for est, r in zip(fits, subsets, strict=True):
+        fresh = NBLogistic(PARAMS).fit_rows(X, r, y if r is None else y[r])
+        assert np.array_equal(est.coef_, fresh.coef_) and est.intercept_ == fresh.intercept_
+    assert np.array_equal(fits[0].coef_, first)  # later fits in the buffer leave earlier models
