@@ -161,7 +161,23 @@ class TreeMemory(threading.Thread):
             self.peak = max(self.peak, total)
 
 
-def timed_run(cmd: list[str], env: dict[str, str], timeout: int, log: Path) -> dict[str, float]:
+def address_space_limit(gib: float | None):  # type: ignore[no-untyped-def]
+    """A preexec_fn capping each process's address space, so running out is a MemoryError in the
+    run (reported) instead of the kernel's OOM killer picking a victim (maybe the database)."""
+    if gib is None:
+        return None
+
+    def limit() -> None:
+        import resource
+
+        cap = int(gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    return limit
+
+
+def timed_run(cmd: list[str], env: dict[str, str], timeout: int, log: Path,
+              max_memory_gib: float | None = None) -> dict[str, float]:
     """Run ``cmd`` under /usr/bin/time; wall/user/sys seconds, peak RSS, exit code, load average.
 
     ``peak_rss_mib`` is the largest single process (GNU time); ``peak_tree_rss_mib`` the largest sum
@@ -172,7 +188,8 @@ def timed_run(cmd: list[str], env: dict[str, str], timeout: int, log: Path) -> d
     started = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(["/usr/bin/time", "-f", TIME_FORMAT, "-o", str(stats), *cmd], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=address_space_limit(max_memory_gib))
         memory = TreeMemory(proc.pid)
         memory.start()
         try:
@@ -223,7 +240,8 @@ def import_profile(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 
 
 def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profile_imports: bool,
-             model_sets: list[str], bytecode_cache: bool = True) -> dict[str, object]:
+             model_sets: list[str], bytecode_cache: bool = True,
+             max_memory_gib: float | None = None) -> dict[str, object]:
     mode = "dev" if case.startswith("dev") else "prod"
     data = dataset(case, data_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DB_", "SOCIALSCORE_"))}
@@ -248,7 +266,7 @@ def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profil
     cpu_file = project / "bench_step_cpu.json"
     wrapped = [sys.executable, str(Path(__file__).resolve()), "--child", *cmd[3:]]
     first = timed_run(wrapped, {**env, "BENCH_STEP_CPU": str(cpu_file)}, timeout,
-                      project / "bench_run1.out")
+                      project / "bench_run1.out", max_memory_gib)
     result["run"] = first
     if (project / ".socialscore" / f"state_{mode}.json").exists():  # also the steps done before a failure
         result.update(read_state(project, mode))
@@ -393,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="compile every module on every run (as with PYTHONDONTWRITEBYTECODE=1 and no .pyc)")
     parser.add_argument("--no-import-profile", action="store_true",
                         help="skip the -X importtime profile of the cached rerun")
+    parser.add_argument("--max-memory-gib", type=float,
+                        help="cap each process's address space (RLIMIT_AS): out of memory fails the run cleanly")
     parser.add_argument("--json", type=Path, default=JSON_OUT)
     parser.add_argument("--plot", type=Path, default=PLOT_OUT)
     parser.add_argument("--plot-only", action="store_true", help="redraw the table and plot from --json")
@@ -423,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
             for db in dbs:
                 r = run_case(case, db, src, args.data_dir, args.timeout,
                              profile_imports=not args.no_import_profile and i == 0 and db == dbs[0],
-                             model_sets=args.sets, bytecode_cache=not args.no_bytecode_cache)
+                             model_sets=args.sets, bytecode_cache=not args.no_bytecode_cache,
+                             max_memory_gib=args.max_memory_gib)
                 r["code"], r["date"] = label, meta["date"]
                 results.append(r)
                 doc = merge(args.json, [r], meta if r is results[0] else {})
