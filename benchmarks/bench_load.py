@@ -5,9 +5,12 @@
 
 PostgreSQL comes from --url, else SOCIALSCORE_TEST_DATABASE_URL / DATABASE_URL; SQLite is a temporary
 file. Prints a markdown table of rows/s and the speed-up of ours over each alternative: medians of
---repeat runs taken in turns (ours, to_sql, ours, ...) so both see the same machine load. Ours includes
-everything a load does (primary key, split index, content hash, atomic swap); ``to_sql`` writes a bare
-table with no key or index. ``method='multi'`` is so slow that it runs once on the first --multi-rows.
+--repeat runs taken in turns (ours, to_sql, to_sql + keys, ours, ...) so all see the same machine load.
+Ours includes everything a load does (primary key, split index, content hash, atomic swap); bare
+``to_sql`` writes a table with no key or index, so on PostgreSQL ``to_sql`` followed by the same
+primary key and split index (the same end state, minus the checksum) is timed too. "client CPU s" is
+this process's CPU time (the server's is not in it). ``method='multi'`` is so slow that it runs once on
+the first --multi-rows.
 """
 
 from __future__ import annotations
@@ -56,22 +59,31 @@ def synthetic_comments(rows: int, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
-def timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds)."""
+    started, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def interleaved(fns: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Median wall time of each function, run in turns so that they share the machine's moods."""
-    times: list[list[float]] = [[] for _ in fns]
+def interleaved(fns: list[Callable[[], object]], repeat: int) -> list[tuple[float, float]]:
+    """Median (wall, CPU) of each function, run in turns so that they share the machine's moods."""
+    times: list[list[tuple[float, float]]] = [[] for _ in fns]
     for _ in range(repeat):
         for fn, bucket in zip(fns, times, strict=True):
             bucket.append(timed(fn))
-    return [statistics.median(t) for t in times]
+    return [(statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for t in times]
 
 
-Result = tuple[str, str, int, float]  # database, method, rows, seconds
+Result = tuple[str, str, int, tuple[float, float]]  # database, method, rows, (wall, CPU) seconds
+
+
+def to_sql_with_keys(frame: pd.DataFrame, pg: Database, table: str) -> None:
+    """``to_sql`` then the primary key and split index our table has: the same end state."""
+    frame.to_sql(table, pg.engine, if_exists="replace", index=False, chunksize=1000)
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD PRIMARY KEY ("id")')
+        conn.exec_driver_sql(f'CREATE INDEX "ix_{table}_split" ON "{table}" ("split")')
 
 
 def bench_rows(frame: pd.DataFrame, pg: Database | None, repeat: int, multi_rows: int) -> list[Result]:
@@ -79,15 +91,17 @@ def bench_rows(frame: pd.DataFrame, pg: Database | None, repeat: int, multi_rows
     rows = len(frame)
     results: list[Result] = []
     if pg is not None:
-        ours, default = interleaved(
+        ours, default, keyed = interleaved(
             [
                 lambda: pg.replace_table(table, frame),
                 lambda: frame.to_sql(f"{table}_pd", pg.engine, if_exists="replace", index=False, chunksize=1000),
+                lambda: to_sql_with_keys(frame, pg, f"{table}_pk"),
             ],
             repeat,
         )
-        results.append(("PostgreSQL", "socialscore replace_table (binary COPY)", rows, ours))
+        results.append(("PostgreSQL", "socialscore replace_table (binary COPY, key, index, checksum)", rows, ours))
         results.append(("PostgreSQL", "pandas to_sql (default method, chunksize 1000)", rows, default))
+        results.append(("PostgreSQL", "pandas to_sql (default, chunksize 1000) + same key and index", rows, keyed))
         # method='multi' is so slow that it runs once on the first rows only; rows/s is what compares
         head = frame.iloc[: min(rows, multi_rows)]
         multi = timed(
@@ -98,6 +112,7 @@ def bench_rows(frame: pd.DataFrame, pg: Database | None, repeat: int, multi_rows
         results.append(("PostgreSQL", "pandas to_sql (method='multi', chunksize 1000)", len(head), multi))
         pg.drop_table(table)
         pg.drop_table(f"{table}_pd")
+        pg.drop_table(f"{table}_pk")
     with tempfile.TemporaryDirectory() as tmp:
         lite = Database.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
         ours, theirs = interleaved(
@@ -130,16 +145,16 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {load} at start; Python {platform.python_version()}, "
         f"pandas {pd.__version__}; PostgreSQL: {pg.describe() if pg else 'none'}\n"
     )
-    print("| rows | database | method | seconds | rows/s | ours is faster by |")
-    print("|---:|---|---|---:|---:|---:|")
+    print("| rows | database | method | seconds | client CPU s | rows/s | ours is faster by |")
+    print("|---:|---|---|---:|---:|---:|---:|")
     for rows in args.rows:
         frame = synthetic_comments(rows)
         results = bench_rows(frame, pg, args.repeat, args.multi_rows)
-        ours = {db: n / s for db, method, n, s in results if method.startswith("socialscore")}
-        for db, method, n, secs in results:
+        ours = {db: n / s for db, method, n, (s, _) in results if method.startswith("socialscore")}
+        for db, method, n, (secs, cpu) in results:
             rate = n / secs
             faster = "—" if method.startswith("socialscore") else f"{ours[db] / rate:.1f}×"
-            print(f"| {n:,} | {db} | {method} | {secs:.2f} | {rate:,.0f} | {faster} |", flush=True)
+            print(f"| {n:,} | {db} | {method} | {secs:.2f} | {cpu:.2f} | {rate:,.0f} | {faster} |", flush=True)
     print(f"\nload average at end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if pg is None:
         print("(no PostgreSQL URL: pass --url or set SOCIALSCORE_TEST_DATABASE_URL)")

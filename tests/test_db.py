@@ -112,6 +112,22 @@ def test_checksum_does_not_depend_on_chunking(db: Database, table: str) -> None:
     assert db.read_table(table)["text"].tolist() == frame["text"].tolist()
 
 
+def test_long_texts_round_trip_exactly_across_many_chunks(db: Database, table: str) -> None:
+    # Texts past PostgreSQL's TOAST threshold (~2 kB) are compressed (lz4 where the server has it);
+    # many chunks exercise the side-thread hashing in chunk order.
+    frame = comments(45)
+    frame["text"] = [(AWKWARD[i % len(AWKWARD)] + f" {i} ") * (1 + 40 * (i % 9)) for i in range(45)]
+    frame.loc[3, "text"] = None
+    frame.loc[4, "source"] = None
+    db.replace_table_from_chunks(table, (frame.iloc[i : i + 4] for i in range(0, 45, 4)))
+    back = db.read_table(table)
+    assert back["text"].iloc[:3].tolist() == frame["text"].iloc[:3].tolist()
+    assert pd.isna(back.loc[3, "text"]) and pd.isna(back.loc[4, "source"])
+    assert back["text"].iloc[4:].tolist() == frame["text"].iloc[4:].tolist()
+    assert max(len(t) for t in back["text"].dropna()) > 8000
+    assert db.table_checksum(table) == frame_hash(frame)
+
+
 def test_given_content_hash_is_recorded(db: Database, table: str) -> None:
     db.replace_table(table, comments(3), content_hash="abc123")
     assert db.table_checksum(table) == "abc123"

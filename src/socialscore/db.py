@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -431,21 +432,30 @@ class Database:
         schema = infer_schema(first)
         names = [c.name for c in schema]
         hasher = ContentHasher(schema)
+        # The hash runs on one side thread (in chunk order) while the rows are encoded and sent:
+        # sha256 and Arrow release the GIL, so it overlaps with the write.
+        hashing: list[Future[None]] = []
 
-        def prepared() -> Iterator[pd.DataFrame]:
+        def prepared(pool: ThreadPoolExecutor) -> Iterator[pd.DataFrame]:
             for chunk in chain([first], iterator):
                 if list(chunk.columns) != names:
                     raise ValueError(f"table {name}: every chunk must have the columns {names}")
                 ready = normalise(chunk, schema)
                 if content_hash is None:
-                    hasher.update(ready)
+                    if len(hashing) >= 2:
+                        hashing[-2].result()  # at most two chunks held for hashing
+                    hashing.append(pool.submit(hasher.update, ready))
                 yield ready
 
-        with self._connection(f"writing table {name}") as conn:
+        def digest() -> str:
+            for done in hashing:
+                done.result()
+            return content_hash or hasher.hexdigest()
+
+        replace = _pg_replace if self.dialect == "postgresql" else _sqlite_replace
+        with self._connection(f"writing table {name}") as conn, ThreadPoolExecutor(1) as pool:
             self._ensure_meta(conn)
-            if self.dialect == "postgresql":
-                return _pg_replace(conn, name, schema, prepared(), lambda: content_hash or hasher.hexdigest())
-            return _sqlite_replace(conn, name, schema, prepared(), lambda: content_hash or hasher.hexdigest())
+            return replace(conn, name, schema, prepared(pool), digest)
 
     def drop_table(self, name: str) -> None:
         """Drop a table and its meta row (tests and clean-up)."""
@@ -653,6 +663,13 @@ def _pg_binary(frame: pd.DataFrame, schema: list[Column]) -> memoryview:
     return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
 
 
+def _pg_has_lz4(conn: Any) -> bool:
+    row = conn.execute(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_catalog.pg_settings WHERE name = 'default_toast_compression'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def _pg_replace(
     conn: Any, name: str, schema: list[Column], chunks: Iterator[pd.DataFrame], content_hash: Any
 ) -> int:
@@ -665,6 +682,9 @@ def _pg_replace(
     with conn.transaction():
         # One writer per table at a time; released at commit or rollback (also on a crash).
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"socialscore:{name}",))
+        if _pg_has_lz4(conn):
+            # Long comments are TOAST-compressed; lz4 costs the server less CPU than pglz.
+            conn.execute("SET LOCAL default_toast_compression = 'lz4'")
         conn.execute(f"DROP TABLE IF EXISTS {_q(stage)}")
         conn.execute(f"CREATE TABLE {_q(stage)} ({defs})")
         with conn.cursor() as cur:
