@@ -169,3 +169,17 @@ def test_input_hash_follows_content() -> None:
     changed = comments.copy()
     changed.loc[0, "label_toxic"] = 1 - changed.loc[0, "label_toxic"]
     assert step.input_hash(changed) != same
+
+
+def test_stacking_in_row_chunks_equals_hstack(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socialscore.features as features_module
+
+    rng = np.random.default_rng(3)
+    blocks = [sp.random(53, width, density=0.2, format="csr", dtype=np.float32, random_state=rng) for width in (7, 40, 3)]
+    blocks[1].data[blocks[1].indptr[5] : blocks[1].indptr[6]] = 0  # an empty row in one block
+    blocks[1].eliminate_zeros()
+    monkeypatch.setattr(features_module, "_STACK_ROWS", 10)
+    stacked = features_module._stack(blocks)
+    expected = sp.hstack(blocks, format="csr", dtype=np.float32)
+    assert stacked.shape == expected.shape and stacked.dtype == np.float32
+    assert abs(stacked - expected).max() == 0 and stacked.nnz == expected.nnz
