@@ -350,6 +350,7 @@ def plot(results: list[dict[str, object]], path: Path) -> None:
     if not prod:
         return
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    step_db = max(("sqlite", "postgres"), key=lambda d: sum(r["db"] == d for r in prod))  # the most sizes
     for db, marker in (("sqlite", "o"), ("postgres", "s")):
         rows = sorted((r for r in prod if r["db"] == db), key=lambda r: r["rows_in"])
         if not rows:
@@ -357,7 +358,7 @@ def plot(results: list[dict[str, object]], path: Path) -> None:
         x = [r["rows_in"] for r in rows]
         axes[0].plot(x, [r["run"]["wall_s"] for r in rows], marker=marker, lw=2, label=f"total wall ({db})")
         axes[0].plot(x, [r["run"]["cpu_s"] for r in rows], marker=marker, lw=2, label=f"total CPU ({db})")
-        if db == "sqlite" or not any(r["db"] == "sqlite" for r in prod):
+        if db == step_db:
             for step in STEPS:
                 axes[0].plot(x, [(r.get("steps_cpu") or r["steps"]).get(step, 0) for r in rows],
                              marker=marker, lw=1, ls="--", label=f"{step} CPU ({db})")
@@ -373,7 +374,7 @@ def plot(results: list[dict[str, object]], path: Path) -> None:
                 title="prod run: total, and CPU per step (log-log)")
     axes[0].legend(fontsize=7, ncol=2)
     axes[1].axhline(8, color="red", lw=0.8, ls=":")
-    axes[1].set(xscale="log", xlabel="input rows", ylabel="peak RSS (GiB)", title="peak memory")
+    axes[1].set(xscale="log", xlabel="input rows", ylabel="peak RSS (GiB)", title="peak memory (all processes)")
     axes[1].legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ run() { echo; echo "## \$ $*  ($(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 
   run uv run python benchmarks/bench_pipeline.py \
     --cases dev-shared,dev-example,prod-10k,prod-100k,prod-160k --dbs sqlite,postgres
   if [[ -z "${QUICK:-}" ]]; then
-    run uv run python benchmarks/bench_pipeline.py --cases prod-1m --dbs postgres,sqlite --timeout 3600 --max-memory-gib 20 \
+    run uv run python benchmarks/bench_pipeline.py --cases prod-1m --dbs postgres,sqlite --timeout 3600 --max-memory-gib 22 \
       --no-import-profile || echo "prod-1m failed (see the table)"
   fi
 
