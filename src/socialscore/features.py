@@ -145,7 +145,7 @@ class FeatureBuilder:
         if not self.fitted_:
             raise RuntimeError("FeatureBuilder.transform called before fit")
         raw = _as_list(texts)
-        parts = _map_parts(_transform_part, self, raw, self.n_jobs)
+        parts = _map_parts(FeatureBuilder._transform_serial, self, raw, self.n_jobs)
         return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
 
     def _transform_serial(self, raw: list[str]) -> sp.csr_matrix:
@@ -419,18 +419,14 @@ def _count_part(builder: FeatureBuilder, raw: list[str]) -> tuple[list[tuple[sp.
     return counted, builder._engineered(raw, tokens) if builder.engineered else None
 
 
-def _transform_part(builder: FeatureBuilder, raw: list[str]) -> sp.csr_matrix:
-    return builder._transform_serial(raw)
-
-
 def _map_parts(function: Any, builder: FeatureBuilder, raw: list[str], n_jobs: int) -> list[Any]:
     """``function(builder, part)`` over contiguous parts of ``raw``: in worker processes when it is big.
 
     Counting n-grams is pure Python, so threads would not help; each process gets an equal share.
     """
-    workers = _effective_jobs(n_jobs)
-    if workers < 2 or len(raw) < PARALLEL_MIN_TEXTS:
-        return [function(builder, raw)]
+    workers = 1 if n_jobs == 1 or len(raw) < PARALLEL_MIN_TEXTS else _effective_jobs(n_jobs)
+    if workers < 2:
+        return [function(builder, raw)]  # the API's path: no CPU count, no joblib import
     from joblib import Parallel, delayed
 
     size = -(-len(raw) // workers)
@@ -439,9 +435,9 @@ def _map_parts(function: Any, builder: FeatureBuilder, raw: list[str], n_jobs: i
 
 
 def _effective_jobs(n_jobs: int) -> int:
-    import os
+    from joblib import cpu_count  # honours CPU affinity and container CPU quotas
 
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = cpu_count()
     return cpus if n_jobs < 0 else max(1, min(n_jobs, cpus))
 
 
