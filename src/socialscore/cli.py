@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from socialscore.errors import SocialScoreError
+from socialscore.registry.cli import models_app, runs_app
 
 app = typer.Typer(
     help="socialscore: labelled comments in, a deployed toxicity social score out.",
@@ -20,6 +22,8 @@ app = typer.Typer(
 )
 vertex_app = typer.Typer(help="Vertex AI (Kubeflow Pipelines v2) retraining pipeline.", no_args_is_help=True)
 app.add_typer(vertex_app, name="vertex")
+app.add_typer(models_app, name="models")
+app.add_typer(runs_app, name="runs")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -41,7 +45,7 @@ def _fail(message: str, verbose: bool) -> None:
     raise typer.Exit(1)
 
 
-def _settings(
+def project_settings(
     mode: str,
     project_dir: Path,
     sets: list[str] | None,
@@ -91,6 +95,11 @@ def run(
         typer.Option("--force", "-f", help="Rerun the named step (repeatable); 'all' reruns every step."),
     ] = None,
     force_all: Annotated[bool, typer.Option("--force-all", help="Rerun every selected step.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for a run already working on this mode.")] = False,
+    override_gate: Annotated[
+        str | None,
+        typer.Option("--override-gate", metavar="REASON", help="Promote even if the quality gate refuses; recorded."),
+    ] = None,
     sets: SetOpt = None,
     project_dir: ProjectOpt = Path("."),
     verbose: VerboseOpt = False,
@@ -103,15 +112,17 @@ def run(
 
     project_dir = project_dir.resolve()
     steps = _split_words(steps)
+    if override_gate is not None:
+        sets = [*(sets or []), f"gate.override={json.dumps(override_gate)}"]
     try:
-        settings = _settings(mode, project_dir, sets, data, text_column, label_column, id_column)
+        settings = project_settings(mode, project_dir, sets, data, text_column, label_column, id_column)
         layout = Layout(project_dir, settings.mode)
         layout.ensure()
         setup_logging(layout.log_file, console, verbose)
         print_banner(console, settings, steps)
         orchestrator = Orchestrator(settings, layout, console)
         forced: bool | list[str] = True if force_all or "all" in (force or []) else _split_words(force)
-        summary = orchestrator.run(steps, force=forced)
+        summary = orchestrator.run(steps, force=forced, wait=wait)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
@@ -134,7 +145,7 @@ def status(
 
     project_dir = project_dir.resolve()
     try:
-        settings = _settings(mode, project_dir, sets)
+        settings = project_settings(mode, project_dir, sets)
         layout = Layout(project_dir, settings.mode)
         rows = Orchestrator(settings, layout, console).status()
     except SocialScoreError as exc:
@@ -155,15 +166,25 @@ def predict(
     input: Annotated[Path, typer.Option("--input", "-i", help="CSV of comments to score.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
     text_column: Annotated[str | None, typer.Option(help="Column holding the text (default: detect).")] = None,
-    models_dir: Annotated[Path, typer.Option(help="Directory holding model.joblib.")] = Path("models"),
+    model: Annotated[
+        str | None, typer.Option(help="A model version or alias from the registry (default: the served production model).")
+    ] = None,
+    models_dir: Annotated[Path, typer.Option(help="Directory holding the served model (bundle.json).")] = Path("models"),
     chunk_size: Annotated[int, typer.Option(help="Rows scored per chunk.")] = 20_000,
+    project_dir: ProjectOpt = Path("."),
     verbose: VerboseOpt = False,
 ) -> None:
-    """Score any CSV with the current model, in chunks."""
-    from socialscore.steps.predict import predict_file
+    """Score any CSV with the served model (or --model VERSION|ALIAS), in chunks."""
+    from socialscore.steps.predict import predict_file, served_loader
+
+    def from_registry() -> Any:
+        from socialscore.registry.cli import project_registry
+
+        return project_registry(project_dir).load(model)
 
     try:
-        report = predict_file(input, output, models_dir, text_column=text_column, chunk_size=chunk_size)
+        load = served_loader(models_dir) if model is None else from_registry
+        report = predict_file(input, output, load, text_column=text_column, chunk_size=chunk_size)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return

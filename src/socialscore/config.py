@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from socialscore.errors import ConfigError
 
@@ -108,20 +108,58 @@ class TrainConfig(Section):
 
 
 class PredictConfig(Section):
-    """``input``: a CSV relative to the project dir (default data/raw/prod.csv, else the test split)."""
+    """``input``: a CSV relative to the project dir (default data/raw/prod.csv, else the test split).
+
+    ``high_risk``: toxic texts at or above this toxicity are ``high`` risk, other toxic ones ``medium``
+    (saved with the model at training, so the API and batch scoring apply the same bands).
+    """
 
     input: str | None = None
     text_column: str | None = None
     chunk_size: int = Field(default=20_000, ge=1)
-    risk_thresholds: tuple[float, float] = (0.4, 0.7)
+    high_risk: float = Field(default=0.7, gt=0.0, lt=1.0)
 
-    @field_validator("risk_thresholds")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
-        low, high = value
-        if not 0.0 < low < high < 1.0:
-            raise ValueError("must be two numbers with 0 < low < high < 1 (medium from low, high from high)")
-        return value
+
+class BehaviourCheck(Section):
+    text: str = Field(min_length=1)
+    expect: Literal["toxic", "not_toxic"]
+
+
+DEFAULT_BEHAVIOUR = (
+    BehaviourCheck(text="you are an idiot and a moron", expect="toxic"),
+    BehaviourCheck(text="shut up, you stupid loser", expect="toxic"),
+    BehaviourCheck(text="thank you for your help with the article", expect="not_toxic"),
+    BehaviourCheck(text="have a nice day", expect="not_toxic"),
+)
+DEFAULT_INVARIANCE = (
+    ("you are an idiot", "YOU ARE AN IDIOT", "you  are   an idiot ", "ｙｏｕ ａｒｅ ａｎ ｉｄｉｏｔ",
+     "you are an id\u200biot", "you are an i\u00addiot"),
+)
+
+
+class GateConfig(Section):
+    """The quality gate between training and promotion (see modeling/gate.py).
+
+    ``enforce``: a refused model fails the run (prod); otherwise the verdict is recorded and shown (dev).
+    ``override``: a reason to promote despite a refusal; recorded in the registry.
+    """
+
+    enforce: bool = True
+    min_train_rows: int = Field(default=50, ge=2)
+    min_positives: int = Field(default=20, ge=1)
+    min_roc_auc: float | None = Field(default=0.75, ge=0.0, le=1.0)
+    min_f1: float | None = Field(default=0.3, ge=0.0, le=1.0)
+    max_regression: float | None = Field(default=0.01, ge=0.0)
+    behaviour: tuple[BehaviourCheck, ...] = DEFAULT_BEHAVIOUR
+    invariance: tuple[tuple[str, ...], ...] = DEFAULT_INVARIANCE
+    invariance_tolerance: float = Field(default=0.05, ge=0.0, le=1.0)
+    override: str | None = None
+
+
+class RegistryConfig(Section):
+    """``auto_promote``: a prod run whose model passes the gate becomes ``production``."""
+
+    auto_promote: bool = True
 
 
 class Settings(Section):
@@ -134,6 +172,8 @@ class Settings(Section):
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     predict: PredictConfig = PredictConfig()
+    gate: GateConfig = GateConfig()
+    registry: RegistryConfig = RegistryConfig()
 
     def section(self, dotted: str) -> Any:
         """The value at a dotted path, e.g. ``train.cv_folds`` or ``model``."""
@@ -157,6 +197,7 @@ MODE_DEFAULTS: dict[str, dict[str, Any]] = {
         "transform": {"sample_size": 5000},
         "model": {"n_estimators": 100},
         "train": {"cv_folds": 3},
+        "gate": {"enforce": False},
     },
     "prod": {
         "transform": {"sample_size": None},

@@ -277,6 +277,8 @@ def render_html(
         "model version": metrics.get("model_version"),
         "primary label": metrics.get("primary_label"),
         "decision threshold": metrics.get("threshold"),
+        "quality gate": (metrics.get("gate") or {}).get("verdict"),
+        "promoted to": ", ".join((metrics.get("gate") or {}).get("promoted_to", [])) or None,
         "test rows": metrics.get("n_test_rows"),
         "evaluated at": metrics.get("evaluated_at"),
     }
@@ -305,5 +307,21 @@ def render_html(
         "<h2>Metrics on the held-out test split</h2>"
         "<p>Classification metrics use the saved decision threshold; ROC AUC, PR AUC (average precision) "
         "and Brier score use the probabilities. n/a marks a metric that cannot be computed (reason below).</p>"
-        f"{table}{note_html}<h2>Figures</h2>{figure_html}</body></html>\n"
+        f"{table}{note_html}{_gate_html(metrics.get('gate'))}<h2>Figures</h2>{figure_html}</body></html>\n"
+    )
+
+
+def _gate_html(gate: Mapping[str, Any] | None) -> str:
+    """The quality gate's checks, failures first."""
+    if not gate:
+        return ""
+    esc = html.escape
+    checks = sorted(gate.get("checks", []), key=lambda c: c["passed"])
+    rows = "".join(
+        f"<tr><td>{'pass' if c['passed'] else '<b>FAIL</b>'}</td><td>{esc(c['name'])}</td><td>{esc(c['detail'])}</td></tr>"
+        for c in checks
+    )
+    return (
+        f"<h2>Quality gate: {esc(str(gate.get('verdict', '')))}</h2>"
+        f"<table><tr><th>result</th><th>check</th><th>detail</th></tr>{rows}</table>"
     )

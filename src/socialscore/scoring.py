@@ -1,21 +1,24 @@
-"""From label probabilities to what users see: toxicity, is_toxic, social score and risk level.
+"""From label probabilities to what users see: toxicity, flags, social score and risk level.
 
-Used by batch prediction and by the API alike, so both give the same answer for the same text.
+One rule, used by batch prediction and by the API alike (docs/api.md states it):
+
+- ``toxicity`` is the primary label's calibrated probability; ``social_score`` is round(100 × (1 − toxicity));
+- each label is flagged at its own threshold (chosen on out-of-fold scores at training);
+  ``is_toxic`` is the primary label's flag;
+- ``risk_level`` is ``low`` exactly when the text is not toxic, ``high`` when it is toxic and
+  ``toxicity`` reaches the high-risk cut (never below the threshold), ``medium`` otherwise — so
+  ``is_toxic`` and ``risk_level`` can never contradict each other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from socialscore.bundle import ScoringBundle
-
 RISK_LEVELS = ("low", "medium", "high")
-DEFAULT_RISK_THRESHOLDS = (0.4, 0.7)
+DEFAULT_HIGH_RISK = 0.7
 
 
 def social_score(toxicity: np.ndarray) -> np.ndarray:
@@ -23,10 +26,10 @@ def social_score(toxicity: np.ndarray) -> np.ndarray:
     return np.rint(100.0 * (1.0 - np.asarray(toxicity, dtype=float))).astype(int)
 
 
-def risk_level(toxicity: np.ndarray, thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS) -> np.ndarray:
-    """'low' below the first threshold, 'high' at or above the second, 'medium' between."""
-    low, high = thresholds
-    index = np.digitize(np.asarray(toxicity, dtype=float), [low, high])
+def risk_level(toxicity: np.ndarray, threshold: float, high_risk: float = DEFAULT_HIGH_RISK) -> np.ndarray:
+    """'low' below ``threshold`` (not toxic), 'high' at or above max(high_risk, threshold), else 'medium'."""
+    toxicity = np.asarray(toxicity, dtype=float)
+    index = np.where(toxicity < threshold, 0, np.where(toxicity >= max(high_risk, threshold), 2, 1))
     return np.asarray(RISK_LEVELS, dtype=object)[index]
 
 
@@ -34,6 +37,7 @@ def risk_level(toxicity: np.ndarray, thresholds: tuple[float, float] = DEFAULT_R
 class Scores:
     labels: list[str]
     probabilities: np.ndarray  # (n, len(labels))
+    flags: np.ndarray  # (n, len(labels)) bool: each label at its own threshold
     toxicity: np.ndarray
     is_toxic: np.ndarray
     social_score: np.ndarray
@@ -49,22 +53,30 @@ class Scores:
             "social_score": int(self.social_score[i]),
             "risk_level": str(self.risk[i]),
             "labels": {label: float(self.probabilities[i, j]) for j, label in enumerate(self.labels)},
+            "flags": {label: bool(self.flags[i, j]) for j, label in enumerate(self.labels)},
         }
 
 
-def score_texts(
-    bundle: ScoringBundle,
-    texts: Sequence[str],
-    risk_thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS,
+def scores_from_probabilities(
+    probabilities: np.ndarray,
+    labels: Sequence[str],
+    primary_label: str,
+    thresholds: Mapping[str, float],
+    high_risk: float = DEFAULT_HIGH_RISK,
 ) -> Scores:
-    """Score raw texts with a loaded bundle (vectorised over the whole batch)."""
-    probabilities = np.asarray(bundle.predict_proba(texts), dtype=float).reshape(len(texts), len(bundle.labels))
-    toxicity = probabilities[:, bundle.labels.index(bundle.primary_label)]
+    """Apply the per-label thresholds and the risk rule to calibrated probabilities."""
+    labels = list(labels)
+    probabilities = np.asarray(probabilities, dtype=float).reshape(-1, len(labels))
+    cuts = np.asarray([thresholds[label] for label in labels], dtype=float)
+    flags = probabilities >= cuts
+    primary = labels.index(primary_label)
+    toxicity = probabilities[:, primary]
     return Scores(
-        labels=bundle.labels,
+        labels=labels,
         probabilities=probabilities,
+        flags=flags,
         toxicity=toxicity,
-        is_toxic=toxicity >= bundle.threshold,
+        is_toxic=flags[:, primary],
         social_score=social_score(toxicity),
-        risk=risk_level(toxicity, risk_thresholds),
+        risk=risk_level(toxicity, float(cuts[primary]), high_risk),
     )

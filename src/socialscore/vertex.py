@@ -241,28 +241,25 @@ def read_metric(project_dir: Path, mode: str, key: str) -> float:
 
 
 def publish_bundle(project_dir: Path, destination: str) -> str:
-    """Verify the project's serving bundle and copy it to ``destination``/<model_version>/ and …/latest/."""
-    from socialscore.bundle import MANIFEST_FILE, MODEL_FILE, VECTORIZER_FILE, load_bundle
+    """Verify the project's served (production) model and copy it to ``destination``/<model_version>/ and …/latest/."""
     from socialscore.layout import Layout
+    from socialscore.registry.serving import MANIFEST, load_served, read_manifest
 
     if not destination:
         raise ConfigError("no model_destination given: set the pipeline parameter to a gs:// path")
     models = Layout(Path(project_dir), "prod").models_dir
-    bundle = load_bundle(models)  # refuses a bundle whose sha256s do not match
+    pipeline = load_served(models)  # refuses files whose sha256s do not match bundle.json
+    names = [*read_manifest(models)["files"], MANIFEST]  # manifest last: complete when it exists
     root = (
         Path("/gcs/" + destination[len("gs://") :])
         if destination.startswith("gs://")
         else Path(destination)
     )
-    for target in (root / bundle.version, root / "latest"):
+    for target in (root / pipeline.version, root / "latest"):
         target.mkdir(parents=True, exist_ok=True)
-        for name in (
-            MODEL_FILE,
-            VECTORIZER_FILE,
-            MANIFEST_FILE,
-        ):  # manifest last: complete when it exists
+        for name in names:
             shutil.copyfile(models / name, target / name)
-    return f"{destination.rstrip('/')}/{bundle.version}"
+    return f"{destination.rstrip('/')}/{pipeline.version}"
 
 
 def main(argv: list[str] | None = None) -> int:

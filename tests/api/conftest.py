@@ -23,6 +23,7 @@ from socialscore.api.settings import ApiSettings  # noqa: E402
 
 KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "second-key-fedcba9876543210"
+ADMIN_KEY = "admin-key-00112233445566778899"
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +79,7 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 
 @pytest.fixture
 def auth_client(make_client: Callable[..., TestClient]) -> TestClient:
-    return make_client(api_keys=f"{KEY},{OTHER_KEY}")
+    return make_client(api_keys=f"{KEY},{OTHER_KEY}", admin_keys=ADMIN_KEY)
 
 
 def free_port() -> int:

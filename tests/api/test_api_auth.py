@@ -8,18 +8,19 @@ import subprocess
 import sys
 
 import pytest
-from conftest import KEY, OTHER_KEY, settings_for
+from conftest import ADMIN_KEY, KEY, OTHER_KEY, settings_for
 
 from socialscore.api.service import create_app
 from socialscore.api.settings import hash_key
 from socialscore.errors import ConfigError
 
-PROTECTED = [
+SCORING = [
     ("post", "/v1/score", {"text": "hello"}),
     ("post", "/v1/score/batch", {"texts": ["hello"]}),
     ("get", "/v1/model", None),
-    ("post", "/v1/admin/reload", None),
 ]
+ADMIN = [("post", "/v1/admin/reload", None)]
+PROTECTED = SCORING + ADMIN
 
 
 def _call(client, method, path, body, **kwargs):
@@ -66,8 +67,27 @@ def test_key_in_query_string_is_refused(auth_client, query):
     ],
 )
 def test_valid_keys_are_accepted(auth_client, headers):
+    for method, path, body in SCORING:
+        assert _call(auth_client, method, path, body, headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": f"Bearer {KEY}"}, {"X-API-Key": OTHER_KEY}])
+def test_a_scoring_key_cannot_reload(auth_client, headers):
+    response = _call(auth_client, "post", "/v1/admin/reload", None, headers=headers)
+    assert response.status_code == 403
+    assert response.json()["error"]["type"] == "forbidden"
+    assert "SOCIALSCORE_ADMIN_KEYS" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": f"Bearer {ADMIN_KEY}"}, {"X-API-Key": ADMIN_KEY}])
+def test_an_admin_key_reloads_and_scores(auth_client, headers):
     for method, path, body in PROTECTED:
         assert _call(auth_client, method, path, body, headers=headers).status_code == 200
+
+
+def test_without_admin_keys_nobody_reloads(make_client):
+    client = make_client(api_keys=KEY)
+    assert client.post("/v1/admin/reload", headers={"X-API-Key": KEY}).status_code == 403
 
 
 def test_ops_endpoints_stay_open(auth_client):

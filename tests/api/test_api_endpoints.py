@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from socialscore.bundle import load_bundle
-from socialscore.scoring import score_texts
+from socialscore.registry.serving import load_served
 
 NASTY = "you are an idiot"
 NICE = "thanks for the edit, great point"
@@ -13,7 +12,7 @@ NICE = "thanks for the edit, great point"
 
 def test_health_and_ready(client):
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/ready").json() == {"status": "ready", "model_version": "tiny-1"}
+    assert client.get("/ready").json() == {"status": "ready", "model_version": "tiny-1", "alias": "production"}
 
 
 def test_score_shape_and_same_answer_as_batch_prediction(client, models_dir: Path):
@@ -24,9 +23,10 @@ def test_score_shape_and_same_answer_as_batch_prediction(client, models_dir: Pat
         "social_score",
         "risk_level",
         "labels",
+        "flags",
         "model_version",
     }
-    expected = score_texts(load_bundle(models_dir), [NASTY]).row(0)
+    expected = load_served(models_dir).score([NASTY]).row(0)
     assert body["toxicity"] == expected["toxicity"]
     assert body["social_score"] == expected["social_score"]
     assert body["labels"] == expected["labels"]
@@ -73,7 +73,8 @@ def test_model_info(client):
     assert info["model_version"] == "tiny-1"
     assert info["threshold"] == 0.5
     assert info["trained_at"].startswith("2026-01-01")
-    assert info["metrics"] == {"roc_auc": 0.99, "f1": 0.95}
+    assert info["metrics"] == {"toxic": {"roc_auc": 0.99, "f1": 0.95}}
+    assert info["alias"] == "production" and info["thresholds"]["toxic"] == 0.5
     assert info["labels"][0] == "toxic" and info["primary_label"] == "toxic"
 
 
@@ -120,7 +121,7 @@ def test_no_model_means_not_ready_and_503(make_client, tmp_path: Path):
     ready = client.get("/ready")
     assert ready.status_code == 503
     assert ready.json()["error"]["type"] == "model_unavailable"
-    assert "run the pipeline first" in ready.json()["error"]["message"]
+    assert "train and promote one" in ready.json()["error"]["message"]
     assert client.get("/health").status_code == 200
     scored = client.post("/v1/score", json={"text": NICE})
     assert scored.status_code == 503 and scored.json()["error"]["type"] == "model_unavailable"
@@ -132,7 +133,7 @@ def test_missing_nltk_resource_is_not_ready(make_client, tmp_path: Path, monkeyp
     import tiny_bundle
 
     models = tiny_bundle.build_tiny_bundle(
-        tmp_path / "nltk" / "models", version="needs-nltk", nltk_resources=["no_such_resource_xyz"]
+        tmp_path / "nltk" / "models", version="needs-nltk", nltk_resources=["stopwords"]
     )
     monkeypatch.setenv("NLTK_DATA", str(tmp_path / "empty-nltk"))
     import nltk
@@ -149,8 +150,8 @@ def test_scoring_calls_never_overlap(client):
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    bundle = client.app.state.holder.current.bundle
-    original = bundle.vectorizer.transform
+    featurizer = client.app.state.holder.current.pipeline.featurizer
+    original = featurizer.transform
     active, overlaps, guard = [0], [0], threading.Lock()
 
     def transform(texts):
@@ -164,7 +165,7 @@ def test_scoring_calls_never_overlap(client):
             with guard:
                 active[0] -= 1
 
-    bundle.vectorizer.transform = transform
+    featurizer.transform = transform
     try:
         def call(i: int) -> int:
             if i % 3 == 0:
@@ -174,6 +175,6 @@ def test_scoring_calls_never_overlap(client):
         with ThreadPoolExecutor(8) as pool:
             statuses = set(pool.map(call, range(48)))
     finally:
-        del bundle.vectorizer.transform
+        del featurizer.transform
     assert statuses == {200}
     assert overlaps[0] == 0

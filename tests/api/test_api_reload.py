@@ -33,21 +33,20 @@ def test_reload_swaps_in_a_new_bundle(client, models_dir: Path):
     assert 'socialscore_api_model_info{version="tiny-2"} 1.0' in client.get("/metrics").text
 
 
-@pytest.mark.parametrize("breakage", ["corrupt_model", "bad_manifest", "missing_vectorizer", "wrong_shape"])
+@pytest.mark.parametrize("breakage", ["corrupt_arrays", "bad_manifest", "missing_vocab", "wrong_version"])
 def test_broken_bundle_is_refused_and_old_keeps_serving(client, models_dir: Path, breakage: str):
-    if breakage == "corrupt_model":
+    if breakage == "corrupt_arrays":
         build_tiny_bundle(models_dir, version="tiny-broken")
-        (models_dir / "model.joblib").write_bytes(b"not a model")
+        (models_dir / "arrays.npz").write_bytes(b"not a model")
     elif breakage == "bad_manifest":
         (models_dir / "bundle.json").write_text("{ half a manifest")
-    elif breakage == "missing_vectorizer":
+    elif breakage == "missing_vocab":
         build_tiny_bundle(models_dir, version="tiny-broken")
-        (models_dir / "vectorizer.joblib").unlink()
-    else:  # loads and verifies, but its model has fewer outputs than labels
+        (models_dir / "vocab.json").unlink()
+    else:  # the manifest names another version than the files hold
         import json
 
         manifest = json.loads((models_dir / "bundle.json").read_text())
-        manifest["labels"] = manifest["labels"] + ["extra_label"]
         manifest["model_version"] = "tiny-broken"
         (models_dir / "bundle.json").write_text(json.dumps(manifest))
     response = client.post("/v1/admin/reload")
@@ -81,7 +80,7 @@ def test_in_flight_requests_finish_on_the_model_they_started_with(models_dir: Pa
 def test_holder_refuses_a_broken_bundle_with_one_line(models_dir: Path):
     holder = ModelHolder(models_dir)
     holder.load()
-    (models_dir / "vectorizer.joblib").write_bytes(b"junk")
+    (models_dir / "vocab.json").write_bytes(b"junk")
     (models_dir / "bundle.json").write_text((models_dir / "bundle.json").read_text().replace("tiny-1", "tiny-x"))
     with pytest.raises(ModelError) as caught:
         holder.load()

@@ -1,8 +1,7 @@
 """A tiny but real serving bundle for API tests and benchmarks (no pipeline needed).
 
-TF-IDF (word + char n-grams) and one logistic regression per label, trained in well under a second
-on generated comments; saved with socialscore.bundle.save_bundle like the pipeline does. Only
-scikit-learn classes are pickled, so any process can load it.
+The project's own FeatureBuilder (word + char n-grams) and one logistic regression per label, trained in
+well under a second on generated comments, wrapped in a ScoringPipeline and exported like a promotion.
 """
 
 from __future__ import annotations
@@ -30,34 +29,34 @@ def _samples(n: int, seed: int) -> tuple[list[str], list[list[int]]]:
     return texts, targets
 
 
-def build_tiny_bundle(models_dir: Path, version: str = "tiny-1", threshold: float = 0.5,
-                      nltk_resources: list[str] | None = None) -> Path:
-    """Train and save a tiny bundle in ``models_dir``; return the directory."""
+def build_tiny_pipeline(version: str = "tiny-1", threshold: float = 0.5, nltk_resources: list[str] | None = None):
+    """A real ScoringPipeline (FeatureBuilder + SocialScoreModel) trained on the generated comments."""
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import FeatureUnion
 
-    from socialscore.bundle import save_bundle
+    from socialscore.features import FeatureBuilder
+    from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+    from socialscore.models import SocialScoreModel
 
     texts, targets = _samples(400, seed=7)
-    vectorizer = FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), lowercase=True, sublinear_tf=True)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
-    ])
-    features = vectorizer.fit_transform(texts)
-    model = OneVsRestClassifier(LogisticRegression(C=4.0, max_iter=200)).fit(features, np.array(targets))
-    manifest = {
-        "model_version": version,
-        "labels": LABELS,
-        "primary_label": "toxic",
-        "threshold": threshold,
-        "trained_at": "2026-01-01T00:00:00+00:00",
-        "metrics": {"roc_auc": 0.99, "f1": 0.95},
-        "nltk_resources": nltk_resources or [],
-    }
-    save_bundle(Path(models_dir), model, vectorizer, manifest)
+    preprocess = {"remove_stopwords": "stopwords" in (nltk_resources or [])}
+    featurizer = FeatureBuilder(preprocess=preprocess, word_ngram_range=(1, 2), char_ngram_range=(2, 4), min_df=1)
+    features = featurizer.fit_transform(texts)
+    params = {"solver": "liblinear", "C": 4.0, "n_jobs": 1, "random_state": 0}
+    model = SocialScoreModel("logistic_regression", LABELS, "toxic", params, threshold=threshold)
+    model.fit(features, np.array(targets))
+    card = {"model_version": version, "trained_at": "2026-01-01T00:00:00+00:00"}
+    return ScoringPipeline(TextRules(), featurizer, model, {label: threshold for label in LABELS}, 0.7, card)
+
+
+def build_tiny_bundle(models_dir: Path, version: str = "tiny-1", threshold: float = 0.5,
+                      nltk_resources: list[str] | None = None) -> Path:
+    """Train a tiny pipeline and export it to ``models_dir`` as a promotion would; return the directory."""
+    from socialscore.registry.serving import export_pipeline
+
+    pipeline = build_tiny_pipeline(version, threshold, nltk_resources)
+    manifest = {"model_version": version, "alias": "production", "trained_at": pipeline.card["trained_at"],
+                "metrics": {"toxic": {"roc_auc": 0.99, "f1": 0.95}}}
+    export_pipeline(pipeline, Path(models_dir), manifest)
     return Path(models_dir)
 
 

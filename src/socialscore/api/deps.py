@@ -35,26 +35,24 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class LoadedModel:
-    bundle: Any  # socialscore.bundle.ScoringBundle
+    pipeline: Any  # socialscore.modeling.pipeline.ScoringPipeline
     manifest: dict[str, Any]
     loaded_at: float
-    # one scoring call at a time per bundle: the featuriser keeps per-call state on itself (not
-    # thread-safe), and pure-Python featurising gains nothing from threads under the GIL anyway
+    # one scoring call at a time per model: the featuriser's word cache is not built for concurrent
+    # writers, and pure-Python featurising gains nothing from threads under the GIL anyway
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @property
     def version(self) -> str:
-        return str(self.bundle.version)
+        return str(self.pipeline.version)
 
 
 def check_nltk(resources: list[str], models_dir: Path) -> None:
-    """Raise ModelError when one of the bundle's NLTK resources cannot be found."""
+    """Raise ModelError when one of the model's NLTK resources cannot be found."""
     if not resources:
         return
-    try:
-        from socialscore.text.nltk_resources import ensure_resource
-    except ImportError as exc:
-        raise ModelError(f"the bundle needs NLTK resources {resources} but they cannot be checked") from exc
+    from socialscore.text.nltk_resources import ensure_resource
+
     cache = models_dir.resolve().parent / "data" / "cache" / "nltk_data"
     for name in resources:
         ensure_resource(name, cache)
@@ -63,43 +61,47 @@ def check_nltk(resources: list[str], models_dir: Path) -> None:
 def score_loaded(loaded: LoadedModel, texts: list[str]) -> Any:
     """Score with a served model, one call at a time (see ``LoadedModel.lock``)."""
     with loaded.lock:
-        return score_bundle(loaded.bundle, texts)
+        return score_pipeline(loaded.pipeline, texts)
 
 
-def score_bundle(bundle: Any, texts: list[str]) -> Any:
-    """socialscore.scoring.score_texts, tuned for serving (blocking; run it in a worker thread)."""
+def score_pipeline(pipeline: Any, texts: list[str]) -> Any:
+    """``pipeline.score`` tuned for serving (blocking; run it in a worker thread)."""
     import numpy as np
     import sklearn
 
-    from socialscore.scoring import score_texts
-
     # parameters were validated at fit time; re-validating costs more than scoring one text
     with sklearn.config_context(skip_parameter_validation=True):
-        scores = score_texts(bundle, texts)
+        scores = pipeline.score(texts)
     if not np.isfinite(scores.probabilities).all():
         raise ValueError("the model returned non-finite probabilities")
     return scores
 
 
-def verify_bundle(bundle: Any) -> None:
+def verify_pipeline(pipeline: Any) -> None:
     """Score two texts the way requests will (which also imports everything scoring needs, so the
-    first request is not the one that pays for it): a bundle that cannot score is refused."""
+    first request is not the one that pays for it): a model that cannot score is refused."""
     try:
-        scores = score_bundle(bundle, SMOKE_TEXTS)
-    except Exception as exc:  # anything here means the bundle is unusable
-        raise ModelError(f"the model bundle cannot score: {exc.__class__.__name__}: {exc}") from exc
+        scores = score_pipeline(pipeline, SMOKE_TEXTS)
+    except Exception as exc:  # anything here means the model is unusable
+        raise ModelError(f"the model cannot score: {exc.__class__.__name__}: {exc}") from exc
     if len(scores) != len(SMOKE_TEXTS) or not all(math.isfinite(float(t)) for t in scores.toxicity):
-        raise ModelError("the model bundle returned invalid probabilities")
+        raise ModelError("the model returned invalid probabilities")
 
 
 class ModelHolder:
-    """Holds the serving bundle; ``load()`` swaps a verified new one in with one assignment.
+    """Holds the served model; ``load()`` swaps a verified new one in with one assignment.
 
-    Requests take ``holder.current`` once, so a request in flight keeps the bundle it started with.
+    Requests take ``holder.current`` once, so a request in flight keeps the model it started with.
+    The model is read from the files a registry alias was exported to (plain JSON + arrays, each
+    checked against the sha256 in ``bundle.json``); nothing is unpickled.
     """
 
-    def __init__(self, models_dir: Path):
+    def __init__(self, models_dir: Path, alias: str = "production"):
+        from socialscore.registry.serving import alias_dir
+
         self.models_dir = models_dir
+        self.alias = alias
+        self.directory = alias_dir(models_dir, alias)
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()  # one load at a time (HTTP reload, SIGHUP, startup)
@@ -111,32 +113,32 @@ class ModelHolder:
         return current
 
     def load(self) -> tuple[str, str | None]:
-        """Load, verify and swap in the bundle; return (status, previous version). Blocking.
+        """Load, verify and swap in the exported model; return (status, previous version). Blocking.
 
-        Raises ModelError (one line) and keeps the current bundle when the new one is broken.
+        Raises ModelError (one line) and keeps the current model when the new one is broken.
         """
-        from socialscore.bundle import load_bundle, read_manifest
+        from socialscore.registry.serving import load_served, read_manifest
 
         with self._lock:
             previous = self.current
             old_version = previous.version if previous else None
             try:
-                manifest = read_manifest(self.models_dir)
+                manifest = read_manifest(self.directory)
                 if previous is not None and manifest == previous.manifest:
                     return "unchanged", old_version
                 started = time.perf_counter()
-                bundle = load_bundle(self.models_dir)
-                check_nltk(bundle.nltk_resources, self.models_dir)
-                verify_bundle(bundle)
+                pipeline = load_served(self.directory)
+                check_nltk(pipeline.nltk_resources, self.models_dir)
+                verify_pipeline(pipeline)
             except SocialScoreError as exc:
                 self.last_error = str(exc)
                 raise
-            except Exception as exc:  # unpickling surprises, missing keys in a hand-edited manifest…
-                self.last_error = f"the model bundle in {self.models_dir} is broken: {exc.__class__.__name__}: {exc}"
+            except Exception as exc:  # a hand-edited manifest with missing keys…
+                self.last_error = f"the model in {self.directory} is broken: {exc.__class__.__name__}: {exc}"
                 raise ModelError(self.last_error) from exc
-            self.current = LoadedModel(bundle=bundle, manifest=bundle.manifest, loaded_at=time.time())
+            self.current = LoadedModel(pipeline=pipeline, manifest=manifest, loaded_at=time.time())
             self.last_error = None
-            log.info("model %s loaded in %.0f ms (previous: %s)", bundle.version,
+            log.info("model %s (%s) loaded in %.0f ms (previous: %s)", pipeline.version, self.alias,
                      1000 * (time.perf_counter() - started), old_version)
             return "reloaded", old_version
 
@@ -155,21 +157,44 @@ def key_matches(key: str, hashes: tuple[str, ...]) -> bool:
     return found
 
 
+def _presented(bearer: HTTPAuthorizationCredentials | None, header_key: str | None) -> list[str]:
+    presented = [k for k in ((bearer.credentials if bearer else None), header_key) if k]
+    if not presented:
+        raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'",
+                       {"WWW-Authenticate": "Bearer"})
+    return presented
+
+
 async def require_api_key(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header_key: Annotated[str | None, Security(_header)],
 ) -> None:
-    """Let the request through when auth is off or one presented key is valid; else 401."""
+    """Let the request through when auth is off or one presented key (scoring or admin) is valid; else 401."""
     settings: ApiSettings = request.app.state.settings
     if not settings.auth_enabled:
         return
-    presented = [k for k in ((bearer.credentials if bearer else None), header_key) if k]
-    if not presented:
-        raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key'",
-                       {"WWW-Authenticate": "Bearer"})
-    if not any([key_matches(k, settings.api_keys) for k in presented]):
+    keys = settings.api_keys + settings.admin_keys
+    if not any([key_matches(k, keys) for k in _presented(bearer, header_key)]):
         raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
 
 
+async def require_admin_key(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    header_key: Annotated[str | None, Security(_header)],
+) -> None:
+    """Admin calls need a key from SOCIALSCORE_ADMIN_KEYS: 401 without a valid key, 403 with a scoring key."""
+    settings: ApiSettings = request.app.state.settings
+    if not settings.auth_enabled:
+        return  # development without keys: everything is open (refused at startup in production)
+    presented = _presented(bearer, header_key)
+    if any([key_matches(k, settings.admin_keys) for k in presented]):
+        return
+    if any([key_matches(k, settings.api_keys) for k in presented]):
+        raise ApiError(403, "forbidden", "this key may score but not administer; use a key from SOCIALSCORE_ADMIN_KEYS")
+    raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
+
+
 Authenticated = Depends(require_api_key)
+Admin = Depends(require_admin_key)

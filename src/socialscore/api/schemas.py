@@ -15,15 +15,19 @@ EXAMPLE_LABELS = {"toxic": 0.93, "severe_toxic": 0.12, "obscene": 0.71, "threat"
 
 class ScoreResult(BaseModel):
     toxicity: float = Field(ge=0.0, le=1.0, description="Probability of the primary label.")
-    is_toxic: bool = Field(description="toxicity ≥ the model's decision threshold.")
+    is_toxic: bool = Field(description="toxicity ≥ the primary label's decision threshold.")
     social_score: int = Field(ge=0, le=100, description="round(100 × (1 − toxicity)); 100 is harmless.")
-    risk_level: Literal["low", "medium", "high"]
+    risk_level: Literal["low", "medium", "high"] = Field(
+        description="low exactly when not toxic; high when toxic and toxicity ≥ the high-risk cut; else medium."
+    )
     labels: dict[str, float] = Field(description="Probability per label.")
+    flags: dict[str, bool] = Field(description="Each label at its own decision threshold.")
     model_version: str
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "toxicity": 0.93, "is_toxic": True, "social_score": 7, "risk_level": "high",
-        "labels": EXAMPLE_LABELS, "model_version": "nb_logistic-20250101T000000Z",
+        "labels": EXAMPLE_LABELS, "flags": {k: v >= 0.5 for k, v in EXAMPLE_LABELS.items()},
+        "model_version": "nb_logistic-20250101T000000Z",
     }]})
 
 
@@ -53,17 +57,21 @@ class Health(BaseModel):
 class Ready(BaseModel):
     status: Literal["ready"]
     model_version: str
+    alias: str
 
 
 class ModelInfo(BaseModel):
     model_version: str
+    alias: str
     trained_at: str | None
     labels: list[str]
     primary_label: str
     threshold: float
+    thresholds: dict[str, float]
+    high_risk: float
+    gate: dict | None = None
     metrics: dict | None
     test_metrics: dict | None = None
-    sklearn_version: str | None = None
     nltk_resources: list[str] = Field(default_factory=list)
 
 

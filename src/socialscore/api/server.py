@@ -32,14 +32,14 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
           models_dir: Path | None = None) -> None:
     """Run the API; an expected problem (no keys in production, no bundle) is one line and exit 1."""
     from socialscore.api.settings import load_settings
-    from socialscore.bundle import read_manifest
+    from socialscore.registry.serving import read_manifest
 
     try:
         if models_dir is not None:
             os.environ["SOCIALSCORE_MODELS_DIR"] = str(Path(models_dir).resolve())
         settings = load_settings()
         settings.check_startable()
-        read_manifest(settings.models_dir)
+        read_manifest(settings.serving_dir)
     except SocialScoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

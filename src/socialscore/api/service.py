@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socialscore.api import metrics
 from socialscore.api.batcher import MicroBatcher
-from socialscore.api.deps import ApiError, Authenticated, ModelHolder, LoadedModel, score_loaded
+from socialscore.api.deps import Admin, ApiError, Authenticated, LoadedModel, ModelHolder, score_loaded
 from socialscore.api.middleware import RequestMiddleware, error_payload
 from socialscore.api.schemas import (
     BatchResult, ErrorResponse, Health, ModelInfo, Ready, ReloadResult, ScoreResult, request_models,
@@ -42,7 +42,7 @@ _HTTP_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    text = {401: "Missing or invalid API key", 409: "The new bundle is broken; the old one keeps serving",
+    text = {401: "Missing or invalid API key", 403: "A scoring key cannot administer", 409: "The new bundle is broken; the old one keeps serving",
             413: "Text or body over the size limit", 422: "Blank text, wrong type or too many items",
             503: "No model loaded"}
     return {code: {"model": ErrorResponse, "description": text[code]} for code in codes}
@@ -177,7 +177,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.holder = ModelHolder(settings.models_dir)
+    app.state.holder = ModelHolder(settings.models_dir, settings.model_alias)
     app.state.tasks = set()
     app.state.batcher = MicroBatcher(_score)
     _install_handlers(app, settings)
@@ -190,7 +190,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.get("/ready", response_model=Ready, responses=_errors(503), tags=["ops"])
     async def ready() -> dict:
         """Readiness: a verified model is loaded and its NLTK resources are present."""
-        return {"status": "ready", "model_version": app.state.holder.require().version}
+        return {"status": "ready", "model_version": app.state.holder.require().version,
+                "alias": app.state.holder.alias}
 
     @app.get("/metrics", tags=["ops"], response_class=Response,
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
@@ -230,22 +231,23 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def model_info() -> dict:
         """The served model: version, training time, metrics, threshold and labels."""
         loaded = app.state.holder.require()
-        manifest = loaded.manifest
+        manifest, pipeline = loaded.manifest, loaded.pipeline
         return {
-            "model_version": loaded.version, "trained_at": manifest.get("trained_at"),
-            "labels": loaded.bundle.labels, "primary_label": loaded.bundle.primary_label,
-            "threshold": loaded.bundle.threshold, "metrics": manifest.get("metrics"),
-            "test_metrics": manifest.get("test_metrics"), "sklearn_version": manifest.get("sklearn_version"),
-            "nltk_resources": loaded.bundle.nltk_resources,
+            "model_version": loaded.version, "alias": app.state.holder.alias, "trained_at": manifest.get("trained_at"),
+            "labels": pipeline.labels, "primary_label": pipeline.primary_label, "threshold": pipeline.threshold,
+            "thresholds": pipeline.thresholds, "high_risk": pipeline.high_risk, "gate": manifest.get("gate"),
+            "metrics": manifest.get("metrics"), "test_metrics": manifest.get("test_metrics"),
+            "nltk_resources": pipeline.nltk_resources,
         }
 
-    @app.post("/v1/admin/reload", response_model=ReloadResult, responses=_errors(401, 409),
-              dependencies=[Authenticated], tags=["model"])
+    @app.post("/v1/admin/reload", response_model=ReloadResult, responses=_errors(401, 403, 409),
+              dependencies=[Admin], tags=["model"])
     async def reload_model() -> dict:
-        """Load the bundle in SOCIALSCORE_MODELS_DIR again and swap it in atomically.
+        """Load the model the served alias names again (after a promote or rollback) and swap it in atomically.
 
-        Requests in flight finish on the old model; a broken bundle is refused (409) and the old
-        one keeps serving. With several workers, every worker reloads.
+        Needs an admin key (SOCIALSCORE_ADMIN_KEYS); a scoring key gets 403. Requests in flight finish on
+        the old model; a broken or tampered model is refused (409) and the old one keeps serving. With
+        several workers, every worker reloads.
         """
         try:
             status, previous = await _reload(app, "HTTP")

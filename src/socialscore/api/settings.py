@@ -27,9 +27,13 @@ class ApiSettings(BaseSettings):
     )
 
     env: Literal["development", "production"] = "development"
-    # sha256 hex digests of the keys in SOCIALSCORE_API_KEYS (comma-separated)
+    # sha256 hex digests of the keys in SOCIALSCORE_API_KEYS (comma-separated): scoring only
     api_keys: Annotated[tuple[str, ...], NoDecode] = Field(default=(), repr=False)
+    # SOCIALSCORE_ADMIN_KEYS: the only keys that may reload the model (and score); none = no admin calls
+    admin_keys: Annotated[tuple[str, ...], NoDecode] = Field(default=(), repr=False)
     models_dir: Path = Path("models")
+    # which registry alias to serve: production from models_dir, any other from models_dir/aliases/<alias>
+    model_alias: str = Field(default="production", pattern=r"^[a-z][a-z0-9_-]{0,39}$")
     max_text_chars: int = Field(default=10_000, ge=1)
     max_batch: int = Field(default=1_000, ge=1)
     # whole request body; sized for max_batch texts of typical length, not the worst case
@@ -40,7 +44,7 @@ class ApiSettings(BaseSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     nltk_data: str | None = Field(default=None, validation_alias=AliasChoices("NLTK_DATA", "nltk_data"))
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod
     def _hash_keys(cls, value: object) -> tuple[str, ...]:
         if value is None:
@@ -56,7 +60,13 @@ class ApiSettings(BaseSettings):
 
     @property
     def auth_enabled(self) -> bool:
-        return bool(self.api_keys)
+        return bool(self.api_keys or self.admin_keys)
+
+    @property
+    def serving_dir(self) -> Path:
+        from socialscore.registry.serving import alias_dir
+
+        return alias_dir(self.models_dir, self.model_alias)
 
     def single_body_limit(self) -> int:
         """Byte limit for one-text bodies: the text at 6 bytes a character (\\uXXXX escapes) + slack."""

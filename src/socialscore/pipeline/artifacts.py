@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from socialscore.config import Settings
     from socialscore.layout import Layout
 
-Kind = Literal["parquet", "csv", "json", "npz", "npy", "joblib", "pickle", "html", "dir", "table"]
+Kind = Literal["parquet", "csv", "json", "npz", "npy", "featurizer", "html", "dir", "table"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,12 @@ class Artifact:
 
 
 def _model_path(layout: Layout, settings: Settings) -> Path:
-    return layout.model_file(settings.model.type)
+    """The registry folder of the version this mode's train step registered last (see its metadata)."""
+    try:
+        version = json.loads(layout.model_metadata.read_text(encoding="utf-8"))["model_version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return layout.models_dir / "registry" / f".none-{layout.mode}"
+    return layout.models_dir / "registry" / str(version)
 
 
 ARTIFACTS: dict[str, Artifact] = {
@@ -61,8 +66,8 @@ ARTIFACTS: dict[str, Artifact] = {
             "features",
             lambda lay, s: lay.processed("features_metadata", "json"),
         ),
-        Artifact("vectorizer", "joblib", "features", lambda lay, s: lay.processed("vectorizer", "joblib")),
-        Artifact("model", "pickle", "train", _model_path),
+        Artifact("vectorizer", "featurizer", "features", lambda lay, s: lay.processed_dir / f"vectorizer_{lay.mode}"),
+        Artifact("model", "dir", "train", _model_path, "the registered model version's files"),
         Artifact("model_metadata", "json", "train", lambda lay, s: lay.model_metadata),
         Artifact("metrics", "json", "evaluate", lambda lay, s: lay.metrics),
         Artifact("figures", "dir", "evaluate", lambda lay, s: lay.figures_dir),
@@ -205,10 +210,8 @@ def read_file_artifact(kind: Kind, path: Path) -> Any:
         import numpy as np
 
         return np.load(path, allow_pickle=False)
-    if kind in ("joblib", "pickle"):
-        import joblib
-
-        return joblib.load(path)
+    if kind == "featurizer":
+        return _read_featurizer(path)
     if kind == "html":
         return path.read_text(encoding="utf-8")
     if kind == "dir":
@@ -237,11 +240,8 @@ def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
 
         with atomic_path(path, ".npy") as tmp:
             np.save(tmp, value, allow_pickle=False)
-    elif kind in ("joblib", "pickle"):
-        import joblib
-
-        with atomic_path(path) as tmp:
-            joblib.dump(value, tmp)
+    elif kind == "featurizer":
+        replace_dir_atomic(path, lambda tmp_dir: _write_featurizer(tmp_dir, value))
     elif kind == "html":
         write_text_atomic(path, value)
     elif kind == "dir":
@@ -253,6 +253,34 @@ def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
         replace_dir_atomic(path, fill)
     else:
         raise ValueError(f"no writer for kind {kind!r}")
+
+
+FEATURIZER_FILES = ("featurizer.json", "arrays.npz", "vocab.json")
+
+
+def _write_featurizer(directory: Path, featurizer: Any) -> None:
+    """A fitted featuriser as plain JSON + arrays (never a pickle: loading it runs no code)."""
+    import numpy as np
+
+    from socialscore.modeling.serialize import featurizer_state
+
+    meta, arrays, vocabularies = featurizer_state(featurizer)
+    (directory / "featurizer.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
+    with open(directory / "arrays.npz", "wb") as handle:
+        np.savez(handle, **arrays)
+    (directory / "vocab.json").write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
+
+
+def _read_featurizer(directory: Path) -> Any:
+    import numpy as np
+
+    from socialscore.modeling.serialize import featurizer_from_state
+
+    meta = json.loads((directory / "featurizer.json").read_text(encoding="utf-8"))
+    vocabularies = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+    with np.load(directory / "arrays.npz", allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    return featurizer_from_state(meta, arrays, vocabularies)
 
 
 # --- hashing ------------------------------------------------------------------------------------

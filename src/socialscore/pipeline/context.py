@@ -19,6 +19,7 @@ from socialscore.pipeline.artifacts import (
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from socialscore.registry.store import ModelRegistry
 
     from socialscore.config import Settings
     from socialscore.db import Database
@@ -54,6 +55,7 @@ class StepContext:
     database_factory: Callable[[], Database] | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, Artifact] = field(default_factory=lambda: ARTIFACTS)
+    run_id: str | None = None
 
     # --- artifacts ------------------------------------------------------------------------------
     def location(self, key: str) -> Any:
@@ -91,6 +93,13 @@ class StepContext:
 
             return Database.from_settings(self.settings, self.layout)
         return self.database_factory()
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        """The project's model registry, in the same database as the comments."""
+        from socialscore.registry.store import ModelRegistry
+
+        return ModelRegistry(self.db.engine, self.layout.models_dir, self.db.describe())
 
     # --- reporting ------------------------------------------------------------------------------
     def info(self, message: str) -> None:

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -88,6 +89,7 @@ class Orchestrator:
         self._database = database
         self.logger = logging.getLogger(LOGGER_NAME)
         self.state = StateStore(layout.state_file)
+        self.run_id: str | None = None
 
     # --- shared pieces --------------------------------------------------------------------------
     @property
@@ -107,6 +109,7 @@ class Orchestrator:
             console=self.console,
             database_factory=lambda: self.db,
             artifacts=self.artifacts,
+            run_id=self.run_id,
         )
 
     def _artifact_hash(self, key: str) -> str | None:
@@ -168,13 +171,65 @@ class Orchestrator:
             reasons = explain_staleness(record.components, components)
             reasons += self._outputs_unchanged(step, record.outputs)
             result.append(StepStatus(step.name, "stale" if reasons else "up to date", reasons))
+        result.append(self._served_status())
         return result
 
+    def _served_status(self) -> StepStatus:
+        """The production model: which version the registry names and whether its files still match."""
+        from socialscore.registry.serving import served_problems
+        from socialscore.registry.store import PRODUCTION
+
+        try:
+            version = self.registry.alias(PRODUCTION)
+            problems = served_problems(self.registry)
+        except SocialScoreError as exc:
+            return StepStatus("served model", "blocked", [str(exc)])
+        if version is None:
+            return StepStatus("served model", "never run", ["no production model yet (a prod run that passes the gate, or: socialscore models promote VERSION)"])
+        if problems:
+            return StepStatus("served model", "stale", problems + ["the next run restores it from the registry"])
+        return StepStatus("served model", "up to date", [f"production = {version}"])
+
     # --- run ------------------------------------------------------------------------------------
-    def run(self, steps: Iterable[str] | None = None, force: bool | Iterable[str] = False) -> RunSummary:
+    def run(
+        self, steps: Iterable[str] | None = None, force: bool | Iterable[str] = False, wait: bool = False
+    ) -> RunSummary:
+        """Run the steps while holding this project's and mode's run lock (``wait`` for it, or fail fast)."""
+        from socialscore.pipeline.lock import run_lock
+
         selected = select_steps(steps, self.steps)
-        forced = {s.name for s in self.steps} if force is True else set(force or [])
         self.layout.ensure()
+        with run_lock(self.layout.state_dir, self.settings.mode, wait):
+            self.run_id = new_run_id(self.settings.mode)
+            history = RunHistory(self)
+            history.start(selected)
+            self._restore_served()
+            summary = self._run_locked(selected, force)
+            history.finish(summary)
+        return summary
+
+    def _restore_served(self) -> None:
+        """Rewrite the production export when it no longer matches the registry (deleted or changed files)."""
+        from socialscore.registry.serving import export_alias, served_problems
+        from socialscore.registry.store import PRODUCTION
+
+        try:
+            registry = self.registry
+            problems = served_problems(registry)
+            if problems:
+                self.logger.warning("served model: %s; restoring it from the registry", problems[0])
+                export_alias(registry, PRODUCTION)
+        except SocialScoreError as exc:  # the registry cannot be read: the steps will say why if it matters
+            self.logger.warning("served model not checked: %s", exc)
+
+    @cached_property
+    def registry(self) -> Any:
+        from socialscore.registry.store import ModelRegistry
+
+        return ModelRegistry(self.db.engine, self.layout.models_dir, self.db.describe())
+
+    def _run_locked(self, selected: list[StepSpec], force: bool | Iterable[str]) -> RunSummary:
+        forced = {s.name for s in self.steps} if force is True else set(force or [])
         started = time.perf_counter()
         outcomes: list[StepOutcome] = []
         error = None
@@ -250,6 +305,56 @@ class Orchestrator:
                     except ValueError:
                         files.append(str(where))
         return files
+
+
+def new_run_id(mode: str) -> str:
+    import os
+    from datetime import UTC, datetime
+
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%f')}-{mode}-{os.getpid()}"
+
+
+class RunHistory:
+    """Records each run in the registry's run table; a database that cannot be written is a warning."""
+
+    def __init__(self, orchestrator: Orchestrator):
+        self.orchestrator = orchestrator
+
+    def start(self, selected: list[StepSpec]) -> None:
+        import os
+
+        o = self.orchestrator
+        self._write(
+            "start_run",
+            {
+                "run_id": o.run_id,
+                "mode": o.settings.mode,
+                "pid": os.getpid(),
+                "steps": {"requested": [s.name for s in selected]},
+                "config": o.settings.model_dump(mode="json"),
+                "code": {"version": code_version()},
+            },
+        )
+
+    def finish(self, summary: RunSummary) -> None:
+        facts = {o.name: o.facts for o in summary.steps if o.facts}
+        version = (facts.get("train") or {}).get("version")
+        self._write(
+            "finish_run",
+            self.orchestrator.run_id,
+            status="ok" if summary.ok else "failed",
+            steps={"outcomes": {o.name: {"outcome": o.outcome, "seconds": round(o.seconds, 3), "reason": o.reason}
+                                for o in summary.steps}},
+            facts=facts,
+            version=version,
+            error=summary.error,
+        )
+
+    def _write(self, method: str, *args: Any, **kwargs: Any) -> None:
+        try:
+            getattr(self.orchestrator.registry, method)(*args, **kwargs)
+        except SocialScoreError as exc:
+            self.orchestrator.logger.warning("run history not recorded: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> None:

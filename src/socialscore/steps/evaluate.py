@@ -1,4 +1,5 @@
-"""evaluate: score the held-out test split only, compute metrics, draw figures, write the report."""
+"""evaluate: score the held-out test split only, compute metrics, draw figures, run the quality gate,
+promote what passed (``staging`` always, ``production`` in prod mode) and write the report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from socialscore.errors import DataError
-from socialscore.pipeline.artifacts import write_json_atomic
+from socialscore.modeling.gate import GateRefused, GateResult
+from socialscore.registry.store import PRODUCTION, STAGING
 
 if TYPE_CHECKING:
     from socialscore.pipeline.context import StepContext
@@ -20,18 +22,11 @@ LINEAR_TYPES = {"logistic_regression", "nb_logistic"}
 
 
 # --- loading ------------------------------------------------------------------------------------
-def load_step_model(ctx: StepContext) -> tuple[Any, dict[str, Any]]:
-    """This mode's model, verified against the sha256 in its metadata (never ``ctx.read("model")``)."""
+def load_step_model(ctx: StepContext) -> Any:
+    """This mode's registered scoring pipeline, its files checked against their recorded sha256."""
     from socialscore.steps.train import load_model
 
-    return load_model(ctx.layout, ctx.settings)
-
-
-def label_thresholds(threshold: Any, labels: Sequence[str]) -> dict[str, float]:
-    """The saved threshold per label: one number for all labels, or a mapping label → number."""
-    if isinstance(threshold, Mapping):
-        return {label: float(threshold.get(label, 0.5)) for label in labels}
-    return {label: float(threshold) for label in labels}
+    return load_model(ctx)
 
 
 def held_out_indices(rows: Any, n_features: int, n_labels: int) -> np.ndarray:
@@ -177,59 +172,71 @@ def evaluate(
     labels_matrix: np.ndarray,
     rows: Any,
     truth_labels: Sequence[str],
-    model: Any,
-    model_metadata: Mapping[str, Any],
-    feature_names: Sequence[str],
-) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Pure part of the step: metrics and figures for the test rows only."""
+    pipeline: Any,
+) -> tuple[dict[str, Any], dict[str, bytes], np.ndarray, np.ndarray]:
+    """Pure part of the step: metrics and figures for the test rows only (+ their truth and probabilities)."""
     index = held_out_indices(rows, features.shape[0], labels_matrix.shape[0])
-    labels = list(model.labels)
+    labels = pipeline.labels
     y_true = _aligned_truth(np.asarray(labels_matrix)[index], truth_labels, labels).astype(np.int8)
-    proba = np.asarray(model.predict_proba(features[index]), dtype=float).reshape(
-        index.size, len(labels)
-    )
-    thresholds = label_thresholds(model.threshold, labels)
+    proba = pipeline.proba_from_features(features[index])
+    thresholds = dict(pipeline.thresholds)
     metrics = {
-        "model_version": model_metadata.get("model_version"),
-        "model_type": model_metadata.get("model_type", getattr(model, "model_type", None)),
-        "primary_label": model.primary_label,
-        "threshold": model.threshold,
+        "model_version": pipeline.version,
+        "model_type": pipeline.model.model_type,
+        "primary_label": pipeline.primary_label,
+        "threshold": pipeline.threshold,
+        "thresholds": thresholds,
         "split": TEST_SPLIT,
         "n_test_rows": int(index.size),
         **compute_metrics(y_true, proba, labels, thresholds),
     }
     figures = draw_figures(
-        y_true, proba, labels, thresholds, model, model.primary_label, feature_names
+        y_true, proba, labels, thresholds, pipeline.model, pipeline.primary_label,
+        pipeline.featurizer.get_feature_names_out(),
     )
-    return metrics, figures
+    return metrics, figures, index, y_true
 
 
-def record_in_bundle(manifest_path: Path, metrics: Mapping[str, Any]) -> bool:
-    """Add held-out metrics to models/bundle.json when it serves this very model version."""
-    import json
+def judge(ctx: StepContext, pipeline: Any, metrics: dict[str, Any], index: np.ndarray, y_true: np.ndarray) -> GateResult:
+    """The quality gate after evaluation: floors, behaviour checks, and no regression against production."""
+    from socialscore.modeling.gate import behaviour_checks, metric_checks, regression_check
 
-    if not manifest_path.exists():
-        return False
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return False
-    if (
-        manifest.get("model_version") != metrics.get("model_version")
-        or metrics.get("model_version") is None
-    ):
-        return False
-    manifest["test_metrics"] = {
-        "n_test_rows": metrics["n_test_rows"],
-        "evaluated_at": metrics.get("evaluated_at"),
-        "macro": {k: v for k, v in metrics["macro"].items() if k != "reasons"},
-        "labels": {
-            label: {k: v for k, v in m.items() if k not in ("reasons", "confusion")}
-            for label, m in metrics["labels"].items()
-        },
-    }
-    write_json_atomic(manifest_path, manifest)
-    return True
+    cfg = ctx.settings.gate
+    checks = metric_checks(metrics, pipeline.primary_label, cfg) + behaviour_checks(pipeline, cfg)
+    production = ctx.registry.alias(PRODUCTION)
+    if production is not None and production != pipeline.version and cfg.max_regression is not None:
+        served = ctx.registry.load(production)
+        if served.primary_label == pipeline.primary_label:
+            comments = ctx.read("comments")
+            comments.index = comments["id"].astype(str)
+            test_ids = ctx.read("rows")["id"].astype(str).to_numpy()[index]
+            texts = comments.loc[test_ids, "text"].tolist()
+            j = pipeline.labels.index(pipeline.primary_label)
+            theirs = served.predict_proba(texts)[:, served.labels.index(served.primary_label)]
+            checks += regression_check(
+                metrics["labels"][pipeline.primary_label]["roc_auc"],
+                label_metrics(y_true[:, j], theirs, served.threshold)["roc_auc"],
+                production,
+                cfg,
+            )
+    return GateResult(checks, enforced=cfg.enforce, override=cfg.override)
+
+
+def promote_if_due(ctx: StepContext, pipeline: Any, gate: GateResult) -> list[str]:
+    """staging follows every model that passed; production follows prod models that passed (or were overridden)."""
+    from socialscore.registry.serving import export_alias, promote
+
+    registry, run = ctx.registry, ctx.run_id or "a run"
+    moved = []
+    if gate.passed:
+        registry.move_alias(STAGING, pipeline.version, f"passed the gate in {run}")
+        export_alias(registry, STAGING, compat=False)
+        moved.append(STAGING)
+    if ctx.settings.mode == "prod" and ctx.settings.registry.auto_promote and gate.promotable:
+        reason = f"passed the gate in {run}" if gate.passed else f"gate overridden in {run}: {gate.override}"
+        promote(registry, pipeline.version, reason, force=not gate.passed)
+        moved.append(PRODUCTION)
+    return moved
 
 
 def _fmt(value: float | None) -> str:
@@ -239,34 +246,48 @@ def _fmt(value: float | None) -> str:
 def run(ctx: StepContext) -> None:
     features = ctx.read("features")
     feature_meta = ctx.read("features_metadata")
-    model, model_metadata = load_step_model(ctx)
-    vectorizer = ctx.read("vectorizer")
-    metrics, figures = evaluate(
-        features,
-        ctx.read("labels"),
-        ctx.read("rows"),
-        feature_meta["labels"],
-        model,
-        model_metadata,
-        vectorizer.get_feature_names_out(),
+    pipeline = load_step_model(ctx)
+    metrics, figures, index, y_true = evaluate(
+        features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline
     )
+    gate = judge(ctx, pipeline, metrics, index, y_true)
+    ctx.registry.set_gate(pipeline.version, gate.to_dict(), {"held_out": _held_out_summary(metrics)})
+    promoted = promote_if_due(ctx, pipeline, gate)
     metrics = {
         "mode": ctx.settings.mode,
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **metrics,
+        "gate": {**gate.to_dict(), "promoted_to": promoted},
     }
     from socialscore.report import render_html
 
     ctx.write("metrics", metrics)
     ctx.write("figures", figures)
     ctx.write("report", render_html(metrics, figures, CAPTIONS))
-    if record_in_bundle(ctx.layout.serving_manifest, metrics):
-        ctx.info("added the held-out metrics to models/bundle.json")
-    primary = metrics["labels"][model.primary_label]
+    primary = metrics["labels"][pipeline.primary_label]
     ctx.info(
-        f"evaluated {metrics['n_test_rows']:,} test rows; {model.primary_label}: "
+        f"evaluated {metrics['n_test_rows']:,} test rows; {pipeline.primary_label}: "
         f"ROC AUC {_fmt(primary['roc_auc'])}, F1 {_fmt(primary['f1'])}"
     )
+    for label, m in metrics["labels"].items():
+        ctx.info(
+            f"  {label:<14} threshold {m['threshold']:.3f}  ROC AUC {_fmt(m['roc_auc'])}  "
+            f"F1 {_fmt(m['f1'])}  recall {_fmt(m['recall'])}"
+        )
+    ctx.info(f"quality gate: {gate.verdict()}" + (f"; now {' and '.join(promoted)}" if promoted else ""))
     ctx.fact("test_rows", metrics["n_test_rows"])
     ctx.fact("roc_auc", primary["roc_auc"])
     ctx.fact("f1", primary["f1"])
+    ctx.fact("gate", "passed" if gate.passed else ("overridden" if gate.override else "refused"))
+    ctx.fact("promoted", promoted)
+    if not gate.passed and gate.enforced and not gate.override:
+        raise GateRefused(f"quality gate refused {pipeline.version}: {gate.verdict()}; nothing promoted")
+    if not gate.passed:
+        ctx.warn(f"quality gate: {gate.verdict()} (not enforced in {ctx.settings.mode} mode)")
+
+
+def _held_out_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        label: {k: m[k] for k in ("roc_auc", "pr_auc", "f1", "precision", "recall", "threshold")}
+        for label, m in metrics["labels"].items()
+    }

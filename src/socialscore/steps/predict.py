@@ -1,6 +1,7 @@
 """predict: score new comments (data/raw/prod.csv, any CSV) or the test split, in chunks.
 
-Scores come from ``socialscore.scoring`` so batch output and the API agree for the same text.
+Scores come from the model's :class:`~socialscore.modeling.pipeline.ScoringPipeline`, the object the
+API calls too, so batch output and the API agree for the same text.
 The CSV is written chunk by chunk to a temporary file (spreadsheet-safe) and renamed at the end;
 the same chunks feed the database table in the same pass, so memory does not grow with the input.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import codecs
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -18,12 +19,11 @@ from typing import IO, TYPE_CHECKING, Any
 import pandas as pd
 
 from socialscore.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
-from socialscore.errors import DatabaseError, DataError, ModelError
-from socialscore.scoring import DEFAULT_RISK_THRESHOLDS, score_texts
+from socialscore.errors import DatabaseError, DataError
 from socialscore.steps.sources import resolve_input
 
 if TYPE_CHECKING:
-    from socialscore.bundle import ScoringBundle
+    from socialscore.modeling.pipeline import ScoringPipeline
     from socialscore.pipeline.context import StepContext
 
 log = logging.getLogger(__name__)
@@ -146,26 +146,23 @@ def output_columns(labels: Sequence[str]) -> list[str]:
     ]
 
 
-def score_chunk(
-    bundle: ScoringBundle, chunk: pd.DataFrame, risk_thresholds: tuple[float, float]
-) -> pd.DataFrame:
+def score_chunk(pipeline: ScoringPipeline, chunk: pd.DataFrame) -> pd.DataFrame:
     """One output frame per input chunk, rows in input order, none dropped."""
     texts = [str(t) for t in chunk["text"]]
-    scores = score_texts(bundle, texts, risk_thresholds) if texts else None
+    columns = output_columns(pipeline.labels)
     frame: dict[str, Any] = {"id": chunk["id"].astype(str).to_numpy(dtype=object)}
-    if scores is None:
-        frame.update({c: [] for c in output_columns(bundle.labels)[1:]})
-        return pd.DataFrame(frame, columns=output_columns(bundle.labels)).astype(
-            _dtypes(bundle.labels)
-        )
+    if not texts:
+        frame.update({c: [] for c in columns[1:]})
+        return pd.DataFrame(frame, columns=columns).astype(_dtypes(pipeline.labels))
+    scores = pipeline.score(texts)
     frame["toxicity"] = scores.toxicity.round(6)
-    for j, label in enumerate(bundle.labels):
+    for j, label in enumerate(pipeline.labels):
         frame[f"p_{label}"] = scores.probabilities[:, j].round(6)
     frame["is_toxic"] = scores.is_toxic.astype(bool)
     frame["social_score"] = scores.social_score.astype("int64")
     frame["risk_level"] = scores.risk.astype(object)
-    frame["model_version"] = bundle.version
-    return pd.DataFrame(frame, columns=output_columns(bundle.labels))
+    frame["model_version"] = pipeline.version
+    return pd.DataFrame(frame, columns=columns)
 
 
 def _dtypes(labels: Sequence[str]) -> dict[str, str]:
@@ -181,9 +178,8 @@ def _dtypes(labels: Sequence[str]) -> dict[str, str]:
 
 
 def scored_chunks(
-    bundle: ScoringBundle,
+    pipeline: ScoringPipeline,
     chunks: Iterator[pd.DataFrame],
-    risk_thresholds: tuple[float, float],
     csv_handle: IO[str] | None = None,
     counter: list[int] | None = None,
 ) -> Iterator[pd.DataFrame]:
@@ -197,7 +193,7 @@ def scored_chunks(
     for chunk in chunks:
         if yielded and len(chunk) == 0:
             continue
-        scored = score_chunk(bundle, chunk, risk_thresholds)
+        scored = score_chunk(pipeline, chunk)
         if csv_handle is not None:
             write_csv_safe(scored, csv_handle, header=not yielded)
         if counter is not None:
@@ -205,17 +201,16 @@ def scored_chunks(
         yielded = True
         yield scored
     if not yielded:
-        empty = score_chunk(bundle, pd.DataFrame({"id": [], "text": []}), risk_thresholds)
+        empty = score_chunk(pipeline, pd.DataFrame({"id": [], "text": []}))
         if csv_handle is not None:
             write_csv_safe(empty, csv_handle, header=True)
         yield empty
 
 
 def write_predictions(
-    bundle: ScoringBundle,
+    pipeline: ScoringPipeline,
     chunks: Iterator[pd.DataFrame],
     output: Path,
-    risk_thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS,
     sink: Any = None,
 ) -> int:
     """Stream scored chunks into ``output`` (atomic) and, when given, ``sink(chunks)`` in the same pass."""
@@ -223,7 +218,7 @@ def write_predictions(
 
     counter = [0]
     with atomic_path(output, ".csv") as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
-        stream = scored_chunks(bundle, chunks, risk_thresholds, handle, counter)
+        stream = scored_chunks(pipeline, chunks, handle, counter)
         if sink is None:
             for _ in stream:
                 pass
@@ -238,48 +233,35 @@ def write_predictions(
 
 
 # --- entry points -------------------------------------------------------------------------------
-def bundle_from_step(
-    model: Any, vectorizer: Any, metadata: dict[str, Any], directory: Path
-) -> ScoringBundle:
-    """A ScoringBundle over this mode's model + vectoriser artifacts, so scoring.py is reused."""
-    from socialscore.bundle import ScoringBundle
-
-    manifest = {
-        "labels": list(metadata.get("labels") or model.labels),
-        "primary_label": metadata.get("primary_label") or model.primary_label,
-        "threshold": metadata.get("threshold", model.threshold),
-        "model_version": metadata.get("model_version") or "unknown",
-    }
-    return ScoringBundle(model=model, vectorizer=vectorizer, manifest=manifest, directory=directory)
-
-
 def predict_file(
     input: Path,
     output: Path,
-    models_dir: Path,
+    load: Callable[[], ScoringPipeline],
     text_column: str | None = None,
     chunk_size: int = 20_000,
-    risk_thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS,
     n_jobs: int = -1,
 ) -> PredictReport:
-    """Score any CSV with the serving bundle in ``models_dir``; write ``output`` chunk by chunk."""
-    from socialscore.bundle import load_bundle
-
+    """Score any CSV with the pipeline ``load()`` gives; write ``output`` chunk by chunk."""
     started = time.perf_counter()
     if chunk_size < 1:
         raise DataError("chunk size must be at least 1")
     chunks = read_text_chunks(input, text_column, chunk_size)
     first = next(chunks, None)  # read errors (no text column, empty file) before loading the model
-    try:
-        bundle = load_bundle(models_dir)
-    except ModelError as exc:
-        message = str(exc)
-        if "socialscore run" not in message:
-            message += " (train a model with: socialscore run --mode dev)"
-        raise ModelError(message) from None
-    bundle.vectorizer.n_jobs = n_jobs  # processes for big chunks (see FeatureBuilder)
-    rows = write_predictions(bundle, _prepend(first, chunks), output, risk_thresholds)
+    pipeline = load()
+    pipeline.featurizer.n_jobs = n_jobs  # processes for big chunks (see FeatureBuilder)
+    rows = write_predictions(pipeline, _prepend(first, chunks), output)
     return PredictReport(rows=rows, seconds=time.perf_counter() - started)
+
+
+def served_loader(models_dir: Path) -> Callable[[], ScoringPipeline]:
+    """The model exported to ``models_dir`` (the production alias by default), as the API serves it."""
+
+    def load() -> ScoringPipeline:
+        from socialscore.registry.serving import load_served
+
+        return load_served(models_dir)
+
+    return load
 
 
 def _prepend(first: pd.DataFrame | None, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -292,10 +274,8 @@ def run(ctx: StepContext) -> None:
     from socialscore.steps.evaluate import load_step_model
 
     settings = ctx.settings.predict
-    model, metadata = load_step_model(ctx)
-    vectorizer = ctx.read("vectorizer")
-    vectorizer.n_jobs = ctx.settings.features.n_jobs
-    bundle = bundle_from_step(model, vectorizer, metadata, ctx.layout.models_dir)
+    pipeline = load_step_model(ctx)
+    pipeline.featurizer.n_jobs = ctx.settings.features.n_jobs
     source = resolve_input(ctx.layout, ctx.settings)
     if source is not None:
         chunks = read_text_chunks(source, settings.text_column, settings.chunk_size)
@@ -310,12 +290,11 @@ def run(ctx: StepContext) -> None:
         origin = "the test split"
     table = ctx.location("predictions_table")
     rows = write_predictions(
-        bundle,
+        pipeline,
         chunks,
         Path(ctx.location("predictions")),
-        tuple(settings.risk_thresholds),
         sink=lambda stream: ctx.db.replace_table_from_chunks(table, stream),
     )
-    ctx.info(f"scored {rows:,} rows from {origin} with model {bundle.version}")
+    ctx.info(f"scored {rows:,} rows from {origin} with model {pipeline.version}")
     ctx.fact("rows", rows)
     ctx.fact("source", origin)

@@ -1,12 +1,15 @@
-"""train: stratified K-fold CV on the train split, threshold from out-of-fold scores, final fit.
+"""train: the gate's data checks, stratified K-fold CV on the train split, a threshold per label from
+out-of-fold scores, the final fit; the scoring pipeline is registered as a new model version.
 
-Writes the per-mode model (with its sha256 in the metadata), a timestamped copy under
-``models/versions/`` and the serving bundle (``models/model.joblib`` + ``vectorizer.joblib``).
+Writes ``models/registry/<version>/`` (plain files, never overwritten), a row in the registry and
+``models/model_metadata_{mode}.json`` (the version and its files' sha256). Promotion is evaluate's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -17,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from socialscore.bundle import dump_staged, load_verified, save_bundle, sklearn_version
 from socialscore.errors import DataError, ModelError
+from socialscore.modeling.gate import GateRefused, GateResult, data_checks
+from socialscore.modeling.pipeline import ScoringPipeline, TextRules
 from socialscore.models import (
     SocialScoreModel,
     binary_metrics,
@@ -28,7 +32,7 @@ from socialscore.models import (
     mean_metrics,
     resolve_labels,
 )
-from socialscore.pipeline.artifacts import atomic_group, atomic_path, recover, write_json_atomic
+from socialscore.pipeline.artifacts import write_json_atomic
 
 if TYPE_CHECKING:
     from socialscore.config import Settings
@@ -43,7 +47,10 @@ def model_params(settings: Settings) -> dict[str, Any]:
 def train_model(
     X: sp.csr_matrix, y_data: np.ndarray, data_labels: list[str], settings: Settings
 ) -> tuple[SocialScoreModel, dict[str, Any]]:
-    """Cross-validate, calibrate, choose the threshold and fit; return the model and its CV report."""
+    """Cross-validate, calibrate, choose a threshold per label and fit; return the model and its CV report.
+
+    The report's ``thresholds`` hold each label's decision threshold, chosen on its out-of-fold scores.
+    """
     labels, primary = resolve_labels(data_labels, settings.train.primary_label)
     Y = label_matrix(y_data, data_labels, labels)
     params = model_params(settings)
@@ -62,23 +69,25 @@ def train_model(
     model.calibrate(cv.raw_oof, Y)
 
     oof = model.calibrated(cv.raw_oof)
-    p = labels.index(primary)
-    scored = ~np.isnan(oof[:, p])
-    model.threshold = (
-        choose_threshold(Y[scored, p], oof[scored, p], settings.train.threshold_metric) if scored.any() else 0.5
-    )
+    thresholds: dict[str, float] = {}
+    for j, label in enumerate(labels):
+        scored = ~np.isnan(oof[:, j])
+        thresholds[label] = (
+            choose_threshold(Y[scored, j], oof[scored, j], settings.train.threshold_metric) if scored.any() else 0.5
+        )
+    model.threshold = thresholds[primary]
     report: dict[str, Any] = {}
     for j, label in enumerate(labels):
         if label in cv.skipped:
-            report[label] = {"folds": [], "mean": None, "skipped": cv.skipped[label]}
+            report[label] = {"folds": [], "mean": None, "skipped": cv.skipped[label], "threshold": thresholds[label]}
             continue
-        threshold = model.threshold if label == primary else 0.5
         per_fold = [
-            binary_metrics(Y[cv.folds[:, j] == k, j], oof[cv.folds[:, j] == k, j], threshold) for k in range(folds)
+            binary_metrics(Y[cv.folds[:, j] == k, j], oof[cv.folds[:, j] == k, j], thresholds[label])
+            for k in range(folds)
         ]
-        report[label] = {"folds": per_fold, "mean": mean_metrics(per_fold), "threshold": threshold}
+        report[label] = {"folds": per_fold, "mean": mean_metrics(per_fold), "threshold": thresholds[label]}
     timing = {"cv": round(cv_seconds, 3), "final_fit": round(fit_seconds, 3)}
-    return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks)}
+    return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "thresholds": thresholds}
 
 
 def train_rows(features: sp.csr_matrix, train: np.ndarray) -> sp.csr_matrix:
@@ -104,12 +113,37 @@ def git_commit(directory: Path) -> str | None:
     return out.stdout.strip() or None
 
 
-def keep_versions(versions_dir: Path, keep: int) -> None:
-    """Delete all but the newest ``keep`` versioned models (and their metadata)."""
-    models = sorted(versions_dir.glob("*.pkl"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-    for old in models[:-keep] if keep > 0 else models:
-        old.unlink(missing_ok=True)
-        old.with_suffix(".json").unlink(missing_ok=True)
+def check_data(y_all: np.ndarray, train: np.ndarray, data_labels: list[str], settings: Settings) -> GateResult:
+    """The gate's data checks on the train and held-out labels (before any fitting)."""
+    labels, primary = resolve_labels(data_labels, settings.train.primary_label)
+    Y = label_matrix(y_all, data_labels, labels)
+    checks = data_checks(Y[train], Y[~train], labels, primary, settings.train.cv_folds, settings.gate)
+    return GateResult(checks, enforced=True, override=settings.gate.override)
+
+
+def build_pipeline(model: SocialScoreModel, vectorizer: Any, thresholds: dict[str, float], settings: Settings, card: dict[str, Any]) -> ScoringPipeline:
+    """The scoring pipeline: the transform step's text rules, the featuriser, the model, its thresholds."""
+    rules = TextRules(settings.transform.unicode_form, settings.transform.scrub_pii)
+    return ScoringPipeline(rules, vectorizer, model, thresholds, settings.predict.high_risk, card)
+
+
+def register_version(ctx: StepContext, pipeline: ScoringPipeline, record: dict[str, Any]) -> dict[str, str]:
+    """Write the version's files into the registry (a new folder, renamed into place) and record it."""
+    import tempfile
+
+    registry = ctx.registry
+    final = registry.version_dir(pipeline.version)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{pipeline.version}.", dir=final.parent))
+    try:
+        files = pipeline.save(staging)
+        staging.chmod(0o755)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    registry.register({**record, "files": files})
+    return files
 
 
 def run(ctx: StepContext) -> None:
@@ -123,36 +157,51 @@ def run(ctx: StepContext) -> None:
     if features.shape[0] != len(rows) or len(y_all) != len(rows):
         raise DataError("features, labels and rows disagree in length; rerun the features step")
     train = (rows["split"] == "train").to_numpy()
+    data_labels = list(features_metadata["labels"])
+    data_gate = check_data(y_all, train, data_labels, settings)
+    if not data_gate.passed:
+        if not data_gate.override:
+            raise GateRefused(f"quality gate refused the training data: {data_gate.verdict()}")
+        ctx.warn(f"quality gate overridden ({data_gate.override}): {data_gate.verdict()}")
     X = train_rows(sp.csr_matrix(features), train)
-    model, report = train_model(X, y_all[train], list(features_metadata["labels"]), settings)
+    model, report = train_model(X, y_all[train], data_labels, settings)
 
     trained_at = datetime.now(UTC)
-    model_path = Path(ctx.location("model"))
-    metadata_path = Path(ctx.location("model_metadata"))
-    # The model, its metadata and the serving bundle are replaced together or not at all.
-    with atomic_group(layout.models_dir) as stage:
-        sha = dump_staged(model, stage, model_path.name)
-        metadata, manifest = _describe(model, report, X, features_metadata, settings, layout, trained_at, sha)
-        stage(metadata_path.name).write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
-        save_bundle(layout.models_dir, model, vectorizer, manifest, stage)
-    layout.versions_dir.mkdir(parents=True, exist_ok=True)
-    versioned = layout.versions_dir / f"{metadata['model_version']}.pkl"
-    with atomic_path(versioned) as tmp:
-        shutil.copyfile(model_path, tmp)
-    write_json_atomic(versioned.with_suffix(".json"), metadata)
-    keep_versions(layout.versions_dir, settings.train.keep_versions)
+    metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
+    card = {k: metadata[k] for k in ("model_version", "mode", "trained_at", "labels", "primary_label", "data")}
+    pipeline = build_pipeline(model, vectorizer, report["thresholds"], settings, card)
+    files = register_version(
+        ctx,
+        pipeline,
+        {
+            "version": metadata["model_version"],
+            "mode": settings.mode,
+            "model_type": model.model_type,
+            "created_at": metadata["trained_at"],
+            "run_id": ctx.run_id,
+            "config": metadata["config"],
+            "data": metadata["data"],
+            "code": {"package_version": metadata["package_version"], "git_commit": metadata["git_commit"],
+                     "sklearn_version": metadata["sklearn_version"]},
+            "metrics": {"cv": {label: entry["mean"] for label, entry in report["cv"].items()}},
+            "gate": {"data": data_gate.to_dict()},
+        },
+    )
+    write_json_atomic(Path(ctx.location("model_metadata")), {**metadata, "files": files})
 
     cv_means = {label: entry["mean"] for label, entry in report["cv"].items()}
     primary_mean = cv_means.get(model.primary_label) or {}
     auc = primary_mean.get("roc_auc")
     ctx.info(
         f"{model.model_type}: CV ROC AUC ({model.primary_label}) "
-        f"{'n/a' if auc is None else f'{auc:.4f}'}, threshold {model.threshold:.3f}, {X.shape[0]} rows"
+        f"{'n/a' if auc is None else f'{auc:.4f}'}, threshold {model.threshold:.3f}, {X.shape[0]} rows; "
+        f"registered {metadata['model_version']}"
     )
     for label, reason in report["fallbacks"].items():
         ctx.warn(f"label {label}: {reason}")
+    ctx.fact("version", metadata["model_version"])
     ctx.fact(f"cv_auc_{model.primary_label}", None if auc is None else round(auc, 4))
-    ctx.fact("threshold", round(model.threshold, 4))
+    ctx.fact("thresholds", {k: round(v, 3) for k, v in report["thresholds"].items()})
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
 
 
@@ -164,60 +213,56 @@ def _describe(
     settings: Settings,
     layout: Layout,
     trained_at: datetime,
-    sha: str,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The model metadata and the serving bundle's manifest."""
+    y_all: np.ndarray,
+    train: np.ndarray,
+) -> dict[str, Any]:
+    """The model metadata (also the registry record's source)."""
     stamp = trained_at.strftime("%Y%m%dT%H%M%S.%fZ")  # microseconds: two quick retrains stay two versions
-    model_path = layout.model_file(settings.model.type)
-    model_version = f"{model.model_type}-{settings.mode}-{stamp}-{sha[:8]}"
+    digest = hashlib.sha256(f"{stamp}{features_metadata.get('input_hash')}{os.getpid()}".encode()).hexdigest()
+    model_version = f"{model.model_type}-{settings.mode}-{stamp}-{digest[:8]}"
     cv_means = {label: entry["mean"] for label, entry in report["cv"].items()}
-    metadata = {
+    data_labels = list(features_metadata["labels"])
+    return {
         "model_version": model_version,
         "model_type": model.model_type,
         "mode": settings.mode,
         "params": model_params(settings),
         "labels": model.labels,
-        "data_labels": list(features_metadata["labels"]),
+        "data_labels": data_labels,
         "primary_label": model.primary_label,
         "threshold": model.threshold,
+        "thresholds": report["thresholds"],
         "threshold_metric": settings.train.threshold_metric,
         "calibration": {k: list(v) for k, v in model.calibration.items()},
         "fallbacks": report["fallbacks"],
         "cv_folds": settings.train.cv_folds,
         "cv": report["cv"],
+        "cv_means": cv_means,
         "training_rows": int(X.shape[0]),
         "n_features": int(X.shape[1]),
         "data_hash": features_metadata.get("input_hash"),
+        "data": {
+            "rows": int(len(y_all)),
+            "train_rows": int(train.sum()),
+            "test_rows": int((~train).sum()),
+            "positives": {label: int(np.sum(np.asarray(y_all)[:, j])) for j, label in enumerate(data_labels)},
+            "content_hash": features_metadata.get("input_hash"),
+        },
         "config": {
+            "transform": settings.transform.model_dump(mode="json"),
             "model": settings.model.model_dump(mode="json"),
             "train": settings.train.model_dump(mode="json"),
             "preprocess": settings.preprocess.model_dump(mode="json"),
             "features": settings.features.model_dump(mode="json"),
+            "predict": settings.predict.model_dump(mode="json"),
         },
         "nltk_resources": list(features_metadata.get("nltk_resources", [])),
         "package_version": _package_version(),
         "sklearn_version": sklearn_version(),
         "git_commit": git_commit(layout.project_dir),
         "trained_at": trained_at.isoformat(),
-        "model_file": model_path.name,
-        "sha256": sha,
         "seconds": report["seconds"],
     }
-    manifest = {
-        "model_version": model_version,
-        "trained_at": metadata["trained_at"],
-        "labels": model.labels,
-        "primary_label": model.primary_label,
-        "threshold": model.threshold,
-        "metrics": cv_means,
-        "mode": settings.mode,
-        "model_type": model.model_type,
-        "nltk_resources": metadata["nltk_resources"],
-        "training_rows": metadata["training_rows"],
-        "data_hash": metadata["data_hash"],
-        "sha256_model_pkl": sha,
-    }
-    return metadata, manifest
 
 
 def _package_version() -> str:
@@ -226,20 +271,20 @@ def _package_version() -> str:
     return __version__
 
 
-def load_model(layout: Layout, settings: Settings) -> tuple[SocialScoreModel, dict[str, Any]]:
-    """The per-mode model and its metadata; refuses a model whose sha256 does not match."""
-    recover(layout.models_dir)
-    path = layout.model_metadata
+def sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
+
+def load_model(ctx: StepContext) -> ScoringPipeline:
+    """This mode's last registered pipeline, its files checked against the sha256 in its metadata."""
+    path = ctx.layout.model_metadata
     if not path.exists():
-        raise ModelError(f"no trained model for mode {settings.mode} ({path} missing); run the 'train' step first")
+        raise ModelError(f"no trained model for mode {ctx.settings.mode} ({path} missing); run the 'train' step first")
     try:
         metadata = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path} is not valid JSON ({exc}); rerun the 'train' step") from exc
-    if metadata.get("model_type") != settings.model.type:
-        raise ModelError(
-            f"{path} describes a {metadata.get('model_type')} model but model.type is {settings.model.type}; "
-            "rerun the 'train' step"
-        )
-    model = load_verified(layout.model_file(settings.model.type), metadata.get("sha256"), "model")
-    return model, metadata
+        version, files = metadata["model_version"], metadata["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ModelError(f"{path} is not a model record ({exc.__class__.__name__}); rerun the 'train' step") from None
+    return ScoringPipeline.load(ctx.registry.version_dir(version), files)

@@ -1,0 +1,1 @@
+"""Modelling: the scoring pipeline, its storage, the quality gate and model behaviour."""

@@ -1,0 +1,1 @@
+"""The model registry: versions, aliases and run history in the project database."""

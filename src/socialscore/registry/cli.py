@@ -1,0 +1,192 @@
+"""``socialscore models …`` and ``socialscore runs …``: the registry and the run history on the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from socialscore.errors import SocialScoreError
+
+models_app = typer.Typer(help="Model versions, aliases (production, staging), the quality gate.", no_args_is_help=True)
+runs_app = typer.Typer(help="Run history: list, show, compare.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+ProjectOpt = Annotated[Path, typer.Option("--project-dir", "-C", help="Project directory.")]
+
+
+def project_registry(project_dir: Path) -> Any:
+    """The registry of the project in ``project_dir`` (its database from socialscore.yaml, .env or DATABASE_URL)."""
+    from socialscore.config import load_settings
+    from socialscore.envfile import load_dotenv_once
+    from socialscore.layout import Layout
+    from socialscore.registry.store import ModelRegistry
+
+    project_dir = project_dir.resolve()
+    load_dotenv_once(project_dir)
+    settings = load_settings("dev", project_dir)
+    return ModelRegistry.for_project(settings, Layout(project_dir, settings.mode))
+
+
+def _fail(exc: SocialScoreError) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _auc(metrics: dict[str, Any] | None, where: str) -> str:
+    block = (metrics or {}).get(where) or {}
+    values = [m.get("roc_auc") for m in block.values() if isinstance(m, dict) and m.get("roc_auc") is not None]
+    primary = next(iter(values), None)
+    return "-" if primary is None else f"{primary:.4f}"
+
+
+@models_app.command("list")
+def models_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")] = None, project_dir: ProjectOpt = Path(".")) -> None:
+    """Every registered version, newest first, with its gate verdict and aliases."""
+    try:
+        registry = project_registry(project_dir)
+        rows, aliases = registry.list_versions(mode), registry.aliases_of()
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    by_version: dict[str, list[str]] = {}
+    for alias, version in aliases.items():
+        by_version.setdefault(version, []).append(alias)
+    table = Table(title="model versions")
+    for column in ("version", "mode", "created", "aliases", "gate", "held-out AUC"):
+        table.add_column(column)
+    for row in rows:
+        gate = row.get("gate") or {}
+        verdict = gate.get("verdict") or (gate.get("data") or {}).get("verdict") or row["status"]
+        table.add_row(row["version"], row["mode"], row["created_at"][:19], ", ".join(by_version.get(row["version"], [])),
+                      verdict, _auc(row.get("metrics"), "held_out"))
+    console.print(table)
+
+
+@models_app.command("show")
+def models_show(version: str, project_dir: ProjectOpt = Path(".")) -> None:
+    """One version (or alias) in full: config, data fingerprint, code, metrics, gate."""
+    try:
+        registry = project_registry(project_dir)
+        record = registry.get(registry.resolve(version))
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    console.print_json(json.dumps(record, default=str))
+
+
+@models_app.command("promote")
+def models_promote(
+    version: str,
+    force: Annotated[bool, typer.Option("--force", help="Promote a version the gate refused (needs --reason).")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why; recorded with the move.")] = None,
+    alias: Annotated[str, typer.Option(help="The alias to move.")] = "production",
+    project_dir: ProjectOpt = Path("."),
+) -> None:
+    """Point an alias (production by default) at VERSION and export it for serving."""
+    from socialscore.registry.serving import promote
+
+    if force and not reason:
+        _fail(SocialScoreError("--force needs --reason '...': an override is recorded with its reason"))
+    try:
+        registry = project_registry(project_dir)
+        previous = promote(registry, registry.resolve(version), reason or "promoted by hand", force, alias)
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    console.print(f"{alias}: {previous or '(none)'} → {registry.alias(alias)}  (reload the API: POST /v1/admin/reload)")
+
+
+@models_app.command("rollback")
+def models_rollback(alias: Annotated[str, typer.Option(help="The alias to roll back.")] = "production", project_dir: ProjectOpt = Path(".")) -> None:
+    """Point an alias back at the version it named before its last move."""
+    from socialscore.registry.serving import rollback
+
+    try:
+        restored, replaced = rollback(project_registry(project_dir), alias)
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    console.print(f"{alias}: {replaced} → {restored}  (reload the API: POST /v1/admin/reload)")
+
+
+@models_app.command("gate")
+def models_gate(mode: Annotated[str, typer.Option("--mode", "-m", help="dev or prod.")] = "prod", project_dir: ProjectOpt = Path(".")) -> None:
+    """Exit 0 when the newest version of MODE passed the quality gate, 1 (one line) otherwise."""
+    try:
+        latest = project_registry(project_dir).latest(mode)
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    if latest is None:
+        _fail(SocialScoreError(f"no {mode} model version is registered: train one first (socialscore run --mode {mode})"))
+        return
+    verdict = (latest.get("gate") or {}).get("verdict", "not evaluated yet")
+    if latest["status"] != "passed":
+        _fail(SocialScoreError(f"quality gate: {latest['version']} {verdict}"))
+    console.print(f"quality gate: {latest['version']} {verdict}")
+
+
+@models_app.command("prune")
+def models_prune(keep: Annotated[int, typer.Option(help="Versions to keep per mode (aliased ones are always kept).")] = 10,
+                 project_dir: ProjectOpt = Path(".")) -> None:
+    """Delete old versions: all but the newest KEEP per mode, never one an alias names."""
+    try:
+        removed = project_registry(project_dir).prune(max(1, keep))
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    console.print(f"removed {len(removed)} version(s)" + (": " + ", ".join(removed) if removed else ""))
+
+
+@runs_app.command("list")
+def runs_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")] = None,
+              limit: Annotated[int, typer.Option(help="How many.")] = 20, project_dir: ProjectOpt = Path(".")) -> None:
+    """Recent runs, newest first."""
+    try:
+        rows = project_registry(project_dir).list_runs(mode, limit)
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    table = Table(title="runs")
+    for column in ("run", "mode", "started", "status", "version", "error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["run_id"], row["mode"], row["started_at"][:19], row["status"], row.get("version") or "-",
+                      (row.get("error") or "")[:80])
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run: str, project_dir: ProjectOpt = Path(".")) -> None:
+    """One run in full (a unique prefix of its id is enough)."""
+    try:
+        record = project_registry(project_dir).get_run(run)
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    console.print_json(json.dumps(record, default=str))
+
+
+@runs_app.command("compare")
+def runs_compare(first: str, second: str, project_dir: ProjectOpt = Path(".")) -> None:
+    """Config and metric differences between two runs."""
+    from socialscore.registry.compare import compare_runs
+
+    try:
+        registry = project_registry(project_dir)
+        rows = compare_runs(registry.get_run(first), registry.get_run(second))
+    except SocialScoreError as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"{first} vs {second}")
+    for column in ("key", first, second):
+        table.add_column(column)
+    for key, a, b in rows:
+        table.add_row(key, str(a), str(b))
+    console.print(table if rows else "no differences in config or metrics")
