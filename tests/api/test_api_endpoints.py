@@ -128,19 +128,28 @@ def test_no_model_means_not_ready_and_503(make_client, tmp_path: Path):
 
 
 def test_missing_nltk_resource_is_not_ready(make_client, tmp_path: Path, monkeypatch):
+    """A model whose preprocessing needs NLTK stop words is not ready where they cannot be found."""
+    import hashlib
+    import json
     import shutil
 
     import tiny_bundle
 
-    models = tiny_bundle.build_tiny_bundle(
-        tmp_path / "nltk" / "models", version="needs-nltk", nltk_resources=["stopwords"]
-    )
+    models = tiny_bundle.build_tiny_bundle(tmp_path / "nltk" / "models", version="needs-nltk")
+    document = json.loads((models / "pipeline.json").read_text())
+    document["featurizer"]["preprocess"]["remove_stopwords"] = True
+    (models / "pipeline.json").write_text(json.dumps(document))
+    manifest = json.loads((models / "bundle.json").read_text())
+    manifest["files"]["pipeline.json"] = hashlib.sha256((models / "pipeline.json").read_bytes()).hexdigest()
+    (models / "bundle.json").write_text(json.dumps(manifest))
     monkeypatch.setenv("NLTK_DATA", str(tmp_path / "empty-nltk"))
     import nltk
 
     monkeypatch.setattr(nltk, "download", lambda *a, **k: False)
     client = make_client(models_dir=models)
-    assert client.get("/ready").status_code == 503
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert "stopwords" in ready.json()["error"]["message"]
     shutil.rmtree(models)
 
 

@@ -1,50 +1,36 @@
-"""Small stand-ins with the interfaces of FeatureBuilder and SocialScoreModel, for step tests
-that need a fitted vectoriser and model but not the real (slower) ones."""
+"""A small real scoring pipeline (FeatureBuilder + SocialScoreModel) for step tests, and the two ways
+the steps find one: a registered version's folder, and an export where the API and predict read it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+from socialscore.features import FeatureBuilder
+from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+from socialscore.models import SocialScoreModel
+from socialscore.registry.serving import export_pipeline
+from socialscore.registry.store import version_dir
 
 
-class TinyVectorizer:
-    def __init__(self) -> None:
-        self.tfidf = TfidfVectorizer(token_pattern=r"\S+")
-
-    def fit(self, texts: list[str]) -> TinyVectorizer:
-        self.tfidf.fit(texts)
-        return self
-
-    def transform(self, texts: list[str]) -> sp.csr_matrix:
-        return self.tfidf.transform(texts).tocsr()
-
-    def get_feature_names_out(self) -> np.ndarray:
-        return self.tfidf.get_feature_names_out()
+def small_pipeline(texts: list[str], Y: np.ndarray, labels: list[str], version: str = "v1") -> ScoringPipeline:
+    featurizer = FeatureBuilder(word_ngram_range=(1, 1), char_ngram_range=(2, 3), min_df=1)
+    X = featurizer.fit_transform(texts)
+    params = {"solver": "liblinear", "C": 4.0, "n_jobs": 1, "random_state": 0}
+    model = SocialScoreModel("logistic_regression", labels, labels[0], params).fit(X, Y)
+    return ScoringPipeline(TextRules(), featurizer, model, {label: 0.5 for label in labels}, 0.7,
+                           {"model_version": version})
 
 
-class TinyModel:
-    model_type = "logistic_regression"
+def register_for_step(pipeline: ScoringPipeline, models_dir: Path, metadata_path: Path) -> None:
+    """What the train step leaves for evaluate/predict: the version folder and the metadata naming it."""
+    files = pipeline.save(version_dir(models_dir, pipeline.version))
+    metadata_path.parent.mkdir(parents=True, exist_ok=True)
+    metadata_path.write_text(json.dumps({"model_version": pipeline.version, "files": files}))
 
-    def __init__(self, labels: list[str], threshold: float = 0.5) -> None:
-        self.labels, self.primary_label, self.threshold = labels, labels[0], threshold
-        self.fitted: list[LogisticRegression | None] = []
 
-    def fit(self, X, Y: np.ndarray) -> TinyModel:
-        self.fitted = [
-            LogisticRegression().fit(X, Y[:, j]) if 0 < Y[:, j].sum() < len(Y) else None
-            for j in range(Y.shape[1])
-        ]
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        return np.column_stack(
-            [
-                m.predict_proba(X)[:, 1] if m is not None else np.zeros(X.shape[0])
-                for m in self.fitted
-            ]
-        )
-
-    def feature_importance(self, label: str) -> np.ndarray:
-        return self.fitted[self.labels.index(label)].coef_.ravel()
+def export_for_serving(pipeline: ScoringPipeline, models_dir: Path) -> Path:
+    export_pipeline(pipeline, models_dir, {"model_version": pipeline.version, "alias": "production"})
+    return models_dir

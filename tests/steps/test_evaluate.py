@@ -1,4 +1,4 @@
-"""evaluate: held-out rows only, metrics (null with a reason when undefined), figures, report, bundle.json."""
+"""evaluate: held-out rows only, metrics (null with a reason when undefined), figures, report, the gate."""
 
 from __future__ import annotations
 
@@ -10,31 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from stand_ins import TinyModel, TinyVectorizer
+from test_features import make_context
 
-from socialscore.bundle import dump_verified
-from socialscore.config import load_settings
 from socialscore.errors import DataError, ModelError
-from socialscore.layout import Layout
+from socialscore.modeling.gate import GateRefused
 from socialscore.pipeline.artifacts import write_file_artifact
-from socialscore.pipeline.context import StepContext
 from socialscore.steps import evaluate as step
+from socialscore.steps import features as features_step
+from socialscore.steps import train as train_step
 
 LABELS = ["toxic", "insult", "threat"]
 BAD = ["idiot", "stupid", "moron", "hate", "loser", "dumb"]
 GOOD = ["thanks", "great", "agree", "nice", "cheers", "helpful"]
-
-
-class TrainRowSpy(TinyModel):
-    """Refuses any row whose marker feature (last column) says it is a training row."""
-
-    def predict_proba(self, X) -> np.ndarray:
-        if X[:, -1].sum() != 0:
-            raise AssertionError("evaluate scored a training row")
-        return super().predict_proba(X[:, :-1])
-
-    def feature_importance(self, label: str) -> np.ndarray:
-        return np.append(super().feature_importance(label), 0.0)
 
 
 def make_corpus(
@@ -88,44 +75,19 @@ def test_all_positive_label_has_no_roc_auc() -> None:
     assert m["roc_auc"] is None and "no negative rows" in m["reasons"]["roc_auc"]
 
 
-def test_per_label_thresholds() -> None:
-    assert step.label_thresholds({"toxic": 0.3}, ["toxic", "insult"]) == {
-        "toxic": 0.3,
-        "insult": 0.5,
-    }
-    assert step.label_thresholds(0.42, ["a", "b"]) == {"a": 0.42, "b": 0.42}
-
-
 # --- the step through a context -----------------------------------------------------------------
-def build_project(
-    project_dir: Path, model_cls=TinyModel, marker: bool = False, threat: bool = True
-):
-    settings = load_settings("dev", project_dir)
-    layout = Layout(project_dir, "dev")
-    layout.ensure()
-    ctx = StepContext("evaluate", settings, layout, logging.getLogger("test"))
+def build_project(project_dir: Path, threat: bool = True, **overrides):
+    """Generated comments through the real features and train steps; returns the evaluate context."""
     texts, y, rows = make_corpus(400, threat=threat)
-    train = (rows["split"] == "train").to_numpy()
-    vec = TinyVectorizer().fit([t for t, keep in zip(texts, train, strict=True) if keep])
-    X = vec.transform(texts)
-    if marker:
-        X = sp.hstack([X, sp.csr_matrix(train.astype(float)[:, None])]).tocsr()
-    model = model_cls(LABELS).fit(X[train][:, : X.shape[1] - int(marker)], y[train])
-    write_file_artifact("npz", Path(ctx.location("features")), X)
-    write_file_artifact("npy", Path(ctx.location("labels")), y)
-    write_file_artifact("parquet", Path(ctx.location("rows")), rows)
-    write_file_artifact("json", Path(ctx.location("features_metadata")), {"labels": LABELS})
-    write_file_artifact("joblib", Path(ctx.location("vectorizer")), vec)
-    digest = dump_verified(model, Path(ctx.location("model")))
-    meta = {
-        "model_type": settings.model.type,
-        "labels": LABELS,
-        "primary_label": "toxic",
-        "threshold": 0.5,
-        "model_version": "20250101T000000-abc",
-        "sha256": digest,
-    }
-    write_file_artifact("json", Path(ctx.location("model_metadata")), meta)
+    comments = rows.assign(text=texts, **{f"label_{label}": y[:, j] for j, label in enumerate(LABELS)})
+    overrides.setdefault("gate", {"behaviour": [], "invariance": []})
+    if not threat:
+        overrides["gate"]["override"] = "threat has no positives in this test corpus"
+    for name in ("features", "train", "evaluate"):
+        ctx = make_context(project_dir, comments, **overrides)
+        ctx.step = name
+        if name != "evaluate":
+            {"features": features_step, "train": train_step}[name].run(ctx)
     return ctx, texts, rows
 
 
@@ -135,11 +97,13 @@ def test_run_writes_metrics_figures_and_report(project_dir: Path) -> None:
     metrics = json.loads(Path(ctx.location("metrics")).read_text())
     n_test = int((rows["split"] == "test").sum())
     assert metrics["n_test_rows"] == n_test == ctx.facts["test_rows"]
-    assert metrics["model_version"] == "20250101T000000-abc"
+    assert metrics["model_version"].startswith("nb_logistic-dev-")
     assert set(metrics["labels"]) == set(LABELS)
+    assert set(metrics["thresholds"]) == set(LABELS)
     assert metrics["labels"]["toxic"]["roc_auc"] > 0.9
     assert ctx.facts["roc_auc"] == metrics["labels"]["toxic"]["roc_auc"]
     assert metrics["labels"]["threat"]["roc_auc"] is None  # no positive rows for threat
+    assert metrics["gate"]["passed"] is True and metrics["gate"]["promoted_to"] == ["staging"]
     figures = Path(ctx.location("figures"))
     assert sorted(p.name for p in figures.iterdir()) == sorted(step.CAPTIONS)
     for png in figures.iterdir():
@@ -147,49 +111,65 @@ def test_run_writes_metrics_figures_and_report(project_dir: Path) -> None:
     page = Path(ctx.location("report")).read_text()
     assert page.count("data:image/png;base64,") == 5
     assert "no positive rows in the test split" in page
+    assert "Quality gate: passed" in page
     assert not any(text in page for text in texts)  # no comment text in the report
 
 
-def test_run_never_scores_training_rows(project_dir: Path) -> None:
-    ctx, _, rows = build_project(project_dir, model_cls=TrainRowSpy, marker=True)
-    step.run(ctx)  # the spy raises if a training row reaches the model
-    assert ctx.facts["test_rows"] == int((rows["split"] == "test").sum())
+def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialscore.modeling.pipeline import ScoringPipeline
+
+    ctx, _, rows = build_project(project_dir)
+    features = sp.load_npz(ctx.location("features"))
+    scored: list = []
+    original = ScoringPipeline.proba_from_features
+
+    def spy(self, X):
+        scored.append(X)
+        return original(self, X)
+
+    monkeypatch.setattr(ScoringPipeline, "proba_from_features", spy)
+    step.run(ctx)
+    ordered = pd.read_parquet(ctx.location("rows"))
+    test = (ordered["split"] == "test").to_numpy()
+    assert len(scored) == 1 and scored[0].shape[0] == int(test.sum()) == ctx.facts["test_rows"]
+    assert (scored[0] != features[test]).nnz == 0
 
 
 def test_empty_test_split_is_a_clear_error(project_dir: Path) -> None:
     ctx, _, rows = build_project(project_dir)
-    rows["split"] = "train"
-    write_file_artifact("parquet", Path(ctx.location("rows")), rows)
+    ordered = pd.read_parquet(ctx.location("rows")).assign(split="train")
+    write_file_artifact("parquet", Path(ctx.location("rows")), ordered)
     with pytest.raises(DataError, match="test split is empty"):
         step.run(ctx)
 
 
 def test_misaligned_artifacts_are_refused(project_dir: Path) -> None:
     ctx, _, rows = build_project(project_dir)
-    write_file_artifact("parquet", Path(ctx.location("rows")), rows.iloc[:-1])
+    ordered = pd.read_parquet(ctx.location("rows"))
+    write_file_artifact("parquet", Path(ctx.location("rows")), ordered.iloc[:-1])
     with pytest.raises(DataError, match="disagree"):
         step.run(ctx)
 
 
 def test_tampered_model_is_refused(project_dir: Path) -> None:
     ctx, _, _ = build_project(project_dir)
-    with open(ctx.location("model"), "ab") as handle:
+    with open(Path(ctx.location("model")) / "arrays.npz", "ab") as handle:
         handle.write(b"tampered")
-    with pytest.raises(ModelError, match="does not match its metadata"):
+    with pytest.raises(ModelError, match="does not match its recorded sha256"):
         step.run(ctx)
 
 
-@pytest.mark.parametrize("version, expected", [("20250101T000000-abc", True), ("older", False)])
-def test_bundle_json_gets_test_metrics_only_for_the_same_version(
-    project_dir: Path, version: str, expected: bool
-) -> None:
-    ctx, _, _ = build_project(project_dir)
-    manifest_path = ctx.layout.serving_manifest
-    manifest_path.write_text(json.dumps({"model_version": version, "files": {"model.joblib": "x"}}))
-    step.run(ctx)
-    manifest = json.loads(manifest_path.read_text())
-    assert ("test_metrics" in manifest) is expected
-    assert manifest["files"] == {"model.joblib": "x"}
-    if expected:
-        assert manifest["test_metrics"]["n_test_rows"] == ctx.facts["test_rows"]
-        assert manifest["test_metrics"]["labels"]["toxic"]["roc_auc"] == ctx.facts["roc_auc"]
+def test_a_refused_model_is_recorded_and_not_promoted(project_dir: Path) -> None:
+    """An enforced gate (prod's default) that refuses: exit via GateRefused, verdict in the registry."""
+    ctx, _, _ = build_project(
+        project_dir,
+        gate={"enforce": True, "behaviour": [{"text": "thanks great agree", "expect": "toxic"}], "invariance": []},
+    )
+    with pytest.raises(GateRefused, match="quality gate refused") as refused:
+        step.run(ctx)
+    assert "\n" not in str(refused.value) and "nothing promoted" in str(refused.value)
+    record = ctx.registry.latest("dev")
+    assert record["status"] == "refused" and "thanks great agree" in record["gate"]["verdict"]
+    assert ctx.registry.aliases_of() == {}
+    metrics = json.loads(Path(ctx.location("metrics")).read_text())
+    assert metrics["gate"]["passed"] is False  # the report says why, too

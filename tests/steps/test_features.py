@@ -23,8 +23,20 @@ from socialscore.text.preprocess import TextPreprocessor
 
 
 class FakeDatabase:
-    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+    """In-memory tables; the model registry gets a real SQLite file (``engine``) beside them."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], sqlite_path: Path | None = None) -> None:
         self.tables = tables
+        self.sqlite_path = sqlite_path
+
+    @property
+    def engine(self):
+        from socialscore.db import Database
+
+        return Database.from_url(f"sqlite:///{self.sqlite_path}").engine
+
+    def describe(self) -> str:
+        return f"SQLite {self.sqlite_path}"
 
     def table_exists(self, name: str) -> bool:
         return name in self.tables
@@ -37,7 +49,7 @@ def make_context(project_dir: Path, comments: pd.DataFrame | None, **overrides) 
     settings = load_settings("dev", project_dir, overrides=[overrides] if overrides else None)
     layout = Layout(project_dir, "dev")
     tables = {} if comments is None else {layout.comments_table(): comments}
-    return StepContext("features", settings, layout, logging.getLogger("test"), database_factory=lambda: FakeDatabase(tables))
+    return StepContext("features", settings, layout, logging.getLogger("test"), database_factory=lambda: FakeDatabase(tables, layout.sqlite_path))
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from stand_ins import TinyModel, TinyVectorizer
+from stand_ins import export_for_serving, register_for_step, small_pipeline
 
-from socialscore.bundle import dump_verified, load_bundle, save_bundle
 from socialscore.config import load_settings
 from socialscore.errors import DataError, ModelError
 from socialscore.layout import Layout
 from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.pipeline.context import StepContext
-from socialscore.scoring import score_texts
+from socialscore.registry.serving import load_served
 from socialscore.steps import predict as step
 
 LABELS = ["toxic", "insult"]
@@ -47,20 +46,18 @@ def corpus(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def fitted() -> tuple[TinyVectorizer, TinyModel]:
+def fitted():
     texts, y = corpus(300)
-    vec = TinyVectorizer().fit(texts)
-    return vec, TinyModel(LABELS).fit(vec.transform(texts), y)
-
-
-MANIFEST = {"labels": LABELS, "primary_label": "toxic", "threshold": 0.5, "model_version": "v1"}
+    return small_pipeline(texts, y, LABELS, "v1")
 
 
 @pytest.fixture
 def models_dir(tmp_path: Path, fitted) -> Path:
-    vec, model = fitted
-    save_bundle(tmp_path / "models", model, vec, MANIFEST)
-    return tmp_path / "models"
+    return export_for_serving(fitted, tmp_path / "models")
+
+
+def served(models_dir: Path):
+    return step.served_loader(models_dir)
 
 
 class FakeDatabase:
@@ -110,11 +107,11 @@ def test_resolve_input_order(project_dir: Path) -> None:
 def test_predict_file_scores_like_the_api(tmp_path: Path, models_dir: Path) -> None:
     texts, _ = corpus(50, seed=3)
     source = write_csv(tmp_path / "in.csv", pd.DataFrame({"id": range(50), "comment_text": texts}))
-    report = step.predict_file(source, tmp_path / "out.csv", models_dir, chunk_size=7)
+    report = step.predict_file(source, tmp_path / "out.csv", served(models_dir), chunk_size=7)
     out = pd.read_csv(tmp_path / "out.csv")
     assert report.rows == 50 and list(out.columns) == COLUMNS
     assert out["id"].tolist() == list(range(50))
-    expected = score_texts(load_bundle(models_dir), texts)
+    expected = load_served(models_dir).score(texts)
     np.testing.assert_allclose(out["toxicity"], expected.toxicity, atol=1e-6)
     assert out["social_score"].tolist() == expected.social_score.tolist()
     assert out["risk_level"].tolist() == list(expected.risk)
@@ -124,20 +121,20 @@ def test_predict_file_scores_like_the_api(tmp_path: Path, models_dir: Path) -> N
 
 def test_predict_with_no_model_says_to_run_train(tmp_path: Path) -> None:
     source = write_csv(tmp_path / "in.csv", pd.DataFrame({"text": ["hello"]}))
-    with pytest.raises(ModelError, match="socialscore run --mode dev"):
-        step.predict_file(source, tmp_path / "out.csv", tmp_path / "no-models")
+    with pytest.raises(ModelError, match="socialscore run --mode prod"):
+        step.predict_file(source, tmp_path / "out.csv", served(tmp_path / "no-models"))
     assert not (tmp_path / "out.csv").exists()
 
 
 def test_empty_input_file_is_a_clear_error(tmp_path: Path, models_dir: Path) -> None:
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(DataError, match="is empty"):
-        step.predict_file(tmp_path / "empty.csv", tmp_path / "out.csv", models_dir)
+        step.predict_file(tmp_path / "empty.csv", tmp_path / "out.csv", served(models_dir))
 
 
 def test_header_only_input_gives_header_only_output(tmp_path: Path, models_dir: Path) -> None:
     (tmp_path / "header.csv").write_text("id,text\n")
-    report = step.predict_file(tmp_path / "header.csv", tmp_path / "out.csv", models_dir)
+    report = step.predict_file(tmp_path / "header.csv", tmp_path / "out.csv", served(models_dir))
     assert report.rows == 0
     assert (tmp_path / "out.csv").read_text().strip() == ",".join(COLUMNS)
 
@@ -148,7 +145,7 @@ def test_empty_emoji_and_huge_texts_are_scored_and_kept(tmp_path: Path, models_d
     source = write_csv(
         tmp_path / "in.csv", pd.DataFrame({"id": [f"r{i}" for i in range(6)], "text": texts})
     )
-    step.predict_file(source, tmp_path / "out.csv", models_dir, chunk_size=4)
+    step.predict_file(source, tmp_path / "out.csv", served(models_dir), chunk_size=4)
     out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
     assert out["id"].tolist() == [f"r{i}" for i in range(6)]  # no row lost, order kept
     assert out["toxicity"].between(0, 1).all() and out["social_score"].between(0, 100).all()
@@ -159,21 +156,21 @@ def test_empty_emoji_and_huge_texts_are_scored_and_kept(tmp_path: Path, models_d
 def test_text_column_detection_and_errors(tmp_path: Path, models_dir: Path) -> None:
     frame = pd.DataFrame({"Tweet": ["you idiot", "thanks"], "other": ["a", "b"]})
     source = write_csv(tmp_path / "tweets.tsv", frame, sep="\t")
-    assert step.predict_file(source, tmp_path / "a.csv", models_dir).rows == 2
+    assert step.predict_file(source, tmp_path / "a.csv", served(models_dir)).rows == 2
     assert pd.read_csv(tmp_path / "a.csv")["id"].tolist() == [0, 1]  # row numbers when no id column
     odd = write_csv(tmp_path / "odd.csv", pd.DataFrame({"words": ["x"], "who": ["y"]}))
     with pytest.raises(DataError, match="no text column.*words, who"):
-        step.predict_file(odd, tmp_path / "b.csv", models_dir)
-    assert step.predict_file(odd, tmp_path / "b.csv", models_dir, text_column="words").rows == 1
+        step.predict_file(odd, tmp_path / "b.csv", served(models_dir))
+    assert step.predict_file(odd, tmp_path / "b.csv", served(models_dir), text_column="words").rows == 1
     with pytest.raises(DataError, match="no text column 'nope'"):
-        step.predict_file(odd, tmp_path / "b.csv", models_dir, text_column="nope")
+        step.predict_file(odd, tmp_path / "b.csv", served(models_dir), text_column="nope")
 
 
 def test_latin1_input_and_formula_ids_are_safe(tmp_path: Path, models_dir: Path) -> None:
     (tmp_path / "latin.csv").write_bytes(
         "id,text\n=cmd|' /C calc'!A0,café idiot\n+1,ok\n".encode("latin-1")
     )
-    step.predict_file(tmp_path / "latin.csv", tmp_path / "out.csv", models_dir)
+    step.predict_file(tmp_path / "latin.csv", tmp_path / "out.csv", served(models_dir))
     raw = (tmp_path / "out.csv").read_text()
     assert "\n'=cmd|" in raw and "\n'+1," in raw
     assert "\n=" not in raw and "\n+" not in raw
@@ -185,7 +182,7 @@ def test_malformed_row_is_a_clear_error_and_leaves_no_output(
 ) -> None:
     (tmp_path / "bad.csv").write_text("id,text\n" + body)
     with pytest.raises(DataError, match="malformed CSV"):
-        step.predict_file(tmp_path / "bad.csv", tmp_path / "out.csv", models_dir, chunk_size=1)
+        step.predict_file(tmp_path / "bad.csv", tmp_path / "out.csv", served(models_dir), chunk_size=1)
     assert not (tmp_path / "out.csv").exists()
     assert list(tmp_path.glob(".out.csv.*")) == []  # the temporary file is gone too
 
@@ -198,7 +195,7 @@ def _peak_bytes(tmp_path: Path, models_dir: Path, rows: int, chunk_size: int) ->
         write_csv(source, pd.DataFrame({"id": range(rows), "text": padded}))
     tracemalloc.start()
     try:
-        step.predict_file(source, tmp_path / "out.csv", models_dir, chunk_size=chunk_size)
+        step.predict_file(source, tmp_path / "out.csv", served(models_dir), chunk_size=chunk_size)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -222,14 +219,7 @@ def make_ctx(project_dir: Path, fitted, db: FakeDatabase, **predict) -> StepCont
     ctx = StepContext(
         "predict", settings, layout, logging.getLogger("test"), database_factory=lambda: db
     )
-    vec, model = fitted
-    write_file_artifact("joblib", Path(ctx.location("vectorizer")), vec)
-    digest = dump_verified(model, Path(ctx.location("model")))
-    write_file_artifact(
-        "json",
-        Path(ctx.location("model_metadata")),
-        {**MANIFEST, "model_type": settings.model.type, "sha256": digest},
-    )
+    register_for_step(fitted, layout.models_dir, Path(ctx.location("model_metadata")))
     return ctx
 
 
@@ -275,7 +265,7 @@ def test_run_with_an_empty_prod_csv_still_writes_the_table(project_dir: Path, fi
 
 def test_run_refuses_a_tampered_model(project_dir: Path, fitted) -> None:
     ctx = make_ctx(project_dir, fitted, FakeDatabase())
-    with open(ctx.location("model"), "ab") as handle:
+    with open(Path(ctx.location("model")) / "vocab.json", "ab") as handle:
         handle.write(b"x")
     with pytest.raises(ModelError, match="does not match"):
         step.run(ctx)
@@ -328,9 +318,9 @@ def test_run_writes_the_predictions_table_in_postgres(
         database.close()
 
 
-@pytest.mark.parametrize("bad", [[0.7, 0.4], [0.0, 0.5], [0.5, 1.0], [0.5, 0.5]])
-def test_risk_thresholds_must_be_ordered(project_dir: Path, bad: list[float]) -> None:
+@pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, 1.5])
+def test_high_risk_cut_must_be_a_probability(project_dir: Path, bad: float) -> None:
     from socialscore.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="predict.risk_thresholds"):
-        load_settings("dev", project_dir, [{"predict": {"risk_thresholds": bad}}])
+    with pytest.raises(ConfigError, match="predict.high_risk"):
+        load_settings("dev", project_dir, [{"predict": {"high_risk": bad}}])

@@ -11,9 +11,9 @@ import pytest
 from model_corpus import make_comments
 from test_features import make_context
 
-from socialscore.bundle import load_bundle
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, ModelError
+from socialscore.modeling.gate import GateRefused
 from socialscore.features import FeatureBuilder
 from socialscore.models import SocialScoreModel, choose_threshold, label_matrix, resolve_labels
 from socialscore.steps import features as features_step
@@ -101,37 +101,70 @@ def _trained_project(project_dir: Path, **overrides):
     return ctx
 
 
-def test_step_writes_model_metadata_versions_and_bundle(project_dir: Path) -> None:
-    ctx = _trained_project(project_dir, train={"keep_versions": 2})
+def test_step_registers_a_version_with_metadata(project_dir: Path) -> None:
+    ctx = _trained_project(project_dir)
     layout = ctx.layout
     meta = json.loads(layout.model_metadata.read_text())
-    for key in ("model_type", "params", "labels", "primary_label", "threshold", "cv", "training_rows", "data_hash",
-                "config", "package_version", "sklearn_version", "git_commit", "trained_at", "sha256", "model_version"):
+    for key in ("model_type", "params", "labels", "primary_label", "threshold", "thresholds", "cv", "training_rows",
+                "data_hash", "data", "config", "package_version", "sklearn_version", "git_commit", "trained_at",
+                "files", "model_version"):
         assert key in meta, key
-    assert meta["model_version"].startswith("nb_logistic-dev-") and meta["model_version"].endswith(meta["sha256"][:8])
+    assert meta["model_version"].startswith("nb_logistic-dev-")
+    assert set(meta["thresholds"]) == set(meta["labels"])
     assert meta["config"]["preprocess"]["tokenizer"] == "regex"
-    model, loaded_meta = load_model(layout, ctx.settings)
-    assert loaded_meta["sha256"] == meta["sha256"] and model.labels == meta["labels"]
-    bundle = load_bundle(layout.models_dir)
-    assert bundle.version == meta["model_version"] and bundle.nltk_resources == []
-    proba = bundle.predict_proba(["you are an idiot", "thanks for the helpful edit"])
+    pipeline = load_model(ctx)
+    assert pipeline.version == meta["model_version"] and pipeline.nltk_resources == []
+    assert pipeline.thresholds == meta["thresholds"]
+    proba = pipeline.predict_proba(["you are an idiot", "thanks for the helpful edit"])
     assert proba[0, 0] > proba[1, 0]
     assert ctx.facts["cv_auc_toxic"] > 0.9
-    for _ in range(2):
-        step.run(ctx)
-    assert len(list(layout.versions_dir.glob("*.pkl"))) == 2
-    assert len(list(layout.versions_dir.glob("*.json"))) == 2
+    record = ctx.registry.get(meta["model_version"])
+    assert record["status"] == "candidate" and record["files"] == meta["files"]
+    assert record["data"]["rows"] == 200 and record["data"]["content_hash"] == meta["data_hash"]
+    assert record["gate"]["data"]["passed"] is True
+    assert not list(layout.models_dir.glob("*.pkl")), "no pickled model is written"
+    step.run(ctx)  # a retrain is a new version; the old one stays
+    assert len(ctx.registry.list_versions("dev")) == 2
 
 
 def test_a_changed_model_file_is_refused(project_dir: Path) -> None:
     ctx = _trained_project(project_dir)
-    path = ctx.layout.model_file("nb_logistic")
+    meta = json.loads(ctx.layout.model_metadata.read_text())
+    path = ctx.registry.version_dir(meta["model_version"]) / "arrays.npz"
     path.write_bytes(path.read_bytes() + b"tampered")
     with pytest.raises(ModelError, match="does not match"):
-        load_model(ctx.layout, ctx.settings)
+        load_model(ctx)
 
 
 def test_load_model_without_training(project_dir: Path) -> None:
     ctx = make_context(project_dir, None)
     with pytest.raises(ModelError, match="train"):
-        load_model(ctx.layout, ctx.settings)
+        load_model(ctx)
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("all_zero", "single class"),
+        ("one_positive", "smaller class"),
+        ("collapsed", "training rows"),
+    ],
+)
+def test_gate_refuses_data_that_cannot_make_a_model(project_dir: Path, case: str, message: str) -> None:
+    """All-0 labels, one positive in 5,000 rows and 500 rows collapsed to 5 never train a model."""
+    n = 5 if case == "collapsed" else (5000 if case == "one_positive" else 200)
+    comments = make_comments(n, seed=3)
+    label_cols = [c for c in comments.columns if c.startswith("label_")]
+    if case != "collapsed":
+        comments[label_cols] = 0
+    if case == "one_positive":
+        comments.loc[comments.index[comments["split"] == "train"][0], "label_toxic"] = 1
+    ctx = make_context(project_dir, comments, train={"cv_folds": 2})
+    features_step.run(ctx)
+    ctx = make_context(project_dir, comments, train={"cv_folds": 2})
+    ctx.step = "train"
+    with pytest.raises(GateRefused, match=message) as refused:
+        step.run(ctx)
+    assert "\n" not in str(refused.value)
+    assert not ctx.layout.model_metadata.exists()
+    assert ctx.registry.list_versions() == []

@@ -79,7 +79,9 @@ def data_checks(
         if train_pos in (0, n):
             checks.append(Check(f"classes:{label}", False, f"label {label} has a single class ({train_pos} positives of {n} training rows)"))
             continue
-        need = max(folds, cfg.min_positives if label == primary else folds)
+        if label != primary:
+            continue  # a rare secondary label falls back (recorded with the model) instead of refusing it
+        need = max(folds, cfg.min_positives)
         minority = min(train_pos, n - train_pos)
         checks.append(
             Check(

@@ -91,6 +91,13 @@ def _row(row: Any) -> dict[str, Any]:
     return out
 
 
+def version_dir(models_dir: Path, version: str) -> Path:
+    """Where a version's files live: ``models/registry/<version>/``."""
+    if not version or "/" in version or "\\" in version or version.startswith("."):
+        raise ModelError(f"invalid model version {version!r}")
+    return models_dir / "registry" / version
+
+
 def _begin_immediate(conn: sa.Connection) -> None:
     # db.py puts sqlite3 in driver autocommit; take the write lock at BEGIN so two writers queue
     conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -119,9 +126,7 @@ class ModelRegistry:
         return self.models_dir / "registry"
 
     def version_dir(self, version: str) -> Path:
-        if "/" in version or version.startswith("."):
-            raise ModelError(f"invalid model version {version!r}")
-        return self.root / version
+        return version_dir(self.models_dir, version)
 
     @contextmanager
     def _begin(self) -> Iterator[sa.Connection]:

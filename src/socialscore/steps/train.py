@@ -287,4 +287,6 @@ def load_model(ctx: StepContext) -> ScoringPipeline:
         version, files = metadata["model_version"], metadata["files"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ModelError(f"{path} is not a model record ({exc.__class__.__name__}); rerun the 'train' step") from None
-    return ScoringPipeline.load(ctx.registry.version_dir(version), files)
+    from socialscore.registry.store import version_dir
+
+    return ScoringPipeline.load(version_dir(ctx.layout.models_dir, version), files)
