@@ -1,4 +1,4 @@
-"""kill -9 the real pipeline during train, while the model / serving bundle is written, and during load.
+"""kill -9 the real pipeline during train, while a model version / its metadata is written, and during load.
 
 Each case works on a copy of one finished run. Afterwards the previous model (or, when the kill came
 after the new one was committed, the new one) loads and verifies, no temp file is taken for an
@@ -18,19 +18,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reliability.helpers import MODE, MODEL_TYPE, child_env, cli_argv, log_since, log_size, run_cli
-from socialscore.bundle import MANIFEST_FILE, load_bundle
+from reliability.helpers import MODE, child_env, cli_argv, log_since, log_size, run_cli
 from socialscore.config import load_settings
 from socialscore.db import Database
 from socialscore.layout import Layout
-from socialscore.pipeline.artifacts import sha256_file
+from socialscore.modeling.pipeline import ScoringPipeline
 from socialscore.pipeline.orchestrator import Orchestrator
-from socialscore.steps.train import load_model
+from socialscore.registry.store import ModelRegistry
 
 pytestmark = pytest.mark.slow
 
 NEW_C = "1.7"  # a different model than the baseline's, so "old" and "new" files differ in bytes
-MODEL_FILE = f"{MODEL_TYPE}_{MODE}.pkl"
+METADATA_FILE = f"model_metadata_{MODE}.json"
 
 
 def _layout(project: Path, *sets: str) -> tuple[Layout, object]:
@@ -65,7 +64,7 @@ def kill_when(argv: list[str], ready: Callable[[], bool], timeout: float = 120) 
 
 def temp_beside(directory: Path, target_name: str) -> Callable[[], bool]:
     """True once atomic_path's temp file for ``target_name`` exists in ``directory``."""
-    prefix = f".{target_name}."
+    prefix = f".{target_name}"
 
     def seen() -> bool:
         try:
@@ -76,18 +75,16 @@ def temp_beside(directory: Path, target_name: str) -> Callable[[], bool]:
     return seen
 
 
-def assert_models_load(project: Path, *sets: str) -> tuple[str, str]:
-    """Both the per-mode model and the serving bundle load and verify; return their sha256s."""
+def assert_models_load(project: Path, *sets: str) -> str:
+    """This mode's model loads and verifies, and so does every registered version; return its version."""
     layout, settings = _layout(project, *sets)
-    _, metadata = load_model(layout, settings)
-    bundle = load_bundle(layout.models_dir)
-    assert bundle.predict_proba(["a perfectly ordinary comment"]).shape == (1, len(bundle.labels))
-    # versioned copies are restorable: every *.pkl there has its metadata and matches its sha256
-    for versioned in layout.versions_dir.glob("*.pkl"):
-        meta = versioned.with_suffix(".json")
-        assert meta.exists(), f"{versioned.name} has no metadata (a partial copy?)"
-        assert sha256_file(versioned) == json.loads(meta.read_text())["sha256"], versioned.name
-    return metadata["sha256"], bundle.manifest["files"]["model.joblib"]
+    metadata = json.loads(layout.model_metadata.read_text())
+    registry = ModelRegistry.for_project(settings, layout)
+    pipeline = ScoringPipeline.load(registry.version_dir(metadata["model_version"]), metadata["files"])
+    assert pipeline.predict_proba(["a perfectly ordinary comment"]).shape == (1, len(pipeline.labels))
+    for record in registry.list_versions():  # every registered version is complete and verifies
+        ScoringPipeline.load(registry.version_dir(record["version"]), record["files"])
+    return metadata["model_version"]
 
 
 def assert_no_temp_artifacts(project: Path) -> None:
@@ -95,8 +92,9 @@ def assert_no_temp_artifacts(project: Path) -> None:
     layout, settings = _layout(project)
     for step in Orchestrator(settings, layout).status():
         assert all(".tmp" not in reason for reason in step.reasons), step
-    for path in layout.versions_dir.glob("*.pkl"):
-        assert not path.name.startswith("."), path
+    registered = {r["version"] for r in ModelRegistry.for_project(settings, layout).list_versions()}
+    for path in (layout.models_dir / "registry").iterdir():
+        assert path.name.startswith(".") or path.name in registered, path
 
 
 def status_reasons(project: Path) -> dict[str, list[str]]:
@@ -140,7 +138,7 @@ def train_argv(project: Path) -> list[str]:
 def test_kill_during_training_keeps_previous_model(copy_baseline) -> None:
     project = copy_baseline()
     before = assert_models_load(project)
-    pkl_before = sha256_file(project / "models" / MODEL_FILE)
+    metadata_before = (project / "models" / METADATA_FILE).read_bytes()
     offset = log_size(project)
     started: list[float] = []
 
@@ -151,29 +149,28 @@ def test_kill_during_training_keeps_previous_model(copy_baseline) -> None:
 
     assert kill_when(train_argv(project), training), "train finished before the kill"
     assert "step train done" not in log_since(project, offset)
-    assert sha256_file(project / "models" / MODEL_FILE) == pkl_before
+    assert (project / "models" / METADATA_FILE).read_bytes() == metadata_before
     assert assert_models_load(project) == before
     assert_no_temp_artifacts(project)
 
     log = rerun_completes(project, f"model.C={NEW_C}")
     assert "step evaluate done" in log and "step predict done" in log
-    _, metadata = load_model(*_layout(project, f"model.C={NEW_C}"))
+    metadata = json.loads((project / "models" / METADATA_FILE).read_text())
     assert metadata["params"]["C"] == float(NEW_C)
     assert assert_models_load(project, f"model.C={NEW_C}") != before
 
 
-# The per-mode model, its metadata and the serving bundle are one group commit (atomic_group): a kill
-# at any point leaves either all old files or a journal that the next load rolls forward.
+# A version's files are written into a hidden folder and renamed into models/registry/ only when complete;
+# the metadata naming the mode's current version is replaced atomically afterwards.
 @pytest.mark.parametrize(
     "where, target",
     [
-        ("models", MODEL_FILE),  # the serving model, first file of the group
-        ("models", f"model_metadata_{MODE}.json"),  # the per-mode metadata, staged after its model
-        ("models", MANIFEST_FILE),  # bundle.json, the last file staged
+        ("models/registry", "nb_logistic-dev-"),  # the new version's folder, while its files are written
+        ("models", METADATA_FILE),  # the metadata that makes it this mode's model
     ],
 )
 def test_kill_while_model_is_written(copy_baseline, where: str, target: str) -> None:
-    """SIGKILL the moment atomic_path's temp file for ``target`` appears (retry if the window is missed)."""
+    """SIGKILL the moment the temp file or folder for ``target`` appears (retry if the window is missed)."""
     for attempt in range(4):
         project = copy_baseline(f"attempt{attempt}")
         before = assert_models_load(project)
@@ -183,13 +180,10 @@ def test_kill_while_model_is_written(copy_baseline, where: str, target: str) -> 
     else:
         pytest.fail(f"never caught the temp file of {target} in 4 attempts")
     assert "step train done" not in log_since(project, offset)
-    leftovers = [p.name for p in (project / where).iterdir() if p.name.startswith(f".{target}.")]
+    leftovers = [p.name for p in (project / where).iterdir() if p.name.startswith(f".{target}")]
     assert leftovers, "the kill came after the rename"  # we really did kill mid-write
 
-    # whatever was committed, each model file agrees with its own metadata
-    after = assert_models_load(project)
-    if target == MODEL_FILE:
-        assert after == before  # the kill came before the new per-mode model replaced the old
+    assert assert_models_load(project) == before  # the mode's model is still the previous one
     assert_no_temp_artifacts(project)
 
     rerun_completes(project, f"model.C={NEW_C}", only=True)  # the full run is shown above

@@ -1,0 +1,141 @@
+"""The model lifecycle as a user meets it (Part 1): prod run → dev run → refused run → rollback.
+
+What ``predict`` and the API serve stays the production model, byte for byte, until a prod model passes
+the gate or someone promotes or rolls back; every version is listed with its gate verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "steps"))
+from model_corpus import make_comments  # noqa: E402
+
+from socialscore.cli import app  # noqa: E402
+
+runner = CliRunner()
+PROBE = ["you are a moron and an idiot", "thanks for the helpful edit", "ｙｏｕ ａｒｅ ａ ｍｏｒｏｎ"]
+
+
+def invoke(project: Path, *args: str):
+    return runner.invoke(app, [*args, "--project-dir", str(project)], catch_exceptions=False)
+
+
+def write_data(path: Path, n: int, seed: int, single_class: bool = False) -> Path:
+    comments = make_comments(n, seed=seed)
+    frame = pd.DataFrame({"id": comments["id"], "comment_text": comments["text"],
+                          "toxic": comments["label_toxic"], "insult": comments["label_insult"]})
+    if single_class:
+        frame[["toxic", "insult"]] = 0
+    frame.to_csv(path, index=False)
+    return path
+
+
+def served_scores(project: Path) -> str:
+    """sha256 of `socialscore predict` output on a fixed probe file (the served model's answers)."""
+    probe = project / "probe.csv"
+    pd.DataFrame({"text": PROBE}).to_csv(probe, index=False)
+    out = project / "scored.csv"
+    result = runner.invoke(app, ["predict", "--input", str(probe), "--output", str(out),
+                                 "--models-dir", str(project / "models")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def project(project_dir: Path) -> Path:
+    config = {"gate": {"behaviour": [{"text": "you are a stupid idiot", "expect": "toxic"},
+                                     {"text": "thanks for the helpful article", "expect": "not_toxic"}]}}
+    (project_dir / "socialscore.yaml").write_text(yaml.safe_dump(config))
+    return project_dir
+
+
+@pytest.mark.slow
+def test_dev_and_refused_runs_never_move_production(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    good = write_data(project / "good.csv", 600, seed=1)
+    first = invoke(project, "run", "--mode", "prod", "--data", str(good))
+    assert first.exit_code == 0, first.output
+    assert "now staging and production" in (project / "logs/pipeline_prod.log").read_text()
+    prod_scores = served_scores(project)
+
+    dev = invoke(project, "run", "--mode", "dev")  # the synthetic example data
+    assert dev.exit_code == 0, dev.output
+    assert served_scores(project) == prod_scores
+
+    bad = write_data(project / "bad.csv", 300, seed=2, single_class=True)
+    refused = invoke(project, "run", "--mode", "prod", "--data", str(bad))
+    assert refused.exit_code == 1
+    assert "quality gate refused the training data" in refused.output and "Traceback" not in refused.output
+    assert served_scores(project) == prod_scores
+
+    listing = invoke(project, "models", "list")
+    assert listing.exit_code == 0
+    assert "production" in listing.output and "passed" in listing.output
+    versions = registry_of(project).list_versions()
+    assert [v["mode"] for v in versions] == ["dev", "prod"]  # the refused data never made a version
+    assert all(v["gate"]["verdict"] for v in versions)  # each with its verdict
+    assert invoke(project, "runs", "list").exit_code == 0
+    statuses = [r["status"] for r in registry_of(project).list_runs()]
+    assert statuses == ["failed", "ok", "ok"]  # newest first
+
+
+def registry_of(project: Path):
+    from socialscore.config import load_settings
+    from socialscore.layout import Layout
+    from socialscore.registry.store import ModelRegistry
+
+    return ModelRegistry.for_project(load_settings("prod", project), Layout(project, "prod"))
+
+
+@pytest.mark.slow
+def test_a_better_prod_model_is_promoted_and_rollback_restores_the_first(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    assert invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "a.csv", 600, 1))).exit_code == 0
+    first_scores = served_scores(project)
+    first = invoke(project, "models", "show", "production").output
+    second = invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "b.csv", 700, 4)))
+    assert second.exit_code == 0, second.output
+    assert served_scores(project) != first_scores
+    back = invoke(project, "models", "rollback")
+    assert back.exit_code == 0, back.output
+    assert served_scores(project) == first_scores
+    assert invoke(project, "models", "show", "production").output == first
+
+
+@pytest.mark.slow
+def test_deleted_served_files_are_noticed_and_restored(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    assert invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "a.csv", 600, 1))).exit_code == 0
+    scores = served_scores(project)
+    (project / "models" / "arrays.npz").unlink()
+    status = invoke(project, "status", "--mode", "prod")
+    assert "served model" in status.output and "stale" in status.output
+    rerun = invoke(project, "run", "--mode", "prod", "--data", str(project / "a.csv"))
+    assert rerun.exit_code == 0, rerun.output
+    assert served_scores(project) == scores
+
+
+def test_promote_refuses_a_refused_version_without_force(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    data = write_data(project / "a.csv", 400, 1)
+    refused = invoke(project, "run", "--mode", "prod", "--data", str(data),
+                     "--set", "gate.behaviour=[{text: 'thanks for the helpful article', expect: toxic}]")
+    assert refused.exit_code == 1 and "quality gate refused" in refused.output
+    version = invoke(project, "models", "gate", "--mode", "prod")
+    assert version.exit_code == 1 and "refused" in version.output
+    registry = registry_of(project)
+    name = registry.latest("prod")["version"]
+    plain = invoke(project, "models", "promote", name)
+    assert plain.exit_code == 1 and "--force" in plain.output
+    forced = invoke(project, "models", "promote", name, "--force", "--reason", "accepted by the moderation lead")
+    assert forced.exit_code == 0, forced.output
+    history = registry.alias_history("production")
+    assert history[0]["version"] == name and history[0]["reason"] == "accepted by the moderation lead"
