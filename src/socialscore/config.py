@@ -104,7 +104,6 @@ class TrainConfig(Section):
     cv_folds: int = Field(default=3, ge=2, le=20)
     primary_label: str = "auto"
     threshold_metric: Literal["f1", "f2", "precision_at_recall_0.9", "fixed_0.5"] = "f1"
-    keep_versions: int = Field(default=5, ge=1)
 
 
 class PredictConfig(Section):
