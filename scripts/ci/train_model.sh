@@ -10,7 +10,6 @@ export CI_STEP=train-model
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$CI_CACHE_DIR/uv}"
 [ $# -eq 0 ] || export TRAIN_DATA="$*"
 
-BUNDLE_FILES=(model.joblib vectorizer.joblib bundle.json)
 key="$(cache_key model)"
 staged="$CI_CACHE_DIR/model/$key"
 log "model cache key $key"
@@ -19,16 +18,22 @@ if [ ! -f "$staged/bundle.json" ] && cache_usable && cache_exists model "$key"; 
   cache_fetch model "$key" "$staged"
 fi
 
+# The served model: bundle.json and every file it lists (written when production moves: a prod run
+# whose model passed the quality gate).
+served_files() {
+  python3 -c "import json, sys; m = json.load(open(sys.argv[1])); print(' '.join([*m['files'], 'bundle.json']))" "$1/bundle.json"
+}
+
 verify_bundle() {
-  uv_run python -c "from pathlib import Path; from socialscore.bundle import load_bundle; \
-b = load_bundle(Path('models')); print('bundle verified: model version', b.version)"
-  sha256sum models/model.joblib
+  uv_run python -c "from pathlib import Path; from socialscore.registry.serving import load_served; \
+p = load_served(Path('models')); print('served model verified:', p.version)"
+  sha256sum models/pipeline.json models/arrays.npz
 }
 
 mkdir -p models reports
 if [ -f "$staged/bundle.json" ]; then
   log "cache hit: model $key restored, training skipped"
-  for f in "${BUNDLE_FILES[@]}"; do cp "$staged/$f" "models/$f"; done
+  for f in $(served_files "$staged"); do cp "$staged/$f" "models/$f"; done
   if [ -d "$staged/reports" ]; then cp -R "$staged/reports/." reports/; fi
   verify_bundle
   exit 0
@@ -53,7 +58,7 @@ uv_run socialscore run --mode "$TRAIN_MODE" --steps "${steps[@]}" "${data_args[@
 verify_bundle
 
 mkdir -p "$staged.tmp/reports"
-for f in "${BUNDLE_FILES[@]}"; do cp "models/$f" "$staged.tmp/$f"; done
+for f in $(served_files models); do cp "models/$f" "$staged.tmp/$f"; done
 for f in reports/metrics_"$TRAIN_MODE".json; do if [ -f "$f" ]; then cp "$f" "$staged.tmp/reports/"; fi; done
 rm -rf "$staged" && mv "$staged.tmp" "$staged"
 log "model staged for save-cache: $staged"

@@ -147,7 +147,8 @@ def status(
     try:
         settings = project_settings(mode, project_dir, sets)
         layout = Layout(project_dir, settings.mode)
-        rows = Orchestrator(settings, layout, console).status()
+        orchestrator = Orchestrator(settings, layout, console)
+        rows = [*orchestrator.status(), orchestrator.served_status()]
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return

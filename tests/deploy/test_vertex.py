@@ -107,10 +107,11 @@ def test_component_commands_run_the_pipeline_locally(compiled: dict, tmp_path: P
     """Run each compiled component's command line, in pipeline order, with local paths for its artifacts."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     params = {
-        "inputs.mode": "dev",
+        "inputs.mode": "prod",  # a prod model that passes the gate becomes production, which publish ships
         "inputs.data_uri": "",
         "inputs.metric_key": "macro.roc_auc",
-        "inputs.sets": "train.cv_folds=2 features.char_ngram_range=null transform.sample_size=800",
+        "inputs.sets": "train.cv_folds=2 features.char_ngram_range=null transform.sample_size=800 "
+        "gate.behaviour=[] gate.min_f1=null",
     }
     previous = ""
     for task, steps in [
@@ -147,9 +148,9 @@ def test_component_commands_run_the_pipeline_locally(compiled: dict, tmp_path: P
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     version = json.loads((destination / "latest" / "bundle.json").read_text())["model_version"]
-    assert (destination / version / "model.joblib").read_bytes() == (
-        Path(previous) / "models" / "model.joblib"
+    assert (destination / version / "arrays.npz").read_bytes() == (
+        Path(previous) / "models" / "arrays.npz"
     ).read_bytes()
-    from socialscore.bundle import load_bundle
+    from socialscore.registry.serving import load_served
 
-    assert load_bundle(destination / "latest").version == version
+    assert load_served(destination / "latest").version == version

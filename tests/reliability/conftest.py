@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -42,4 +43,9 @@ def crafted_run(tmp_path_factory: pytest.TempPathFactory) -> CraftedRun:
     prod.to_csv(raw / "prod.csv", index=False)
     result = run_cli("run", "--mode", "dev", "--project-dir", str(project), "--verbose")
     assert result.returncode == 0, result.stdout + result.stderr
+    # serve this dev model the way a person would (a dev run never moves production by itself)
+    version = json.loads((project / "models" / "model_metadata_dev.json").read_text())["model_version"]
+    promoted = run_cli("models", "promote", version, "--force", "--reason", "reliability tests serve the crafted model",
+                       "--project-dir", str(project))
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
     return CraftedRun(project, result)

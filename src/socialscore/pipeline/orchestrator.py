@@ -171,10 +171,9 @@ class Orchestrator:
             reasons = explain_staleness(record.components, components)
             reasons += self._outputs_unchanged(step, record.outputs)
             result.append(StepStatus(step.name, "stale" if reasons else "up to date", reasons))
-        result.append(self._served_status())
         return result
 
-    def _served_status(self) -> StepStatus:
+    def served_status(self) -> StepStatus:
         """The production model: which version the registry names and whether its files still match."""
         from socialscore.registry.serving import served_problems
         from socialscore.registry.store import PRODUCTION
