@@ -70,7 +70,11 @@ def test_jigsaw_file_keeps_raw_values(tmp_path: Path) -> None:
     path = write(tmp_path / "train.csv", f"{header}\na1,hello,0,0,0,0,0,0\na2,bad,yes,2,,NaN,1,0\n")
     result = extract([path], DataConfig())
     frame = result.frame
-    assert list(frame.columns) == RAW_COLUMNS + [f"label_{x}" for x in JIGSAW_LABELS] + ["_error"]
+    assert list(frame.columns) == RAW_COLUMNS + [f"label_{x}" for x in JIGSAW_LABELS] + [
+        "_error",
+        "text_key",
+        "pii_scrubbed",
+    ]
     assert frame["source"].tolist() == ["train.csv", "train.csv"]
     assert frame["source_row"].tolist() == [1, 2]
     row = frame.iloc[1]
