@@ -16,6 +16,10 @@ _PREFERRED = (
     "euc_kr", "cp949", "cp1251", "koi8_r", "cp1250", "iso8859_2", "cp1253", "cp1254", "cp1255",
     "cp1256", "cp1257", "cp1258",
 )
+_MULTIBYTE = frozenset(
+    {"cp932", "shift_jis", "shift_jis_2004", "euc_jp", "gb18030", "gbk", "gb2312", "big5", "big5hkscs",
+     "euc_kr", "cp949", "cp950", "iso2022_jp", "hz"}
+)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -63,16 +67,22 @@ def _bomless_wide(head: bytes) -> str | None:
     quads = len(head) // 4 * 4
     if quads >= 8:
         lanes = [head[i:quads:4].count(0) / (quads // 4) for i in range(4)]
-        if lanes[1] > 0.9 and lanes[2] > 0.9 and lanes[3] > 0.9 and lanes[0] < 0.5:
+        if lanes[2] > 0.95 and lanes[3] > 0.95 and lanes[1] > 0.6 and lanes[0] < 0.2:
             return "utf-32-le"
-        if lanes[0] > 0.9 and lanes[1] > 0.9 and lanes[2] > 0.9 and lanes[3] < 0.5:
+        if lanes[0] > 0.95 and lanes[1] > 0.95 and lanes[2] > 0.6 and lanes[3] < 0.2:
             return "utf-32-be"
     even, odd = head[0::2], head[1::2]
-    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.5 * len(even):
+    if odd.count(0) > 0.6 * len(odd) and even.count(0) < 0.2 * len(even):
         return "utf-16-le"
-    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.5 * len(odd):
+    if even.count(0) > 0.6 * len(even) and odd.count(0) < 0.2 * len(odd):
         return "utf-16-be"
     return None
+
+
+def _has_utf8_multibyte(data: bytes) -> bool:
+    """Whether ``data`` holds any valid multi-byte UTF-8 sequence (broken UTF-8 rather than cp1252)."""
+    valid = data.decode("utf-8", errors="ignore")
+    return len(valid.encode("utf-8")) > len(valid.encode("ascii", errors="ignore"))
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -129,7 +139,9 @@ def decode_bytes(data: bytes, name: str = "the file", encoding: str | None = Non
     except UnicodeDecodeError as exc:
         first_bad = exc.start
     guess, others = guess_encoding(data)
-    utf8_multibyte = any(ord(c) > 127 for c in data.decode("utf-8", errors="ignore"))
+    # In a multi-byte legacy encoding (Shift-JIS, GBK...) byte pairs often look like UTF-8 by chance;
+    # in a single-byte one (cp1252...) they almost never do, so there they mean a mixed file.
+    utf8_multibyte = guess not in _MULTIBYTE and _has_utf8_multibyte(data)
     where = f"byte 0x{data[first_bad]:02x} at offset {first_bad} (line {_line_of(data, first_bad)})"
     if guess is None or guess in ("utf_8", "ascii") or utf8_multibyte:
         why = "it mixes UTF-8 with another encoding" if utf8_multibyte else "no single encoding fits"
