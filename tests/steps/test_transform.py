@@ -340,3 +340,38 @@ def test_run_fails_clearly_when_nothing_is_usable(project_dir: Path) -> None:
         run(ctx)
     assert len(pd.read_csv(ctx.location("rejected"))) == 2  # written so the user can see why
     assert not Path(ctx.location("clean")).exists()
+
+
+def test_unicode_label_columns_flow_through_extract_transform_and_load(project_dir: Path, database) -> None:
+    """Issue 13: ``toxicité`` failed only at the load step; now SQLite and PostgreSQL both take it."""
+    import uuid
+
+    from socialscore.steps import extract as extract_step
+    from socialscore.steps import load
+
+    rows = "".join(f"{i},comment {i} toxicité {i % 2},{i % 2},{(i + 1) % 2}\n" for i in range(12))
+    (project_dir / "in.csv").write_text("id,comment_text,toxicité,有毒\n" + rows, encoding="utf-8")
+    prefix = "t" + uuid.uuid4().hex[:10]
+    settings = load_settings(
+        "dev",
+        project_dir,
+        [{"data": {"files": ["in.csv"], "label_columns": ["toxicité", "有毒"]}, "database": {"table_prefix": prefix}}],
+    )
+    layout = Layout(project_dir, "dev")
+    layout.ensure()
+
+    def ctx(step: str) -> StepContext:
+        log = logging.getLogger("socialscore.test")
+        return StepContext(step, settings, layout, log, database_factory=lambda: database)
+
+    extract_step.run(ctx("extract"))
+    run(ctx("transform"))
+    loading = ctx("load")
+    try:
+        load.run(loading)
+        table = database.read_table(loading.location("comments"))
+    finally:
+        database.drop_table(loading.location("comments"))
+    labels = [c for c in table.columns if c.startswith("label_")]
+    assert labels[0] == "label_toxicite" and labels[1].startswith("label_u_") and len(table) == 12
+    assert table.sort_values("id")["label_toxicite"].tolist() == [int(i) % 2 for i in sorted(str(i) for i in range(12))]

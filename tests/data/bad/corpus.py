@@ -99,7 +99,7 @@ GENERATORS = {
     "gzip": lambda: _frame_bytes("gzip"),
     "xlsx": lambda: _zipped("xl/workbook.xml"),
     "zip": lambda: _zipped("comments.csv"),
-    "million_columns": lambda: (",".join(f"c{i}" for i in range(1_000_000)) + "\n").encode()[: 12 * 2**20],
+    "million_columns": lambda: (",".join(f"col_{i:07d}" for i in range(1_000_000)) + "\n").encode(),
     "long_line": lambda: _csv(["1,short,0", f"2,{'x' * 5000},1"]),
     "big_file": lambda: _csv([f"{i},{'y' * 1000},0" for i in range(2048)]),
 }
