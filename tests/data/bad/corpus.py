@@ -85,6 +85,7 @@ GENERATORS = {
     "missing": None,  # the file is deliberately not created
     "conflicts_allowed": _conflicts_allowed,
     "excel_ids": _excel_ids,
+    "true_duplicates": lambda: _csv(["1,hello there,0", "1, hello  there ,1", "2,hello there,0", "3,another,1"]),
     "whitespace_ids": lambda: _csv(["7,first text,0", " 7 ,another text,1"]),
     "phone_variants": lambda: _csv([f",call me on 020 7946 {1000 + i:04d} tonight,0" for i in range(200)]),
     "soft_labels": lambda: _csv(["1,a,0", "2,b,0.5", "3,c,0.99999999999999999"]),
@@ -238,6 +239,19 @@ def problems(outcome: Outcome) -> list[str]:
     return out
 
 
+def reasons_count(outcomes: list[Outcome]) -> tuple[dict[str, int], dict[str, int]]:
+    """(rejected rows per reason kind, merged rows per reason) over every input with rows."""
+    rejected: dict[str, int] = {}
+    for o in outcomes:
+        for kind, n in o.report.get("rejected_by_reason", {}).items():
+            rejected[kind] = rejected.get(kind, 0) + n
+    merged = {
+        "same id, same raw text": sum(o.report.get("duplicates_by_id", 0) for o in outcomes),
+        "same raw text, other id": sum(o.report.get("duplicates_by_text", 0) for o in outcomes),
+    }
+    return rejected, merged
+
+
 def summary(outcomes: list[Outcome]) -> dict[str, int]:
     """The figures for docs/reliability.md."""
     return {
@@ -265,6 +279,7 @@ def frame(outcomes: list[Outcome]) -> pd.DataFrame:
                 "rejected": o.report.get("rows_rejected", ""),
                 "merged": o.report.get("duplicates_merged", ""),
                 "lost": "" if o.error else o.lost,
+                "error": o.error or "",
                 "as expected": not problems(o),
             }
             for o in outcomes
