@@ -255,10 +255,39 @@ def test_build_training_sample_keeps_id_text_labels(tmp_path: Path) -> None:
     frame = generate_example(800, 3)
     frame.loc[0, "comment_text"] = "   "
     frame.loc[1, "toxic"] = 5
+    frame["insult"] = frame["insult"].astype(object)
+    frame.loc[2, "insult"] = "0.99999999999999999"  # a soft label: dropped, not rounded to 1
     frame.to_csv(source, index=False)
     out = tmp_path / "out" / "sample.csv"
     assert build_training_sample(source, out, n_rows=300, seed=1) == 300
     sample = pd.read_csv(out)
     assert list(sample.columns) == ["id", "comment_text", *JIGSAW_LABELS]
-    assert not {frame.loc[0, "id"], frame.loc[1, "id"]} & set(sample["id"])
-    assert abs(sample["toxic"].mean() - frame["toxic"].iloc[2:].mean()) < 0.02
+    assert not {frame.loc[0, "id"], frame.loc[1, "id"], frame.loc[2, "id"]} & set(sample["id"])
+    assert abs(sample["toxic"].mean() - frame["toxic"].iloc[3:].mean()) < 0.02
+
+
+def test_label_columns_that_collide_after_normalising_are_an_error() -> None:
+    """Issue 13: ``toxic`` and ``Toxic!`` silently kept the wrong one."""
+    with pytest.raises(DataError, match="label columns 'toxic' and 'Toxic!' both become label 'toxic'"):
+        detect_schema(["id", "comment_text", "toxic", "Toxic!"], "x.csv", label_columns=["toxic", "Toxic!"])
+    with pytest.raises(DataError, match="columns 'toxic' and 'TOXIC' both become label 'toxic'"):
+        detect_schema(["id", "comment_text", "toxic", "TOXIC"], "x.csv")
+    chosen = detect_schema(["id", "comment_text", "toxic", "Toxic!"], "x.csv", label_columns=["Toxic!"])
+    assert chosen.labels == {"toxic": "Toxic!"}  # one chosen explicitly: no ambiguity
+
+
+def test_gzip_and_parquet_are_read_directly_and_bounded(tmp_path: Path) -> None:
+    import gzip
+
+    text = "id,comment_text,toxic\n1,hello,0\n2,world,1\n"
+    gz = tmp_path / "c.csv.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    assert read_table(gz).frame["comment_text"].tolist() == ["hello", "world"]
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"id,comment_text,toxic\n" + b"x" * (3 * 2**20)))
+    with pytest.raises(DataError, match="decompresses to over the size limit of 2 MiB"):
+        read_table(bomb, max_file_mb=2)
+    parquet = tmp_path / "c.parquet"
+    pd.DataFrame({"id": [1, 2], "comment_text": ["a", None], "toxic": [0, 1]}).to_parquet(parquet)
+    table = read_table(parquet)
+    assert table.frame["id"].tolist() == ["1", "2"] and table.frame["comment_text"].tolist() == ["a", None]

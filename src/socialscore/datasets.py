@@ -35,6 +35,7 @@ from socialscore.csvformat import (
 from socialscore.errors import DataError
 from socialscore.ingest.decoding import container_kind
 from socialscore.ingest.guards import check_header, read_input_bytes
+from socialscore.ingest.labels import parse_labels
 
 if TYPE_CHECKING:
     from socialscore.config import DataConfig
@@ -184,9 +185,12 @@ def _read_parquet(path: Path, data: bytes) -> Table:
         raise DataError(f"{path} cannot be read as Parquet: {str(exc).splitlines()[0][:200]}") from None
     frame = arrow.to_pandas()
     for column in frame.columns:
-        values = frame[column]
-        frame[column] = values.astype(object).where(values.notna(), None).map(
-            lambda v: v if v is None or isinstance(v, str) else str(v)
+        values = frame[column].tolist()
+        missing = frame[column].isna().tolist()
+        frame[column] = pd.Series(
+            [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(values, missing)],
+            index=frame.index,
+            dtype=object,
         )
     columns = _clean_names(list(frame.columns))
     frame.columns = columns
@@ -326,11 +330,12 @@ def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed
     frame = table.frame[table.frame[ERROR_COLUMN].isna()]
     out = pd.DataFrame({"id": frame[schema.id_column] if schema.id_column else None})
     out["comment_text"] = frame[schema.text_column].fillna("").str.strip()
+    ok = out["comment_text"] != ""
     for label, column in schema.labels.items():
         values = davidson_label(frame[column], label) if schema.davidson else frame[column]
-        out[label] = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+        out[label], why = parse_labels(values, label)  # exact: soft labels such as 0.5 are dropped
+        ok &= why.isna()
     labels = list(schema.labels)
-    ok = (out["comment_text"] != "") & out[labels].isin([0, 1]).all(axis=1)
     out = out[ok].copy()
     if out["id"].isna().all():
         out["id"] = [f"row{i}" for i in range(1, len(out) + 1)]
