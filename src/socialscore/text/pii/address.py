@@ -12,42 +12,42 @@ _EN_STREET = (
     r"Close|Crescent|Highway|Hwy|Parkway|Pkwy|Square|Sq|Loop|Row|Walk|Circle|Alley"
 )
 _NAME = r"[A-Z][\w'-]*"
-# (words that must appear in the text, pattern); the cheap word test runs first.
-_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
+# (gate, pattern): the gate is a regex that starts with a literal (so it scans fast) and must match
+# before the costlier pattern runs.
+_PATTERNS: tuple[tuple[str, str], ...] = (
     # 221B Baker Street, 1600 Pennsylvania Ave NW, 10 Downing St.
     (
-        tuple(_EN_STREET.split("|")),
+        rf" (?:{_EN_STREET})\b",
         rf"\d{{1,5}}[A-Za-z]?,?\s+(?:{_NAME}\s+){{1,4}}(?:{_EN_STREET})\b\.?(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?",
     ),
     # Hauptstraße 5, Berliner Str. 12a, Lindenweg 3
     (
-        ("stra", "Stra", "str.", "Str.", "weg", "Weg", "gasse", "Gasse", "platz", "Platz", "allee", "Allee", "ring", "damm"),
+        r"(?:straße|strasse|Straße|Strasse|str\.|Str\.|weg|Weg|gasse|Gasse|platz|Platz|allee|Allee|ring|damm)"
+        r" \d",
         r"(?<!\w)[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b"
         r"|(?<!\w)(?:[A-ZÄÖÜ][\wäöüß-]*\s)?(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee)\s+\d{1,4}[a-z]?\b",
     ),
     # 12 rue de la Paix, 5 avenue des Champs-Élysées, 3 bis boulevard Voltaire
     (
-        ("rue", "avenue", "av.", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai"),
+        r" (?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai) ",
         r"\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai)"
         r"\s+(?:de\s+la\s+|de\s+l'|du\s+|des\s+|de\s+|d')?[A-ZÀ-Ý][\wÀ-ÿ'-]*(?:\s+[A-ZÀ-Ý][\wÀ-ÿ'-]*){0,3}",
     ),
     # Calle Mayor 10, Via Roma 1, Avenida Paulista 1578, Rua Augusta 200
     (
-        ("Calle", "Avenida", "Av.", "Plaza", "Paseo", "Via", "Viale", "Piazza", "Corso", "Rua"),
+        r"(?:Calle|Avenida|Av\.|Plaza|Paseo|Via|Viale|Piazza|Corso|Rua) ",
         r"(?<!\w)(?:Calle|Avenida|Av\.|Plaza|Paseo|Via|Viale|Piazza|Corso|Rua)\s+"
         r"(?:de\s+la\s+|del\s+|de\s+|da\s+|do\s+|dei\s+|della\s+)?"
         r"[A-ZÀ-Ý][\wÀ-ÿ'-]*(?:\s+[A-ZÀ-Ý][\wÀ-ÿ'-]*){0,3},?\s+\d{1,5}\b",
     ),
 )
-_COMPILED = tuple(
-    (re.compile("|".join(map(re.escape, words))), re.compile(pattern)) for words, pattern in _PATTERNS
-)
+_COMPILED = tuple((re.compile(gate), re.compile(pattern)) for gate, pattern in _PATTERNS)
 GATE = re.compile(r"\d")
 
 
 def find_addresses(text: str) -> list[Span]:
     spans = []
-    for words, pattern in _COMPILED:
-        if words.search(text):
+    for gate, pattern in _COMPILED:
+        if gate.search(text):
             spans += [Span(m.start(), m.end(), "ADDRESS") for m in pattern.finditer(text)]
     return spans

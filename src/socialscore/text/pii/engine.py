@@ -31,8 +31,7 @@ def _detectors() -> tuple[list[Gated], list[Gated]]:
         (lambda t: "." in t and web.DOMAIN_GATE.search(t), web.find_bare_domains),
     ]
     with_digits = [
-        (numbers.IBAN_GATE.search, numbers.find_ibans),
-        (numbers.ID_GATE.search, numbers.find_ids),
+        (numbers.codes_gate, numbers.find_codes),
         (numbers.DIGITS_GATE.search, numbers.find_numbers),
         (web.ip_gate, web.find_ips),
         (lambda t: True, address.find_addresses),

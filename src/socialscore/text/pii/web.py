@@ -52,8 +52,13 @@ _ENGLISH_WORD_TLDS = frozenset("in it is at to me be no so us my by as am an do 
 _IPV4_GATE = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d")
 
 
+_IPV6_GATE = re.compile(r"[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
+
+
 def ip_gate(text: str) -> bool:
-    return ("." in text and _IPV4_GATE.search(text) is not None) or text.count(":") >= 3
+    return ("." in text and _IPV4_GATE.search(text) is not None) or (
+        ":" in text and _IPV6_GATE.search(text) is not None
+    )
 _IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 
@@ -175,7 +180,7 @@ def find_ips(text: str) -> list[Span]:
     spans = []
     if "." in text and _IPV4_GATE.search(text):
         spans = [Span(m.start(), m.end(), "IP") for m in _IPV4.finditer(text)]
-    if text.count(":") >= 3:
+    if ":" in text and _IPV6_GATE.search(text):
         for m in _IPV6.finditer(text):
             found = m.group()
             if found.count(":") < 3 or not any(c.isdigit() for c in found):
