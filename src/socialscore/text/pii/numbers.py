@@ -20,12 +20,14 @@ from socialscore.text.pii.engine import Span
 
 # Regions whose national formats are tried, most common first; "+CC" and "00CC" numbers need none.
 REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "ES", "IT", "NL", "AU", "BR", "JP", "MX")
+_TRUNK_ZERO = tuple(r for r in REGIONS if r not in ("US", "ES", "MX"))
+_NO_TRUNK_ZERO = ("US", "IN", "ES", "IT", "MX", "BR", "AU", "FR", "DE", "GB", "NL", "JP")
 DIGITS_GATE = re.compile(r"\d[\d\s().\-/]{5,}\d")
 _CANDIDATE = re.compile(r"(?<![\w+.,/:])(?:\+|\b00)?\(?\d[\d\s().\-/]{5,}\d(?!\w|[.,:/-]\d)")
 _NANP = re.compile(r"(?:\+?1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[.-]\d{4}")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _YEAR_RANGE = re.compile(r"(?:1[89]|20)\d\d\s*[-/]\s*(?:1[89]|20)?\d\d")
-_DOTTED = re.compile(r"[\d.]+")
+_MULTI_DOTTED = re.compile(r"\d+\.\d+\.[\d.]+")
 _DOTTED_PHONE = re.compile(r"\d{3}\.\d{3}\.\d{4}|0\d(?:\.\d\d){4}")
 _CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[068]|35|6(?:011|5|4[4-9])")
 
@@ -84,8 +86,11 @@ def _phones(text: str, start: int, end: int) -> list[Span]:
     bare = window.strip("() ")
     if _DATE.fullmatch(bare) or _YEAR_RANGE.fullmatch(bare):
         return []
-    if _DOTTED.fullmatch(window) and not _DOTTED_PHONE.fullmatch(window):
+    if any(_MULTI_DOTTED.fullmatch(t) and not _DOTTED_PHONE.fullmatch(t) for t in window.split()):
         return []  # IPs, versions, dates: a dotted phone number needs its usual grouping
+    national = window.lstrip("(")
+    if not national.startswith(("+", "0")) and sum(c.isdigit() for c in window) <= 8:
+        return []  # without a trunk 0 or a country code, 7-8 digits are no number of REGIONS
     if window.startswith("00"):
         window = "+" + window[2:]
         shift = 1
@@ -93,7 +98,10 @@ def _phones(text: str, start: int, end: int) -> list[Span]:
         shift = 0
     if "-" in window and isbn.is_valid(window) and not _NANP.fullmatch(window):
         return []
-    regions = (None,) if window.startswith("+") else REGIONS
+    if window.startswith("+"):
+        regions: tuple[str | None, ...] = (None,)
+    else:  # a leading 0 is a trunk prefix: not how US, Spanish or Mexican numbers start
+        regions = _TRUNK_ZERO if national.startswith("0") else _NO_TRUNK_ZERO
     while True:
         best: list[Span] = []
         for region in regions:
