@@ -22,8 +22,7 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     # Hauptstraße 5, Berliner Str. 12a, Lindenweg 3
     (
-        r"(?:straße|strasse|Straße|Strasse|str\.|Str\.|weg|Weg|gasse|Gasse|platz|Platz|allee|Allee|ring|damm)"
-        r" \d",
+        "german",
         r"(?<!\w)[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b"
         r"|(?<!\w)(?:[A-ZÄÖÜ][\wäöüß-]*\s)?(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee)\s+\d{1,4}[a-z]?\b",
     ),
@@ -41,13 +40,30 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
         r"[A-ZÀ-Ý][\wÀ-ÿ'-]*(?:\s+[A-ZÀ-Ý][\wÀ-ÿ'-]*){0,3},?\s+\d{1,5}\b",
     ),
 )
-_COMPILED = tuple((re.compile(gate), re.compile(pattern)) for gate, pattern in _PATTERNS)
+_GERMAN_SUFFIXES = ("straße", "strasse", "str.", "weg", "gasse", "platz", "allee", "ring", "damm")
+_SPACE_DIGIT = re.compile(r" \d")
+
+
+def _german_gate(text: str) -> bool:
+    """A number after a word ending in a street suffix ("...straße 5"): the few " <digit>" spots of a
+    text are checked in Python, cheaper than one regex alternation over every position."""
+    for hit in _SPACE_DIGIT.finditer(text):
+        word = text[max(0, hit.start() - 40) : hit.start()].rsplit(None, 1)[-1:]
+        if word and word[0].lower().endswith(_GERMAN_SUFFIXES):
+            return True
+    return False
+
+
+_COMPILED = tuple(
+    (_german_gate if gate == "german" else re.compile(gate).search, re.compile(pattern))
+    for gate, pattern in _PATTERNS
+)
 GATE = re.compile(r"\d")
 
 
 def find_addresses(text: str) -> list[Span]:
     spans = []
     for gate, pattern in _COMPILED:
-        if gate.search(text):
+        if gate(text):
             spans += [Span(m.start(), m.end(), "ADDRESS") for m in pattern.finditer(text)]
     return spans
