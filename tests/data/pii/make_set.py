@@ -159,6 +159,9 @@ LOOK_ALIKES = [
     "mix 1:4 with water", "level 99 at 100% health", "UTC+01:00 and GMT-5", "the 3-2-1 rule",
     "Boeing 747 and Airbus A380", "SHA 3f2a9c and commit 4e5d6f7", "version 1.2.3.4.5", "v10.0.19041.1234",
     "1,000-2,000 words", "12 Angry Men (1957)", "see page 42.", "bid $3.5M for 20%", "0.99999999999999999",
+    # look-alikes met in the raw Jigsaw comments: leetspeak with @, revision ids
+    "what the f@ck is this", "you b@stard", "see my T@lk page", "gg@r", "diff oldid=675004524",
+    "revision 647046975 was reverted",
 ]
 
 

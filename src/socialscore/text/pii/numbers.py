@@ -23,7 +23,7 @@ REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "ES", "IT", "NL", "AU"
 _TRUNK_ZERO = tuple(r for r in REGIONS if r not in ("US", "ES", "MX"))
 _NO_TRUNK_ZERO = ("US", "IN", "ES", "IT", "MX", "BR", "AU", "FR", "DE", "GB", "NL", "JP")
 DIGITS_GATE = re.compile(r"\d[\d\s().\-/]{5,}\d")
-_CANDIDATE = re.compile(r"(?<![\w+.,/:])(?:\+|\b00)?\(?\d[\d\s().\-/]{5,}\d(?!\w|[.,:/-]\d)")
+_CANDIDATE = re.compile(r"(?<![\w+.,/:=#])(?:\+|\b00)?\(?\d[\d\s().\-/]{5,}\d(?!\w|[.,:/-]\d)")
 _NANP = re.compile(r"(?:\+?1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[.-]\d{4}")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _YEAR_RANGE = re.compile(r"(?:1[89]|20)\d\d\s*[-/]\s*(?:1[89]|20)?\d\d")
@@ -86,11 +86,15 @@ def _phones(text: str, start: int, end: int) -> list[Span]:
     bare = window.strip("() ")
     if _DATE.fullmatch(bare) or _YEAR_RANGE.fullmatch(bare):
         return []
-    if any(_MULTI_DOTTED.fullmatch(t) and not _DOTTED_PHONE.fullmatch(t) for t in window.split()):
+    if any(_MULTI_DOTTED.fullmatch(t.strip("()")) and not _DOTTED_PHONE.fullmatch(t) for t in window.split()):
         return []  # IPs, versions, dates: a dotted phone number needs its usual grouping
     national = window.lstrip("(")
-    if not national.startswith(("+", "0")) and sum(c.isdigit() for c in window) <= 8:
-        return []  # without a trunk 0 or a country code, 7-8 digits are no number of REGIONS
+    if not national.startswith(("+", "0")):
+        digits = sum(c.isdigit() for c in window)
+        if digits <= 8:
+            return []  # without a trunk 0 or a country code, 7-8 digits are no number of REGIONS
+        if window.isdigit() and digits != 10:
+            return []  # an unbroken run (a revision id such as 675004524) is a phone only as NANP/IN
     if window.startswith("00"):
         window = "+" + window[2:]
         shift = 1
@@ -152,6 +156,8 @@ def find_numbers(text: str) -> list[Span]:
         start, end = m.start(), m.end()
         while text[end - 1] in " .-/(":
             end -= 1
+        if text[start] == "(" and ")" not in text[start:end]:
+            start += 1  # "(1-800-277-4653": the bracket belongs to the sentence
         if sum(c.isdigit() for c in text[start:end]) < 7:
             continue
         if _is_card(text[start:end]):

@@ -87,9 +87,18 @@ def find_scheme_urls(text: str) -> list[Span]:
     return [Span(m.start(), _strip_trailing(text, m.start(), m.end()), "URL") for m in _SCHEME_URL.finditer(text)]
 
 
+def _plausible_email(found: str) -> bool:
+    """A host without a dot must look like a name (user@company, admin@localhost), not leetspeak:
+    "f@ck", "b@stard", "T@lk" have a one-letter side or a short host."""
+    user, _, host = found.rpartition("@")
+    if "." in host:
+        return True
+    return host.lower() == "localhost" or (len(user) >= 3 and len(host) >= 4)
+
+
 def find_at_forms(text: str) -> list[Span]:
     """E-mail addresses (a TLD is not required) and whole @handles (``@john.doe``)."""
-    spans = [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+    spans = [Span(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text) if _plausible_email(m.group())]
     taken = [(s.start, s.end) for s in spans]
     for m in _HANDLE.finditer(text):
         if not any(a <= m.start() < b for a, b in taken):
