@@ -43,13 +43,18 @@ def main() -> int:
         f"| {figures['rows in']:,} | {figures['rows kept']:,} | {figures['rows rejected']:,} "
         f"| {figures['duplicates merged']} | {figures['rows lost']} |"
     )
+    rejected, merged = corpus.reasons_count(outcomes)
+    print()
+    print("rejected by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(rejected.items())))
+    print("merged by reason: " + ", ".join(f"{k} {v:,}" for k, v in merged.items()))
     print()
     table = corpus.frame(outcomes)
     print("| input | what | outcome | kept | rejected | merged | lost | as expected |")
     print("|---|---|---|---:|---:|---:|---:|---|")
     for row in table.itertuples(index=False):
+        outcome = f"error: {escape(row.error[:90])}…" if row.error else row.outcome
         print(
-            f"| {row.input} | {escape(row.what)} | {row.outcome} | {row.kept} | {row.rejected} | {row.merged} "
+            f"| {row.input} | {escape(row.what)} | {outcome} | {row.kept} | {row.rejected} | {row.merged} "
             f"| {row.lost} | {'yes' if row[-1] else 'NO'} |"
         )
     for outcome in outcomes:

@@ -80,18 +80,51 @@ def test_example_is_learnable_but_not_perfectly(example: pd.DataFrame) -> None:
 
 
 # --- decoding and reading -------------------------------------------------------------------------
-def test_decode_mixed_encodings_keeps_utf8_parts() -> None:
-    decoded = decode_bytes("café ".encode() + b"caf\xe9 \x93quoted\x94")
-    assert decoded.text == "café café “quoted”"
-    assert decoded.fallback_bytes == 3
+def test_broken_utf8_is_an_error_naming_the_guess_and_the_first_bad_byte() -> None:
+    """Issue 13: broken UTF-8 used to be stored as cp1252 mojibake with only a note."""
+    data = "id,text\n1,café\n".encode() + b"2,caf\xe9 \x93quoted\x94\n"
+    with pytest.raises(DataError) as info:
+        decode_bytes(data, "x.csv")
+    message = str(info.value)
+    offset = data.index(b"\xe9")
+    assert f"byte 0xe9 at offset {offset} (line 3)" in message
+    assert "mixes UTF-8 with another encoding" in message and "guess" in message
+    assert "--encoding" in message and "\n" not in message
+    forced = decode_bytes(data, "x.csv", encoding="cp1252")
+    assert forced.text.endswith("2,café “quoted”\n") and "as configured" in forced.notes[0]
 
 
-def test_decode_bom_nul_and_utf16() -> None:
+@pytest.mark.parametrize(
+    ("text", "encoding", "named"),
+    [
+        ("id,comment_text,toxic\n1,日本語のコメントです。とても良い記事ですね,0\n2,ありがとうございます,1\n", "shift_jis", "cp932"),
+        ("id,comment_text,toxic\n1,très bien, où est le problème,0\n", "cp1252", "cp1252"),
+        ("id,comment_text,toxic\n1,Привет, как дела? Это хорошая статья,0\n", "cp1251", "cp1251"),
+    ],
+)
+def test_a_whole_file_in_one_legacy_encoding_is_read_exactly(text: str, encoding: str, named: str) -> None:
+    """Issue 13: Shift-JIS was stored as cp1252 mojibake."""
+    decoded = decode_bytes(text.encode(encoding), "x.csv")
+    assert decoded.text == text
+    assert decoded.encoding == named and "charset-normalizer" in decoded.notes[0]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("bom", [True, False])
+def test_utf16_and_utf32_with_or_without_bom(codec: str, bom: bool) -> None:
+    """Issue 13: UTF-16 without a BOM was called binary."""
+    text = "id,text,toxic\n1,héllo 日本 🙂,0\n"
+    data = ("\ufeff" + text).encode(codec) if bom else text.encode(codec)
+    decoded = decode_bytes(data, "x.csv")
+    assert decoded.text == text and decoded.encoding == codec
+
+
+def test_decode_bom_and_nul() -> None:
     assert decode_bytes(b"\xef\xbb\xbfid,text").text == "id,text"
-    nul = decode_bytes(b"a\x00b\x00")
-    assert (nul.text, nul.nul_chars) == ("ab", 2)
-    utf16 = decode_bytes("id,text\n1,hé\n".encode("utf-16"))
-    assert (utf16.text, utf16.encoding) == ("id,text\n1,hé\n", "utf-16")
+    nul = decode_bytes(b"a\x00b\x00c,d,e,f,g,h,i,j")
+    assert (nul.text, nul.nul_chars) == ("abc,d,e,f,g,h,i,j", 2)
+    with pytest.raises(DataError, match="unknown encoding 'nope'"):
+        decode_bytes(b"x", encoding="nope")
 
 
 @pytest.mark.parametrize("sep", [",", "\t", ";", "|"])
@@ -222,10 +255,39 @@ def test_build_training_sample_keeps_id_text_labels(tmp_path: Path) -> None:
     frame = generate_example(800, 3)
     frame.loc[0, "comment_text"] = "   "
     frame.loc[1, "toxic"] = 5
+    frame["insult"] = frame["insult"].astype(object)
+    frame.loc[2, "insult"] = "0.99999999999999999"  # a soft label: dropped, not rounded to 1
     frame.to_csv(source, index=False)
     out = tmp_path / "out" / "sample.csv"
     assert build_training_sample(source, out, n_rows=300, seed=1) == 300
     sample = pd.read_csv(out)
     assert list(sample.columns) == ["id", "comment_text", *JIGSAW_LABELS]
-    assert not {frame.loc[0, "id"], frame.loc[1, "id"]} & set(sample["id"])
-    assert abs(sample["toxic"].mean() - frame["toxic"].iloc[2:].mean()) < 0.02
+    assert not {frame.loc[0, "id"], frame.loc[1, "id"], frame.loc[2, "id"]} & set(sample["id"])
+    assert abs(sample["toxic"].mean() - frame["toxic"].iloc[3:].mean()) < 0.02
+
+
+def test_label_columns_that_collide_after_normalising_are_an_error() -> None:
+    """Issue 13: ``toxic`` and ``Toxic!`` silently kept the wrong one."""
+    with pytest.raises(DataError, match="label columns 'toxic' and 'Toxic!' both become label 'toxic'"):
+        detect_schema(["id", "comment_text", "toxic", "Toxic!"], "x.csv", label_columns=["toxic", "Toxic!"])
+    with pytest.raises(DataError, match="columns 'toxic' and 'TOXIC' both become label 'toxic'"):
+        detect_schema(["id", "comment_text", "toxic", "TOXIC"], "x.csv")
+    chosen = detect_schema(["id", "comment_text", "toxic", "Toxic!"], "x.csv", label_columns=["Toxic!"])
+    assert chosen.labels == {"toxic": "Toxic!"}  # one chosen explicitly: no ambiguity
+
+
+def test_gzip_and_parquet_are_read_directly_and_bounded(tmp_path: Path) -> None:
+    import gzip
+
+    text = "id,comment_text,toxic\n1,hello,0\n2,world,1\n"
+    gz = tmp_path / "c.csv.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    assert read_table(gz).frame["comment_text"].tolist() == ["hello", "world"]
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"id,comment_text,toxic\n" + b"x" * (3 * 2**20)))
+    with pytest.raises(DataError, match="decompresses to over the size limit of 2 MiB"):
+        read_table(bomb, max_file_mb=2)
+    parquet = tmp_path / "c.parquet"
+    pd.DataFrame({"id": [1, 2], "comment_text": ["a", None], "toxic": [0, 1]}).to_parquet(parquet)
+    table = read_table(parquet)
+    assert table.frame["id"].tolist() == ["1", "2"] and table.frame["comment_text"].tolist() == ["a", None]

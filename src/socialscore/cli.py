@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,6 +54,7 @@ def project_settings(
     text_column: str | None = None,
     label_columns: list[str] | None = None,
     id_column: str | None = None,
+    encoding: str | None = None,
 ) -> Any:
     from socialscore.config import load_settings, parse_override
     from socialscore.envfile import load_dotenv_once
@@ -60,8 +62,10 @@ def project_settings(
     load_dotenv_once(project_dir)
     overrides = [parse_override(s) for s in sets or []]
     data_override: dict[str, Any] = {}
-    if data:
-        data_override["files"] = [str(p.resolve()) for p in data]
+    if data:  # absolute, but symlinks left alone: a symlink loop is reported by extract, in one line
+        data_override["files"] = [os.path.abspath(p) for p in data]
+    if encoding:
+        data_override["encoding"] = encoding
     if text_column:
         data_override["text_column"] = text_column
     if label_columns:
@@ -90,6 +94,10 @@ def run(
         list[str] | None, typer.Option("--label-column", help="Label column (0/1). Repeatable.")
     ] = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding a row id.")] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Decode the input with this encoding (data.encoding), e.g. cp1252; default: detect."),
+    ] = None,
     force: Annotated[
         list[str] | None,
         typer.Option("--force", "-f", help="Rerun the named step (repeatable); 'all' reruns every step."),
@@ -115,7 +123,7 @@ def run(
     if override_gate is not None:
         sets = [*(sets or []), f"gate.override={json.dumps(override_gate)}"]
     try:
-        settings = project_settings(mode, project_dir, sets, data, text_column, label_column, id_column)
+        settings = project_settings(mode, project_dir, sets, data, text_column, label_column, id_column, encoding)
         layout = Layout(project_dir, settings.mode)
         layout.ensure()
         setup_logging(layout.log_file, console, verbose)

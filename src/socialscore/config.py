@@ -40,6 +40,11 @@ class DataConfig(Section):
     delimiter: Literal[",", "\t", ";", "|"] | None = None
     example_rows: int = Field(default=6000, ge=10)
     example_seed: int = 42
+    encoding: str | None = None  # None: UTF-8/BOM/UTF-16/32, else a checked guess; a name forces it
+    keep_raw: bool = False  # False: the extract output (raw_{mode}.parquet) holds scrubbed text only
+    max_file_mb: int = Field(default=4096, ge=1)  # resource guards: fail fast with a message
+    max_columns: int = Field(default=1000, ge=2)
+    max_line_chars: int = Field(default=10_000_000, ge=1000)
 
 
 class TransformConfig(Section):
@@ -51,6 +56,7 @@ class TransformConfig(Section):
     seed: int = 42
     scrub_pii: bool = True
     unicode_form: Literal["NFC", "NFKC"] = "NFKC"
+    max_id_conflict_share: float = Field(default=0.0, ge=0.0, le=1.0)  # ids with two texts: error above
 
 
 class DatabaseConfig(Section):

@@ -6,16 +6,16 @@ every run, cached or not) stays cheap. ``datasets.py`` builds on it to read whol
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from socialscore.errors import DataError
+from socialscore.ingest.columns import label_names, sanitize_name
+from socialscore.ingest.decoding import Decoded, decode_bytes
 
 JIGSAW_LABELS: tuple[str, ...] = (
     "toxic",
@@ -45,55 +45,8 @@ class UnlabelledError(DataError):
     """The file has a text column but no label column."""
 
 
-# --- decoding -----------------------------------------------------------------------------------
-_decode_state = threading.local()
-_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
-
-
-def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: decode the offending bytes as cp1252 (latin-1 where cp1252 has a hole)."""
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    bad = exc.object[exc.start : exc.end]
-    _decode_state.count = getattr(_decode_state, "count", 0) + len(bad)
-    text = "".join(chr(b) if b in _CP1252_UNDEFINED else bytes([b]).decode("cp1252") for b in bad)
-    return text, exc.end
-
-
-codecs.register_error("socialscore-cp1252", _cp1252_fallback)
-
-
-@dataclass
-class Decoded:
-    text: str
-    encoding: str
-    fallback_bytes: int = 0
-    nul_chars: int = 0
-
-
-def decode_bytes(data: bytes) -> Decoded:
-    """UTF-8 (BOM ok), UTF-16 when it has a BOM; bytes that are not UTF-8 are read as cp1252."""
-    head = data[:4096]
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text, encoding = data.decode("utf-16", errors="replace"), "utf-16"
-        fallback = 0
-    elif (
-        len(head) >= 8 and head[1::2].count(0) > 0.9 * len(head[1::2]) and head[0::2].count(0) == 0
-    ):
-        text, encoding, fallback = data.decode("utf-16-le", errors="replace"), "utf-16-le", 0
-    elif (
-        len(head) >= 8 and head[0::2].count(0) > 0.9 * len(head[0::2]) and head[1::2].count(0) == 0
-    ):
-        text, encoding, fallback = data.decode("utf-16-be", errors="replace"), "utf-16-be", 0
-    else:
-        _decode_state.count = 0
-        encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
-        text = data.decode(encoding, errors="socialscore-cp1252")
-        fallback = _decode_state.count
-    nuls = text.count("\x00")
-    if nuls:
-        text = text.replace("\x00", "")
-    return Decoded(text, encoding, fallback, nuls)
+# --- decoding (socialscore.ingest.decoding) ------------------------------------------------------
+__all__ = ["Decoded", "decode_bytes"]
 
 
 # --- header ------------------------------------------------------------------------------------
@@ -122,10 +75,15 @@ def _clean_names(names: Sequence[object]) -> list[str]:
     return out
 
 
-def read_header(path: Path, delimiter: str | None = None, limit: int = 1 << 16) -> list[str]:
+def read_header(
+    path: Path, delimiter: str | None = None, limit: int = 1 << 16, encoding: str | None = None
+) -> list[str]:
     """The column names only, from the first ``limit`` bytes (cheap: for source resolution)."""
     with open(path, "rb") as handle:
-        head = decode_bytes(handle.read(limit)).text
+        data = handle.read(limit)
+    if len(data) == limit and b"\n" in data:
+        data = data[: data.rindex(b"\n") + 1]  # no multi-byte character cut in two
+    head = decode_bytes(data, path.name, encoding).text
     if not head.strip():
         return []
     sep = delimiter or detect_delimiter(head)
@@ -149,7 +107,8 @@ class Schema:
 
 
 def label_name(column: str) -> str:
-    return re.sub(r"\W+", "_", column.strip().lower()).strip("_") or "label"
+    """The label's internal name: ASCII letters, digits and _ (``toxicité`` → ``toxicite``)."""
+    return sanitize_name(column)
 
 
 def _find(columns: Sequence[str], wanted: str) -> str | None:
@@ -191,7 +150,8 @@ def detect_schema(
         ident = next((c for c in (_find(columns, t) for t in ID_CANDIDATES) if c), None)
     kind = "configured"
     if label_columns:
-        labels = {label_name(c): require(c, "label column") for c in label_columns}
+        chosen = [require(c, "label column") for c in label_columns]
+        labels = label_names(chosen, name)
     elif davidson and not text_column:
         labels = {"hate": "class", "offensive": "class", "toxic": "class"}
         kind = "davidson"
@@ -202,6 +162,13 @@ def detect_schema(
             kind = "text,label"
         elif labels:
             kind = "jigsaw" if set(labels) <= set(JIGSAW_LABELS) else "labelled"
+    for column in labels.values():
+        clash = [c for c in columns if c != column and label_name(c) == label_name(column)]
+        if clash and kind != "configured":
+            raise DataError(
+                f"{name}: columns {column!r} and {clash[0]!r} both become label {label_name(column)!r}; "
+                "rename one of them, or choose one with --label-column"
+            )
     if text in labels.values():
         raise DataError(f"{name}: column {text!r} cannot be both the text and a label")
     return Schema(kind, text, ident, labels)

@@ -1,8 +1,9 @@
 """Reading comment CSVs in every supported format, and the synthetic example dataset.
 
-``read_table`` turns bytes into a table of strings without losing a record: encoding repair (UTF-8,
-BOM, per-sequence cp1252 fallback, UTF-16 by BOM), NUL removal, delimiter detection, and records that
-cannot be parsed kept as rows with an ``_error``. ``detect_schema`` says which columns hold the id,
+``read_table`` (``read_input`` with a DataConfig) turns a file into a table of strings without losing a
+record: lossless decoding (socialscore.ingest.decoding), file-system checks and resource guards
+(socialscore.ingest.guards), NUL removal, delimiter detection, records that cannot be parsed kept as
+rows with an ``_error``; ``*.csv.gz`` and ``*.parquet`` are read directly. ``detect_schema`` says which columns hold the id,
 the text and the labels. ``generate_example`` builds the seeded synthetic dataset.
 """
 
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,12 @@ from socialscore.csvformat import (
     detect_schema,
 )
 from socialscore.errors import DataError
+from socialscore.ingest.decoding import container_kind
+from socialscore.ingest.guards import check_header, read_input_bytes
+from socialscore.ingest.labels import parse_labels
+
+if TYPE_CHECKING:
+    from socialscore.config import DataConfig
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -154,18 +162,66 @@ def _read_careful(
     return header, rows, errors, raw, notes
 
 
-def read_table(path: Path, delimiter: str | None = None) -> Table:
+def read_input(path: Path, data_cfg: DataConfig) -> Table:
+    """Read ``path`` exactly as the extract step does: ``data.delimiter``, ``data.encoding`` and the
+    resource guards of ``data_cfg`` (predict should read its input with this too)."""
+    return read_table(
+        path,
+        data_cfg.delimiter,
+        encoding=data_cfg.encoding,
+        max_file_mb=data_cfg.max_file_mb,
+        max_columns=data_cfg.max_columns,
+        max_line_chars=data_cfg.max_line_chars,
+    )
+
+
+def _read_parquet(path: Path, data: bytes) -> Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        arrow = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"{path} cannot be read as Parquet: {str(exc).splitlines()[0][:200]}") from None
+    frame = arrow.to_pandas()
+    for column in frame.columns:
+        values = frame[column].tolist()
+        missing = frame[column].isna().tolist()
+        frame[column] = pd.Series(
+            [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(values, missing)],
+            index=frame.index,
+            dtype=object,
+        )
+    columns = _clean_names(list(frame.columns))
+    frame.columns = columns
+    if len(frame) == 0:
+        raise DataError(f"data file {path} has no data rows")
+    frame[ERROR_COLUMN] = None
+    return Table(path, frame, columns, ",", [f"{path.name}: read as Parquet"])
+
+
+def read_table(
+    path: Path,
+    delimiter: str | None = None,
+    *,
+    encoding: str | None = None,
+    max_file_mb: int = 4096,
+    max_columns: int = 1000,
+    max_line_chars: int = 10_000_000,
+) -> Table:
     """Read ``path`` into a table of strings; expected problems raise DataError with one line."""
-    if not path.exists():
-        raise DataError(f"data file not found: {path}")
-    if path.is_dir():
-        raise DataError(f"data file {path} is a directory, not a CSV file")
-    data = path.read_bytes()
-    decoded = decode_bytes(data)
+    data = read_input_bytes(path, max_file_mb)
+    if path.name.lower().endswith(".parquet"):
+        return _read_parquet(path, data)
+    container = container_kind(data[:4096])
+    if container:
+        what, todo = container
+        raise DataError(f"data file {path} is {what}, not CSV text; {todo}")
+    decoded = decode_bytes(data, f"data file {path}", encoding)
     text = decoded.text
     if not text.strip():
         raise DataError(f"data file {path} is empty")
-    if decoded.nul_chars > 0.05 * len(text) + 16 or decoded.fallback_bytes > 0.3 * len(data):
+    if decoded.nul_chars > 0.05 * len(text) + 16:
         raise DataError(f"data file {path} looks binary, not like a CSV text file")
     notes = []
     hint = _SEP_HINT.match(text)
@@ -174,12 +230,8 @@ def read_table(path: Path, delimiter: str | None = None) -> Table:
         delimiter = delimiter or hint.group(1)
         notes.append(f"{path.name}: used the spreadsheet hint line 'sep={hint.group(1)}'")
     sep = delimiter or detect_delimiter(text)
-    if decoded.encoding.startswith("utf-16"):
-        notes.append(f"{path.name}: read as {decoded.encoding.upper()}")
-    if decoded.fallback_bytes:
-        notes.append(
-            f"{path.name}: {decoded.fallback_bytes} byte(s) were not valid UTF-8 and were read as cp1252/latin-1"
-        )
+    check_header(text, sep, path.name, max_columns, max_line_chars)
+    notes += [f"{path.name}: {note}" for note in decoded.notes]
     if decoded.nul_chars:
         notes.append(f"{path.name}: removed {decoded.nul_chars} NUL character(s)")
     if sep != ",":
@@ -278,11 +330,12 @@ def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed
     frame = table.frame[table.frame[ERROR_COLUMN].isna()]
     out = pd.DataFrame({"id": frame[schema.id_column] if schema.id_column else None})
     out["comment_text"] = frame[schema.text_column].fillna("").str.strip()
+    ok = out["comment_text"] != ""
     for label, column in schema.labels.items():
         values = davidson_label(frame[column], label) if schema.davidson else frame[column]
-        out[label] = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
+        out[label], why = parse_labels(values, label)  # exact: soft labels such as 0.5 are dropped
+        ok &= why.isna()
     labels = list(schema.labels)
-    ok = (out["comment_text"] != "") & out[labels].isin([0, 1]).all(axis=1)
     out = out[ok].copy()
     if out["id"].isna().all():
         out["id"] = [f"row{i}" for i in range(1, len(out) + 1)]

@@ -70,7 +70,11 @@ def test_jigsaw_file_keeps_raw_values(tmp_path: Path) -> None:
     path = write(tmp_path / "train.csv", f"{header}\na1,hello,0,0,0,0,0,0\na2,bad,yes,2,,NaN,1,0\n")
     result = extract([path], DataConfig())
     frame = result.frame
-    assert list(frame.columns) == RAW_COLUMNS + [f"label_{x}" for x in JIGSAW_LABELS] + ["_error"]
+    assert list(frame.columns) == RAW_COLUMNS + [f"label_{x}" for x in JIGSAW_LABELS] + [
+        "_error",
+        "text_key",
+        "pii_scrubbed",
+    ]
     assert frame["source"].tolist() == ["train.csv", "train.csv"]
     assert frame["source_row"].tolist() == [1, 2]
     row = frame.iloc[1]
@@ -193,3 +197,94 @@ def test_shared_datasets(shared_file, relative: str, rows: int, labels: int, min
     assert report["rows_kept"] >= min_kept
     assert report["rows_rejected"] == 0
     assert 0.15 < report["split"]["test"] / report["rows_kept"] < 0.25
+
+
+# --- issue 13: no raw PII at rest, one-line failures ----------------------------------------------
+PII_CSV = "id,comment_text,toxic\n1,mail john dot doe at gmail dot com or call 020 7946 0958,0\n2,fine,1\n"
+
+
+def test_the_raw_extract_is_scrubbed_before_it_is_written(project_dir: Path) -> None:
+    """Issue 13: data/interim/raw_{mode}.parquet kept every raw text."""
+    write(project_dir / "data" / "raw" / "train.csv", PII_CSV)
+    ctx = context(project_dir, "extract")
+    run(ctx)
+    on_disk = ctx.location("raw").read_bytes()
+    assert b"john" not in on_disk and b"7946" not in on_disk
+    raw = pd.read_parquet(ctx.location("raw"))
+    assert raw.loc[0, "text"] == "mail [EMAIL] or call [PHONE]" and raw["pii_scrubbed"].all()
+    assert ctx.facts["pii_replaced"] == 2
+
+
+def test_keep_raw_keeps_the_raw_text_and_says_so(
+    project_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(project_dir / "data" / "raw" / "train.csv", PII_CSV)
+    ctx = context(project_dir, "extract", keep_raw=True)
+    with caplog.at_level(logging.WARNING):
+        run(ctx)
+    raw = pd.read_parquet(ctx.location("raw"))
+    assert "020 7946 0958" in raw.loc[0, "text"] and not raw["pii_scrubbed"].any()
+    assert "keep_raw" in caplog.text
+    clean = transform(raw, __import__("socialscore.config").config.TransformConfig()).clean
+    assert clean.loc[clean["id"] == "1", "text"].item() == "mail [EMAIL] or call [PHONE]"
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: ENOSPC while writing the extract was a traceback."""
+    import errno
+
+    write(project_dir / "data" / "raw" / "train.csv", PII_CSV)
+    ctx = context(project_dir, "extract")
+
+    def full_disk(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1 half written")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(DataError) as info:
+        run(ctx)
+    message = str(info.value)
+    assert message.startswith("no space left on the device while trying to write ")
+    assert "free disk space" in message and "\n" not in message
+    interim = ctx.location("raw").parent
+    assert not ctx.location("raw").exists()
+    assert [p.name for p in interim.iterdir()] == []  # no stray temporary file
+
+
+@pytest.mark.parametrize("kind", ["directory", "symlink_loop", "permission", "fifo"])
+def test_file_system_problems_are_one_line(project_dir: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """Issue 13: a directory was "not found", a symlink loop a traceback."""
+    import os
+
+    path = project_dir / "in.csv"
+    if kind == "directory":
+        path.mkdir()
+        expected = "is a directory, not a CSV file"
+    elif kind == "symlink_loop":
+        path.symlink_to(path.name)
+        expected = "is a symlink loop"
+    elif kind == "fifo":
+        os.mkfifo(path)
+        expected = "is not a regular file"
+    else:
+        write(path, PII_CSV)
+        monkeypatch.setattr(os, "access", lambda *a, **k: False)  # tests may run as root
+        expected = "permission denied: cannot read"
+    settings = settings_for(project_dir, files=[str(path)])
+    with pytest.raises(DataError) as info:
+        resolve_sources(Layout(project_dir, "dev"), settings)
+    assert expected in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(DataError, match=expected):
+        extract([path], DataConfig())
+
+
+def test_unicode_label_names_are_sanitised_and_displayed(tmp_path: Path) -> None:
+    """Issue 13: a non-ASCII label name failed only at the load step."""
+    path = write(tmp_path / "u.csv", "id,comment_text,toxicité,有毒\n1,a,0,1\n2,b,1,0\n")
+    result = extract([path], DataConfig(label_columns=["toxicité", "有毒"]))
+    labels = [c for c in result.frame.columns if c.startswith("label_")]
+    assert labels[0] == "label_toxicite" and labels[1].startswith("label_u_")
+    assert result.label_display["toxicite"] == "toxicité"
+    assert any("'toxicité' is stored as label_toxicite" in n for n in result.notes)

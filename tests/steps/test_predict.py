@@ -324,3 +324,31 @@ def test_high_risk_cut_must_be_a_probability(project_dir: Path, bad: float) -> N
 
     with pytest.raises(ConfigError, match="predict.high_risk"):
         load_settings("dev", project_dir, [{"predict": {"high_risk": bad}}])
+
+
+# --- predict reads files the way extract does (ingest.decoding) ---------------------------------
+@pytest.mark.parametrize(
+    "name, payload",
+    [
+        ("mixed.csv", "text\ncafé au lait\n".encode() + "naïve idiot\n".encode("cp1252")),
+        ("sjis.csv", "text\nこんにちは、ばか\n".encode("shift_jis") * 20),
+        ("utf16.csv", "text\nhello there\nyou idiot\n".encode("utf-16-le")),
+        ("cp1252.csv", "text\ncafé crème you idiot\nthanks\n".encode("cp1252")),
+    ],
+)
+def test_predict_decodes_like_extract(tmp_path: Path, models_dir: Path, name: str, payload: bytes) -> None:
+    from socialscore.datasets import read_table
+    from socialscore.errors import DataError
+
+    source = tmp_path / name
+    source.write_bytes(payload)
+    try:
+        expected = read_table(source).frame["text"].tolist()
+    except DataError as exc:  # extract refuses it: predict must refuse it with the same words
+        with pytest.raises(DataError) as caught:
+            step.predict_file(source, tmp_path / "out.csv", served(models_dir))
+        assert str(caught.value).split(":")[0] == str(exc).split(":")[0]
+        assert not (tmp_path / "out.csv").exists()
+        return
+    texts = [t for chunk in step.read_text_chunks(source, None, 100) for t in chunk["text"]]
+    assert texts == expected

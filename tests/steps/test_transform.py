@@ -63,13 +63,12 @@ def test_clean_columns_and_types() -> None:
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        ("yes", "'yes'"),
         ("2", "'2'"),
         ("NaN", "'NaN'"),
         (None, "missing"),
         ("", "empty"),
         ("-1", "'-1'"),
-        ("true", "'true'"),
+        ("1.5", "'1.5'"),
     ],
 )
 def test_bad_label_is_rejected_naming_column_and_value(value: object, shown: str) -> None:
@@ -78,6 +77,38 @@ def test_bad_label_is_rejected_naming_column_and_value(value: object, shown: str
     reason = result.rejected.loc[0, "reason"]
     assert reason == f"label_insult: {shown} is not 0 or 1"
     assert result.rejected.loc[0, "id"] == "r2" and result.rejected.loc[0, "source_row"] == 2
+    accounted(result)
+
+
+@pytest.mark.parametrize("value", ["0.5", "0.99999999999999999", "1e-20"])
+def test_soft_labels_are_rejected_with_a_reason(value: str) -> None:
+    """Issue 13: ``0.99999999999999999`` used to become 1 silently."""
+    result = transform(raw_frame([{}, {"label_toxic": value}]), cfg())
+    assert result.report["rows_rejected"] == 1
+    assert result.rejected.loc[0, "reason"] == (
+        f"label_toxic: {value!r} is a soft label, not 0 or 1 (labels must be exactly 0 or 1: threshold them first)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["true", "FALSE", " True "], [1, 0, 1]),
+        (["yes", "no", "Yes"], [1, 0, 1]),
+        (["1", "0.0", "1.000"], [1, 0, 1]),
+    ],
+)
+def test_one_vocabulary_per_column_parses_exactly(values: list[str], expected: list[int]) -> None:
+    result = transform(raw_frame([{"label_toxic": v} for v in values]), cfg())
+    assert result.report["rows_rejected"] == 0
+    assert result.clean.sort_values("id")["label_toxic"].tolist() == expected
+
+
+@pytest.mark.parametrize(("values", "odd"), [(["1", "0", "yes"], "'yes'"), (["true", "no", "false"], "'no'")])
+def test_mixed_label_vocabularies_are_rejected(values: list[str], odd: str) -> None:
+    result = transform(raw_frame([{"label_toxic": v} for v in values]), cfg())
+    reasons = result.rejected["reason"].tolist()
+    assert any(r.startswith(f"label_toxic: {odd} mixes label vocabularies") for r in reasons)
     accounted(result)
 
 
@@ -110,7 +141,7 @@ def test_rejection_reasons() -> None:
 def test_duplicate_ids_with_different_labels_merge_by_the_any_rule() -> None:
     rows = [
         {"id": "a", "text": "first text", "label_toxic": "0"},
-        {"id": "a", "text": "second text", "label_toxic": "1"},
+        {"id": " a ", "text": "first  text", "label_toxic": "1"},
         {"id": "b", "text": "other"},
         {"id": "c", "text": "Other  "},  # different case: not a duplicate
         {"id": "d", "text": "other", "label_insult": "1"},  # same normalised text as b
@@ -124,6 +155,55 @@ def test_duplicate_ids_with_different_labels_merge_by_the_any_rule() -> None:
     assert (r["duplicates_by_id"], r["duplicates_by_text"], r["label_conflicts"]) == (1, 1, 2)
     assert "any duplicate says 1" in r["label_conflict_rule"]
     accounted(result)
+
+
+def test_comments_differing_only_in_pii_are_not_merged() -> None:
+    """Issue 13: de-duplication ran after scrubbing, so 200 such comments became 2."""
+    rows = [{"id": None, "text": f"call me on 020 7946 {1000 + i:04d} please"} for i in range(200)]
+    raw = raw_frame(rows)
+    from socialscore.steps.extract import protect
+
+    protect(raw, keep_raw=False)  # as extract writes it: scrubbed text, key of the raw text
+    assert raw["text"].nunique() == 1
+    result = transform(raw, cfg())
+    assert result.report["rows_kept"] == 200 and result.report["duplicates_merged"] == 0
+    assert set(result.clean["text"]) == {"call me on [PHONE] please"}
+    assert result.clean["id"].nunique() == 200
+    accounted(result)
+
+
+@pytest.mark.parametrize(
+    ("ids", "cause"),
+    [
+        (["a", "a"], ""),
+        (["a", " a"], "differ only in surrounding whitespace"),
+        (["1.23457E+17", "1.23457E+17"], "Excel's scientific notation (e.g. 1.23457E+17)"),
+    ],
+)
+def test_an_id_with_two_texts_is_an_error_naming_count_and_override(ids: list[str], cause: str) -> None:
+    """Issue 13: 500 distinct comments under 5 Excel-rounded ids were merged into 5 with exit 0."""
+    from socialscore.errors import DataError
+
+    rows = [{"id": i, "text": f"distinct text {n}"} for n, i in enumerate(ids)]
+    with pytest.raises(DataError) as info:
+        transform(raw_frame(rows), cfg())
+    message = str(info.value)
+    assert message.startswith("1 id(s) carry two or more different texts (1 row(s), e.g. id ")
+    assert "transform.max_id_conflict_share" in message and cause in message and "\n" not in message
+
+
+def test_an_allowed_share_of_id_conflicts_rejects_the_later_rows() -> None:
+    rows = [{"id": f"x{n // 2}", "text": f"text {n}"} for n in range(4)] + [{"id": f"y{n}"} for n in range(16)]
+    result = transform(raw_frame(rows), cfg(max_id_conflict_share=0.1))
+    assert result.report["rows_rejected"] == 2 and result.report["rows_kept"] == 18
+    assert result.report["rejected_by_reason"] == {"conflicting id": 2}
+    assert result.rejected["reason"].tolist() == [
+        "id x0 already carries a different text",
+        "id x1 already carries a different text",
+    ]
+    assert result.report["ids"]["conflicting_ids"] == 2
+    with pytest.raises(Exception, match="2 id"):
+        transform(raw_frame(rows), cfg(max_id_conflict_share=0.05))
 
 
 def test_normalisation_and_derived_ids_are_stable() -> None:
@@ -147,7 +227,9 @@ def test_pii_is_scrubbed_and_counted_in_kept_and_rejected_rows() -> None:
     result = transform(raw_frame(rows), cfg())
     assert result.clean.loc[0, "text"] == "write to [EMAIL] or call [PHONE]"
     assert result.rejected.loc[0, "text"] == "[EMAIL]"
-    assert result.report["pii_replaced"] == {"EMAIL": 1, "PHONE": 1, "URL": 0, "USER": 0, "IP": 0}
+    assert result.report["pii_replaced"] == {
+        "EMAIL": 1, "PHONE": 1, "URL": 0, "USER": 0, "IP": 0, "CARD": 0, "IBAN": 0, "ID": 0, "ADDRESS": 0
+    }
     assert (
         transform(raw_frame(rows), cfg(scrub_pii=False))
         .clean.loc[0, "text"]
@@ -216,13 +298,16 @@ def test_sampled_rows_still_split_at_the_test_share() -> None:
 def test_example_dataset_end_to_end() -> None:
     from socialscore.config import DataConfig
 
-    raw = extract([], DataConfig(example_rows=2000)).frame
+    extracted = extract([], DataConfig(example_rows=2000))
+    assert sum(extracted.pii_replaced.values()) > 0  # scrubbed before it is written
+    raw = extracted.frame
+    assert not raw["text"].str.contains(r"@example\.org|https?://", regex=True).any()
     result = transform(raw, cfg())
     r = result.report
     assert r["rows_in"] == 2000 and r["rows_rejected"] == 0
     assert r["rows_in"] == r["rows_kept"] + r["rows_rejected"] + r["duplicates_merged"]
     assert 0 < r["duplicates_merged"] < 200
-    assert sum(r["pii_replaced"].values()) > 0
+    assert sum(r["pii_replaced"].values()) == 0  # nothing left to scrub
     assert not result.clean["text"].str.contains(r"@example\.org|https?://", regex=True).any()
 
 
@@ -231,7 +316,7 @@ def test_run_writes_clean_and_rejected(project_dir: Path) -> None:
     layout = Layout(project_dir, "dev")
     layout.ensure()
     ctx = StepContext("transform", settings, layout, logging.getLogger("socialscore.test"))
-    ctx.write("raw", raw_frame([{}, {"label_toxic": "yes"}, {"id": "r1"}]))
+    ctx.write("raw", raw_frame([{}, {"label_toxic": "2"}, {"id": "r1", "text": "comment number 1"}]))
     run(ctx)
     clean = pd.read_parquet(ctx.location("clean"))
     rejected = pd.read_csv(ctx.location("rejected"), dtype=str)
@@ -255,3 +340,38 @@ def test_run_fails_clearly_when_nothing_is_usable(project_dir: Path) -> None:
         run(ctx)
     assert len(pd.read_csv(ctx.location("rejected"))) == 2  # written so the user can see why
     assert not Path(ctx.location("clean")).exists()
+
+
+def test_unicode_label_columns_flow_through_extract_transform_and_load(project_dir: Path, database) -> None:
+    """Issue 13: ``toxicité`` failed only at the load step; now SQLite and PostgreSQL both take it."""
+    import uuid
+
+    from socialscore.steps import extract as extract_step
+    from socialscore.steps import load
+
+    rows = "".join(f"{i},comment {i} toxicité {i % 2},{i % 2},{(i + 1) % 2}\n" for i in range(12))
+    (project_dir / "in.csv").write_text("id,comment_text,toxicité,有毒\n" + rows, encoding="utf-8")
+    prefix = "t" + uuid.uuid4().hex[:10]
+    settings = load_settings(
+        "dev",
+        project_dir,
+        [{"data": {"files": ["in.csv"], "label_columns": ["toxicité", "有毒"]}, "database": {"table_prefix": prefix}}],
+    )
+    layout = Layout(project_dir, "dev")
+    layout.ensure()
+
+    def ctx(step: str) -> StepContext:
+        log = logging.getLogger("socialscore.test")
+        return StepContext(step, settings, layout, log, database_factory=lambda: database)
+
+    extract_step.run(ctx("extract"))
+    run(ctx("transform"))
+    loading = ctx("load")
+    try:
+        load.run(loading)
+        table = database.read_table(loading.location("comments"))
+    finally:
+        database.drop_table(loading.location("comments"))
+    labels = [c for c in table.columns if c.startswith("label_")]
+    assert labels[0] == "label_toxicite" and labels[1].startswith("label_u_") and len(table) == 12
+    assert table.sort_values("id")["label_toxicite"].tolist() == [int(i) % 2 for i in sorted(str(i) for i in range(12))]

@@ -1,7 +1,12 @@
 """extract: the configured CSV file(s) — or the fallback chain, or the generated example — as one raw table.
 
 Raw columns: ``id``, ``text``, ``source``, ``source_row`` (1-based record number), ``label_<name>``
-(the value as read, not yet validated) and ``_error`` (None, or why the record could not be parsed).
+(the value as read, not yet validated), ``_error`` (None, or why the record could not be parsed),
+``text_key`` (sha256 of the raw text normalised with NFKC: what transform de-duplicates on, so comments
+that differ only in their PII stay distinct) and ``pii_scrubbed``.
+
+No raw PII at rest by default: unless ``data.keep_raw`` is true, ``text`` is normalised (NFKC) and
+PII-scrubbed before the table is written to ``data/interim/raw_{mode}.parquet``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
 
 EXAMPLE_SOURCE = "generated-example"
 LABEL_PREFIX = "label_"
+KEY_FORM = "NFKC"  # the de-duplication key's normalisation, whatever transform.unicode_form says
 
 
 @dataclass
@@ -31,6 +37,30 @@ class ExtractResult:
     frame: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     schemas: dict[str, str] = field(default_factory=dict)  # file name → detected format
+    label_display: dict[str, str] = field(default_factory=dict)  # label name → column as written
+    pii_replaced: dict[str, int] = field(default_factory=dict)
+
+
+def protect(frame: pd.DataFrame, keep_raw: bool) -> dict[str, int]:
+    """Add ``text_key``; unless ``keep_raw``, replace ``text`` by its normalised, scrubbed form.
+
+    Returns the replacements per PII kind (empty when raw text is kept).
+    """
+    import hashlib
+
+    from socialscore.text.normalize import normalize_text
+    from socialscore.text.pii import scrub_many
+
+    normalised = [normalize_text(t, KEY_FORM) for t in frame["text"]]
+    frame["text_key"] = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in normalised]
+    if keep_raw:
+        frame["pii_scrubbed"] = False
+        return {}
+    scrubbed, counts = scrub_many(normalised)
+    present = frame["text"].notna().to_numpy()
+    frame["text"] = [s if p else None for s, p in zip(scrubbed, present)]
+    frame["pii_scrubbed"] = True
+    return counts
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -82,18 +112,20 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     """Read ``paths`` (or generate the example when empty) into the raw table."""
     import pandas as pd
 
-    from socialscore.datasets import read_table
+    from socialscore.datasets import read_input
 
     if not paths:
         frame = _example_frame(data_cfg)
+        counts = protect(frame, data_cfg.keep_raw)
         return ExtractResult(
             frame,
             [f"generated {len(frame)} synthetic example comments"],
             {EXAMPLE_SOURCE: "example"},
+            pii_replaced=counts,
         )
-    parts, notes, schemas = [], [], {}
+    parts, notes, schemas, display = [], [], {}, {}
     for path in paths:
-        table = read_table(path, data_cfg.delimiter)
+        table = read_input(path, data_cfg)
         schema = detect_schema(
             table.columns,
             path.name,
@@ -112,6 +144,10 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
             f"id {schema.id_column!r}, labels {', '.join(schema.labels)}"
         )
         schemas[path.name] = schema.kind
+        for label, column in schema.labels.items():
+            display.setdefault(label, column if not schema.davidson else label)
+            if column != label and not schema.davidson:
+                notes.append(f"{path.name}: label column {column!r} is stored as label_{label}")
         parts.append(_raw_from_table(table.frame, schema, path.name, table.raw_records))
     label_sets = [{c for c in p.columns if c.startswith(LABEL_PREFIX)} for p in parts]
     shared = set.intersection(*label_sets)
@@ -128,7 +164,9 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     ordered = [c for c in parts[0].columns if c in shared]
     columns = ["id", "text", "source", "source_row", *ordered, ERROR_COLUMN]
     frame = pd.concat([p[columns] for p in parts], ignore_index=True)
-    return ExtractResult(frame, notes, schemas)
+    counts = protect(frame, data_cfg.keep_raw)
+    shown = {k: v for k, v in display.items() if LABEL_PREFIX + k in shared}
+    return ExtractResult(frame, notes, schemas, shown, counts)
 
 
 def run(ctx: StepContext) -> None:
@@ -144,12 +182,29 @@ def run(ctx: StepContext) -> None:
     result = extract(paths, ctx.settings.data)
     for note in result.notes:
         ctx.info(note)
-    ctx.write("raw", result.frame)
+    write_artifact(ctx, "raw", result.frame)
+    if ctx.settings.data.keep_raw:
+        ctx.warn(f"data.keep_raw is true: {ctx.location('raw')} holds the raw, unscrubbed comments")
+    else:
+        ctx.fact("pii_replaced", sum(result.pii_replaced.values()))
+    if result.label_display:
+        ctx.fact("label_columns", result.label_display)
     errors = int(result.frame[ERROR_COLUMN].notna().sum())
     ctx.fact("rows", len(result.frame))
     ctx.fact("files", [p.name for p in paths] or [EXAMPLE_SOURCE])
     ctx.fact("formats", result.schemas)
     ctx.fact("unparsed_records", errors)
-    encoding = [n for n in result.notes if "UTF" in n or "NUL" in n or "cp1252" in n]
+    encoding = [n for n in result.notes if "read as" in n or "UTF" in n or "NUL" in n]
     if encoding:
         ctx.fact("encoding_notes", encoding)
+
+
+def write_artifact(ctx: StepContext, key: str, value: object) -> None:
+    """``ctx.write`` with a full disk or a permission problem as one DataError line (the atomic
+    writer removes its temporary file)."""
+    from socialscore.ingest.guards import describe_os_error
+
+    try:
+        ctx.write(key, value)
+    except OSError as exc:
+        raise DataError(describe_os_error(exc, ctx.location(key), "write")) from None

@@ -8,7 +8,6 @@ the same chunks feed the database table in the same pass, so memory does not gro
 
 from __future__ import annotations
 
-import codecs
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,17 +38,11 @@ class PredictReport:
 
 # --- input --------------------------------------------------------------------------------------
 def detect_encoding(path: Path) -> str:
-    """utf-8 (BOM tolerated) when the whole file decodes, else latin-1; one streaming pass."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    with open(path, "rb") as handle:
-        try:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            log.warning("%s is not valid UTF-8; reading it as latin-1", path.name)
-            return "latin-1"
-    return "utf-8-sig"
+    """The encoding extract would read ``path`` with (``ingest.decoding``): a file that no single
+    encoding fits is an error naming the guess and the first bad byte, never mojibake."""
+    from socialscore.ingest.decoding import file_encoding
+
+    return file_encoding(path)
 
 
 def pick_column(

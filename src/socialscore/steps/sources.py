@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from socialscore.csvformat import detect_schema, read_header
 from socialscore.errors import DataError
+from socialscore.ingest.guards import check_input_file
 
 if TYPE_CHECKING:
     from socialscore.config import Settings
@@ -25,8 +26,7 @@ def extract_sources_with_notes(layout: Layout, settings: Settings) -> tuple[list
         for name in data.files:
             path = Path(name).expanduser()
             path = path if path.is_absolute() else layout.project_dir / path
-            if not path.is_file():
-                raise DataError(f"configured data file not found: {path}")
+            check_input_file(path)  # not found, a directory, a symlink loop...: one precise line
             paths.append(path)
         return paths, []
     notes = []
@@ -34,7 +34,7 @@ def extract_sources_with_notes(layout: Layout, settings: Settings) -> tuple[list
         if not candidate.is_file():
             continue
         try:
-            columns = read_header(candidate, data.delimiter)
+            columns = read_header(candidate, data.delimiter, encoding=data.encoding)
             schema = detect_schema(
                 columns, candidate.name, data.text_column, data.label_columns, data.id_column
             )

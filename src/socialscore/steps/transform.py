@@ -2,8 +2,11 @@
 
 Every input row ends in exactly one place: kept, rejected (with a reason), merged into a duplicate, or
 (only with ``sample_size``) left out of the sample — ``rows_in == rows_kept + rows_rejected +
-duplicates_merged + sampled_out``. Duplicate rule: same id, then same normalised text; the first
-row's id and text are kept and a label is 1 if any of the duplicates says 1.
+duplicates_merged + sampled_out``. Duplicate rule: same id and same text, then same text; "same text"
+compares the raw normalised text BEFORE PII scrubbing (extract's ``text_key``), so comments that differ
+only in a phone number stay distinct. The first row's id and text are kept and a label is 1 if any of
+the duplicates says 1. An id that carries two different texts is a conflict: an error naming the count
+unless ``transform.max_id_conflict_share`` allows that share (the later rows are then rejected).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import pandas as pd
 from socialscore.csvformat import ERROR_COLUMN
 from socialscore.datasets import stable_hash, stratified_take
 from socialscore.errors import DataError
-from socialscore.steps.extract import LABEL_PREFIX
+from socialscore.ingest.identity import check_ids, enforce
+from socialscore.ingest.labels import parse_labels
+from socialscore.steps.extract import KEY_FORM, LABEL_PREFIX, write_artifact
 from socialscore.text.normalize import normalize_text
 from socialscore.text.pii import scrub_many
 
@@ -36,15 +41,6 @@ class TransformResult:
     clean: pd.DataFrame
     rejected: pd.DataFrame
     report: dict[str, Any]
-
-
-def _describe(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "missing"
-    text = str(value)
-    if not text.strip():
-        return "empty"
-    return repr(text if len(text) <= 30 else text[:27] + "...")
 
 
 def _validate(frame: pd.DataFrame, norm: pd.Series, labels: list[str], cfg: TransformConfig):
@@ -70,15 +66,8 @@ def _validate(frame: pd.DataFrame, norm: pd.Series, labels: list[str], cfg: Tran
     )
     parsed = {}
     for column in labels:
-        values = frame[column]
-        numbers = pd.to_numeric(values.astype("string").str.strip(), errors="coerce")
-        ok = numbers.isin([0, 1])
-        parsed[column] = numbers.where(ok, 0).astype("int8")
-        reject(
-            ~ok,
-            lambda m, c=column, v=values: c + ": " + v[m].map(_describe) + " is not 0 or 1",
-            "label not 0/1",
-        )
+        parsed[column], why = parse_labels(frame[column], column)
+        reject(why.notna(), lambda m, w=why: w[m], "label not 0/1")
     return reasons, kinds, pd.DataFrame(parsed, index=frame.index)
 
 
@@ -120,6 +109,26 @@ def assign_split(ids: pd.Series, labels: pd.DataFrame, test_size: float, seed: i
     return np.where(test, "test", "train")
 
 
+def _text_keys(frame: pd.DataFrame) -> pd.Series:
+    """extract's ``text_key`` (raw text before scrubbing), or the same key computed here."""
+    if "text_key" in frame.columns:
+        return frame["text_key"].astype(object)
+    keys = [hashlib.sha256(normalize_text(t, KEY_FORM).encode("utf-8")).hexdigest() for t in frame["text"]]
+    return pd.Series(keys, index=frame.index, dtype=object)
+
+
+def _scrub(texts: list[str], already: np.ndarray | None) -> tuple[list[str], dict[str, int]]:
+    """Scrub the texts that extract did not scrub yet."""
+    if already is None or not already.any():
+        return scrub_many(texts)
+    todo = [i for i, done in enumerate(already) if not done]
+    fresh, counts = scrub_many([texts[i] for i in todo])
+    out = list(texts)
+    for i, text in zip(todo, fresh):
+        out[i] = text
+    return out, counts
+
+
 def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
     """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report."""
     frame = raw.reset_index(drop=True)
@@ -130,30 +139,43 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
         dtype=object,
     )
     reasons, kinds, parsed = _validate(frame, norm, labels, cfg)
+    keys = _text_keys(frame)
+    raw_ids = frame["id"].astype(object)
+    stripped = raw_ids.where(raw_ids.isna(), raw_ids.astype(str).str.strip())
+    stripped = stripped.where(stripped.notna() & (stripped != ""), None)
+    valid_now = reasons.isna()
+    id_report, later = check_ids(raw_ids[valid_now], stripped[valid_now], keys[valid_now])
+    enforce(id_report, int(valid_now.sum()), cfg.max_id_conflict_share)
+    conflict = pd.Series(False, index=frame.index)
+    conflict[later.index] = later.to_numpy()
+    if conflict.any():
+        reasons[conflict] = "id " + stripped[conflict].astype(str) + " already carries a different text"
+        kinds[conflict] = "conflicting id"
     valid = reasons.isna().to_numpy()
 
     rejected = frame.loc[~valid].copy()
     rejected["reason"] = reasons[~valid]
     texts = norm[valid].tolist()
+    done = frame["pii_scrubbed"].to_numpy(dtype=bool) if "pii_scrubbed" in frame.columns else None
     pii: dict[str, int] = {}
     if cfg.scrub_pii:
-        texts, pii = scrub_many(texts)
-        rejected["text"] = scrub_many([t if isinstance(t, str) else "" for t in rejected["text"]])[
-            0
-        ]
+        texts, pii = _scrub(texts, done[valid] if done is not None else None)
+        rejected_texts = [t if isinstance(t, str) else "" for t in rejected["text"]]
+        rejected["text"] = _scrub(rejected_texts, done[~valid] if done is not None else None)[0]
+    rejected = rejected.drop(columns=["text_key", "pii_scrubbed"], errors="ignore")
 
     kept = pd.DataFrame({"text": texts})
     kept["source"] = frame.loc[valid, "source"].astype(str).to_numpy()
     for column in labels:
         kept[column] = parsed.loc[valid, column].to_numpy()
     kept["content_hash"] = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-    ids = frame.loc[valid, "id"].to_numpy(dtype=object)
-    derived = np.array(["sha-" + h[:16] for h in kept["content_hash"]], dtype=object)
-    missing = pd.isna(ids) | (pd.Series(ids, dtype=object).astype(str).str.strip() == "").to_numpy()
-    kept["id"] = np.where(missing, derived, pd.Series(ids, dtype=object).astype(str).str.strip())
+    kept["text_key"] = keys[valid].to_numpy()
+    ids = stripped[valid].to_numpy(dtype=object)
+    derived = np.array(["sha-" + h[:16] for h in kept["text_key"]], dtype=object)
+    kept["id"] = np.where(pd.isna(ids), derived, ids)
 
     kept, by_id, conflicts_id = _merge_duplicates(kept, "id", labels)
-    kept, by_text, conflicts_text = _merge_duplicates(kept, "content_hash", labels)
+    kept, by_text, conflicts_text = _merge_duplicates(kept, "text_key", labels)
 
     sampled_out = 0
     if cfg.sample_size is not None and len(kept) > cfg.sample_size:
@@ -178,6 +200,7 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
         "sampled_out": sampled_out,
         "rejected_by_reason": {str(k): int(v) for k, v in kinds[~valid].value_counts().items()},
         "pii_replaced": pii,
+        "ids": id_report.as_dict(),
         "split": {s: int((clean["split"] == s).sum()) for s in ("train", "test")},
         "positives": {c.removeprefix(LABEL_PREFIX): int(clean[c].sum()) for c in labels},
     }
@@ -191,13 +214,13 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
 def run(ctx: StepContext) -> None:
     result = transform(ctx.read("raw"), ctx.settings.transform)
     report = result.report
-    ctx.write("rejected", result.rejected)
+    write_artifact(ctx, "rejected", result.rejected)
     if not report["rows_kept"]:
         raise DataError(
             f"no usable rows: all {report['rows_in']} were rejected or merged "
             f"({report['rejected_by_reason']}); see {ctx.location('rejected')}"
         )
-    ctx.write("clean", result.clean)
+    write_artifact(ctx, "clean", result.clean)
     for key in ("rows_in", "rows_kept", "rows_rejected", "duplicates_merged", "label_conflicts"):
         ctx.fact(key, report[key])
     if report["sampled_out"]:
@@ -214,3 +237,14 @@ def run(ctx: StepContext) -> None:
             f"{report['label_conflicts']} duplicate group(s) had conflicting labels ({CONFLICT_RULE})"
         )
     ctx.info(f"PII replaced: {report['pii_replaced']}; split: {report['split']}")
+    ids = report["ids"]
+    if ids["excel_mangled_ids"]:
+        ctx.warn(
+            f"{ids['excel_mangled_ids']} id(s) look like Excel scientific notation (e.g. 1.23457E+17): "
+            "Excel rounds long ids; re-export the file with the id column formatted as text"
+        )
+    if ids["conflicting_ids"]:
+        ctx.warn(
+            f"{ids['conflicting_ids']} id(s) carried different texts: {ids['conflicting_rows']} row(s) rejected "
+            f"(e.g. id {', '.join(ids['conflict_samples'][:3])})"
+        )

@@ -40,12 +40,85 @@ def _large_with_bad_rows() -> bytes:
     return (HEADER + "\n".join(lines) + "\n").encode()
 
 
+def _csv(rows: list[str], header: str = HEADER) -> bytes:
+    return (header + "\n".join(rows) + "\n").encode()
+
+
+def _conflicts_allowed() -> bytes:
+    rows = [f"x{n // 2},text {n},0" for n in range(4)] + [f"y{n},other {n},1" for n in range(16)]
+    return _csv(rows)
+
+
+def _excel_ids() -> bytes:
+    ids = ["1.23457E+17", "1.23457E+17", "9.87654E+17", "4.56789E+17", "3.14159E+17"]
+    return _csv([f"{ids[i % 5]},distinct comment number {i},{i % 2}" for i in range(500)])
+
+
+def _frame_bytes(kind: str) -> bytes:
+    import io
+
+    frame = pd.DataFrame({"id": ["1", "2"], "comment_text": ["first comment", "second"], "toxic": [0, 1]})
+    buffer = io.BytesIO()
+    if kind == "parquet":
+        frame.to_parquet(buffer, index=False)
+    else:
+        import gzip
+
+        buffer.write(gzip.compress(frame.to_csv(index=False).encode()))
+    return buffer.getvalue()
+
+
+def _zipped(inner: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(inner, HEADER + "1,hello,0\n")
+    return buffer.getvalue()
+
+
 GENERATORS = {
     "wide_row": _wide_row,
     "huge_comment": _huge_comment,
     "large_with_bad_rows": _large_with_bad_rows,
     "missing": None,  # the file is deliberately not created
+    "conflicts_allowed": _conflicts_allowed,
+    "excel_ids": _excel_ids,
+    "true_duplicates": lambda: _csv(["1,hello there,0", "1, hello  there ,1", "2,hello there,0", "3,another,1"]),
+    "whitespace_ids": lambda: _csv(["7,first text,0", " 7 ,another text,1"]),
+    "phone_variants": lambda: _csv([f",call me on 020 7946 {1000 + i:04d} tonight,0" for i in range(200)]),
+    "soft_labels": lambda: _csv(["1,a,0", "2,b,0.5", "3,c,0.99999999999999999"]),
+    "yes_no": lambda: _csv(["1,a,yes", "2,b,no", "3,c,Yes"]),
+    "colliding_labels": lambda: _csv(["1,a,0,1"], "id,comment_text,toxic,Toxic!\n"),
+    "colliding_case": lambda: _csv(["1,a,0,1"], "id,comment_text,toxic,TOXIC\n"),
+    "unicode_label": lambda: _csv(["1,a,0", "2,b,1"], "id,comment_text,toxicité\n"),
+    "shift_jis": lambda: (HEADER + "1,日本語のコメントです,0\n2,ありがとう,1\n").encode("shift_jis"),
+    "utf16_no_bom": lambda: (HEADER + "1,héllo,0\n2,world,1\n").encode("utf-16-le"),
+    "utf32_bom": lambda: (HEADER + "1,héllo,0\n2,world,1\n").encode("utf-32"),
+    "parquet": lambda: _frame_bytes("parquet"),
+    "gzip": lambda: _frame_bytes("gzip"),
+    "xlsx": lambda: _zipped("xl/workbook.xml"),
+    "zip": lambda: _zipped("comments.csv"),
+    "million_columns": lambda: (",".join(f"col_{i:07d}" for i in range(1_000_000)) + "\n").encode(),
+    "long_line": lambda: _csv(["1,short,0", f"2,{'x' * 5000},1"]),
+    "big_file": lambda: _csv([f"{i},{'y' * 1000},0" for i in range(2048)]),
 }
+
+
+def _build_path(kind: str, path: Path) -> bool:
+    """File-system oddities that are not bytes; True when ``kind`` was one of them."""
+    if kind == "directory":
+        path.mkdir(exist_ok=True)
+    elif kind == "symlink_loop":
+        path.unlink(missing_ok=True)
+        path.symlink_to(path.name)
+    elif kind == "broken_symlink":
+        path.unlink(missing_ok=True)
+        path.symlink_to(path.parent / "gone.csv")
+    else:
+        return False
+    return True
 
 
 @dataclass
@@ -88,9 +161,10 @@ def load_cases(workdir: Path) -> list[Case]:
             path = HERE / name
         else:
             path = workdir / name
-            build = GENERATORS[generator]
-            if build is not None:
-                path.write_bytes(build())
+            if not _build_path(generator, path):
+                build = GENERATORS[generator]
+                if build is not None:
+                    path.write_bytes(build())
         cases.append(Case(name, path, spec))
     return cases
 
@@ -99,10 +173,11 @@ def run_case(case: Case, workdir: Path) -> Outcome:
     """extract + transform (no sampling); an unexpected exception propagates (that is a bug)."""
     try:
         extracted = extract([case.path], DataConfig(**case.spec.get("config", {})))
-        result = transform(extracted.frame, TransformConfig(sample_size=None))
+        settings = {"sample_size": None, **case.spec.get("transform", {})}
+        result = transform(extracted.frame, TransformConfig(**settings))
     except DataError as exc:
         return Outcome(case, error=str(exc))
-    rejected_path = workdir / f"rejected_{case.name}"
+    rejected_path = workdir / f"rejected_{case.name}.csv"
     write_file_artifact("csv", rejected_path, result.rejected)
     written = read_file_artifact("csv", rejected_path)
     cells = [
@@ -164,6 +239,19 @@ def problems(outcome: Outcome) -> list[str]:
     return out
 
 
+def reasons_count(outcomes: list[Outcome]) -> tuple[dict[str, int], dict[str, int]]:
+    """(rejected rows per reason kind, merged rows per reason) over every input with rows."""
+    rejected: dict[str, int] = {}
+    for o in outcomes:
+        for kind, n in o.report.get("rejected_by_reason", {}).items():
+            rejected[kind] = rejected.get(kind, 0) + n
+    merged = {
+        "same id, same raw text": sum(o.report.get("duplicates_by_id", 0) for o in outcomes),
+        "same raw text, other id": sum(o.report.get("duplicates_by_text", 0) for o in outcomes),
+    }
+    return rejected, merged
+
+
 def summary(outcomes: list[Outcome]) -> dict[str, int]:
     """The figures for docs/reliability.md."""
     return {
@@ -191,6 +279,7 @@ def frame(outcomes: list[Outcome]) -> pd.DataFrame:
                 "rejected": o.report.get("rows_rejected", ""),
                 "merged": o.report.get("duplicates_merged", ""),
                 "lost": "" if o.error else o.lost,
+                "error": o.error or "",
                 "as expected": not problems(o),
             }
             for o in outcomes

@@ -1,0 +1,69 @@
+"""Run the detectors (each behind its cheap gate) and keep non-overlapping spans, best first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+KINDS: tuple[str, ...] = ("EMAIL", "PHONE", "URL", "USER", "IP", "CARD", "IBAN", "ID", "ADDRESS")
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    kind: str
+
+
+Detector = Callable[[str], list[Span]]
+Gated = tuple[Callable[[str], object], Detector]
+
+
+def _detectors() -> tuple[list[Gated], list[Gated]]:
+    """(detectors for any text, detectors that need a digit in the text)."""
+    from socialscore.text.pii import address, numbers, web
+
+    anywhere = [
+        (lambda t: "://" in t or "www." in t or "WWW." in t, web.find_scheme_urls),
+        (lambda t: "@" in t, web.find_at_forms),
+        (web.obfuscation_gate, web.find_obfuscated_emails),
+        (lambda t: "." in t and web.DOMAIN_GATE.search(t), web.find_bare_domains),
+    ]
+    with_digits = [
+        (numbers.codes_gate, numbers.find_codes),
+        (numbers.DIGITS_GATE.search, numbers.find_numbers),
+        (web.ip_gate, web.find_ips),
+        (lambda t: True, address.find_addresses),
+    ]
+    return anywhere, with_digits
+
+
+_DIGIT = re.compile(r"[0-9]")
+_PIPELINE: tuple[list[Gated], list[Gated]] | None = None
+# Earlier detectors win a tie; a longer span wins over a shorter one it overlaps.
+_PRIORITY = {k: i for i, k in enumerate(("URL", "EMAIL", "IBAN", "CARD", "ID", "IP", "PHONE", "USER", "ADDRESS"))}
+
+
+def find_pii(text: str) -> list[Span]:
+    """Non-overlapping PII spans in ``text``, in order."""
+    global _PIPELINE
+    if _PIPELINE is None:
+        _PIPELINE = _detectors()
+    anywhere, with_digits = _PIPELINE
+    found: list[Span] = []
+    for gate, detect in anywhere:
+        if gate(text):
+            found.extend(detect(text))
+    if _DIGIT.search(text):
+        for gate, detect in with_digits:
+            if gate(text):
+                found.extend(detect(text))
+    if len(found) < 2:
+        return found
+    found.sort(key=lambda s: (-(s.end - s.start), _PRIORITY[s.kind], s.start))
+    kept: list[Span] = []
+    for span in found:
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept)
