@@ -191,7 +191,7 @@ def file_encoding(path: Path, encoding: str | None = None) -> str:
         decoder = codecs.getincrementaldecoder("utf-8")()
         handle.seek(0)
         try:
-            for block in iter(lambda: handle.read(1 << 20), b""):
+            for block in iter(lambda: handle.read(1 << 16), b""):  # small blocks: memory stays flat
                 decoder.decode(block)
             decoder.decode(b"", final=True)
             return "utf-8"
