@@ -82,3 +82,31 @@ def test_the_checker_notices_lost_rows_and_wrong_errors(tmp_path: Path) -> None:
     error_case = corpus.Case("y.csv", tmp_path / "y.csv", {"outcome": "error", "error": "is empty"})
     assert corpus.problems(corpus.Outcome(error_case, error="something else"))
     assert corpus.problems(corpus.Outcome(error_case, error="is empty\nwith a second line"))
+
+
+@pytest.mark.parametrize("kind", ["symlink_loop", "directory", "mixed_encoding"])
+def test_the_cli_prints_one_line_and_no_traceback(project_dir: Path, kind: str) -> None:
+    """Issue 13: a symlink loop as --data was a traceback, a directory "not found"."""
+    from typer.testing import CliRunner
+
+    from socialscore.cli import app
+
+    path = project_dir / "in.csv"
+    if kind == "symlink_loop":
+        path.symlink_to(path.name)
+        expected = "is a symlink loop"
+    elif kind == "directory":
+        path.mkdir()
+        expected = "is a directory, not a CSV file"
+    else:
+        path.write_bytes((CORPUS_DIR / "mixed_encoding.csv").read_bytes())
+        expected = "cannot be decoded losslessly"
+    args = ["run", "--steps", "extract", "--data", str(path), "--project-dir", str(project_dir)]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0], result.output
+    if kind == "mixed_encoding":  # --encoding decodes it anyway
+        forced = CliRunner().invoke(app, [*args, "--encoding", "cp1252"], catch_exceptions=False)
+        assert forced.exit_code == 0, forced.output

@@ -45,8 +45,8 @@ class UnlabelledError(DataError):
     """The file has a text column but no label column."""
 
 
-# --- decoding (socialscore.ingest.decoding) ------------------------------------------------------
-__all__ = ["Decoded", "decode_bytes"]
+# --- decoding: socialscore.ingest.decoding (Decoded and decode_bytes are re-exported from here) ---
+_REEXPORTED = (Decoded, decode_bytes)
 
 
 # --- header ------------------------------------------------------------------------------------

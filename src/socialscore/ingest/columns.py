@@ -41,8 +41,3 @@ def label_names(columns: Iterable[str], file_name: str) -> dict[str, str]:
         out[name] = column
     return out
 
-
-def colliding_with(column: str, columns: Iterable[str]) -> list[str]:
-    """Other columns whose sanitised name equals ``column``'s."""
-    name = sanitize_name(column)
-    return [c for c in columns if c != column and sanitize_name(c) == name]

@@ -85,10 +85,10 @@ def check_header(text: str, sep: str, name: str, max_columns: int, max_line_char
     """Fail fast on a header with too many columns or a physical line over ``max_line_chars``."""
     end = text.find("\n")
     header_len = len(text) if end == -1 else end
-    columns = text.count(sep, 0, min(header_len, max_line_chars)) + 1
+    columns = text.count(sep, 0, header_len) + 1
     if columns > max_columns:
         raise DataError(
-            f"{name}: the header has {columns:,}{'+' if header_len > max_line_chars else ''} columns, over "
+            f"{name}: the header has {columns:,} columns, over "
             f"the limit of {max_columns:,} (data.max_columns); check the delimiter, or raise the limit "
             "with --set data.max_columns=N"
         )
