@@ -1,0 +1,1 @@
+"""Model behaviour: identity-term bias, its mitigation, explanations and language awareness."""
