@@ -43,18 +43,19 @@ from socialscore.steps.train import train_model  # noqa: E402
 VARIANTS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "augment": {"augment": 1},
-    "augment x3": {"augment": 3},
+    "augment x2": {"augment": 2},
+    "augment x5": {"augment": 5},
     "lexicon without identity": {"lexicon": False},
     "identity n-grams x0.3": {"identity_weight": 0.3},
     "no second-person n-grams": {"second_person_weight": 0.0},
     "negatives x2": {"negatives": 2},
-    "negatives x3": {"negatives": 3},
     "augment + lexicon": {"augment": 1, "lexicon": False},
-    "augment x3 + lexicon": {"augment": 3, "lexicon": False},
-    "augment + lexicon + negatives x2": {"augment": 1, "lexicon": False, "negatives": 2},
-    "augment x3 + lexicon + negatives x2": {"augment": 3, "lexicon": False, "negatives": 2},
-    "augment + lexicon + no second-person": {"augment": 1, "lexicon": False, "second_person_weight": 0.0},
-    "all": {"augment": 3, "lexicon": False, "identity_weight": 0.3, "second_person_weight": 0.0, "negatives": 2},
+    "augment x2 + lexicon": {"augment": 2, "lexicon": False},
+    "augment x5 + lexicon": {"augment": 5, "lexicon": False},
+    "augment x2 + lexicon + identity x0.3": {"augment": 2, "lexicon": False, "identity_weight": 0.3},
+    "augment x2 + lexicon + no second-person": {"augment": 2, "lexicon": False, "second_person_weight": 0.0},
+    "augment x2 + lexicon + negatives x2": {"augment": 2, "lexicon": False, "negatives": 2},
+    "all": {"augment": 2, "lexicon": False, "identity_weight": 0.3, "second_person_weight": 0.0, "negatives": 2},
 }
 
 
@@ -110,6 +111,7 @@ def run_variant(data: Prepared, settings: Settings, spec: dict[str, Any], cache:
         "worst_bpsn_term": bias["worst_bpsn_term"],
         "final_bias_score": bias["final_bias_score"],
         "identity_toxic_recall": bias["identity_toxic_recall"],
+        "implicit_hate_recall": bias["implicit_hate_recall"],
         "train_rows": int(X.shape[0]),
         "seconds": round(time.perf_counter() - t0, 1),
     }
@@ -122,7 +124,7 @@ def fmt(value: Any, digits: int = 3) -> str:
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     datasets = list(results)
     head = ["variant", *(f"{d} AUC" for d in datasets)]
-    head += ["probe FPR", "kind flagged", "worst BPSN (term)", "bias score"]
+    head += ["probe FPR", "kind flagged", "worst BPSN (term)", "bias score", "implicit hate flagged"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for variant in next(iter(results.values())):
         jig = results.get("jigsaw-sample", next(iter(results.values())))[variant]
@@ -132,6 +134,7 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
             f"{jig['kind_flagged']}/{jig['kind_total']}",
             f"{fmt(jig['worst_bpsn_auc'])} ({jig['worst_bpsn_term']})",
             fmt(jig["final_bias_score"]),
+            fmt(jig["implicit_hate_recall"], 2),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -163,7 +166,7 @@ def main() -> None:
                 f"  {variant:28s} AUC {fmt(r['test_auc'], 4)} F1 {fmt(r['test_f1'])} thr {fmt(r['threshold'])} | "
                 f"probe FPR {fmt(r['identity_fpr'])} kind {r['kind_flagged']}/{r['kind_total']} "
                 f"BPSN {fmt(r['worst_bpsn_auc'])} ({r['worst_bpsn_term']}) bias {fmt(r['final_bias_score'])} "
-                f"toxic-probe recall {fmt(r['identity_toxic_recall'])} | {r['seconds']} s",
+                f"implicit {fmt(r['implicit_hate_recall'], 2)} | {r['seconds']} s",
                 flush=True,
             )
     print()

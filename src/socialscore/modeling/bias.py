@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from socialscore.modeling.probes import Probe, evaluation_probes
+from socialscore.modeling.probes import Probe, evaluation_probes, implicit_hate_probes
 
 POWER = -5.0
 WEIGHT = 0.25
@@ -99,15 +99,23 @@ def _worst(entry: dict[str, Any]) -> float:
 
 
 def bias_report(
-    score: Callable[[list[str]], np.ndarray], threshold: float, probes: list[Probe] | None = None
+    score: Callable[[list[str]], np.ndarray],
+    threshold: float,
+    probes: list[Probe] | None = None,
+    implicit: list[Probe] | None = None,
 ) -> dict[str, Any]:
     """Score the probes with ``score`` (texts → primary-label probabilities); JSON-able metrics.
 
     ``terms`` lists the identity terms worst first (lowest of their three AUCs, then highest FPR).
+    ``implicit`` (default: the shipped implicit-hate probes when ``probes`` is the default too) are
+    scored apart: their share flagged is ``implicit_hate_recall``.
     """
+    if implicit is None:
+        implicit = implicit_hate_probes() if probes is None else []
     probes = probes if probes is not None else evaluation_probes()
     texts = [p.text for p in probes]
-    p = np.asarray(score(texts), dtype=float).reshape(len(texts))
+    scored = np.asarray(score(texts + [q.text for q in implicit]), dtype=float).reshape(-1)
+    p, p_implicit = scored[: len(texts)], scored[len(texts) :]
     y = np.array([pr.toxic for pr in probes])
     terms = np.array([pr.term or "" for pr in probes], dtype=object)
     is_identity = terms != ""
@@ -139,6 +147,7 @@ def bias_report(
         "overall_auc": overall,
         "identity_fpr": false_positive_rate(y, p, threshold, is_identity),
         "identity_toxic_recall": float(flagged[is_identity & y].mean()) if (is_identity & y).any() else None,
+        "implicit_hate_recall": float(np.mean(p_implicit >= threshold)) if len(implicit) else None,
         "kind_flagged": int((kind & flagged).sum()),
         "kind_total": int(kind.sum()),
         "kind_flagged_examples": [texts[i] for i in np.flatnonzero(kind & flagged)],
@@ -218,7 +227,8 @@ def bias_html(report: dict[str, Any], image_src: str | None = None, max_terms: i
         f"false-positive rate on non-toxic identity statements <b>{_fmt(s['identity_fpr'], 3)}</b>, "
         f"kind sentences flagged <b>{s['kind_flagged']} of {s['kind_total']}</b>, "
         f"worst BPSN AUC <b>{_fmt(s['worst_bpsn_auc'])}</b> ({e(str(s['worst_bpsn_term']))}), "
-        f"final bias score <b>{_fmt(s['final_bias_score'])}</b> (overall probe AUC {_fmt(s['overall_auc'])}).</p>"
+        f"final bias score <b>{_fmt(s['final_bias_score'])}</b> (overall probe AUC {_fmt(s['overall_auc'])}); "
+        f"identity hate without an insult word flagged {_fmt(s['implicit_hate_recall'], 2)}.</p>"
         f"{image}"
         "<table><tr><th>term</th><th>group</th><th>subgroup AUC</th><th>BPSN AUC</th><th>BNSP AUC</th>"
         f"<th>FPR</th><th>flagged non-toxic examples</th></tr>{rows}</table>"

@@ -31,6 +31,7 @@ ENGINEERED_NAMES = {
 }
 _CHUNK_RE = re.compile(r"\S+")
 _EDGE_PUNCT = "\"'“”‘’()[]{}<>.,;:!?*"
+FEATURE_PREFIX = "\x00"  # marks an engineered feature's name among the text's words (never in a word)
 _names_cache: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
 
 
@@ -81,7 +82,10 @@ def _label_index(model: Any, label: str | None) -> int:
 
 
 def contributions(featurizer: Any, model: Any, text: str, label: str | None = None) -> tuple[dict[str, float], float]:
-    """(term → summed contribution to the raw score, intercept) for one text; exact for linear labels."""
+    """(term → summed contribution to the raw score, intercept) for one text; exact for linear labels.
+
+    Engineered features' names start with ``FEATURE_PREFIX`` (so "insult words" never merges with
+    the words "insult" and "words" of the text)."""
     j = _label_index(model, label)
     x = featurizer.transform([text]).tocsr()
     names = feature_names(featurizer)
@@ -103,8 +107,17 @@ def contributions(featurizer: Any, model: Any, text: str, label: str | None = No
             if not share:  # cannot happen for a gram the text produced; kept exact regardless
                 terms[gram.strip()] += contribution
         else:
-            terms[plain_name(gram)] += contribution
+            terms[FEATURE_PREFIX + plain_name(gram)] += contribution
     return dict(terms), float(model.intercept_[j])
+
+
+def _term(name: str, contribution: float) -> dict[str, Any]:
+    feature = name.startswith(FEATURE_PREFIX)
+    return {
+        "term": name.removeprefix(FEATURE_PREFIX),
+        "contribution": round(contribution, 6),
+        "kind": "feature" if feature else "text",
+    }
 
 
 def explain(
@@ -113,7 +126,8 @@ def explain(
     """Per text: the ``top_k`` terms by absolute contribution (signed; positive pushes towards the label).
 
     Each entry holds ``label``, ``raw_score`` (the model's log-odds), ``intercept`` and ``terms``:
-    ``[{"term": str, "contribution": float}, …]``.
+    ``[{"term": str, "contribution": float, "kind": "text" | "feature"}, …]`` — "text" terms are
+    words or phrases of the text as written, "feature" terms name an engineered feature.
     """
     out = []
     resolved = label or model.primary_label
@@ -124,7 +138,7 @@ def explain(
             "label": resolved,
             "raw_score": intercept + float(sum(terms.values())),
             "intercept": intercept,
-            "terms": [{"term": t, "contribution": round(c, 6)} for t, c in ranked],
+            "terms": [_term(t, c) for t, c in ranked],
         })
     return out
 
@@ -165,3 +179,15 @@ def error_analysis(
             for n, (i, text) in enumerate(zip(index, chosen, strict=True))
         ]
     return result
+
+
+def explain_bundle(bundle: Any, text: str, top_k: int = 5) -> list[dict[str, Any]]:
+    """The top terms of one text for a serving bundle's primary label (the API's ``explain: true``).
+
+    Raises ValueError when the bundle's model is not a linear socialscore model (its scores then
+    have no exact decomposition).
+    """
+    model, featurizer = bundle.model, bundle.vectorizer
+    if not (hasattr(model, "coef_") and hasattr(model, "labels") and hasattr(featurizer, "preprocessor")):
+        raise ValueError("the served model is not a linear socialscore model: it cannot explain its scores")
+    return explain(featurizer, model, [text], model.primary_label, top_k)[0]["terms"]

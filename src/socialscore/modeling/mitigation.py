@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from socialscore.modeling.probes import augmentation_sentences, identity_terms
 
 AUGMENT_ID_PREFIX = "augment-"
+MIN_CHAR_GRAM = 4  # shorter character n-grams ("us", "ay") belong to too many other words
 SECOND_PERSON_PHRASES = frozenset(
     {"you are", "are a", "are an", "are so", "you re", "re a", "re an", "ur a", "you r", "u r", "r a"}
 )
@@ -62,11 +63,20 @@ def _word_grams(feature_names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
 
 
 def identity_columns(feature_names: Sequence[str], terms: Sequence[str] | None = None) -> np.ndarray:
-    """Indices of word n-grams holding an identity term (all of a multi-word term's words)."""
+    """Indices of word n-grams holding an identity term (all of a multi-word term's words), and of
+    character n-grams of at least ``MIN_CHAR_GRAM`` characters that lie inside an identity word
+    (padded as the featurizer pads it: " gay ", " gay", "gay ")."""
     terms = list(terms) if terms is not None else list(identity_terms())
     term_words = [set(t.split()) for t in terms]
-    index, grams = _word_grams(feature_names)
-    hits = [i for i, gram in zip(index, grams, strict=True) if any(w <= set(gram.split()) for w in term_words)]
+    padded = [f" {w} " for t in terms for w in t.split()]
+    names = [str(n) for n in feature_names]
+    hits = []
+    for i, name in enumerate(names):
+        kind, _, gram = name.partition("__")
+        if kind == "word" and any(w <= set(gram.split()) for w in term_words):
+            hits.append(i)
+        elif kind == "char" and len(gram) >= MIN_CHAR_GRAM and any(gram in p for p in padded):
+            hits.append(i)
     return np.asarray(hits, dtype=np.int64)
 
 

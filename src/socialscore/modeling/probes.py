@@ -55,6 +55,11 @@ def evaluation_probes() -> list[Probe]:
     return _expand(section["non_toxic"], False) + _expand(section["toxic"], True) + _plain(section["kind"])
 
 
+def implicit_hate_probes() -> list[Probe]:
+    """Toxic identity statements without an insult word (reported as a recall, apart from the AUCs)."""
+    return _expand(raw_probes()["evaluation"].get("toxic_implicit", []), True)
+
+
 def augmentation_sentences() -> list[str]:
     """Non-toxic sentences for training (identity statements and kind sentences); never evaluated on."""
     section = raw_probes()["augmentation"]
