@@ -57,7 +57,8 @@ def test_engineered_features_have_plain_names(fitted):
     features = {t["term"] for t in result["terms"] if t["kind"] == "feature"}
     assert features and not any(t.startswith(("eng", "log_", "lexicon")) for t in features)
     assert {"insult words", "text length"} <= features
-    assert {t["term"] for t in result["terms"] if t["kind"] == "text"} <= {"idiot", "idiot!!!", "idiot???"}
+    words = {w for t in result["terms"] if t["kind"] == "text" for w in t["term"].split()}
+    assert words == {"idiot"}  # the text's word, punctuation stripped
 
 
 def test_error_analysis_picks_the_most_confident_mistakes(fitted):
