@@ -21,7 +21,7 @@ def test_explain_returns_the_top_terms(linear_client, linear_bundle_dir: Path):
     body = response.json()
     terms = body["explanation"]
     assert 0 < len(terms) <= 5
-    assert {"term", "contribution"} == set(terms[0])
+    assert {"term", "contribution", "kind"} == set(terms[0])
     assert not any("__" in t["term"] for t in terms)
     bundle = load_bundle(linear_bundle_dir)
     expected = explain(bundle.vectorizer, bundle.model, ["You stupid CLOWN"], top_k=5)[0]["terms"]
