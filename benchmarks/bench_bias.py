@@ -55,6 +55,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "augment x2 + lexicon + identity x0.3": {"augment": 2, "lexicon": False, "identity_weight": 0.3},
     "augment x2 + lexicon + no second-person": {"augment": 2, "lexicon": False, "second_person_weight": 0.0},
     "augment x2 + lexicon + negatives x2": {"augment": 2, "lexicon": False, "negatives": 2},
+    "augment + lexicon + negatives x2": {"augment": 1, "lexicon": False, "negatives": 2},
+    "augment + lexicon + identity x0.3": {"augment": 1, "lexicon": False, "identity_weight": 0.3},
     "all": {"augment": 2, "lexicon": False, "identity_weight": 0.3, "second_person_weight": 0.0, "negatives": 2},
 }
 
