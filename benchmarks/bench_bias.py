@@ -26,16 +26,15 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import DATASETS, Prepared, prepare  # noqa: E402
+from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean  # noqa: E402
 
 from socialscore.config import Settings, deep_merge, load_settings  # noqa: E402
 from socialscore.features import FeatureBuilder  # noqa: E402
 from socialscore.modeling.bias import auc, bias_report  # noqa: E402
 from socialscore.modeling.mitigation import (  # noqa: E402
     apply_column_weights,
-    augmentation_rows,
     column_weights,
-    upweight_negatives,
+    mitigate_train_split,
 )
 from socialscore.models import resolve_labels  # noqa: E402
 from socialscore.steps.train import train_model  # noqa: E402
@@ -57,34 +56,35 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "augment x2 + lexicon + negatives x2": {"augment": 2, "lexicon": False, "negatives": 2},
     "augment + lexicon + negatives x2": {"augment": 1, "lexicon": False, "negatives": 2},
     "augment + lexicon + identity x0.3": {"augment": 1, "lexicon": False, "identity_weight": 0.3},
+    "augment x3 + lexicon + negatives x2": {"augment": 3, "lexicon": False, "negatives": 2},
+    "augment x2 + lexicon + negatives x3": {"augment": 2, "lexicon": False, "negatives": 3},
+    "augment x2 + lexicon + negatives x2 + no second-person": {
+        "augment": 2, "lexicon": False, "negatives": 2, "second_person_weight": 0.0},
     "all": {"augment": 2, "lexicon": False, "identity_weight": 0.3, "second_person_weight": 0.0, "negatives": 2},
 }
 
 
 def variant_settings(settings: Settings, spec: dict[str, Any]) -> Settings:
-    """The settings with the features step's own mitigation keys set for ``spec`` (baseline: all off)."""
-    features = {"identity_augmentation": 0, "identity_terms_in_lexicon": spec.get("lexicon", True)}
+    """The settings with the features step's mitigation keys set for ``spec`` (baseline: all off)."""
+    features = {
+        "identity_augmentation": spec.get("augment", 0),
+        "identity_terms_in_lexicon": spec.get("lexicon", True),
+        "negative_repeats": spec.get("negatives", 1),
+    }
     return Settings.model_validate(deep_merge(settings.model_dump(), {"features": features}))
 
 
-def training_texts(data: Prepared, spec: dict[str, Any]) -> tuple[list[str], np.ndarray]:
-    texts, y = list(data.train_texts), data.y_train
-    if spec.get("augment"):
-        extra = augmentation_rows([], spec["augment"])["text"].tolist()
-        texts += extra
-        y = np.vstack([y, np.zeros((len(extra), y.shape[1]), dtype=y.dtype)])
-    return upweight_negatives(texts, y, spec.get("negatives", 1))
-
-
 def run_variant(data: Prepared, settings: Settings, spec: dict[str, Any], cache: dict[Any, Any]) -> dict[str, Any]:
+    """Train as the pipeline would with ``spec``'s settings: the features step's own
+    ``mitigate_train_split`` on the train split, then FeatureBuilder and train_model."""
     t0 = time.perf_counter()
     settings = variant_settings(settings, spec)
     key = (spec.get("augment", 0), spec.get("negatives", 1), spec.get("lexicon", True))
     if key not in cache:
-        texts, y = training_texts(data, spec)
+        train = prepare_from_clean(data.name, mitigate_train_split(data.clean, settings.features))
         builder = FeatureBuilder.from_settings(settings)
         cache.clear()  # one fitted matrix at a time keeps memory bounded
-        cache[key] = (builder, builder.fit_transform(texts), y)
+        cache[key] = (builder, builder.fit_transform(train.train_texts), train.y_train)
     builder, X, y = cache[key]
     weights = column_weights(
         builder.get_feature_names_out(), spec.get("identity_weight", 1.0), spec.get("second_person_weight", 1.0)

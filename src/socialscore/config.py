@@ -84,6 +84,7 @@ class FeaturesConfig(Section):
     # identity-term bias mitigations (docs/benchmarks.md, "Bias and mitigation")
     identity_augmentation: int = Field(default=0, ge=0, le=20)  # times the non-toxic probe sentences join train
     identity_terms_in_lexicon: bool = True  # False: identity terms ("gay") do not count as insult words
+    negative_repeats: int = Field(default=1, ge=1, le=10)  # times each non-toxic train row is used
 
 
 class ModelConfig(Section):

@@ -6,12 +6,14 @@
 * :func:`column_weights` — a per-feature multiplier: identity-term n-grams and second-person phrase
   n-grams ("you are", "are a") scaled down (0 removes them).
 * :func:`without_identity_terms` — the insult lexicon (an engineered feature) without identity terms.
-* :func:`upweight_negatives` — a different class balance: non-toxic train rows repeated.
+* :func:`repeat_negatives` — a different class balance: non-toxic train rows repeated.
+* :func:`mitigate_train_split` — what the features step applies (config ``features.*``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,6 +56,23 @@ def augment_train_split(comments: pd.DataFrame, repeat: int) -> pd.DataFrame:
     for column in labels:
         extra[column] = extra[column].astype(comments[column].dtype)
     return pd.concat([comments, extra[[c for c in extra.columns if c in comments.columns]]], ignore_index=True)
+
+
+def repeat_negatives(comments: pd.DataFrame, times: int) -> pd.DataFrame:
+    """``comments`` with every all-negative train row present ``times`` times (copies get ids ``<id>~<k>``)."""
+    if times <= 1:
+        return comments
+    labels = [c for c in comments.columns if c.startswith("label_")]
+    negative = comments[(comments["split"] == "train") & (comments[labels].max(axis=1) == 0)]
+    copies = [negative.assign(id=negative["id"].astype(str) + f"~{k}") for k in range(1, times)]
+    return pd.concat([comments, *copies], ignore_index=True)
+
+
+def mitigate_train_split(comments: pd.DataFrame, features: Any) -> pd.DataFrame:
+    """The features step's mitigations (``features.identity_augmentation`` and
+    ``features.negative_repeats``), applied to the train split only; the test split is untouched."""
+    comments = augment_train_split(comments, getattr(features, "identity_augmentation", 0))
+    return repeat_negatives(comments, getattr(features, "negative_repeats", 1))
 
 
 def _word_grams(feature_names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -109,13 +128,3 @@ def apply_column_weights(X: sp.spmatrix, weights: np.ndarray | None) -> sp.csr_m
     out.data *= weights[out.indices]
     out.eliminate_zeros()
     return out
-
-
-def upweight_negatives(texts: Sequence[str], y: np.ndarray, factor: int) -> tuple[list[str], np.ndarray]:
-    """Train texts and labels with every all-negative row repeated ``factor`` times in total."""
-    y = np.asarray(y)
-    if factor <= 1:
-        return list(texts), y
-    negative = np.flatnonzero(y.reshape(len(y), -1).max(axis=1) == 0)
-    order = np.concatenate([np.arange(len(y)), np.repeat(negative, factor - 1)])
-    return [texts[i] for i in order], y[order]
