@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 MIN_CONFIDENCE = 0.5  # py3langid's normalised probability; below it only the script is trusted
+MAX_CHARS = 300  # detection reads a text's first 300 characters: enough for a language, cost bounded
 MIN_SHARE = 0.01  # a language or script is a training language when it holds >= 1% of the texts
 PROFILE_SAMPLE = 20_000  # texts detected to build a profile (evenly sampled, seeded)
 UNDETERMINED = "und"
@@ -65,6 +66,7 @@ def script_of(text: str) -> str | None:
 
 def detect_language(text: str) -> str:
     """An ISO 639-1 code, ``und-<Script>`` when unsure, or ``und`` when the text has no letters."""
+    text = text[:MAX_CHARS]
     script = script_of(text)
     if script is None:
         return UNDETERMINED
