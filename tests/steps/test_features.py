@@ -161,10 +161,10 @@ def test_step_writes_every_artifact(project_dir: Path) -> None:
     assert (rows["split"] == "test").sum() == (comments["split"] == "test").sum()
     assert meta["preprocessing"]["tokenizer"] == "regex" and meta["nltk_resources"] == []
     assert len(meta["input_hash"]) == 64
-    first = rows["id"].iloc[0]
-    text = comments.set_index("id").loc[first, "text"]
-    assert np.allclose(vectorizer.transform([text]).toarray()[0], X[0].toarray()[0], atol=1e-6)
-    assert ctx.facts["rows"] == 150 and ctx.facts["features"] == X.shape[1]
+    position = int(np.flatnonzero(~augmented)[0])
+    text = comments.set_index("id").loc[rows["id"].iloc[position], "text"]
+    assert np.allclose(vectorizer.transform([text]).toarray()[0], X[position].toarray()[0], atol=1e-6)
+    assert ctx.facts["rows"] == n and ctx.facts["features"] == X.shape[1]
 
 
 def test_input_hash_follows_content() -> None:
