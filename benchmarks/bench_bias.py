@@ -30,7 +30,7 @@ from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean  # noq
 
 from socialscore.config import Settings, deep_merge, load_settings  # noqa: E402
 from socialscore.features import FeatureBuilder  # noqa: E402
-from socialscore.modeling.bias import auc, bias_report  # noqa: E402
+from socialscore.modeling.bias import auc, bias_report, plot_bias  # noqa: E402
 from socialscore.modeling.mitigation import (  # noqa: E402
     apply_column_weights,
     column_weights,
@@ -39,6 +39,7 @@ from socialscore.modeling.mitigation import (  # noqa: E402
 from socialscore.models import resolve_labels  # noqa: E402
 from socialscore.steps.train import train_model  # noqa: E402
 
+ISSUE_EXAMPLES = ["you are a genius", "you are kind", "I love my gay friends", "I am a proud muslim woman"]
 VARIANTS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "augment": {"augment": 1},
@@ -99,7 +100,10 @@ def run_variant(data: Prepared, settings: Settings, spec: dict[str, Any], cache:
     p_test = score(data.test_texts)
     y_test = data.y_test[:, data.labels.index(primary)]
     flagged = p_test >= model.threshold
-    bias = bias_report(score, model.threshold)["summary"]
+    report = bias_report(score, model.threshold)
+    bias = report["summary"]
+    if spec.get("plot"):
+        plot_bias(report, spec["plot"])
     return {
         "primary": primary,
         "test_auc": auc(y_test, p_test),
@@ -114,6 +118,8 @@ def run_variant(data: Prepared, settings: Settings, spec: dict[str, Any], cache:
         "final_bias_score": bias["final_bias_score"],
         "identity_toxic_recall": bias["identity_toxic_recall"],
         "implicit_hate_recall": bias["implicit_hate_recall"],
+        "issue_examples": dict(zip(ISSUE_EXAMPLES, map(float, score(ISSUE_EXAMPLES)), strict=True)),
+        "worst_terms": [{k: t[k] for k in ("term", "subgroup_auc", "bpsn_auc", "bnsp_auc", "fpr")} for t in report["terms"][:5]],
         "train_rows": int(X.shape[0]),
         "seconds": round(time.perf_counter() - t0, 1),
     }
@@ -148,6 +154,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--plot-dir", type=Path, default=None, help="bias plot per variant (first dataset)")
     args = parser.parse_args()
     settings = load_settings(args.mode)
     started = datetime.now(UTC)
@@ -162,13 +169,18 @@ def main() -> None:
         cache: dict[Any, Any] = {}
         results[name] = {}
         for variant in args.variants:
-            r = run_variant(data, settings, VARIANTS[variant], cache)
+            spec = dict(VARIANTS[variant])
+            if args.plot_dir and name == args.datasets[0]:
+                args.plot_dir.mkdir(parents=True, exist_ok=True)
+                spec["plot"] = args.plot_dir / f"bias_{variant.replace(' ', '_').replace('+', 'and')}.png"
+            r = run_variant(data, settings, spec, cache)
             results[name][variant] = r
             print(
                 f"  {variant:28s} AUC {fmt(r['test_auc'], 4)} F1 {fmt(r['test_f1'])} thr {fmt(r['threshold'])} | "
                 f"probe FPR {fmt(r['identity_fpr'])} kind {r['kind_flagged']}/{r['kind_total']} "
                 f"BPSN {fmt(r['worst_bpsn_auc'])} ({r['worst_bpsn_term']}) bias {fmt(r['final_bias_score'])} "
-                f"implicit {fmt(r['implicit_hate_recall'], 2)} | {r['seconds']} s",
+                f"implicit {fmt(r['implicit_hate_recall'], 2)} | {r['seconds']} s\n"
+                f"    issue examples: {', '.join(f'{k!r} {v:.2f}' for k, v in r['issue_examples'].items())}",
                 flush=True,
             )
     print()

@@ -189,12 +189,12 @@ def bias_png(report: dict[str, Any], max_terms: int = 20) -> bytes:
     ax.axvline(0.95, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xlim(min([0.5] + [_worst(e) - 0.05 for e in entries]), 1.0)
     ax.set_xlabel("AUC on the identity probes (worst subgroups first)")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8)
     fig.tight_layout()
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing")
-        fig.savefig(buffer, format="png", dpi=110)
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()
 
 
