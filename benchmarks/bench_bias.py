@@ -26,18 +26,18 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean  # noqa: E402
+from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean
 
-from socialscore.config import Settings, deep_merge, load_settings  # noqa: E402
-from socialscore.features import FeatureBuilder  # noqa: E402
-from socialscore.modeling.bias import auc, bias_report, plot_bias  # noqa: E402
-from socialscore.modeling.mitigation import (  # noqa: E402
+from socialscore.config import Settings, deep_merge, load_settings
+from socialscore.features import FeatureBuilder
+from socialscore.modeling.bias import auc, bias_report, plot_bias
+from socialscore.modeling.mitigation import (
     apply_column_weights,
     column_weights,
     mitigate_train_split,
 )
-from socialscore.models import resolve_labels  # noqa: E402
-from socialscore.steps.train import train_model  # noqa: E402
+from socialscore.models import resolve_labels
+from socialscore.steps.train import train_model
 
 ISSUE_EXAMPLES = ["you are a genius", "you are kind", "I love my gay friends", "I am a proud muslim woman"]
 VARIANTS: dict[str, dict[str, Any]] = {

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import DATASETS  # noqa: E402
+from bench_quality import DATASETS
 
-from socialscore.modeling.language import LanguageProfile, detect_languages, reliable  # noqa: E402
+from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
 
 TEXT_COLUMNS = ("anonymized_comment", "comment_text", "tweet", "text")
 

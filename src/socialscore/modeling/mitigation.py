@@ -92,9 +92,7 @@ def identity_columns(feature_names: Sequence[str], terms: Sequence[str] | None =
     hits = []
     for i, name in enumerate(names):
         kind, _, gram = name.partition("__")
-        if kind == "word" and any(w <= set(gram.split()) for w in term_words):
-            hits.append(i)
-        elif kind == "char" and len(gram) >= MIN_CHAR_GRAM and any(gram in p for p in padded):
+        if kind == "word" and any(w <= set(gram.split()) for w in term_words) or kind == "char" and len(gram) >= MIN_CHAR_GRAM and any(gram in p for p in padded):
             hits.append(i)
     return np.asarray(hits, dtype=np.int64)
 
