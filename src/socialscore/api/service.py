@@ -200,7 +200,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
-    @app.post("/v1/score", response_model=ScoreResult, responses=_errors(401, 413, 422, 503),
+    @app.post("/v1/score", response_model=ScoreResult, responses={**_errors(401, 413, 422, 503), 409: {
+                  "model": ErrorResponse, "description": "explain: true, but the served model cannot explain"}},
               dependencies=[Authenticated], tags=["scoring"], response_model_exclude_none=True)
     async def score(body: ScoreRequest, request: Request) -> dict:  # type: ignore[valid-type]
         """Score one comment; with `explain: true` also the terms that drove its score."""
@@ -292,7 +293,7 @@ def _explain(loaded: LoadedModel, text: str) -> list[dict[str, Any]]:
         with loaded.lock:
             return explain_bundle(loaded.bundle, text)
     except ValueError as exc:
-        raise ApiError(422, "explain_unsupported", str(exc)) from None
+        raise ApiError(409, "explain_unsupported", str(exc)) from None
 
 
 def _score(loaded: LoadedModel, texts: list[str]) -> Any:

@@ -91,7 +91,7 @@ $("form").addEventListener("submit", async (event) => {
       method: "POST", headers, body: JSON.stringify({ text: $("text").value, explain: true }),
     });
     let data = await response.json().catch(() => null);
-    if (response.status === 422 && data && data.error && data.error.type === "explain_unsupported") {
+    if (response.status === 409 && data && data.error && data.error.type === "explain_unsupported") {
       // a model without exact explanations: score without them
       const again = await fetch("/v1/score", {
         method: "POST", headers, body: JSON.stringify({ text: $("text").value }),
