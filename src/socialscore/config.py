@@ -87,6 +87,10 @@ class FeaturesConfig(Section):
     sublinear_tf: bool = True
     engineered: bool = True
     n_jobs: int = -1  # processes counting n-grams of >= 10,000 texts (-1: one per CPU); same result for any value
+    # identity-term bias mitigations (docs/benchmarks.md, "Bias and mitigation")
+    identity_augmentation: int = Field(default=1, ge=0, le=20)  # times the non-toxic probe sentences join train
+    identity_terms_in_lexicon: bool = False  # False: identity terms ("gay") do not count as insult words
+    negative_repeats: int = Field(default=1, ge=1, le=10)  # times each non-toxic train row is used (2: -bias, +cost)
 
 
 class ModelConfig(Section):

@@ -51,6 +51,15 @@ def known_placeholders() -> tuple[str, ...]:
     return tuple(sorted({str(v) for v in values})) or DEFAULT_PLACEHOLDERS
 
 
+def _lexicon_for(features: Any) -> frozenset[str]:
+    """The insult lexicon for ``features`` settings: identity terms (e.g. "gay") out unless kept."""
+    if getattr(features, "identity_terms_in_lexicon", True):
+        return LEXICON
+    from socialscore.modeling.mitigation import without_identity_terms
+
+    return without_identity_terms(LEXICON)
+
+
 def _placeholder_name(token: str) -> str:
     return token.strip("[]").lower()
 
@@ -75,6 +84,7 @@ class FeatureBuilder:
         engineered: bool = True,
         nltk_cache_dir: Path | None = None,
         n_jobs: int = 1,
+        lexicon: frozenset[str] | None = None,
     ) -> None:
         self.preprocessor = (
             preprocess if isinstance(preprocess, TextPreprocessor) else TextPreprocessor(preprocess, nltk_cache_dir)
@@ -87,6 +97,7 @@ class FeatureBuilder:
         self.sublinear_tf = sublinear_tf
         self.engineered = engineered
         self.n_jobs = n_jobs
+        self.lexicon = frozenset(lexicon) if lexicon is not None else LEXICON
         for name, value in (("word_ngram_range", self.word_ngram_range), ("char_ngram_range", self.char_ngram_range)):
             if value and not 1 <= value[0] <= value[1]:
                 raise ConfigError(f"features.{name} {list(value)} must be [low, high] with 1 <= low <= high")
@@ -109,6 +120,7 @@ class FeatureBuilder:
             engineered=f.engineered,
             nltk_cache_dir=nltk_cache_dir,
             n_jobs=f.n_jobs,
+            lexicon=_lexicon_for(f),
         )
 
     def required_resources(self) -> list[str]:
@@ -201,7 +213,7 @@ class FeatureBuilder:
         index = {p: i for i, p in enumerate(self.placeholders_)}
         n_base = 10
         out = np.zeros((len(raw), n_base + len(index)), dtype=np.float32)
-        lexicon = LEXICON
+        lexicon = self.__dict__.get("lexicon", LEXICON)  # pickles from before the option: the full list
         for row, (text, tokens) in enumerate(zip(raw, tokenised, strict=True)):
             text = text.strip()  # scores must not depend on trailing whitespace
             if not text:

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bundle import build_tiny_bundle  # noqa: E402
+from tiny_bundle import build_linear_bundle, build_tiny_bundle  # noqa: E402
 
 from socialscore.api.service import create_app  # noqa: E402
 from socialscore.api.settings import ApiSettings  # noqa: E402
@@ -39,6 +39,12 @@ def _clean_api_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def tiny_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_bundle(tmp_path_factory.mktemp("tiny") / "models")
+
+
+@pytest.fixture(scope="session")
+def linear_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle of socialscore's own featurizer and linear model (it can explain its scores)."""
+    return build_linear_bundle(tmp_path_factory.mktemp("linear") / "models")
 
 
 @pytest.fixture
@@ -147,8 +153,8 @@ class LiveServer:
 def live_server(models_dir: Path, tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     servers: list[LiveServer] = []
 
-    def start(workers: int = 1, env: dict[str, str] | None = None) -> LiveServer:
-        server = LiveServer(models_dir, tmp_path / f"server{len(servers)}.log", workers, env)
+    def start(workers: int = 1, env: dict[str, str] | None = None, models: Path | None = None) -> LiveServer:
+        server = LiveServer(models or models_dir, tmp_path / f"server{len(servers)}.log", workers, env)
         servers.append(server)
         server.wait_ready()
         return server

@@ -69,3 +69,30 @@ def test_page_shows_the_error_for_a_wrong_key(browser, live_server):
     error = browser.find_element(By.ID, "error")
     assert error.is_displayed() and "invalid API key" in error.text
     assert not browser.find_element(By.ID, "result").is_displayed()
+
+
+def test_page_highlights_the_words_that_drove_the_score(browser, live_server, linear_bundle_dir):
+    server = live_server(models=linear_bundle_dir)
+    text = "You stupid CLOWN, go away"
+    By, _ = _score(browser, server.url, text)
+    assert browser.find_element(By.ID, "explanation").is_displayed()
+    from socialscore.bundle import load_bundle
+    from socialscore.modeling.explain import explain_bundle
+
+    terms = explain_bundle(load_bundle(linear_bundle_dir), text)
+    up = {w.lower() for t in terms if t["kind"] == "text" and t["contribution"] > 0 for w in t["term"].split()}
+    expected = [w for w in text.split() if w.strip(",").lower() in up]
+    marked = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#explained mark.up")]
+    assert expected and marked == expected, (marked, terms)
+    assert all(m.get_attribute("title").startswith("towards toxic")
+               for m in browser.find_elements(By.CSS_SELECTOR, "#explained mark.up"))
+    # the comment is shown whole, highlighted words in place
+    assert browser.find_element(By.ID, "explained").text == text
+    assert browser.find_elements(By.CSS_SELECTOR, "#terms li")
+
+
+def test_page_without_explanations_still_scores(browser, live_server):
+    server = live_server()  # the tiny scikit-learn bundle cannot explain: the page scores without it
+    By, _ = _score(browser, server.url, "you are an idiot")
+    assert browser.find_element(By.ID, "result").is_displayed()
+    assert not browser.find_element(By.ID, "explanation").is_displayed()

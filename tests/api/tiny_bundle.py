@@ -60,6 +60,33 @@ def build_tiny_bundle(models_dir: Path, version: str = "tiny-1", threshold: floa
     return Path(models_dir)
 
 
+def build_linear_bundle(models_dir: Path, version: str = "linear-1") -> Path:
+    """The same comments through socialscore's own FeatureBuilder and nb_logistic model (dev settings):
+    a bundle whose scores the API can explain (``explain: true``)."""
+    import numpy as np
+
+    from socialscore.bundle import save_bundle
+    from socialscore.config import load_settings
+    from socialscore.features import FeatureBuilder
+    from socialscore.steps.train import train_model
+
+    texts, targets = _samples(400, seed=7)
+    settings = load_settings("dev")
+    builder = FeatureBuilder.from_settings(settings)
+    model, _ = train_model(builder.fit_transform(texts), np.array(targets), LABELS, settings)
+    manifest = {
+        "model_version": version,
+        "labels": model.labels,
+        "primary_label": model.primary_label,
+        "threshold": model.threshold,
+        "trained_at": "2026-01-01T00:00:00+00:00",
+        "metrics": {"roc_auc": 0.99, "f1": 0.95},
+        "nltk_resources": [],
+    }
+    save_bundle(Path(models_dir), model, builder, manifest)
+    return Path(models_dir)
+
+
 if __name__ == "__main__":  # python tests/api/tiny_bundle.py <models_dir>
     import sys
 

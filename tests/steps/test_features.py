@@ -17,6 +17,7 @@ from socialscore.config import load_settings
 from socialscore.errors import ConfigError, DataError
 from socialscore.features import CharNgramTfidf, FeatureBuilder, WordNgramTfidf
 from socialscore.layout import Layout
+from socialscore.modeling.probes import augmentation_sentences
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
 from socialscore.text.preprocess import TextPreprocessor
@@ -164,14 +165,18 @@ def test_step_writes_every_artifact(project_dir: Path) -> None:
     X = ctx.read("features")
     rows, labels, meta = ctx.read("rows"), ctx.read("labels"), ctx.read("features_metadata")
     vectorizer = ctx.read("vectorizer")
-    assert X.shape == (150, meta["feature_names_count"]) == (150, len(vectorizer.get_feature_names_out()))
-    assert labels.shape == (150, 3) and list(rows.columns) == ["id", "split"]
+    n = 150 + len(augmentation_sentences())  # features.identity_augmentation: 1 (the default)
+    assert X.shape == (n, meta["feature_names_count"]) == (n, len(vectorizer.get_feature_names_out()))
+    assert labels.shape == (n, 3) and list(rows.columns) == ["id", "split"]
+    augmented = rows["id"].str.startswith("augment-").to_numpy()
+    assert (rows["split"][augmented] == "train").all() and not labels[augmented].any()
+    assert (rows["split"] == "test").sum() == (comments["split"] == "test").sum()
     assert meta["preprocessing"]["tokenizer"] == "regex" and meta["nltk_resources"] == []
     assert len(meta["input_hash"]) == 64
-    first = rows["id"].iloc[0]
-    text = comments.set_index("id").loc[first, "text"]
-    assert np.allclose(vectorizer.transform([text]).toarray()[0], X[0].toarray()[0], atol=1e-6)
-    assert ctx.facts["rows"] == 150 and ctx.facts["features"] == X.shape[1]
+    position = int(np.flatnonzero(~augmented)[0])
+    text = comments.set_index("id").loc[rows["id"].iloc[position], "text"]
+    assert np.allclose(vectorizer.transform([text]).toarray()[0], X[position].toarray()[0], atol=1e-6)
+    assert ctx.facts["rows"] == n and ctx.facts["features"] == X.shape[1]
 
 
 def test_input_hash_follows_content() -> None:

@@ -13,6 +13,13 @@ EXAMPLE_LABELS = {"toxic": 0.93, "severe_toxic": 0.12, "obscene": 0.71, "threat"
                   "insult": 0.66, "identity_hate": 0.04}
 
 
+class Term(BaseModel):
+    term: str = Field(description="A word or phrase of the text as written, or a plain feature name.")
+    contribution: float = Field(description="Its part of the model's log-odds; > 0 pushes towards toxic.")
+    kind: Literal["text", "feature"] = Field(
+        description="text: words of the comment as written; feature: a named property (e.g. insult words).")
+
+
 class ScoreResult(BaseModel):
     toxicity: float = Field(ge=0.0, le=1.0, description="Probability of the primary label.")
     is_toxic: bool = Field(description="toxicity ≥ the primary label's decision threshold.")
@@ -23,6 +30,8 @@ class ScoreResult(BaseModel):
     labels: dict[str, float] = Field(description="Probability per label.")
     flags: dict[str, bool] = Field(description="Each label at its own decision threshold.")
     model_version: str
+    explanation: list[Term] | None = Field(
+        default=None, description="With `explain: true`: the top contributing terms, largest first.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "toxicity": 0.93, "is_toxic": True, "social_score": 7, "risk_level": "high",
@@ -90,6 +99,7 @@ def request_models(max_text_chars: int, max_batch: int) -> tuple[type[BaseModel]
             "examples": [{"text": "Thanks for the thoughtful edit, that section reads much better."}]
         })
         text: Text = Field(description=f"The comment, 1–{max_text_chars} characters, not blank.")
+        explain: bool = Field(default=False, description="Also return the terms that drove the score.")
 
     class BatchRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", json_schema_extra={

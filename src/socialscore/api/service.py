@@ -201,14 +201,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
-    @app.post("/v1/score", response_model=ScoreResult, responses=_errors(401, 413, 422, 503),
-              dependencies=[Authenticated], tags=["scoring"])
+    @app.post("/v1/score", response_model=ScoreResult, responses={**_errors(401, 413, 422, 503), 409: {
+                  "model": ErrorResponse, "description": "explain: true, but the served model cannot explain"}},
+              dependencies=[Authenticated], tags=["scoring"], response_model_exclude_none=True)
     async def score(body: ScoreRequest, request: Request) -> dict:  # type: ignore[valid-type]
-        """Score one comment."""
+        """Score one comment; with `explain: true` also the terms that drove its score."""
         loaded = app.state.holder.require()
         text: str = body.text  # type: ignore[attr-defined]
         request.state.n_texts, request.state.n_chars = 1, len(text)
-        return await app.state.batcher.score(loaded, text)
+        result = await app.state.batcher.score(loaded, text)
+        if body.explain:  # type: ignore[attr-defined]
+            result = {**result, "explanation": await run_in_threadpool(_explain, loaded, text)}
+        return result
 
     @app.post("/v1/score/batch", response_model=BatchResult, responses=_errors(401, 413, 422, 503),
               dependencies=[Authenticated], tags=["scoring"])
@@ -281,6 +285,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         problem = str(exc)
     app.add_middleware(_StartupGuard, problem=problem)
     return app
+
+
+def _explain(loaded: LoadedModel, text: str) -> list[dict[str, Any]]:
+    """The top terms of one text (blocking; one featuriser call at a time, like scoring)."""
+    from socialscore.modeling.explain import explain_bundle
+
+    try:
+        with loaded.lock:
+            return explain_bundle(loaded.bundle, text)
+    except ValueError as exc:
+        raise ApiError(409, "explain_unsupported", str(exc)) from None
 
 
 def _score(loaded: LoadedModel, texts: list[str]) -> Any:

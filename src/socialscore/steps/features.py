@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from socialscore.errors import DataError
 from socialscore.features import FeatureBuilder
+from socialscore.modeling.mitigation import mitigate_train_split
 
 if TYPE_CHECKING:
     from socialscore.pipeline.context import StepContext
@@ -94,7 +95,7 @@ def _groups(names: np.ndarray) -> dict[str, int]:
 
 def run(ctx: StepContext) -> None:
     t0 = time.perf_counter()
-    comments = ctx.read("comments")
+    comments = mitigate_train_split(ctx.read("comments"), ctx.settings.features)
     read_seconds = time.perf_counter() - t0
     builder = FeatureBuilder.from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work

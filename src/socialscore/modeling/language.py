@@ -1,0 +1,136 @@
+"""Language awareness: which language a text is in, and whether the model was trained on it.
+
+Detection uses py3langid (langid.py's maintained fork; its model ships inside the wheel and it never
+downloads anything). Short or ambiguous texts are where it guesses: when its normalised confidence
+is below ``MIN_CONFIDENCE`` the text's language is undetermined and only its writing system is
+kept, as the BCP 47 tag ``und-<Script>`` (``"Ты идиот"`` → ``und-Cyrl``). A text with no letters at
+all (emoji, numbers) is ``und``.
+
+A text is *reliable* when its language is one the training data holds (``LanguageProfile``); an
+undetermined one when its script is one the training data is written in; a letterless one always
+(there is no language to be wrong about).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MIN_CONFIDENCE = 0.5  # py3langid's normalised probability; below it only the script is trusted
+MAX_CHARS = 300  # detection reads a text's first 300 characters: enough for a language, cost bounded
+MIN_SHARE = 0.01  # a language or script is a training language when it holds >= 1% of the texts
+PROFILE_SAMPLE = 20_000  # texts detected to build a profile (evenly sampled, seeded)
+UNDETERMINED = "und"
+_SCRIPTS = {  # first word of a letter's Unicode name → ISO 15924 code
+    "LATIN": "Latn", "CYRILLIC": "Cyrl", "GREEK": "Grek", "ARABIC": "Arab", "HEBREW": "Hebr",
+    "HIRAGANA": "Jpan", "KATAKANA": "Jpan", "CJK": "Hani", "HANGUL": "Hang", "DEVANAGARI": "Deva",
+    "BENGALI": "Beng", "TAMIL": "Taml", "THAI": "Thai", "GEORGIAN": "Geor", "ARMENIAN": "Armn",
+    "ETHIOPIC": "Ethi", "GUJARATI": "Gujr", "GURMUKHI": "Guru", "KANNADA": "Knda", "MALAYALAM": "Mlym",
+    "TELUGU": "Telu", "SINHALA": "Sinh", "KHMER": "Khmr", "LAO": "Laoo", "MYANMAR": "Mymr", "TIBETAN": "Tibt",
+}
+_lock = threading.Lock()
+_identifier: Any = None
+
+
+def _get_identifier() -> Any:
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _identifier
+
+
+def script_of(text: str) -> str | None:
+    """The most frequent script among the letters of ``text`` (kana wins over shared CJK ideographs)."""
+    counts: Counter[str] = Counter()
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            code = _SCRIPTS.get(name.split(" ", 1)[0], "Zyyy") if name else "Zyyy"
+            counts[code] += 1
+    if not counts:
+        return None
+    if counts["Jpan"] and counts["Hani"]:
+        counts["Jpan"] += counts.pop("Hani")
+    return counts.most_common(1)[0][0]
+
+
+def detect_language(text: str) -> str:
+    """An ISO 639-1 code, ``und-<Script>`` when unsure, or ``und`` when the text has no letters."""
+    text = text[:MAX_CHARS]
+    script = script_of(text)
+    if script is None:
+        return UNDETERMINED
+    language, confidence = _get_identifier().classify(text)
+    return str(language) if confidence >= MIN_CONFIDENCE else f"{UNDETERMINED}-{script}"
+
+
+def detect_languages(texts: Iterable[str]) -> list[str]:
+    """:func:`detect_language` of each text."""
+    return [detect_language(t or "") for t in texts]
+
+
+@dataclass
+class LanguageProfile:
+    """The languages and scripts of the training texts (shares of the sampled texts), JSON-able."""
+
+    languages: dict[str, float]
+    scripts: dict[str, float]
+    n_texts: int
+    min_share: float = MIN_SHARE
+    detected: dict[str, int] = field(default_factory=dict)  # every tag seen, with its count
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str], min_share: float = MIN_SHARE, sample: int = PROFILE_SAMPLE, seed: int = 0) -> LanguageProfile:
+        """Detect the languages of (a seeded sample of at most ``sample``) training texts."""
+        chosen = list(texts)
+        if len(chosen) > sample:
+            chosen = random.Random(seed).sample(chosen, sample)
+        tags = detect_languages(chosen)
+        scripts = [script_of(t) for t in chosen]
+        tag_counts = Counter(tags)
+        language_counts = Counter(t for t in tags if not t.startswith(UNDETERMINED))
+        script_counts = Counter(s for s in scripts if s is not None)
+        n = max(len(chosen), 1)
+        return cls(
+            languages={k: round(v / n, 4) for k, v in language_counts.most_common() if v / n >= min_share},
+            scripts={k: round(v / n, 4) for k, v in script_counts.most_common() if v / n >= min_share},
+            n_texts=len(chosen),
+            min_share=min_share,
+            detected=dict(tag_counts.most_common()),
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "languages": dict(self.languages), "scripts": dict(self.scripts), "n_texts": self.n_texts,
+            "min_share": self.min_share, "detected": dict(self.detected),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> LanguageProfile:
+        return cls(
+            languages=dict(state["languages"]), scripts=dict(state["scripts"]), n_texts=int(state["n_texts"]),
+            min_share=float(state.get("min_share", MIN_SHARE)), detected=dict(state.get("detected", {})),
+        )
+
+
+def reliable(languages: Sequence[str], profile: LanguageProfile) -> np.ndarray:
+    """Per detected tag: True when the model was trained on that language (see the module docstring)."""
+    out = np.empty(len(languages), dtype=bool)
+    for i, tag in enumerate(languages):
+        if tag == UNDETERMINED:
+            out[i] = True
+        elif tag.startswith(UNDETERMINED + "-"):
+            out[i] = tag.split("-", 1)[1] in profile.scripts
+        else:
+            out[i] = tag in profile.languages
+    return out

@@ -1,0 +1,66 @@
+"""The identity-term probe set shipped with the package (``data/identity_probes.yaml``).
+
+Templated sentences over identity terms, in two disjoint sets: ``evaluation`` (bias is measured on
+it) and ``augmentation`` (non-toxic sentences mitigation may add to training).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+PROBES_FILE = "identity_probes.yaml"
+
+
+@dataclass(frozen=True)
+class Probe:
+    text: str
+    term: str | None  # None for a plain kind sentence
+    group: str | None  # religion, ethnicity, …
+    toxic: bool
+    template: str
+
+
+@lru_cache(maxsize=1)
+def raw_probes() -> dict[str, Any]:
+    """The YAML file as shipped in the package."""
+    text = (resources.files("socialscore.modeling") / "data" / PROBES_FILE).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def identity_terms() -> dict[str, str]:
+    """term → group, in file order."""
+    return {term: group for group, terms in raw_probes()["identity_terms"].items() for term in terms}
+
+
+def _expand(templates: list[str], toxic: bool) -> list[Probe]:
+    return [
+        Probe(template.format(term=term), term, group, toxic, template)
+        for template in templates
+        for term, group in identity_terms().items()
+    ]
+
+
+def _plain(sentences: list[str]) -> list[Probe]:
+    return [Probe(s, None, None, False, s) for s in sentences]
+
+
+def evaluation_probes() -> list[Probe]:
+    """Non-toxic and toxic identity statements, then the plain kind sentences."""
+    section = raw_probes()["evaluation"]
+    return _expand(section["non_toxic"], False) + _expand(section["toxic"], True) + _plain(section["kind"])
+
+
+def implicit_hate_probes() -> list[Probe]:
+    """Toxic identity statements without an insult word (reported as a recall, apart from the AUCs)."""
+    return _expand(raw_probes()["evaluation"].get("toxic_implicit", []), True)
+
+
+def augmentation_sentences() -> list[str]:
+    """Non-toxic sentences for training (identity statements and kind sentences); never evaluated on."""
+    section = raw_probes()["augmentation"]
+    return [p.text for p in _expand(section["non_toxic"], False) + _plain(section["kind"])]

@@ -1,0 +1,68 @@
+"""Language detection and the reliable flag: foreign-language comments are unreliable for an English model."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from socialscore.modeling import language
+from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+
+ENGLISH_TRAINING = [
+    "Thanks for the edit, that section reads much better now.",
+    "Please stop vandalising the article or you will be blocked.",
+    "I reverted your change because it had no reliable source.",
+    "You are an idiot and nobody wants you here.",
+    "The infobox should list the population from the latest census.",
+    "What a stupid thing to say, go away.",
+] * 5
+
+
+@pytest.fixture(scope="module")
+def english_profile() -> LanguageProfile:
+    return LanguageProfile.from_texts(ENGLISH_TRAINING)
+
+
+def test_russian_and_japanese_comments_are_unreliable_for_an_english_profile(english_profile):
+    texts = ["Ты идиот", "Это полная чушь, ты ничего не понимаешь", "バカじゃないの", "お前は本当に馬鹿だな"]
+    tags = detect_languages(texts)
+    assert not reliable(tags, english_profile).any(), tags
+
+
+def test_english_comments_are_reliable(english_profile):
+    texts = ["you are kind", "you are an idiot", "I am a proud muslim woman",
+             "This article needs a better source for the second paragraph.", "lol", "fuck off"]
+    tags = detect_languages(texts)
+    assert reliable(tags, english_profile).all(), tags
+
+
+def test_short_and_letterless_texts():
+    assert language.detect_language("🙂🙂 123") == "und"
+    assert language.detect_language("Ты идиот") in ("ru", "und-Cyrl")
+    assert language.script_of("バカ") == "Jpan" and language.script_of("馬鹿だな") == "Jpan"
+    assert language.script_of("hello") == "Latn"
+
+
+def test_profile_records_languages_and_round_trips_as_json(english_profile):
+    assert list(english_profile.languages) == ["en"]
+    assert english_profile.scripts == {"Latn": 1.0}
+    state = json.loads(json.dumps(english_profile.to_state()))
+    assert LanguageProfile.from_state(state) == english_profile
+
+
+def test_a_multilingual_profile_makes_russian_reliable():
+    profile = LanguageProfile.from_texts(ENGLISH_TRAINING + ["Это полная чушь, ты ничего не понимаешь"] * 10)
+    assert "ru" in profile.languages and "Cyrl" in profile.scripts
+    assert reliable(detect_languages(["Ты идиот", "Это полная чушь"]), profile).all()
+
+
+def test_detection_never_opens_a_network_connection(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(language, "_identifier", None)  # load the model again, offline
+    assert detect_languages(["Das ist ein ganz normaler deutscher Satz über das Wetter."]) == ["de"]
