@@ -162,7 +162,18 @@ class GateConfig(Section):
     behaviour: tuple[BehaviourCheck, ...] = DEFAULT_BEHAVIOUR
     invariance: tuple[tuple[str, ...], ...] = DEFAULT_INVARIANCE
     invariance_tolerance: float = Field(default=0.05, ge=0.0, le=1.0)
+    # identity-term bias floors on the shipped probe set (docs/registry.md); None: measured, not enforced
+    max_identity_fpr: float | None = Field(default=None, ge=0.0, le=1.0)
+    min_worst_bpsn_auc: float | None = Field(default=None, ge=0.0, le=1.0)
     override: str | None = None
+
+
+class EvaluateConfig(Section):
+    """``error_examples``: the report's error analysis shows this many of the most confident false
+    positives and negatives (their scrubbed text and top terms). 0 by default: reports are read by
+    people who should not see comments unless the team chooses so."""
+
+    error_examples: int = Field(default=0, ge=0, le=100)
 
 
 class RegistryConfig(Section):
@@ -181,6 +192,7 @@ class Settings(Section):
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
     predict: PredictConfig = PredictConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
     gate: GateConfig = GateConfig()
     registry: RegistryConfig = RegistryConfig()
 

@@ -267,7 +267,8 @@ def _metrics_table(metrics: Mapping[str, Any]) -> tuple[str, list[str]]:
 
 
 def render_html(
-    metrics: Mapping[str, Any], figures: Mapping[str, bytes], captions: Mapping[str, str]
+    metrics: Mapping[str, Any], figures: Mapping[str, bytes], captions: Mapping[str, str],
+    errors: Mapping[str, Any] | None = None,
 ) -> str:
     """One self-contained page: run facts, the metrics table and every figure embedded as base64."""
     esc = html.escape
@@ -307,7 +308,8 @@ def render_html(
         "<h2>Metrics on the held-out test split</h2>"
         "<p>Classification metrics use the saved decision threshold; ROC AUC, PR AUC (average precision) "
         "and Brier score use the probabilities. n/a marks a metric that cannot be computed (reason below).</p>"
-        f"{table}{note_html}{_gate_html(metrics.get('gate'))}<h2>Figures</h2>{figure_html}</body></html>\n"
+        f"{table}{note_html}{_gate_html(metrics.get('gate'))}{_bias_html(metrics.get('bias'))}"
+        f"{_errors_html(errors)}<h2>Figures</h2>{figure_html}</body></html>\n"
     )
 
 
@@ -325,3 +327,29 @@ def _gate_html(gate: Mapping[str, Any] | None) -> str:
         f"<h2>Quality gate: {esc(str(gate.get('verdict', '')))}</h2>"
         f"<table><tr><th>result</th><th>check</th><th>detail</th></tr>{rows}</table>"
     )
+
+
+def _bias_html(bias: Mapping[str, Any] | None) -> str:
+    if not bias:
+        return ""
+    from socialscore.modeling.bias import bias_html
+
+    return bias_html(dict(bias), image_src=None)
+
+
+def _errors_html(errors: Mapping[str, Any] | None) -> str:
+    """The error analysis: the most confident mistakes, each with the terms that drove its score."""
+    if not errors:
+        return ""
+    esc = html.escape
+    parts = ["<h2>Error analysis (held-out split, primary label)</h2>"]
+    for name, title in (("false_positives", "Most confident false positives"),
+                        ("false_negatives", "Most confident false negatives")):
+        rows = "".join(
+            f"<tr><td>{e['score']:.3f}</td><td>{esc(e['text'])}</td><td>"
+            + esc(", ".join(f"{t['term']} ({t['contribution']:+.2f})" for t in e["terms"]))
+            + "</td></tr>"
+            for e in errors.get(name, [])
+        )
+        parts.append(f"<h3>{title}</h3><table><tr><th>score</th><th>text</th><th>top terms</th></tr>{rows}</table>")
+    return "".join(parts)

@@ -42,12 +42,17 @@ class Scores:
     is_toxic: np.ndarray
     social_score: np.ndarray
     risk: np.ndarray
+    language: list[str] | None = None  # detected per text, when the model knows its training languages
+    reliable: np.ndarray | None = None  # False: a language the model was not trained on
 
     def __len__(self) -> int:
         return len(self.toxicity)
 
     def row(self, i: int) -> dict:
+        language = {} if self.reliable is None else {
+            "language": self.language[i], "reliable": bool(self.reliable[i])}  # type: ignore[index]
         return {
+            **language,
             "toxicity": float(self.toxicity[i]),
             "is_toxic": bool(self.is_toxic[i]),
             "social_score": int(self.social_score[i]),

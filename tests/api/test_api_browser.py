@@ -76,10 +76,10 @@ def test_page_highlights_the_words_that_drove_the_score(browser, live_server, li
     text = "You stupid CLOWN, go away"
     By, _ = _score(browser, server.url, text)
     assert browser.find_element(By.ID, "explanation").is_displayed()
-    from socialscore.bundle import load_bundle
-    from socialscore.modeling.explain import explain_bundle
+    from socialscore.modeling.explain import explain_pipeline
+    from socialscore.registry.serving import load_served
 
-    terms = explain_bundle(load_bundle(linear_bundle_dir), text)
+    terms = explain_pipeline(load_served(linear_bundle_dir), text)
     up = {w.lower() for t in terms if t["kind"] == "text" and t["contribution"] > 0 for w in t["term"].split()}
     expected = [w for w in text.split() if w.strip(",").lower() in up]
     marked = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "#explained mark.up")]
@@ -91,8 +91,11 @@ def test_page_highlights_the_words_that_drove_the_score(browser, live_server, li
     assert browser.find_elements(By.CSS_SELECTOR, "#terms li")
 
 
-def test_page_without_explanations_still_scores(browser, live_server):
-    server = live_server()  # the tiny scikit-learn bundle cannot explain: the page scores without it
+def test_page_without_explanations_still_scores(browser, live_server, tmp_path):
+    from tiny_bundle import build_forest_bundle
+
+    # a random forest cannot explain its scores: the page scores without explanations
+    server = live_server(models=build_forest_bundle(tmp_path / "forest" / "models"))
     By, _ = _score(browser, server.url, "you are an idiot")
     assert browser.find_element(By.ID, "result").is_displayed()
     assert not browser.find_element(By.ID, "explanation").is_displayed()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from socialscore.bundle import load_bundle
 from socialscore.modeling.explain import explain
+from socialscore.registry.serving import load_served
 
 
 @pytest.fixture
@@ -23,8 +23,8 @@ def test_explain_returns_the_top_terms(linear_client, linear_bundle_dir: Path):
     assert 0 < len(terms) <= 5
     assert {"term", "contribution", "kind"} == set(terms[0])
     assert not any("__" in t["term"] for t in terms)
-    bundle = load_bundle(linear_bundle_dir)
-    expected = explain(bundle.vectorizer, bundle.model, ["You stupid CLOWN"], top_k=5)[0]["terms"]
+    pipeline = load_served(linear_bundle_dir)
+    expected = explain(pipeline.featurizer, pipeline.model, pipeline.clean(["You stupid CLOWN"]), top_k=5)[0]["terms"]
     assert terms == expected
     positive = {t["term"] for t in terms if t["contribution"] > 0}
     assert positive & {"stupid", "CLOWN"}, terms  # spelled as written
@@ -38,7 +38,10 @@ def test_without_explain_the_answer_is_unchanged(linear_client):
     assert explained == plain
 
 
-def test_a_model_that_cannot_explain_says_so(client):
+def test_a_model_that_cannot_explain_says_so(make_client, tmp_path):
+    from tiny_bundle import build_forest_bundle
+
+    client = make_client(models_dir=build_forest_bundle(tmp_path / "forest" / "models"))
     response = client.post("/v1/score", json={"text": "you are an idiot", "explain": True})
     assert response.status_code == 409  # a valid request the served model cannot answer
     assert response.json()["error"]["type"] == "explain_unsupported"

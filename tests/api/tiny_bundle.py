@@ -60,30 +60,44 @@ def build_tiny_bundle(models_dir: Path, version: str = "tiny-1", threshold: floa
     return Path(models_dir)
 
 
-def build_linear_bundle(models_dir: Path, version: str = "linear-1") -> Path:
-    """The same comments through socialscore's own FeatureBuilder and nb_logistic model (dev settings):
-    a bundle whose scores the API can explain (``explain: true``)."""
+def build_forest_bundle(models_dir: Path, version: str = "forest-1") -> Path:
+    """A random-forest pipeline (no exact decomposition of its scores: it cannot explain them)."""
     import numpy as np
 
-    from socialscore.bundle import save_bundle
+    from socialscore.features import FeatureBuilder
+    from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+    from socialscore.models import SocialScoreModel
+    from socialscore.registry.serving import export_pipeline
+
+    texts, targets = _samples(200, seed=3)
+    featurizer = FeatureBuilder(word_ngram_range=(1, 1), char_ngram_range=None, min_df=1)
+    params = {"n_estimators": 10, "max_depth": 6, "class_weight": None, "n_jobs": 1, "random_state": 0,
+              "max_selected_features": 200}
+    model = SocialScoreModel("random_forest", LABELS, "toxic", params).fit(featurizer.fit_transform(texts), np.array(targets))
+    pipeline = ScoringPipeline(TextRules(), featurizer, model, {label: 0.5 for label in LABELS}, 0.7,
+                               {"model_version": version})
+    export_pipeline(pipeline, Path(models_dir), {"model_version": version, "alias": "production"})
+    return Path(models_dir)
+
+
+def build_linear_bundle(models_dir: Path, version: str = "linear-1") -> Path:
+    """The same comments through socialscore's own FeatureBuilder and nb_logistic model (dev settings),
+    exported like a promotion: a model whose scores the API can explain (``explain: true``)."""
+    import numpy as np
+
     from socialscore.config import load_settings
     from socialscore.features import FeatureBuilder
+    from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+    from socialscore.registry.serving import export_pipeline
     from socialscore.steps.train import train_model
 
     texts, targets = _samples(400, seed=7)
     settings = load_settings("dev")
     builder = FeatureBuilder.from_settings(settings)
-    model, _ = train_model(builder.fit_transform(texts), np.array(targets), LABELS, settings)
-    manifest = {
-        "model_version": version,
-        "labels": model.labels,
-        "primary_label": model.primary_label,
-        "threshold": model.threshold,
-        "trained_at": "2026-01-01T00:00:00+00:00",
-        "metrics": {"roc_auc": 0.99, "f1": 0.95},
-        "nltk_resources": [],
-    }
-    save_bundle(Path(models_dir), model, builder, manifest)
+    model, report = train_model(builder.fit_transform(texts), np.array(targets), LABELS, settings)
+    card = {"model_version": version, "trained_at": "2026-01-01T00:00:00+00:00"}
+    pipeline = ScoringPipeline(TextRules(), builder, model, report["thresholds"], 0.7, card)
+    export_pipeline(pipeline, Path(models_dir), {"model_version": version, "alias": "production"})
     return Path(models_dir)
 
 

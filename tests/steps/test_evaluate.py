@@ -109,7 +109,10 @@ def test_run_writes_metrics_figures_and_report(project_dir: Path) -> None:
     for png in figures.iterdir():
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = Path(ctx.location("report")).read_text()
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == len(step.CAPTIONS) == 6
+    assert "Identity-term bias" in page and metrics["bias"]["summary"]["n_probes"] > 100
+    assert metrics["languages"]["training"] and metrics["languages"]["held_out_reliable_share"] > 0.5
+    assert "Error analysis" not in page  # off by default: reports show no comment text
     assert "no positive rows in the test split" in page
     assert "Quality gate: passed" in page
     assert not any(text in page for text in texts)  # no comment text in the report
@@ -131,7 +134,8 @@ def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.M
     step.run(ctx)
     ordered = pd.read_parquet(ctx.location("rows"))
     test = (ordered["split"] == "test").to_numpy()
-    assert len(scored) == 1 and scored[0].shape[0] == int(test.sum()) == ctx.facts["test_rows"]
+    # the first call scores the held-out rows' features; later ones score texts (probes, language check)
+    assert scored[0].shape[0] == int(test.sum()) == ctx.facts["test_rows"]
     assert (scored[0] != features[test]).nnz == 0
 
 
@@ -173,3 +177,26 @@ def test_a_refused_model_is_recorded_and_not_promoted(project_dir: Path) -> None
     assert ctx.registry.aliases_of() == {}
     metrics = json.loads(Path(ctx.location("metrics")).read_text())
     assert metrics["gate"]["passed"] is False  # the report says why, too
+
+
+def test_error_analysis_is_opt_in_and_names_the_terms(project_dir: Path) -> None:
+    ctx, texts, _ = build_project(project_dir, evaluate={"error_examples": 3})
+    step.run(ctx)
+    page = Path(ctx.location("report")).read_text()
+    assert "Most confident false positives" in page and "Most confident false negatives" in page
+
+
+def test_a_bias_floor_refuses_a_model(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, _, _ = build_project(
+        project_dir, gate={"enforce": True, "behaviour": [], "invariance": [], "min_worst_bpsn_auc": 0.95}
+    )
+    real = step.behaviour
+
+    def biased(pipeline):  # the real report, with the worst term made worse than the floor
+        report = real(pipeline)
+        report["summary"].update(worst_bpsn_auc=0.71, worst_bpsn_term="gay")
+        return report
+
+    monkeypatch.setattr(step, "behaviour", biased)
+    with pytest.raises(GateRefused, match="worst identity BPSN AUC 0.71 .gay"):
+        step.run(ctx)

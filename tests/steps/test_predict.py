@@ -30,6 +30,8 @@ COLUMNS = [
     "is_toxic",
     "social_score",
     "risk_level",
+    "language",
+    "reliable",
     "model_version",
 ]
 

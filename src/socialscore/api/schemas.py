@@ -29,6 +29,9 @@ class ScoreResult(BaseModel):
     )
     labels: dict[str, float] = Field(description="Probability per label.")
     flags: dict[str, bool] = Field(description="Each label at its own decision threshold.")
+    language: str | None = Field(default=None, description="The detected language (BCP 47; und-<Script> when unsure).")
+    reliable: bool | None = Field(
+        default=None, description="False when the text is in a language the model was not trained on: treat the score with care.")
     model_version: str
     explanation: list[Term] | None = Field(
         default=None, description="With `explain: true`: the top contributing terms, largest first.")

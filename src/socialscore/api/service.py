@@ -289,11 +289,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 def _explain(loaded: LoadedModel, text: str) -> list[dict[str, Any]]:
     """The top terms of one text (blocking; one featuriser call at a time, like scoring)."""
-    from socialscore.modeling.explain import explain_bundle
+    from socialscore.modeling.explain import explain_pipeline
 
     try:
         with loaded.lock:
-            return explain_bundle(loaded.bundle, text)
+            return explain_pipeline(loaded.pipeline, text)
     except ValueError as exc:
         raise ApiError(409, "explain_unsupported", str(exc)) from None
 

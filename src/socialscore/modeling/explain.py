@@ -181,13 +181,15 @@ def error_analysis(
     return result
 
 
-def explain_bundle(bundle: Any, text: str, top_k: int = 5) -> list[dict[str, Any]]:
-    """The top terms of one text for a serving bundle's primary label (the API's ``explain: true``).
+def explain_pipeline(pipeline: Any, text: str, top_k: int = 5) -> list[dict[str, Any]]:
+    """The top terms of one text for a scoring pipeline's primary label (the API's ``explain: true``).
 
-    Raises ValueError when the bundle's model is not a linear socialscore model (its scores then
-    have no exact decomposition).
+    The text is cleaned by the pipeline's own rules first (the terms are those the model saw). Raises
+    ValueError when the model is not a linear socialscore model (its scores then have no exact
+    decomposition).
     """
-    model, featurizer = bundle.model, bundle.vectorizer
-    if not (hasattr(model, "coef_") and hasattr(model, "labels") and hasattr(featurizer, "preprocessor")):
+    model, featurizer = pipeline.model, pipeline.featurizer
+    if getattr(model, "trees_", None) or not (hasattr(model, "coef_") and hasattr(featurizer, "preprocessor")):
         raise ValueError("the served model is not a linear socialscore model: it cannot explain its scores")
-    return explain(featurizer, model, [text], model.primary_label, top_k)[0]["terms"]
+    cleaned = pipeline.clean([text])[0]
+    return explain(featurizer, model, [cleaned], model.primary_label, top_k)[0]["terms"]

@@ -155,3 +155,17 @@ def regression_check(candidate_auc: float | None, production_auc: float | None, 
             f"(at most {cfg.max_regression} lower)",
         )
     ]
+
+
+def bias_checks(bias: Mapping[str, Any], cfg: Any) -> list[Check]:
+    """Floors on the identity-term probe results (off unless configured)."""
+    summary, checks = bias["summary"], []
+    if cfg.max_identity_fpr is not None:
+        fpr = summary.get("identity_fpr")
+        checks.append(Check("bias:identity_fpr", fpr is not None and fpr <= cfg.max_identity_fpr,
+                            f"false-positive rate on non-toxic identity statements {fpr:.3f} (at most {cfg.max_identity_fpr})"))
+    if cfg.min_worst_bpsn_auc is not None:
+        worst = summary.get("worst_bpsn_auc")
+        checks.append(Check("bias:worst_bpsn_auc", worst is not None and worst >= cfg.min_worst_bpsn_auc,
+                            f"worst identity BPSN AUC {worst} ({summary.get('worst_bpsn_term')}; floor {cfg.min_worst_bpsn_auc})"))
+    return checks

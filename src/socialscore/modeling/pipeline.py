@@ -55,6 +55,7 @@ class ScoringPipeline:
     thresholds: dict[str, float]
     high_risk: float = DEFAULT_HIGH_RISK
     card: dict[str, Any] = field(default_factory=dict)  # version, training data, metrics: never used to score
+    languages: dict[str, Any] | None = None  # the training texts' LanguageProfile state (None: not checked)
 
     def __post_init__(self) -> None:
         missing = [label for label in self.model.labels if label not in self.thresholds]
@@ -100,7 +101,16 @@ class ScoringPipeline:
         return np.asarray(self.model.predict_proba(features), dtype=float).reshape(features.shape[0], len(self.labels))
 
     def score(self, texts: Sequence[Any]) -> Scores:
-        return self.scores(self.predict_proba(texts))
+        """Probabilities, flags and risk bands; with a language profile, each text's language and
+        whether the model was trained on it (``reliable``)."""
+        cleaned = self.clean(texts)
+        scores = self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
+        if self.languages is not None:
+            from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+
+            scores.language = detect_languages(cleaned)
+            scores.reliable = reliable(scores.language, LanguageProfile.from_state(self.languages))
+        return scores
 
     def scores(self, probabilities: np.ndarray) -> Scores:
         return scores_from_probabilities(
@@ -123,6 +133,7 @@ class ScoringPipeline:
             "model": m_meta,
             "thresholds": {k: float(v) for k, v in self.thresholds.items()},
             "high_risk": float(self.high_risk),
+            "languages": self.languages,
             "card": self.card,
         }
         arrays = {f"featurizer__{k}": v for k, v in f_arrays.items()}
@@ -163,6 +174,7 @@ class ScoringPipeline:
             thresholds={k: float(v) for k, v in document["thresholds"].items()},
             high_risk=float(document.get("high_risk", DEFAULT_HIGH_RISK)),
             card=dict(document.get("card") or {}),
+            languages=document.get("languages"),
         )
 
 

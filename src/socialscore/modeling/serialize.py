@@ -51,6 +51,7 @@ def featurizer_state(featurizer: Any) -> tuple[dict[str, Any], dict[str, np.ndar
         "sublinear_tf": featurizer.sublinear_tf,
         "engineered": featurizer.engineered,
         "placeholders": list(getattr(featurizer, "placeholders_", ())),
+        "lexicon": sorted(featurizer.__dict__.get("lexicon", ())),
     }
     arrays: dict[str, np.ndarray] = {}
     vocabularies: dict[str, list[str]] = {}
@@ -82,6 +83,7 @@ def featurizer_from_state(
         min_df=int(meta["min_df"]),
         sublinear_tf=bool(meta["sublinear_tf"]),
         engineered=bool(meta["engineered"]),
+        lexicon=frozenset(meta["lexicon"]) if meta.get("lexicon") else None,
     )
     builder.word_ = builder.char_ = None
     for name, cls in (("word", WordNgramTfidf), ("char", CharNgramTfidf)):

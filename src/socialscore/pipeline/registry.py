@@ -82,7 +82,7 @@ STEPS: tuple[StepSpec, ...] = (
         "evaluate",
         reads=("comments", "features", "labels", "rows", "features_metadata", "model_metadata", "model"),
         writes=("metrics", "figures", "report"),
-        config=("gate", "registry"),
+        config=("evaluate", "gate", "registry"),
         run=_lazy("socialscore.steps.evaluate:run"),
         description="score the held-out split, run the quality gate, promote, write the report",
     ),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from socialscore.errors import DataError
+from socialscore.modeling.bias import bias_png
 from socialscore.modeling.gate import GateRefused, GateResult
 from socialscore.registry.store import PRODUCTION, STAGING
 
@@ -126,6 +127,7 @@ CAPTIONS = {
     "precision_recall.png": "Precision–recall curve per label; dotted lines mark each label's share of positives.",
     "calibration.png": "Calibration: predicted probability against the observed share of positives.",
     "feature_importance.png": "The 20 features that weigh most for the primary label.",
+    "identity_bias.png": "Identity-term bias on the shipped probe set: subgroup, BPSN and BNSP ROC AUC per term, worst first.",
 }
 
 
@@ -197,20 +199,47 @@ def evaluate(
     return metrics, figures, index, y_true
 
 
-def judge(ctx: StepContext, pipeline: Any, metrics: dict[str, Any], index: np.ndarray, y_true: np.ndarray) -> GateResult:
-    """The quality gate after evaluation: floors, behaviour checks, and no regression against production."""
-    from socialscore.modeling.gate import behaviour_checks, metric_checks, regression_check
+def behaviour(pipeline: Any) -> dict[str, Any]:
+    """Identity-term bias on the shipped probe set, at the served threshold (Borkan et al.'s metrics)."""
+    from socialscore.modeling.bias import bias_report
+
+    j = pipeline.labels.index(pipeline.primary_label)
+    return bias_report(lambda texts: pipeline.predict_proba(texts)[:, j], pipeline.threshold)
+
+
+def held_out_texts(ctx: StepContext, index: np.ndarray) -> list[str]:
+    """The stored (scrubbed) texts of the held-out rows, in the features' row order."""
+    comments = ctx.read("comments")
+    comments.index = comments["id"].astype(str)
+    test_ids = ctx.read("rows")["id"].astype(str).to_numpy()[index]
+    return comments.loc[test_ids, "text"].fillna("").astype(str).tolist()
+
+
+def language_summary(pipeline: Any, texts: list[str]) -> dict[str, Any] | None:
+    """The training languages, and the share of held-out texts in them (the rest scored unreliable)."""
+    if pipeline.languages is None:
+        return None
+    scores = pipeline.score(texts)
+    return {
+        "training": pipeline.languages.get("languages"),
+        "held_out_reliable_share": float(np.mean(scores.reliable)) if len(texts) else None,
+    }
+
+
+def judge(
+    ctx: StepContext, pipeline: Any, metrics: dict[str, Any], index: np.ndarray, y_true: np.ndarray,
+    texts: list[str],
+) -> GateResult:
+    """The quality gate after evaluation: floors, behaviour and bias checks, no regression against production."""
+    from socialscore.modeling.gate import bias_checks, behaviour_checks, metric_checks, regression_check
 
     cfg = ctx.settings.gate
     checks = metric_checks(metrics, pipeline.primary_label, cfg) + behaviour_checks(pipeline, cfg)
+    checks += bias_checks(metrics["bias"], cfg)
     production = ctx.registry.alias(PRODUCTION)
     if production is not None and production != pipeline.version and cfg.max_regression is not None:
         served = ctx.registry.load(production)
         if served.primary_label == pipeline.primary_label:
-            comments = ctx.read("comments")
-            comments.index = comments["id"].astype(str)
-            test_ids = ctx.read("rows")["id"].astype(str).to_numpy()[index]
-            texts = comments.loc[test_ids, "text"].tolist()
             j = pipeline.labels.index(pipeline.primary_label)
             theirs = served.predict_proba(texts)[:, served.labels.index(served.primary_label)]
             checks += regression_check(
@@ -250,7 +279,11 @@ def run(ctx: StepContext) -> None:
     metrics, figures, index, y_true = evaluate(
         features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline
     )
-    gate = judge(ctx, pipeline, metrics, index, y_true)
+    texts = held_out_texts(ctx, index)
+    metrics["bias"] = behaviour(pipeline)
+    metrics["languages"] = language_summary(pipeline, texts)
+    figures["identity_bias.png"] = bias_png(metrics["bias"])
+    gate = judge(ctx, pipeline, metrics, index, y_true, texts)
     ctx.registry.set_gate(pipeline.version, gate.to_dict(), {"held_out": _held_out_summary(metrics)})
     promoted = promote_if_due(ctx, pipeline, gate)
     metrics = {
@@ -263,7 +296,8 @@ def run(ctx: StepContext) -> None:
 
     ctx.write("metrics", metrics)
     ctx.write("figures", figures)
-    ctx.write("report", render_html(metrics, figures, CAPTIONS))
+    errors = error_examples(pipeline, texts, y_true, metrics, ctx.settings.evaluate.error_examples)
+    ctx.write("report", render_html(metrics, figures, CAPTIONS, errors))
     primary = metrics["labels"][pipeline.primary_label]
     ctx.info(
         f"evaluated {metrics['n_test_rows']:,} test rows; {pipeline.primary_label}: "
@@ -284,6 +318,21 @@ def run(ctx: StepContext) -> None:
         raise GateRefused(f"quality gate refused {pipeline.version}: {gate.verdict()}; nothing promoted")
     if not gate.passed:
         ctx.warn(f"quality gate: {gate.verdict()} (not enforced in {ctx.settings.mode} mode)")
+
+
+def error_examples(pipeline: Any, texts: list[str], y_true: np.ndarray, metrics: dict[str, Any], k: int) -> dict[str, Any] | None:
+    """The most confident false positives and negatives of the primary label, with their top terms
+    (``evaluate.error_examples``; none by default: their texts are comments)."""
+    if k <= 0:
+        return None
+    from socialscore.modeling.explain import error_analysis
+
+    j = pipeline.labels.index(pipeline.primary_label)
+    p = pipeline.predict_proba(texts)[:, j]
+    linear = not getattr(pipeline.model, "trees_", None)
+    return error_analysis(texts, y_true[:, j], p, pipeline.threshold,
+                          pipeline.featurizer if linear else None, pipeline.model if linear else None,
+                          pipeline.primary_label, k=k)
 
 
 def _held_out_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:

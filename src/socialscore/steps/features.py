@@ -88,6 +88,14 @@ def build_features(
     return features, label_array, rows, metadata
 
 
+def training_languages(comments: pd.DataFrame) -> dict[str, Any]:
+    """The languages and scripts of the train split (a LanguageProfile's state, saved with the model)."""
+    from socialscore.modeling.language import LanguageProfile
+
+    train = comments.loc[comments["split"] == "train", "text"].fillna("").astype(str).tolist()
+    return LanguageProfile.from_texts(train).to_state()
+
+
 def _groups(names: np.ndarray) -> dict[str, int]:
     prefixes = pd.Series(names, dtype=object).str.split("__", n=1).str[0]
     return {str(k): int(v) for k, v in prefixes.value_counts(sort=False).items()}
@@ -101,6 +109,7 @@ def run(ctx: StepContext) -> None:
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
     features, labels, rows, metadata = build_features(comments, builder)
     metadata["features_settings"] = ctx.settings.features.model_dump(mode="json")
+    metadata["languages"] = training_languages(comments)
     metadata["seconds"]["read"] = round(read_seconds, 3)
     t0 = time.perf_counter()
     ctx.write("features", features)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from socialscore.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
@@ -135,6 +136,8 @@ def output_columns(labels: Sequence[str]) -> list[str]:
         "is_toxic",
         "social_score",
         "risk_level",
+        "language",
+        "reliable",
         "model_version",
     ]
 
@@ -154,6 +157,9 @@ def score_chunk(pipeline: ScoringPipeline, chunk: pd.DataFrame) -> pd.DataFrame:
     frame["is_toxic"] = scores.is_toxic.astype(bool)
     frame["social_score"] = scores.social_score.astype("int64")
     frame["risk_level"] = scores.risk.astype(object)
+    known = scores.reliable is not None  # a model without a language profile does not say
+    frame["language"] = scores.language if known else [""] * len(texts)
+    frame["reliable"] = scores.reliable.astype(bool) if known else np.ones(len(texts), dtype=bool)
     frame["model_version"] = pipeline.version
     return pd.DataFrame(frame, columns=columns)
 
@@ -166,6 +172,8 @@ def _dtypes(labels: Sequence[str]) -> dict[str, str]:
         "is_toxic": "bool",
         "social_score": "int64",
         "risk_level": "object",
+        "language": "object",
+        "reliable": "bool",
         "model_version": "object",
     }
 

@@ -121,10 +121,14 @@ def check_data(y_all: np.ndarray, train: np.ndarray, data_labels: list[str], set
     return GateResult(checks, enforced=True, override=settings.gate.override)
 
 
-def build_pipeline(model: SocialScoreModel, vectorizer: Any, thresholds: dict[str, float], settings: Settings, card: dict[str, Any]) -> ScoringPipeline:
-    """The scoring pipeline: the transform step's text rules, the featuriser, the model, its thresholds."""
+def build_pipeline(
+    model: SocialScoreModel, vectorizer: Any, thresholds: dict[str, float], settings: Settings,
+    card: dict[str, Any], languages: dict[str, Any] | None = None,
+) -> ScoringPipeline:
+    """The scoring pipeline: the transform step's text rules, the featuriser, the model, its thresholds,
+    and the training data's languages (texts in others are scored but marked unreliable)."""
     rules = TextRules(settings.transform.unicode_form, settings.transform.scrub_pii)
-    return ScoringPipeline(rules, vectorizer, model, thresholds, settings.predict.high_risk, card)
+    return ScoringPipeline(rules, vectorizer, model, thresholds, settings.predict.high_risk, card, languages)
 
 
 def register_version(ctx: StepContext, pipeline: ScoringPipeline, record: dict[str, Any]) -> dict[str, str]:
@@ -169,7 +173,8 @@ def run(ctx: StepContext) -> None:
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
     card = {k: metadata[k] for k in ("model_version", "mode", "trained_at", "labels", "primary_label", "data")}
-    pipeline = build_pipeline(model, vectorizer, report["thresholds"], settings, card)
+    card["languages"] = (features_metadata.get("languages") or {}).get("languages")
+    pipeline = build_pipeline(model, vectorizer, report["thresholds"], settings, card, features_metadata.get("languages"))
     files = register_version(
         ctx,
         pipeline,
