@@ -338,18 +338,9 @@ def _bias_html(bias: Mapping[str, Any] | None) -> str:
 
 
 def _errors_html(errors: Mapping[str, Any] | None) -> str:
-    """The error analysis: the most confident mistakes, each with the terms that drove its score."""
+    """The error analysis (``evaluate.error_examples``): the most confident mistakes with their top terms."""
     if not errors:
         return ""
-    esc = html.escape
-    parts = ["<h2>Error analysis (held-out split, primary label)</h2>"]
-    for name, title in (("false_positives", "Most confident false positives"),
-                        ("false_negatives", "Most confident false negatives")):
-        rows = "".join(
-            f"<tr><td>{e['score']:.3f}</td><td>{esc(e['text'])}</td><td>"
-            + esc(", ".join(f"{t['term']} ({t['contribution']:+.2f})" for t in e["terms"]))
-            + "</td></tr>"
-            for e in errors.get(name, [])
-        )
-        parts.append(f"<h3>{title}</h3><table><tr><th>score</th><th>text</th><th>top terms</th></tr>{rows}</table>")
-    return "".join(parts)
+    from socialscore.modeling.explain import error_analysis_html
+
+    return error_analysis_html(dict(errors))

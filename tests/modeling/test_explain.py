@@ -72,3 +72,14 @@ def test_error_analysis_picks_the_most_confident_mistakes(fitted):
     assert result["false_positives"][0]["terms"] == explain(builder, model, ["you idiot"], top_k=2)[0]["terms"]
     bare = error_analysis(texts, y, p, 0.5, k=1)
     assert bare["false_positives"][0]["terms"] == [] and len(bare["false_negatives"]) == 1
+
+
+def test_error_analysis_html_escapes_texts(fitted):
+    from socialscore.modeling.explain import error_analysis_html
+
+    builder, model = fitted
+    texts = ["<script>alert(1)</script> idiot", "fine"]
+    result = error_analysis(texts, np.array([0, 1]), np.array([0.9, 0.1]), 0.5, builder, model, k=1)
+    page = error_analysis_html(result)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.index("False positives") < page.index("&lt;script&gt;") < page.index("False negatives")

@@ -112,7 +112,7 @@ def test_run_writes_metrics_figures_and_report(project_dir: Path) -> None:
     assert page.count("data:image/png;base64,") == len(step.CAPTIONS) == 6
     assert "Identity-term bias" in page and metrics["bias"]["summary"]["n_probes"] > 100
     assert metrics["languages"]["training"] and metrics["languages"]["held_out_reliable_share"] > 0.5
-    assert "Error analysis" not in page  # off by default: reports show no comment text
+    assert "Most confident mistakes" not in page  # off by default: reports show no comment text
     assert "no positive rows in the test split" in page
     assert "Quality gate: passed" in page
     assert not any(text in page for text in texts)  # no comment text in the report
@@ -183,7 +183,7 @@ def test_error_analysis_is_opt_in_and_names_the_terms(project_dir: Path) -> None
     ctx, texts, _ = build_project(project_dir, evaluate={"error_examples": 3})
     step.run(ctx)
     page = Path(ctx.location("report")).read_text()
-    assert "Most confident false positives" in page and "Most confident false negatives" in page
+    assert "Most confident mistakes" in page and "False negatives" in page
 
 
 def test_a_bias_floor_refuses_a_model(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -193,3 +193,23 @@ def explain_pipeline(pipeline: Any, text: str, top_k: int = 5) -> list[dict[str,
         raise ValueError("the served model is not a linear socialscore model: it cannot explain its scores")
     cleaned = pipeline.clean([text])[0]
     return explain(featurizer, model, [cleaned], model.primary_label, top_k)[0]["terms"]
+
+
+def error_analysis_html(result: dict[str, list[dict[str, Any]]]) -> str:
+    """The report section for :func:`error_analysis` (every text escaped)."""
+    import html
+
+    def rows(entries: list[dict[str, Any]]) -> str:
+        return "".join(
+            f"<tr><td>{entry['score']:.3f}</td><td>{html.escape(entry['text'])}</td><td>"
+            + html.escape(", ".join(f"{t['term']} {t['contribution']:+.2f}" for t in entry["terms"]))
+            + "</td></tr>"
+            for entry in entries
+        )
+
+    head = "<tr><th>score</th><th>text</th><th>top terms (log-odds)</th></tr>"
+    return (
+        '<section id="errors"><h2>Most confident mistakes (held-out split)</h2>'
+        f"<h3>False positives</h3><table>{head}{rows(result['false_positives'])}</table>"
+        f"<h3>False negatives</h3><table>{head}{rows(result['false_negatives'])}</table></section>"
+    )
