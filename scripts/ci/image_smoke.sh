@@ -24,6 +24,9 @@ TAG="${SMOKE_TAG:-localhost/social-score-api:smoke}"
 PIPELINE_TAG="${TAG%:*}-pipeline:${TAG##*:}"
 PORT="${SMOKE_PORT:-18080}"
 STORAGE=(--storage-driver vfs)
+# podman raises RLIMIT_NOFILE to 1048576 by default, which unprivileged sandboxes refuse: keep ours
+export PODMAN_RUN_OPTS="--ulimit nofile=$(ulimit -Sn):$(ulimit -Hn)"
+read -r -a RUN_OPTS <<<"$PODMAN_RUN_OPTS"
 work="$(mktemp -d)"
 container=""
 cleanup() {
@@ -83,14 +86,14 @@ check "the newest non-empty layer is the model bundle (${top_layer%%|*})" grep -
 venv_layer="$(grep -m1 'COPY.*/app/.venv' "$work/history" || true)"
 check "dependencies and code are separate layers" test -n "$venv_layer"
 listed="$(sort "$work/bundle-files" | tr '\n' ' ')"
-in_image="$(podman "${STORAGE[@]}" run --rm --entrypoint ls "$TAG" -1 /app/models | sort | tr '\n' ' ')"
+in_image="$(podman "${STORAGE[@]}" run --rm "${RUN_OPTS[@]}" --entrypoint ls "$TAG" -1 /app/models | sort | tr '\n' ' ')"
 check "/app/models holds exactly bundle.json and the files it lists ($in_image)" test "$listed" = "$in_image"
 
 # 5) run it as the Deployment does
 key="smoke-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 mapfile -d '' run_args < <(uv_run python scripts/ci/pod_run_args.py "$TAG" "$key" "127.0.0.1:$PORT:8000" "$work/secrets")
 chmod -R a+rX "$work"
-container="$(podman "${STORAGE[@]}" run -d --name "socialscore-smoke-$$" "${run_args[@]}")"
+container="$(podman "${STORAGE[@]}" run -d "${RUN_OPTS[@]}" --name "socialscore-smoke-$$" "${run_args[@]}")"
 base_url="http://127.0.0.1:$PORT"
 start=$SECONDS
 until curl -fsS "$base_url/ready" >/dev/null 2>&1; do

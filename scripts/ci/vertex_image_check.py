@@ -5,6 +5,7 @@ DockerRunner) hands a component: mounts the container's user did not create.
     vertex_image_check.py IMAGE --expect success|failure
 
 Exit 0 when the outcome is the expected one. Small generated data, dev mode, a few seconds a step.
+PODMAN_RUN_OPTS (e.g. "--ulimit nofile=20000:20000") is added to every `podman run`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def run_task(spec: dict[str, Any], task: str, values: dict[str, str], root: Path
     command = [fill(a, values) for a in container["command"] + container.get("args", [])]
     # the image's own user, as on Vertex; the artifact root mounted at the same path
     result = subprocess.run(
-        [*PODMAN, "run", "--rm", "--volume", f"{root}:{root}", "--entrypoint", command[0],
+        [*PODMAN, "run", "--rm", *os.environ.get("PODMAN_RUN_OPTS", "").split(),
+         "--volume", f"{root}:{root}", "--entrypoint", command[0],
          container["image"], *command[1:]],
         capture_output=True, text=True,
     )
