@@ -77,14 +77,10 @@ log "built $TAG in ${build_seconds}s"
 build "$CI_ROOT" pipeline "$PIPELINE_TAG" >/dev/null
 
 # 4) image facts: size, layers, where the model is
-podman "${STORAGE[@]}" history --no-trunc --format '{{.Size}}|{{.CreatedBy}}' "$TAG" >"$work/history"
 size="$(podman "${STORAGE[@]}" image inspect --format '{{.Size}}' "$TAG")"
-log "image size: $((size / 1000000)) MB uncompressed; layers (newest first):"
-awk -F'|' '$1 != "0B" {printf "      %10s  %s\n", $1, substr($2, 1, 110)}' "$work/history" | head -12 >&2
-top_layer="$(awk -F'|' '$1 != "0B" {print; exit}' "$work/history")"
-check "the newest non-empty layer is the model bundle (${top_layer%%|*})" grep -q '/app/models' <<<"$top_layer"
-venv_layer="$(grep -m1 'COPY.*/app/.venv' "$work/history" || true)"
-check "dependencies and code are separate layers" test -n "$venv_layer"
+log "image size: $((size / 1000000)) MB uncompressed"
+check "the model bundle is the newest layer, the virtualenv a layer of its own" \
+  ci_python scripts/ci/image_layers.py report "$TAG"
 listed="$(sort "$work/bundle-files" | tr '\n' ' ')"
 in_image="$(podman "${STORAGE[@]}" run --rm "${RUN_OPTS[@]}" --entrypoint ls "$TAG" -1 /app/models | sort | tr '\n' ' ')"
 check "/app/models holds exactly bundle.json and the files it lists ($in_image)" test "$listed" = "$in_image"
@@ -141,20 +137,9 @@ if [ "${SMOKE_REBUILD:-1}" = 1 ]; then
   if [ -d build/nltk_data ]; then cp -R build/nltk_data "$ctx/build/"; fi
   printf '\n# code-only change for the image smoke test\n' >>"$ctx/src/socialscore/__init__.py"
   rebuild_seconds="$(build "$ctx" runtime "$TAG-code-change")"
-  podman "${STORAGE[@]}" history --no-trunc --format '{{.ID}}' "$TAG" >"$work/ids-before"
-  podman "${STORAGE[@]}" history --no-trunc --format '{{.ID}}|{{.Size}}|{{.CreatedBy}}' "$TAG-code-change" >"$work/after"
-  log "code-only change: rebuilt in ${rebuild_seconds}s; new layers:"
-  new_bytes=0
-  while IFS='|' read -r id layer_size created; do
-    if grep -qx "$id" "$work/ids-before" || [ "$layer_size" = 0B ]; then continue; fi
-    printf '      %10s  %s\n' "$layer_size" "${created:0:110}" >&2
-  done <"$work/after"
-  new_bytes="$(podman "${STORAGE[@]}" image inspect --format '{{.Size}}' "$TAG-code-change")"
-  base_ids="$(podman "${STORAGE[@]}" image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' "$TAG")"
-  new_layers="$(podman "${STORAGE[@]}" image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' "$TAG-code-change" | grep -vxF -f <(printf '%s\n' "$base_ids") | grep -c . || true)"
-  log "code-only change: $new_layers new layer(s) by digest"
-  venv_reused="$(grep -F "$(sed -n 's/|.*//p' <<<"$(podman "${STORAGE[@]}" history --no-trunc --format '{{.ID}}|{{.CreatedBy}}' "$TAG" | grep 'COPY.*/app/.venv')")" "$work/after" || true)"
-  check "a code-only change reuses the dependency layer" test -n "$venv_reused"
+  log "code-only change: rebuilt in ${rebuild_seconds}s"
+  check "a code-only change ships new layers of MB, the dependency layer reused" \
+    ci_python scripts/ci/image_layers.py diff "$TAG" "$TAG-code-change"
   podman "${STORAGE[@]}" rmi "$TAG-code-change" >/dev/null
 fi
 
