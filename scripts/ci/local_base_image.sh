@@ -6,13 +6,14 @@
 #   scripts/ci/local_base_image.sh            # reuses the image when it exists
 # Env: SMOKE_CACHE (work dir, default /var/tmp/socialscore-image-smoke), DEBIAN_MIRROR, BASE_IMAGE,
 #      HOST_CA_BUNDLE: this machine's CA bundle, copied in so pip and uv inside the build trust the
-#      same TLS roots as the host (e.g. an egress proxy's CA); default /etc/ssl/certs/ca-certificates.crt.
+#      same TLS roots as the host (e.g. an egress proxy's CA); default /etc/ssl/certs/ca-certificates.crt;
+#      PODMAN (the podman command and storage flags; default "podman --storage-driver vfs").
 source "$(dirname "$0")/common.sh"
 export CI_STEP=local-base
 BASE_IMAGE="${BASE_IMAGE:-localhost/socialscore-python:3.11-bookworm}"
 SMOKE_CACHE="${SMOKE_CACHE:-/var/tmp/socialscore-image-smoke}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-PODMAN=(podman --storage-driver vfs)
+read -r -a PODMAN <<<"${PODMAN:-podman --storage-driver vfs}"
 
 if "${PODMAN[@]}" image exists "$BASE_IMAGE"; then
   log "reusing $BASE_IMAGE" >&2

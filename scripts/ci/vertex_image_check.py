@@ -5,7 +5,8 @@ DockerRunner) hands a component: mounts the container's user did not create.
     vertex_image_check.py IMAGE --expect success|failure
 
 Exit 0 when the outcome is the expected one. Small generated data, dev mode, a few seconds a step.
-PODMAN_RUN_OPTS (e.g. "--ulimit nofile=20000:20000") is added to every `podman run`.
+PODMAN (default "podman --storage-driver vfs") is the command; PODMAN_RUN_OPTS (e.g.
+"--ulimit nofile=20000:20000") is added to every `podman run`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import yaml
 
 from socialscore import vertex
 
-PODMAN = ["podman", "--storage-driver", "vfs"]
+PODMAN = os.environ.get("PODMAN", "podman --storage-driver vfs").split()
 SETS = "train.cv_folds=2 features.char_ngram_range=null transform.sample_size=800"
 ORDER = [("prepare-data", ""), ("run-steps", "features"), ("run-steps-2", "train"), ("evaluate", "")]
 
