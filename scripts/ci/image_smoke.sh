@@ -35,7 +35,8 @@ if [ -z "${SMOKE_STORAGE:-}" ]; then
 fi
 SMOKE_ROOT="${SMOKE_ROOT:-$SMOKE_CACHE/containers-$SMOKE_STORAGE}"
 if [ -z "${SMOKE_RUNTIME:-}" ] && command -v runc >/dev/null; then SMOKE_RUNTIME=runc; fi
-STORAGE=(--storage-driver "$SMOKE_STORAGE" --root "$SMOKE_ROOT/root" --runroot "$SMOKE_ROOT/run")
+# (the runroot holds sockets and locks: podman wants its path under 50 characters)
+STORAGE=(--storage-driver "$SMOKE_STORAGE" --root "$SMOKE_ROOT" --runroot "/run/socialscore-smoke-$SMOKE_STORAGE")
 PODMAN_FLAGS=("${STORAGE[@]}")
 if [ -n "${SMOKE_RUNTIME:-}" ]; then PODMAN_FLAGS+=(--runtime "$SMOKE_RUNTIME"); fi
 export PODMAN="podman ${PODMAN_FLAGS[*]}"
