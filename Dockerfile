@@ -1,26 +1,28 @@
 # syntax=docker/dockerfile:1.7
 # social-score-api: the FastAPI service with the freshly trained model baked in.
 #
-# Layers, from least to most often changed:
-#   builder: third-party dependencies (uv.lock only) → the socialscore package (src/)
-#   runtime: system user → virtualenv → NLTK data (only what the model needs) → model bundle
-# so a code-only change rebuilds the package layer and reuses the dependency layer, and a retrained
-# model rebuilds only the last layer.
+# Stages and layers, from least to most often changed:
+#   builder:  uv (pinned wheel) → third-party dependencies (uv.lock + pyproject.toml only)
+#   project:  the socialscore package installed on top; only its own files are staged in /overlay
+#   pipeline: the Vertex AI pipeline image (`--target pipeline`): venv + package, runs as root
+#   runtime:  the API image (default target): pipeline's layers + user 10001 + the model bundle last
+# so a code-only change rebuilds the package layer (MB) and reuses the dependency layer (the whole
+# virtualenv), and a retrained model rebuilds only the last layer.
 #
 # Build (the model bundle must exist first: `socialscore run --mode prod`):
 #   DOCKER_BUILDKIT=1 docker build -t social-score-api .
-# With NLTK data (scripts/ci/docker_build.sh stages what bundle.json lists in build/nltk_data):
-#   docker build --build-arg NLTK_DATA_SRC=build/nltk_data -t social-score-api .
+# scripts/ci/docker_build.sh stages exactly the files bundle.json lists (build/bundle) and the NLTK
+# data it names (build/nltk_data); scripts/ci/image_smoke.sh builds and runs it with buildah/podman.
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
-
-FROM ${UV_IMAGE} AS uv
+# Pinned by digest (docs/deployment.md, "Base images"); override with --build-arg PYTHON_IMAGE=…
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
 
-COPY --from=uv /uv /usr/local/bin/uv
+# uv from PyPI, pinned by the sha256 of its wheels (deploy/docker/uv-requirements.txt)
+COPY deploy/docker/uv-requirements.txt /tmp/uv-requirements.txt
+RUN python -m pip install --no-cache-dir --require-hashes -r /tmp/uv-requirements.txt
 
 # bytecode compiled at build time (the runtime filesystem is read-only); copy, not hardlink, out of
 # the cache mount; never download a Python: use the image's.
@@ -32,33 +34,40 @@ ENV UV_COMPILE_BYTECODE=1 \
 
 WORKDIR /app
 
-# 1) third-party runtime dependencies only: this layer depends on uv.lock and pyproject.toml alone
+# 1) third-party runtime dependencies only: this layer depends on uv.lock and pyproject.toml alone.
+#    Absolute bind targets: buildah rejects relative ones (BuildKit resolves them against WORKDIR).
 RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=bind,source=uv.lock,target=uv.lock \
-    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    --mount=type=bind,source=uv.lock,target=/app/uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \
     uv sync --frozen --no-dev --no-install-project
 
-# 2) the package itself, installed as a wheel (not editable) so the runtime needs no src/
+# ---------------------------------------------------------------------------------------------
+FROM builder AS project
+
+# 2) the package itself, installed as a wheel (not editable) so the runtime needs no src/; only the
+#    files this install adds (package, dist-info, entry point) are staged under /overlay.
 COPY pyproject.toml uv.lock README.md ./
 COPY src ./src
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+    uv sync --frozen --no-dev --no-editable \
+    && site="$(/app/.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+    && mkdir -p "/overlay$site" /overlay/app/.venv/bin \
+    && cp -a "$site"/socialscore "$site"/socialscore-*.dist-info "/overlay$site/" \
+    && cp -a /app/.venv/bin/socialscore /overlay/app/.venv/bin/
 
 # ---------------------------------------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+# The Vertex AI pipeline's components run here (scripts/ci/docker_build.sh pushes it as
+# <image>-pipeline). KFP's launcher and kfp.local's DockerRunner write artifacts into root-owned
+# mounts, and KFP has no per-component securityContext, so this image keeps the base's root user.
+FROM ${PYTHON_IMAGE} AS pipeline
 
 # Which directory of the build context holds the NLTK data the model needs. The default one holds
 # only a README (the default model needs no NLTK data), so the COPY below works either way.
 ARG NLTK_DATA_SRC=deploy/docker/no-nltk-data
-# Which directory of the build context holds the serving bundle.
-ARG MODELS_SRC=models
 
 LABEL org.opencontainers.image.title="social-score-api" \
       org.opencontainers.image.description="Toxicity social score API (FastAPI + scikit-learn)" \
       org.opencontainers.image.licenses="MIT"
-
-RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -75,10 +84,24 @@ ENV PATH=/app/.venv/bin:$PATH \
 
 WORKDIR /app
 
-# root-owned and read-only for the app user: nothing at runtime may change the code or the model
+# root-owned and read-only for the app user: nothing at runtime may change the code or the model.
+# Dependencies and code are separate layers: a code-only change ships the second one only.
 COPY --from=builder /app/.venv /app/.venv
+COPY --from=project /overlay/ /
 COPY ${NLTK_DATA_SRC}/ /opt/nltk_data/
-COPY ${MODELS_SRC}/model.joblib ${MODELS_SRC}/vectorizer.joblib ${MODELS_SRC}/bundle.json /app/models/
+
+# ---------------------------------------------------------------------------------------------
+FROM pipeline AS runtime
+
+# Which directory of the build context holds the serving bundle: bundle.json and the files it
+# lists. .dockerignore keeps models/registry/, models/versions/ and training-only files out.
+ARG MODELS_SRC=models
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+
+# the model bundle: the last layer, so a retrained model ships only this
+COPY ${MODELS_SRC}/ /app/models/
 
 USER 10001:10001
 EXPOSE 8000

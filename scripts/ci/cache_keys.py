@@ -4,7 +4,7 @@ The TRAIN_* defaults are exported by common.sh, the one place that sets them.
 
 - uv:    sha256 of uv.lock + the Python minor version the build uses
 - nltk:  sha256 of the sorted NLTK_RESOURCES list
-- model: sha256 of the training data (file bytes, or the generator's rows/seed), the training config
+- model: sha256 of the training data's bytes ("none" without TRAIN_DATA), the training config
          (socialscore.yaml bytes, TRAIN_MODE, TRAIN_SET overrides, TRAIN_STEPS), the package version
          and the pipeline's source (src/socialscore minus api/ and cli.py, as the step cache counts it)
 """
@@ -68,10 +68,9 @@ def pipeline_source() -> bytes:
 
 def model_key() -> str:
     data = training_data_paths()
-    if data:
-        data_part = b"".join(_file_sha(p) for p in data)
-    else:  # the synthetic example dataset: determined by its size, seed and the generator's code
-        data_part = f"generated:{os.environ.get('TRAIN_ROWS', '')}:{os.environ.get('TRAIN_SEED', '')}".encode()
+    if not data:  # no training data, no model to cache (train-model refuses to run)
+        return "none"
+    data_part = b"".join(_file_sha(p) for p in data)
     config_file = ROOT / "socialscore.yaml"
     config = [
         config_file.read_bytes() if config_file.exists() else b"",

@@ -71,9 +71,7 @@ cache_put() {  # cache_put NAME KEY SRC_DIR — immutable: an existing key is ne
 uv_run() { uv run --frozen "$@"; }
 
 # Training inputs (the model cache key is computed from exactly these; see cache_keys.py)
-export TRAIN_DATA="${TRAIN_DATA:-}"            # space-separated CSV paths (gs:// fetched by fetch_data.sh); empty = generated
-export TRAIN_ROWS="${TRAIN_ROWS:-6000}"        # rows of the generated example dataset when TRAIN_DATA is empty
-export TRAIN_SEED="${TRAIN_SEED:-42}"
+export TRAIN_DATA="${TRAIN_DATA:-}"            # space-separated CSV paths (gs:// fetched by fetch_data.sh); required by train-model
 export TRAIN_MODE="${TRAIN_MODE:-prod}"
 export TRAIN_SET="${TRAIN_SET:-}"              # space-separated `--set key=value` overrides
 export TRAIN_STEPS="${TRAIN_STEPS:-extract transform load features train evaluate}"

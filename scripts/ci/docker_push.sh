@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Cloud Build step `docker-push`: push the image under its commit tag and `latest`; record the digest.
+# Cloud Build step `docker-push`: push the API and pipeline images under the build's tag and
+# `latest`; record their digests (deploy-gke and vertex-pipeline use the digests, not a movable tag).
 source "$(dirname "$0")/common.sh"
 export CI_STEP=docker-push
 : "${IMAGE:?IMAGE is required}"
 TAG="${TAG:-latest}"
-docker push "$IMAGE:$TAG"
-docker push "$IMAGE:latest"
 mkdir -p "$CI_CACHE_DIR"
-# deploy and Vertex use the immutable digest, not a movable tag
+for name in "$IMAGE" "$IMAGE-pipeline"; do
+  docker push "$name:$TAG"
+  docker push "$name:latest"
+done
 docker inspect --format '{{index .RepoDigests 0}}' "$IMAGE:$TAG" | tee "$CI_CACHE_DIR/image-ref"
+docker inspect --format '{{index .RepoDigests 0}}' "$IMAGE-pipeline:$TAG" | tee "$CI_CACHE_DIR/pipeline-image-ref"

@@ -9,4 +9,4 @@ for item in $TRAIN_DATA; do
     *) [ -f "$item" ] || die "training data $item does not exist"; log "using local $item" ;;
   esac
 done
-[ -n "$TRAIN_DATA" ] || log "no TRAIN_DATA: train-model will generate the example dataset ($TRAIN_ROWS rows)"
+[ -n "$TRAIN_DATA" ] || die "no TRAIN_DATA configured (_TRAIN_DATA=gs://…): nothing to train a model to ship on"

@@ -10,7 +10,7 @@ for name in $CACHES; do
   case "$name" in
     uv) dest="$CI_CACHE_DIR/uv" ;;
     nltk) [ "$key" != none ] || { log "no NLTK_RESOURCES: nothing to restore"; continue; }; dest="$NLTK_DIR" ;;
-    model) dest="$CI_CACHE_DIR/model/$key" ;;
+    model) [ "$key" != none ] || { log "no TRAIN_DATA: no model cache"; continue; }; dest="$CI_CACHE_DIR/model/$key" ;;
     *) die "unknown cache '$name'" ;;
   esac
   # a miss is the normal first run, not a failure; a failed download of an existing entry is

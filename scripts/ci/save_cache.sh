@@ -9,7 +9,7 @@ for name in $CACHES; do
   case "$name" in
     uv) src="$CI_CACHE_DIR/uv" ;;
     nltk) [ "$key" != none ] || continue; src="$NLTK_DIR" ;;
-    model) src="$CI_CACHE_DIR/model/$key" ;;
+    model) [ "$key" != none ] || continue; src="$CI_CACHE_DIR/model/$key" ;;
     *) die "unknown cache '$name'" ;;
   esac
   if [ -d "$src" ] && [ -n "$(ls -A "$src")" ]; then

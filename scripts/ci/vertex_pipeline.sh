@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Cloud Build step `vertex-pipeline`: compile the Kubeflow pipeline and submit it to Vertex AI with
-# the image just pushed. Runs in parallel with deploy-gke.
+# the pipeline image just pushed (the API image's layers, running as root: KFP writes artifacts to
+# root-owned mounts). Runs in parallel with deploy-gke.
 source "$(dirname "$0")/common.sh"
 export CI_STEP=vertex-pipeline
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$CI_CACHE_DIR/uv}"
 : "${PROJECT:?PROJECT is required}" "${REGION:?REGION is required}" "${PIPELINE_ROOT:?PIPELINE_ROOT (gs://…) is required}"
-if [ -f "$CI_CACHE_DIR/image-ref" ]; then IMAGE_REF="$(cat "$CI_CACHE_DIR/image-ref")"; fi
-IMAGE_REF="${IMAGE_REF:-${IMAGE:?IMAGE or IMAGE_REF is required}:${TAG:-latest}}"
+if [ -f "$CI_CACHE_DIR/pipeline-image-ref" ]; then PIPELINE_IMAGE_REF="$(cat "$CI_CACHE_DIR/pipeline-image-ref")"; fi
+PIPELINE_IMAGE_REF="${PIPELINE_IMAGE_REF:-${IMAGE:?IMAGE or PIPELINE_IMAGE_REF is required}-pipeline:${TAG:-latest}}"
 mkdir -p build
 uv sync --frozen --extra vertex
 uv_run --extra vertex socialscore vertex compile --output build/pipeline.yaml
@@ -18,7 +19,7 @@ from pathlib import Path
 from socialscore.vertex import submit_pipeline
 
 params = json.loads(os.environ.get("VERTEX_PARAMS") or "{}")
-job = submit_pipeline("$PROJECT", "$REGION", "$PIPELINE_ROOT", "$IMAGE_REF", Path("build/pipeline.yaml"),
+job = submit_pipeline("$PROJECT", "$REGION", "$PIPELINE_ROOT", "$PIPELINE_IMAGE_REF", Path("build/pipeline.yaml"),
                       parameter_values=params)
 print("submitted Vertex AI pipeline job:", job)
 PY

@@ -8,6 +8,12 @@ artifacts (and the embedded SQLite database, unless DATABASE_URL points at a sha
 along. The publish component runs only when ``metric_key`` in the evaluation report clears
 ``min_metric`` (``dsl.If``).
 
+The components run in the image's ``pipeline`` target (``<api image>-pipeline``: the API image's
+dependency and code layers, no model, and root as its user). KFP hands a component artifact paths on
+mounts its launcher created as root (Vertex's /gcs, kfp.local's DockerRunner bind mount), and KFP has
+no per-component securityContext, so the API image's non-root user (10001) could not write them
+(``scripts/ci/vertex_image_check.py`` runs the compiled commands in both images to show it).
+
 ``python -m socialscore.vertex metric|publish`` are the helpers the components call.
 """
 
@@ -23,7 +29,7 @@ from typing import Any
 from socialscore.errors import ConfigError, ModelError, SocialScoreError
 
 PIPELINE_NAME = "socialscore-retrain"
-DEFAULT_IMAGE = "social-score-api:latest"
+DEFAULT_IMAGE = "social-score-api-pipeline:latest"  # the Dockerfile's `pipeline` target
 INSTALL_HINT = (
     "install the Vertex AI extra: uv sync --extra vertex (or pip install 'socialscore[vertex]')"
 )

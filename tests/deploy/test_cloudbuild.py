@@ -1,7 +1,9 @@
-"""cloudbuild.yaml: the original spec's DAG, caches in the build-cache bucket, nothing masking a failure."""
+"""cloudbuild.yaml: the original spec's DAG with a quality gate, caches in the build-cache bucket, tests
+with PostgreSQL and no skips, a tag that exists without SHORT_SHA, nothing masking a failure."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -42,8 +44,75 @@ def test_required_step_ids() -> None:
         "vertex-pipeline",
         "restore-cache",
         "save-cache",
+        "quality-gate",
     }
     assert required <= set(STEPS)
+
+
+def test_a_quality_gate_stands_between_training_and_the_image() -> None:
+    (gate,) = [step_id for step_id in STEPS if "gate" in step_id]
+    assert "train-model" in ancestors(gate)
+    assert gate in ancestors("docker-build")
+    for later in ("docker-push", "deploy-gke", "vertex-pipeline"):
+        assert gate in ancestors(later), later
+    script = script_of(gate).read_text()
+    assert re.search(r"^uv_run socialscore models gate --mode \"\$TRAIN_MODE\"$", script, re.M)
+    assert 'source "$(dirname "$0")/common.sh"' in script  # set -euo pipefail: its exit fails the step
+    assert CONFIG["substitutions"]["_TRAIN_MODE"] == "prod"  # `models gate --mode prod` by default
+
+
+def test_the_tests_step_has_postgres_and_no_skips() -> None:
+    step = STEPS["tests"]
+    assert "SOCIALSCORE_NO_SKIP=1" in step.get("env", [])
+    script = script_of("tests").read_text()
+    assert "scripts/ci/postgres.sh" in script and "SOCIALSCORE_TEST_DATABASE_URL" in script
+    postgres = (ROOT / "scripts/ci/postgres.sh").read_text()
+    assert "pg_isready" in postgres and "CREATE DATABASE test" in postgres
+
+
+def test_the_image_tag_exists_without_short_sha() -> None:
+    """A manual `gcloud builds submit` has no SHORT_SHA: the tag must come from elsewhere."""
+    text = (ROOT / "cloudbuild.yaml").read_text()
+    code = "\n".join(line.split(" #")[0] for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert "SHORT_SHA" not in code
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cb_local", ROOT / "scripts/ci/cloudbuild_local.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    values = module.substitutions(CONFIG, {})
+    values = {k: v for k, v in values.items() if k != "SHORT_SHA"}  # as in a manual submit
+    values["BUILD_ID"] = "0b1c3ee3-5916-4ce1-6bc1-3f6b96f812f9"
+    env = dict(e.split("=", 1) for e in CONFIG["options"]["env"])
+    tag = module.expand(env["TAG"], values)
+    assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag), tag  # a valid Docker tag
+    for image in CONFIG["images"]:
+        assert re.search(r":[A-Za-z0-9_][A-Za-z0-9_.-]*$", module.expand(image, {**values, "_TAG": tag}))
+
+
+def test_base_images_are_pinned() -> None:
+    """The Dockerfile's base by digest, uv by the sha256 of its wheels: no FROM that can drift."""
+    text = (ROOT / "Dockerfile").read_text()
+    (default,) = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
+    assert re.search(r"@sha256:[0-9a-f]{64}$", default), default
+    stages = re.findall(r"^FROM (\S+) AS (\S+)$", text, re.M)
+    names = {name for _, name in stages}
+    assert all(base == "${PYTHON_IMAGE}" or base in names for base, _ in stages), stages
+    assert "--require-hashes" in text
+    requirements = (ROOT / "deploy/docker/uv-requirements.txt").read_text()
+    assert re.search(r"^uv==\d+\.\d+\.\d+ ", requirements, re.M)
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", requirements)) >= 1
+
+
+def test_train_model_refuses_to_run_without_training_data(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TRAIN_DATA"}
+    env["CI_CACHE_DIR"] = str(tmp_path / "cache")
+    result = subprocess.run(
+        ["bash", str(script_of("train-model"))], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "no training data configured" in result.stderr and "TRAIN_DATA" in result.stderr
+    assert not (tmp_path / "cache").exists()  # refused before any cache or training work
 
 
 def test_the_dag_is_the_original_specs() -> None:
@@ -129,7 +198,7 @@ def test_the_local_runner_substitutes_like_cloud_build() -> None:
     values = module.substitutions(CONFIG, {"LOCAL_PROJECT_ID": "demo"})
     assert (
         module.expand("gs://${PROJECT_ID}-build-cache/${_CACHE_VERSION}", values)
-        == "gs://demo-build-cache/v1"
+        == "gs://demo-build-cache/" + CONFIG["substitutions"]["_CACHE_VERSION"]
     )
     assert module.expand("$$HOME", values) == "$HOME"
     env = module.step_env(
@@ -145,6 +214,11 @@ def test_github_workflow_mirrors_the_build() -> None:
     workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
     jobs = workflow["jobs"]
     assert jobs["train-model"]["needs"] == "tests"
+    assert jobs["tests"]["env"]["SOCIALSCORE_NO_SKIP"] == "1"
+    runs = [str(s.get("run", "")) for s in jobs["train-model"]["steps"]]
+    train = next(i for i, r in enumerate(runs) if "scripts/ci/train_model.sh" in r)
+    gate = next(i for i, r in enumerate(runs) if "scripts/ci/quality_gate.sh" in r)
+    assert train < gate  # the docker job needs train-model, so a refused model stops it
     assert jobs["docker"]["needs"] == "train-model"
     assert jobs["deploy"]["needs"] == "docker" and jobs["vertex"]["needs"] == "docker"
     assert jobs["deploy"].get("continue-on-error") is True

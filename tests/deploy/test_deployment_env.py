@@ -37,11 +37,11 @@ def _tiny_bundle(models_dir: Path) -> Path:
 
 
 def _image_env() -> dict[str, str]:
-    """The runtime stage's ENV of the Dockerfile (what the image gives every container)."""
-    from test_dockerfile import stages  # same directory
+    """The runtime image's ENV, through the stages it is built FROM (what every container gets)."""
+    from test_dockerfile import image_instructions  # same directory
 
     env: dict[str, str] = {}
-    for keyword, rest in stages((ROOT / "Dockerfile").read_text())["runtime"]:
+    for keyword, rest in image_instructions((ROOT / "Dockerfile").read_text(), "runtime"):
         if keyword == "ENV":
             for item in shlex.split(rest):
                 key, _, value = item.partition("=")
@@ -63,27 +63,25 @@ def _expand(arg: str, env: dict[str, str]) -> str:
 @pytest.mark.slow  # two uvicorn workers importing the scoring stack
 def test_the_pod_comes_up_with_the_deployment_environment(tmp_path: Path) -> None:
     container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    declared: dict[str, str] = {}
-    for entry in container["env"]:
-        if "value" in entry:
-            declared[entry["name"]] = entry["value"]
-        else:
-            assert entry["valueFrom"]["secretKeyRef"]["name"] == "social-score-api-keys"
-            declared[entry["name"]] = TEST_KEY
+    declared = {entry["name"]: entry["value"] for entry in container["env"]}  # no secret in env
     # the container port the probes use is the port the app is told to bind
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports[container["readinessProbe"]["httpGet"]["port"]] == int(
         declared["SOCIALSCORE_PORT"]
     )
 
+    (secret_mount,) = [m for m in container["volumeMounts"] if m["name"] == "api-keys"]
     image_root = {
         "/app/models": tmp_path / "app" / "models",
         "/opt/nltk_data": tmp_path / "opt" / "nltk_data",
         "/tmp": tmp_path / "tmp",
+        secret_mount["mountPath"]: tmp_path / "secret",
     }
     for path in image_root.values():
         path.mkdir(parents=True)
     _tiny_bundle(image_root["/app/models"])
+    # the Secret's key as the kubelet mounts it: one file per item
+    (image_root[secret_mount["mountPath"]] / "api-keys").write_text(TEST_KEY)
 
     def relocate(value: str) -> str:
         for inside, outside in image_root.items():
@@ -98,7 +96,7 @@ def test_the_pod_comes_up_with_the_deployment_environment(tmp_path: Path) -> Non
     env["SOCIALSCORE_HOST"], env["SOCIALSCORE_PORT"] = "127.0.0.1", str(port)
     assert env["SOCIALSCORE_ENV"] == "production"
     command = [_expand(a, env) for a in container["command"] + container.get("args", [])]
-    assert not any("$(" in a for a in command), command
+    assert not any(re.search(r"\$\([A-Za-z_][A-Za-z0-9_]*\)", a) for a in command), command
 
     log = tmp_path / "server.log"
     with log.open("w") as out:
@@ -147,7 +145,8 @@ def test_production_refuses_to_start_without_the_secret(tmp_path: Path) -> None:
     """If the Secret were empty the pod must crash loudly, not serve an open API."""
     container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
-    env["SOCIALSCORE_API_KEYS"] = ""
+    (tmp_path / "api-keys").write_text("")
+    env["SOCIALSCORE_API_KEYS_FILE"] = str(tmp_path / "api-keys")
     env["SOCIALSCORE_MODELS_DIR"] = str(_tiny_bundle(tmp_path / "models"))
     env["SOCIALSCORE_PORT"], env["SOCIALSCORE_HOST"] = str(_free_port()), "127.0.0.1"
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -157,3 +156,14 @@ def test_production_refuses_to_start_without_the_secret(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "SOCIALSCORE_API_KEYS" in result.stderr
+
+
+def test_a_missing_secret_file_fails_the_start(tmp_path: Path) -> None:
+    container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    env["SOCIALSCORE_API_KEYS_FILE"] = str(tmp_path / "absent")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    result = subprocess.run(
+        container["command"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and "absent" in result.stderr

@@ -7,6 +7,7 @@ the gate or someone promotes or rolls back; every version is listed with its gat
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -139,3 +140,20 @@ def test_promote_refuses_a_refused_version_without_force(project: Path, monkeypa
     assert forced.exit_code == 0, forced.output
     history = registry.alias_history("production")
     assert history[0]["version"] == name and history[0]["reason"] == "accepted by the moderation lead"
+
+
+def test_the_gate_command_reads_a_restored_served_model(project: Path, monkeypatch) -> None:
+    """A CI cache restores models/ but not the database: the served manifest's verdict counts."""
+    import shutil
+
+    monkeypatch.chdir(project)
+    assert invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "a.csv", 600, 1))).exit_code == 0
+    restored = project.parent / "restored"
+    shutil.copytree(project / "models", restored / "models")
+    passed = invoke(restored, "models", "gate", "--mode", "prod")
+    assert passed.exit_code == 0 and "passed" in passed.output
+    manifest = json.loads((restored / "models" / "bundle.json").read_text())
+    manifest["gate"]["passed"] = False
+    (restored / "models" / "bundle.json").write_text(json.dumps(manifest))
+    assert invoke(restored, "models", "gate", "--mode", "prod").exit_code == 1
+    assert invoke(restored, "models", "gate", "--mode", "dev").exit_code == 1

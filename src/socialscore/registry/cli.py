@@ -117,12 +117,18 @@ def models_rollback(alias: Annotated[str, typer.Option(help="The alias to roll b
 
 @models_app.command("gate")
 def models_gate(mode: Annotated[str, typer.Option("--mode", "-m", help="dev or prod.")] = "prod", project_dir: ProjectOpt = Path(".")) -> None:
-    """Exit 0 when the newest version of MODE passed the quality gate, 1 (one line) otherwise."""
+    """Exit 0 when the newest version of MODE passed the quality gate, 1 (one line) otherwise.
+
+    A project restored from a CI cache has the served model but not the database: then the verdict
+    recorded in models/bundle.json (written only when the model was promoted) is what counts.
+    """
     try:
         latest = project_registry(project_dir).latest(mode)
     except SocialScoreError as exc:
         _fail(exc)
         return
+    if latest is None:
+        latest = _served_record(project_dir, mode)
     if latest is None:
         _fail(SocialScoreError(f"no {mode} model version is registered: train one first (socialscore run --mode {mode})"))
         return
@@ -130,6 +136,20 @@ def models_gate(mode: Annotated[str, typer.Option("--mode", "-m", help="dev or p
     if latest["status"] != "passed":
         _fail(SocialScoreError(f"quality gate: {latest['version']} {verdict}"))
     console.print(f"quality gate: {latest['version']} {verdict}")
+
+
+def _served_record(project_dir: Path, mode: str) -> dict[str, Any] | None:
+    """The served model's version and gate verdict from models/bundle.json, when it is of ``mode``."""
+    from socialscore.registry.serving import read_manifest
+
+    try:
+        manifest = read_manifest(project_dir.resolve() / "models")
+    except SocialScoreError:
+        return None
+    gate = manifest.get("gate") or {}
+    if manifest.get("mode") != mode:
+        return None
+    return {"version": manifest.get("model_version"), "gate": gate, "status": "passed" if gate.get("passed") else "refused"}
 
 
 @models_app.command("prune")
