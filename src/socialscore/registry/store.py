@@ -132,6 +132,9 @@ class ModelRegistry:
     def _begin(self) -> Iterator[sa.Connection]:
         try:
             if not self._ready:
+                database = self.engine.url.database
+                if self.engine.dialect.name == "sqlite" and database and database != ":memory:":
+                    Path(database).parent.mkdir(parents=True, exist_ok=True)
                 metadata.create_all(self.engine, checkfirst=True)
                 self._ready = True
             with self.engine.begin() as conn:
