@@ -83,29 +83,90 @@ def _utf8_len(lead: int) -> int:
 
 
 @_jit
-def _dedupe(raw: np.ndarray, raw_ptr: np.ndarray):
-    """Per row: sorted unique bucket ids and their counts (CSR arrays)."""
-    n_rows = len(raw_ptr) - 1
-    indptr = np.zeros(n_rows + 1, np.int64)
-    indices = np.empty(len(raw), np.int32)
-    counts = np.empty(len(raw), np.float32)
-    out = 0
-    for r in range(n_rows):
-        a, b = raw_ptr[r], raw_ptr[r + 1]
-        if b > a:
-            seg = np.sort(raw[a:b])
-            current, run = seg[0], 1
-            for j in range(1, b - a):
-                if seg[j] == current:
-                    run += 1
-                else:
-                    indices[out], counts[out] = current, run
-                    out += 1
-                    current, run = seg[j], 1
-            indices[out], counts[out] = current, run
+def _sort_ids(ids, n, tmp, hist, bits) -> None:
+    """Sort ``ids[:n]`` (non-negative, below ``2**bits``) in place: insertion sort for short
+    rows, else LSD radix sort on 8-bit digits."""
+    if n < 40:
+        for i in range(1, n):
+            v, j = ids[i], i - 1
+            while j >= 0 and ids[j] > v:
+                ids[j + 1] = ids[j]
+                j -= 1
+            ids[j + 1] = v
+        return
+    src, dst = ids, tmp
+    shift, passes = 0, 0
+    while shift < bits:
+        hist[:] = 0
+        for i in range(n):
+            hist[((src[i] >> shift) & 255) + 1] += 1
+        for k in range(256):
+            hist[k + 1] += hist[k]
+        for i in range(n):
+            d = (src[i] >> shift) & 255
+            dst[hist[d]] = src[i]
+            hist[d] += 1
+        src, dst = dst, src
+        shift += 8
+        passes += 1
+    if passes % 2 == 1:
+        ids[:n] = tmp[:n]
+
+
+@_jit
+def _emit(row, n, indices, out_counts, out, work, bits) -> int:
+    """Sort the row's ``n`` ids and write each distinct id and its count at ``out``; new ``out``.
+
+    Sorting then counting runs (LSD radix sort) beat hash-table counting here: sequential access.
+    """
+    if n == 0:
+        return out
+    tmp, hist = work
+    ids = row
+    _sort_ids(ids, n, tmp, hist, bits)
+    current, run = ids[0], 1
+    for j in range(1, n):
+        if ids[j] == current:
+            run += 1
+        else:
+            indices[out], out_counts[out] = current, run
             out += 1
-        indptr[r + 1] = out
-    return indptr, indices[:out].copy(), counts[:out].copy()
+            current, run = ids[j], 1
+    indices[out], out_counts[out] = current, run
+    return out + 1
+
+
+@_jit
+def _same_token(data, a, b, c, d) -> bool:
+    if b - a != d - c:
+        return False
+    for i in range(b - a):
+        if data[a + i] != data[c + i]:
+            return False
+    return True
+
+
+@_jit
+def _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, out, at) -> int:
+    """The char n-gram buckets of token ``t`` written to ``out[at:]``; returns the new end."""
+    a, b = tok_start[t], tok_start[t + 1]
+    padded_buf[0] = 32
+    for i in range(b - a):
+        padded_buf[1 + i] = data[a + i]
+    padded_buf[1 + b - a] = 32
+    chars = tok_chars[t] + 2
+    offsets[0], offsets[1] = 0, 1
+    for k in range(1, chars - 1):
+        offsets[k + 1] = offsets[k] + _utf8_len(padded_buf[offsets[k]])
+    offsets[chars] = offsets[chars - 1] + 1
+    for n in range(cl, ch + 1):
+        if n >= chars:
+            out[at] = _bucket(padded_buf, 0, offsets[chars], n_buckets)
+            return at + 1
+        for s in range(chars - n + 1):
+            out[at] = _bucket(padded_buf, offsets[s], offsets[s + n] - offsets[s], n_buckets)
+            at += 1
+    return at
 
 
 @_jit
@@ -114,7 +175,8 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
 
     ``data``: UTF-8 bytes of all tokens back to back; ``tok_chars``: characters per token;
     ``doc_tokens``: tokens per text; (``wl``, ``wh``) and (``cl``, ``ch``): word and character
-    n-gram ranges (0, 0 = off). Returns word then char CSR arrays (indptr, indices, counts).
+    n-gram ranges (0, 0 = off). Returns word then char CSR arrays (indptr, indices, counts), each
+    row's ids sorted. A token's char n-gram buckets are computed once per batch (words repeat).
     """
     n_docs, n_tok = len(doc_tokens), len(tok_chars)
     tok_start = np.empty(n_tok + 1, np.int64)
@@ -125,9 +187,8 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
             pos += _utf8_len(data[pos])
         longest = max(longest, tok_chars[t])
     tok_start[n_tok] = pos
-    # sizes of the raw (repeated) bucket lists, per text
-    w_ptr = np.zeros(n_docs + 1, np.int64)
-    c_ptr = np.zeros(n_docs + 1, np.int64)
+    # upper bounds of each kind's entries (before de-duplication) and of one row's
+    w_total, c_total, row_max = 0, 0, 1
     first = 0
     for d in range(n_docs):
         ntok = doc_tokens[d]
@@ -144,23 +205,42 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
                         c += 1
                         break
                     c += padded - n + 1
-        w_ptr[d + 1] = w_ptr[d] + w
-        c_ptr[d + 1] = c_ptr[d] + c
+        w_total += w
+        c_total += c
+        row_max = max(row_max, w, c)
         first += ntok
-    w_raw = np.empty(w_ptr[n_docs], np.int64)
-    c_raw = np.empty(c_ptr[n_docs], np.int64)
+    bits = 1
+    while (1 << bits) < n_buckets:
+        bits += 1
+    row = np.empty(row_max, np.int64)  # the current row's bucket ids, repeats included
+    work = (np.empty(row_max, np.int64), np.zeros(257, np.int64))  # radix sort scratch
+    w_indptr = np.zeros(n_docs + 1, np.int64)
+    c_indptr = np.zeros(n_docs + 1, np.int64)
+    w_indices = np.empty(w_total, np.int32)
+    w_counts = np.empty(w_total, np.float32)
+    c_indices = np.empty(c_total, np.int32)
+    c_counts = np.empty(c_total, np.float32)
     joined = np.empty(len(data) + n_tok + 1, np.uint8)  # a word n-gram: tokens joined by spaces
     padded_buf = np.empty(4 * longest + 2, np.uint8)  # " " + token + " "
     offsets = np.empty(longest + 3, np.int64)  # byte offset of each character of the padded token
-    first = 0
+    # cache of each distinct token's char n-gram buckets: open addressing on the token's hash
+    slots = 1
+    while slots < 2 * n_tok + 2:
+        slots *= 2
+    slot_token = np.full(slots, -1, np.int64)
+    slot_start = np.empty(slots, np.int64)
+    slot_end = np.empty(slots, np.int64)
+    arena = np.empty(c_total if cl > 0 else 0, np.int64)
+    arena_end = 0
+    w_out, c_out, first = 0, 0, 0
     for d in range(n_docs):
         ntok = doc_tokens[d]
-        w_out, c_out = w_ptr[d], c_ptr[d]
         if wl > 0:
+            n_row = 0
             for n in range(wl, wh + 1):
                 for i in range(first, first + ntok - n + 1):
                     if n == 1:
-                        w_raw[w_out] = _bucket(data, tok_start[i], tok_start[i + 1] - tok_start[i], n_buckets)
+                        bucket = _bucket(data, tok_start[i], tok_start[i + 1] - tok_start[i], n_buckets)
                     else:
                         size = 0
                         for t in range(i, i + n):
@@ -170,28 +250,40 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
                             for b in range(tok_start[t], tok_start[t + 1]):
                                 joined[size] = data[b]
                                 size += 1
-                        w_raw[w_out] = _bucket(joined, 0, size, n_buckets)
-                    w_out += 1
+                        bucket = _bucket(joined, 0, size, n_buckets)
+                    row[n_row] = bucket
+                    n_row += 1
+            w_out = _emit(row, n_row, w_indices, w_counts, w_out, work, bits)
+            w_indptr[d + 1] = w_out
         if cl > 0:
+            n_row = 0
             for t in range(first, first + ntok):
                 a, b = tok_start[t], tok_start[t + 1]
-                padded_buf[0] = 32
-                padded_buf[1 : 1 + b - a] = data[a:b]
-                padded_buf[1 + b - a] = 32
-                chars = tok_chars[t] + 2
-                offsets[0], offsets[1] = 0, 1
-                for k in range(1, chars - 1):
-                    offsets[k + 1] = offsets[k] + _utf8_len(padded_buf[offsets[k]])
-                offsets[chars] = offsets[chars - 1] + 1
-                for n in range(cl, ch + 1):
-                    if n >= chars:
-                        c_raw[c_out] = _bucket(padded_buf, 0, offsets[chars], n_buckets)
-                        c_out += 1
+                slot = (murmur3_32(data, a, b - a) & 0x7FFFFFFF) & (slots - 1)
+                while slot_token[slot] >= 0:
+                    other = slot_token[slot]
+                    if _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
                         break
-                    for s in range(chars - n + 1):
-                        c_raw[c_out] = _bucket(padded_buf, offsets[s], offsets[s + n] - offsets[s], n_buckets)
-                        c_out += 1
+                    slot = (slot + 1) & (slots - 1)
+                if slot_token[slot] < 0:
+                    slot_token[slot] = t
+                    slot_start[slot] = arena_end
+                    arena_end = _char_buckets(
+                        data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, arena, arena_end
+                    )
+                    slot_end[slot] = arena_end
+                for k in range(slot_start[slot], slot_end[slot]):
+                    bucket = arena[k]
+                    row[n_row] = bucket
+                    n_row += 1
+            c_out = _emit(row, n_row, c_indices, c_counts, c_out, work, bits)
+            c_indptr[d + 1] = c_out
         first += ntok
-    w_indptr, w_indices, w_counts = _dedupe(w_raw, w_ptr)
-    c_indptr, c_indices, c_counts = _dedupe(c_raw, c_ptr)
-    return w_indptr, w_indices, w_counts, c_indptr, c_indices, c_counts
+    return (
+        w_indptr,
+        w_indices[:w_out].copy(),
+        w_counts[:w_out].copy(),
+        c_indptr,
+        c_indices[:c_out].copy(),
+        c_counts[:c_out].copy(),
+    )
