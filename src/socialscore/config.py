@@ -107,6 +107,11 @@ class TrainConfig(Section):
     primary_label: str = "auto"
     threshold_metric: Literal["f1", "f2", "precision_at_recall_0.9", "fixed_0.5"] = "f1"
     keep_versions: int = Field(default=5, ge=1)
+    # in_memory (models.py) or out_of_core (modeling/out_of_core.py: row blocks, SGD partial_fit, hashed
+    # folds); auto: out_of_core above out_of_core_rows or when the features would need > memory_budget MB
+    trainer: Literal["auto", "in_memory", "out_of_core"] = "auto"
+    memory_budget: int = Field(default=3072, ge=64)  # MB
+    out_of_core_rows: int = Field(default=500_000, ge=1)
 
 
 class PredictConfig(Section):

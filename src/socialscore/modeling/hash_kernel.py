@@ -65,6 +65,13 @@ def bucket_of(gram: str, n_buckets: int) -> int:
     return _bucket(int(murmurhash3_32(gram.encode(*_ENCODING), seed=0, positive=False)), n_buckets)
 
 
+def buckets_of(grams: list[str], n_buckets: int) -> list[int]:
+    """The buckets of many n-grams (one import, one call per n-gram)."""
+    from sklearn.utils import murmurhash3_32
+
+    return [_bucket(int(murmurhash3_32(g.encode(*_ENCODING), seed=0, positive=False)), n_buckets) for g in grams]
+
+
 def _bucket(signed_hash: int, n_buckets: int) -> int:
     if signed_hash == -(2**31):  # abs(-2**31) overflows int32: sklearn's definition
         return (2**31 - 1 - (n_buckets - 1)) % n_buckets
@@ -102,7 +109,7 @@ def _count_python(
     cache: dict[str, list[int]] = {}  # a word's char n-gram buckets (words repeat)
     for tokens in docs:
         if word_range:
-            word_rows.append(np.fromiter((bucket_of(g, n_buckets) for g in word_grams(tokens, word_range)), np.int64))
+            word_rows.append(np.asarray(buckets_of(word_grams(tokens, word_range), n_buckets), dtype=np.int64))
         if char_range:
             buckets: list[int] = []
             for word in tokens:
@@ -110,7 +117,7 @@ def _count_python(
                 if found is None:
                     if len(cache) > _WORD_CACHE_LIMIT:
                         cache.clear()
-                    found = cache[word] = [bucket_of(g, n_buckets) for g in char_grams(word, char_range)]
+                    found = cache[word] = buckets_of(char_grams(word, char_range), n_buckets)
                 buckets += found
             char_rows.append(np.asarray(buckets, dtype=np.int64))
     return HashedCounts(
@@ -163,4 +170,4 @@ def _compiled_kernel() -> object | None:
     return _KERNEL[0]
 
 
-__all__ = ["HashedCounts", "NO_NUMBA_ENV", "bucket_of", "char_grams", "compiled_available", "count_hashed", "word_grams"]
+__all__ = ["HashedCounts", "NO_NUMBA_ENV", "bucket_of", "buckets_of", "char_grams", "compiled_available", "count_hashed", "word_grams"]

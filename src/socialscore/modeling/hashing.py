@@ -31,7 +31,7 @@ from socialscore.features import (
     engineered_names,
     known_placeholders,
 )
-from socialscore.modeling.hash_kernel import bucket_of, char_grams, count_hashed, word_grams
+from socialscore.modeling.hash_kernel import buckets_of, char_grams, count_hashed, word_grams
 from socialscore.text.preprocess import TextPreprocessor
 
 STATE_KIND = "socialscore.hashing/1"
@@ -157,19 +157,19 @@ class HashingFeaturiser:
     # --- names ------------------------------------------------------------------------------------
     def _sample_names(self, raw: list[str]) -> None:
         """Bucket → the first n-gram seen in it (among the first training texts); kept buckets only."""
-        samples: dict[str, dict[int, str]] = {kind: {} for kind in self._kinds()}
-        for text in raw:
-            tokens = self.preprocessor.tokens(text)
-            for kind, idf in zip(self._kinds(), self.idf_, strict=True):
-                grams = (
-                    word_grams(tokens, self.word_ngram_range)
-                    if kind == "word"
-                    else [g for w in tokens for g in char_grams(w, self.char_ngram_range)]
-                )
-                for gram in grams:
-                    bucket = bucket_of(gram, self.n_buckets)
-                    if idf[bucket] > 0:
-                        samples[kind].setdefault(bucket, gram)
+        token_lists = [self.preprocessor.tokens(text) for text in raw]
+        samples: dict[str, dict[int, str]] = {}
+        for kind, idf in zip(self._kinds(), self.idf_, strict=True):
+            if kind == "word":
+                grams = dict.fromkeys(g for tokens in token_lists for g in word_grams(tokens, self.word_ngram_range))
+            else:
+                words = dict.fromkeys(w for tokens in token_lists for w in tokens)
+                grams = dict.fromkeys(g for w in words for g in char_grams(w, self.char_ngram_range))
+            sample: dict[int, str] = {}
+            for gram, bucket in zip(grams, buckets_of(list(grams), self.n_buckets), strict=True):
+                if idf[bucket] > 0:
+                    sample.setdefault(bucket, gram)
+            samples[kind] = sample
         self.name_samples_ = samples
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

@@ -81,6 +81,19 @@ def train_model(
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks)}
 
 
+def train_chosen(
+    X: sp.csr_matrix, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Settings
+) -> tuple[SocialScoreModel, dict[str, Any]]:
+    """:func:`train_model` or the out-of-core trainer (``train.trainer``); the report says which ran."""
+    from socialscore.modeling.out_of_core import OUT_OF_CORE, choose_trainer, train_in_blocks
+
+    trainer = choose_trainer(settings, X.shape[0], X.nnz)
+    if trainer == OUT_OF_CORE:
+        return train_in_blocks(X, row_ids, y_data, data_labels, settings)
+    model, report = train_model(X, y_data, data_labels, settings)
+    return model, {**report, "trainer": trainer}
+
+
 def train_rows(features: sp.csr_matrix, train: np.ndarray) -> sp.csr_matrix:
     """``features[train]``; a view, not a copy, when the train rows lead (the features step's order)."""
     n = int(train.sum())
@@ -124,7 +137,7 @@ def run(ctx: StepContext) -> None:
         raise DataError("features, labels and rows disagree in length; rerun the features step")
     train = (rows["split"] == "train").to_numpy()
     X = train_rows(sp.csr_matrix(features), train)
-    model, report = train_model(X, y_all[train], list(features_metadata["labels"]), settings)
+    model, report = train_chosen(X, rows["id"].to_numpy()[train], y_all[train], list(features_metadata["labels"]), settings)
 
     trained_at = datetime.now(UTC)
     model_path = Path(ctx.location("model"))
@@ -153,6 +166,7 @@ def run(ctx: StepContext) -> None:
         ctx.warn(f"label {label}: {reason}")
     ctx.fact(f"cv_auc_{model.primary_label}", None if auc is None else round(auc, 4))
     ctx.fact("threshold", round(model.threshold, 4))
+    ctx.fact("trainer", report["trainer"])
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
 
 
