@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from socialscore.errors import SocialScoreError
+from socialscore.errors import ConfigError, SocialScoreError
 
 app = typer.Typer(
     help="socialscore: labelled comments in, a deployed toxicity social score out.",
@@ -157,17 +157,35 @@ def predict(
     text_column: Annotated[str | None, typer.Option(help="Column holding the text (default: detect).")] = None,
     models_dir: Annotated[Path, typer.Option(help="Directory holding model.joblib.")] = Path("models"),
     chunk_size: Annotated[int, typer.Option(help="Rows scored per chunk.")] = 20_000,
+    engine: Annotated[
+        str, typer.Option(help="local, or beam (Apache Beam; FnApiRunner here, see socialscore.beam.predict).")
+    ] = "local",
     verbose: VerboseOpt = False,
 ) -> None:
     """Score any CSV with the current model, in chunks."""
     from socialscore.steps.predict import predict_file
 
+    if engine not in ("local", "beam"):
+        _fail(f"unknown engine {engine!r}: use local or beam", verbose)
+        return
     try:
+        if engine == "beam":
+            _predict_beam(input, output, models_dir, text_column, chunk_size)
+            return
         report = predict_file(input, output, models_dir, text_column=text_column, chunk_size=chunk_size)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
     console.print(f"scored {report.rows:,} rows → {output}  ({report.seconds:.2f}s)")
+
+
+def _predict_beam(input: Path, output: Path, models_dir: Path, text_column: str | None, chunk_size: int) -> None:
+    try:
+        from socialscore.beam.predict import predict_file_beam
+    except ImportError as exc:
+        raise ConfigError(f"--engine beam needs Apache Beam: uv sync --extra beam ({exc})") from None
+    predict_file_beam(str(input), str(output), str(models_dir), text_column, chunk_size)
+    console.print(f"scored {input} → {output} with Apache Beam (FnApiRunner)")
 
 
 @app.command()
