@@ -152,14 +152,18 @@ def status(
 
 @app.command()
 def predict(
-    input: Annotated[Path, typer.Option("--input", "-i", help="CSV of comments to score.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
+    # str, not Path: with --engine beam these may be gs:// URIs, which Path would mangle
+    input: Annotated[str, typer.Option("--input", "-i", help="CSV of comments to score.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
     text_column: Annotated[str | None, typer.Option(help="Column holding the text (default: detect).")] = None,
-    models_dir: Annotated[Path, typer.Option(help="Directory holding model.joblib.")] = Path("models"),
+    models_dir: Annotated[str, typer.Option(help="Directory holding model.joblib.")] = "models",
     chunk_size: Annotated[int, typer.Option(help="Rows scored per chunk.")] = 20_000,
     engine: Annotated[
         str, typer.Option(help="local, or beam (Apache Beam; FnApiRunner here, see socialscore.beam.predict).")
     ] = "local",
+    beam_arg: Annotated[
+        list[str] | None, typer.Option(help="Beam pipeline option, e.g. --beam-arg=--runner=DataflowRunner.")
+    ] = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Score any CSV with the current model, in chunks."""
@@ -170,22 +174,25 @@ def predict(
         return
     try:
         if engine == "beam":
-            _predict_beam(input, output, models_dir, text_column, chunk_size)
+            _predict_beam(input, output, models_dir, text_column, chunk_size, beam_arg or [])
             return
-        report = predict_file(input, output, models_dir, text_column=text_column, chunk_size=chunk_size)
+        report = predict_file(Path(input), Path(output), Path(models_dir), text_column=text_column, chunk_size=chunk_size)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
     console.print(f"scored {report.rows:,} rows → {output}  ({report.seconds:.2f}s)")
 
 
-def _predict_beam(input: Path, output: Path, models_dir: Path, text_column: str | None, chunk_size: int) -> None:
+def _predict_beam(
+    input: str, output: str, models_dir: str, text_column: str | None, chunk_size: int, beam_args: list[str]
+) -> None:
     try:
         from socialscore.beam.predict import predict_file_beam
     except ImportError as exc:
         raise ConfigError(f"--engine beam needs Apache Beam: uv sync --extra beam ({exc})") from None
-    predict_file_beam(str(input), str(output), str(models_dir), text_column, chunk_size)
-    console.print(f"scored {input} → {output} with Apache Beam (FnApiRunner)")
+    predict_file_beam(input, output, models_dir, text_column, chunk_size, beam_args)
+    runner = next((a.split("=", 1)[-1] for a in beam_args if a.startswith("--runner")), "FnApiRunner")
+    console.print(f"scored {input} → {output} with Apache Beam ({runner})")
 
 
 @app.command()
