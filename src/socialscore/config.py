@@ -81,7 +81,7 @@ class FeaturesConfig(Section):
     sublinear_tf: bool = True
     engineered: bool = True
     n_jobs: int = -1  # processes counting n-grams of >= 10,000 texts (-1: one per CPU); same result for any value
-    vectorizer: Literal["vocabulary", "hashing"] = "vocabulary"  # hashing: modeling/hashing.py, no vocabulary
+    vectorizer: Literal["vocabulary", "hashing"] = "hashing"  # modeling/hashing.py; vocabulary: features.py
     hash_bits: int = Field(default=20, ge=4, le=28)  # hashing: 2**hash_bits buckets per n-gram kind
 
 
