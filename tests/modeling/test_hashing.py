@@ -163,3 +163,14 @@ def test_settings_choose_the_featuriser(project_dir) -> None:
     assert isinstance(featuriser_from_settings(vocabulary), FeatureBuilder)
     with pytest.raises(ConfigError, match="vectorizer"):
         load_settings("dev", project_dir, [{"features": {"vectorizer": "bag"}}])
+
+
+def test_unpickling_loads_the_kernel_before_the_first_text(monkeypatch: pytest.MonkeyPatch, texts: list[str]) -> None:
+    import pickle
+
+    feats = HashingFeaturiser(hash_bits=BITS).fit(texts[:50])
+    calls = []
+    real = hash_kernel.count_hashed
+    monkeypatch.setattr("socialscore.modeling.hashing.count_hashed", lambda *a: calls.append(a) or real(*a))
+    again = pickle.loads(pickle.dumps(feats))
+    assert calls and calls[0][0] == [["warm"]] and again.n_jobs == 1

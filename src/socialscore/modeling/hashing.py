@@ -232,12 +232,21 @@ class HashingFeaturiser:
         out.n_train_docs_ = meta["n_train_docs"]
         out.name_samples_ = {k: {int(b): g for b, g in v} for k, v in meta["name_samples"].items()}
         out.fitted_ = True
-        return out
+        return out.warm_up()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["n_jobs"] = 1  # worker processes are the caller's choice, not the pickle's (e.g. the API)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.warm_up()
+
+    def warm_up(self) -> HashingFeaturiser:
+        """Load (or compile) the numba kernel now, so a server's first request does not wait for it."""
+        count_hashed([["warm"]], self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
+        return self
 
 
 class FitStatistics:
