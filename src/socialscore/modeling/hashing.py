@@ -274,22 +274,21 @@ class FitStatistics:
 
 def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool) -> sp.csr_matrix:
     """Drop masked buckets (idf 0), tf (sublinear) × idf, rows scaled to unit L2 norm."""
-    keep = idf[counts.indices] > 0
+    weights = idf[counts.indices]  # one gather (the idf array is megabytes: random access is the cost)
+    indices, indptr, data = counts.indices, counts.indptr, counts.data
+    keep = weights > 0
     if not keep.all():
-        indptr = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[counts.indptr]
-        counts = sp.csr_matrix((counts.data[keep], counts.indices[keep], indptr), shape=counts.shape)
-    data = counts.data.astype(np.float32, copy=True)
-    if sublinear_tf:
-        np.log(data, out=data)
-        data += 1
-    data *= idf[counts.indices]
-    lengths = np.diff(counts.indptr)
-    norms = np.ones(counts.shape[0], dtype=np.float64)
+        indptr = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])[indptr]
+        indices, data, weights = indices[keep], data[keep], weights[keep]
+    data = np.log(data) + np.float32(1) if sublinear_tf else data.astype(np.float32, copy=True)
+    data *= weights
+    lengths = np.diff(indptr)
+    norms = np.ones(len(lengths), dtype=np.float64)
     filled = np.flatnonzero(lengths)
     if len(filled):
-        norms[filled] = np.sqrt(np.add.reduceat(np.square(data, dtype=np.float64), counts.indptr[filled]))
+        norms[filled] = np.sqrt(np.add.reduceat(np.square(data, dtype=np.float64), indptr[filled]))
     data /= np.repeat(norms.astype(np.float32), lengths)
-    out = sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+    out = sp.csr_matrix((data, indices, indptr), shape=counts.shape)
     out.has_sorted_indices = True
     return out
 
