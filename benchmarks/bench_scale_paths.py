@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import machine, timed_run  # noqa: E402
+from bench_pipeline import machine, timed_run
 
 VARIANTS = {
     "in-memory, vocabulary": ["features.vectorizer=vocabulary", "train.trainer=in_memory"],

@@ -10,14 +10,14 @@ import pytest
 
 beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOCIALSCORE_NO_SKIP fails a skip
 
-from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline  # noqa: E402
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 
-from socialscore.beam.predict import build_predict, local_runner, predict_file_beam  # noqa: E402
-from socialscore.datasets import generate_example  # noqa: E402
-from socialscore.steps.predict import predict_file  # noqa: E402
+from socialscore.beam.predict import build_predict, local_runner, predict_file_beam
+from socialscore.datasets import generate_example
+from socialscore.steps.predict import predict_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-from tiny_bundle import build_tiny_bundle  # noqa: E402
+from tiny_bundle import build_tiny_bundle
 
 
 @pytest.fixture(scope="module")

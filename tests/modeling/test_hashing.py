@@ -58,7 +58,7 @@ def test_compiled_murmurhash_equals_sklearns() -> None:
 def test_counts_equal_sklearn_hashing_vectorizer(compiled: bool, tokens: list[list[str]]) -> None:
     """Word 1-2-grams of the tokens and char_wb 2-5-grams of the joined tokens, unsigned, unnormalised."""
     counted = hash_kernel.count_hashed(tokens, (1, 2), (2, 5), 1 << BITS, compiled=compiled)
-    common = dict(n_features=1 << BITS, alternate_sign=False, norm=None, lowercase=False)
+    common = {"n_features": 1 << BITS, "alternate_sign": False, "norm": None, "lowercase": False}
     word = HashingVectorizer(analyzer=lambda toks: hash_kernel.word_grams(toks, (1, 2)), **common)
     char = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)
     expected_word = word.transform(tokens)
@@ -97,7 +97,7 @@ def test_tfidf_equals_sklearn_on_hashed_counts(compiled: bool, texts: list[str],
     """min_df=1: HashingVectorizer counts + TfidfTransformer(sublinear, smooth idf, l2) per block."""
     feats = HashingFeaturiser(hash_bits=BITS, min_df=1, engineered=False, compiled=compiled)
     ours = feats.fit_transform(texts)
-    common = dict(n_features=1 << BITS, alternate_sign=False, norm=None, lowercase=False)
+    common = {"n_features": 1 << BITS, "alternate_sign": False, "norm": None, "lowercase": False}
     toks = tokens
     word = HashingVectorizer(analyzer=lambda t: hash_kernel.word_grams(t, (1, 2)), **common).transform(toks)
     char = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common).transform([" ".join(t) for t in toks])

@@ -27,7 +27,7 @@ _ENCODING = ("utf-8", "surrogatepass")
 class HashedCounts:
     """Raw counts of one text batch: CSR arrays (``indptr``, ``indices``, ``counts``) per n-gram kind."""
 
-    __slots__ = ("word", "char")
+    __slots__ = ("char", "word")
 
     def __init__(self, word: tuple[np.ndarray, ...] | None, char: tuple[np.ndarray, ...] | None):
         self.word, self.char = word, char
@@ -170,4 +170,4 @@ def _compiled_kernel() -> object | None:
     return _KERNEL[0]
 
 
-__all__ = ["HashedCounts", "NO_NUMBA_ENV", "bucket_of", "buckets_of", "char_grams", "compiled_available", "count_hashed", "word_grams"]
+__all__ = ["NO_NUMBA_ENV", "HashedCounts", "bucket_of", "buckets_of", "char_grams", "compiled_available", "count_hashed", "word_grams"]

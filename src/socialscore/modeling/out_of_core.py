@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
+from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
 from socialscore.models import (
     SocialScoreModel,
     binary_metrics,
@@ -34,7 +35,6 @@ from socialscore.models import (
     mean_metrics,
     resolve_labels,
 )
-from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
 
 OUT_OF_CORE = "out_of_core"
 IN_MEMORY = "in_memory"
