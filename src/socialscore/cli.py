@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from socialscore.errors import SocialScoreError
+from socialscore.errors import ConfigError, SocialScoreError
 from socialscore.registry.cli import models_app, runs_app
 
 app = typer.Typer(
@@ -172,14 +172,21 @@ def status(
 
 @app.command()
 def predict(
-    input: Annotated[Path, typer.Option("--input", "-i", help="CSV of comments to score.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
+    # str, not Path: with --engine beam these may be gs:// URIs, which Path would mangle
+    input: Annotated[str, typer.Option("--input", "-i", help="CSV of comments to score.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write the scored CSV.")],
     text_column: Annotated[str | None, typer.Option(help="Column holding the text (default: detect).")] = None,
     model: Annotated[
         str | None, typer.Option(help="A model version or alias from the registry (default: the served production model).")
     ] = None,
     models_dir: Annotated[Path, typer.Option(help="Directory holding the served model (bundle.json).")] = Path("models"),
     chunk_size: Annotated[int, typer.Option(help="Rows scored per chunk.")] = 20_000,
+    engine: Annotated[
+        str, typer.Option(help="local, or beam (Apache Beam; FnApiRunner here, see socialscore.beam.predict).")
+    ] = "local",
+    beam_arg: Annotated[
+        list[str] | None, typer.Option(help="Beam pipeline option, e.g. --beam-arg=--runner=DataflowRunner.")
+    ] = None,
     project_dir: ProjectOpt = Path("."),
     verbose: VerboseOpt = False,
 ) -> None:
@@ -191,13 +198,33 @@ def predict(
 
         return project_registry(project_dir).load(model)
 
+    if engine not in ("local", "beam"):
+        _fail(f"unknown engine {engine!r}: use local or beam", verbose)
+        return
     try:
+        if engine == "beam":
+            if model is not None:
+                raise ConfigError("--engine beam scores the served model in --models-dir; --model is for the local engine")
+            _predict_beam(str(input), str(output), str(models_dir), text_column, chunk_size, beam_arg or [])
+            return
         load = served_loader(models_dir) if model is None else from_registry
         report = predict_file(input, output, load, text_column=text_column, chunk_size=chunk_size)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
     console.print(f"scored {report.rows:,} rows → {output}  ({report.seconds:.2f}s)")
+
+
+def _predict_beam(
+    input: str, output: str, models_dir: str, text_column: str | None, chunk_size: int, beam_args: list[str]
+) -> None:
+    try:
+        from socialscore.beam.predict import predict_file_beam
+    except ImportError as exc:
+        raise ConfigError(f"--engine beam needs Apache Beam: uv sync --extra beam ({exc})") from None
+    predict_file_beam(input, output, models_dir, text_column, chunk_size, beam_args)
+    runner = next((a.split("=", 1)[-1] for a in beam_args if a.startswith("--runner")), "FnApiRunner")
+    console.print(f"scored {input} → {output} with Apache Beam ({runner})")
 
 
 @app.command()

@@ -91,6 +91,8 @@ class FeaturesConfig(Section):
     identity_augmentation: int = Field(default=1, ge=0, le=20)  # times the non-toxic probe sentences join train
     identity_terms_in_lexicon: bool = False  # False: identity terms ("gay") do not count as insult words
     negative_repeats: int = Field(default=1, ge=1, le=10)  # times each non-toxic train row is used (2: -bias, +cost)
+    vectorizer: Literal["vocabulary", "hashing"] = "hashing"  # modeling/hashing.py; vocabulary: features.py
+    hash_bits: int = Field(default=20, ge=4, le=28)  # hashing: 2**hash_bits buckets per n-gram kind
 
 
 class ModelConfig(Section):
@@ -114,6 +116,11 @@ class TrainConfig(Section):
     cv_folds: int = Field(default=3, ge=2, le=20)
     primary_label: str = "auto"
     threshold_metric: Literal["f1", "f2", "precision_at_recall_0.9", "fixed_0.5"] = "f1"
+    # in_memory (models.py) or out_of_core (modeling/out_of_core.py: row blocks, SGD partial_fit, hashed
+    # folds); auto: out_of_core above out_of_core_rows or when the features would need > memory_budget MB
+    trainer: Literal["auto", "in_memory", "out_of_core"] = "auto"
+    memory_budget: int = Field(default=3072, ge=64)  # MB
+    out_of_core_rows: int = Field(default=500_000, ge=1)
 
 
 class PredictConfig(Section):

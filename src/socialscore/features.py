@@ -51,7 +51,7 @@ def known_placeholders() -> tuple[str, ...]:
     return tuple(sorted({str(v) for v in values})) or DEFAULT_PLACEHOLDERS
 
 
-def _lexicon_for(features: Any) -> frozenset[str]:
+def lexicon_for(features: Any) -> frozenset[str]:
     """The insult lexicon for ``features`` settings: identity terms (e.g. "gay") out unless kept."""
     if getattr(features, "identity_terms_in_lexicon", True):
         return LEXICON
@@ -120,7 +120,7 @@ class FeatureBuilder:
             engineered=f.engineered,
             nltk_cache_dir=nltk_cache_dir,
             n_jobs=f.n_jobs,
-            lexicon=_lexicon_for(f),
+            lexicon=lexicon_for(f),
         )
 
     def required_resources(self) -> list[str]:
@@ -195,50 +195,64 @@ class FeatureBuilder:
 
     # --- engineered features ----------------------------------------------------------------------
     def engineered_names(self) -> list[str]:
-        base = [
-            "log_chars",
-            "log_words",
-            "exclamations",
-            "questions",
-            "punct_runs",
-            "max_punct_run",
-            "elongations",
-            "placeholders",
-            "lexicon_hits",
-            "lexicon_share",
-        ]
-        return base + [f"placeholder_{_placeholder_name(p)}" for p in self.placeholders_]
+        return engineered_names(self.placeholders_)
 
     def _engineered(self, raw: Sequence[str], tokenised: Sequence[list[str]]) -> np.ndarray:
-        index = {p: i for i, p in enumerate(self.placeholders_)}
-        n_base = 10
-        out = np.zeros((len(raw), n_base + len(index)), dtype=np.float32)
-        lexicon = self.__dict__.get("lexicon", LEXICON)  # pickles from before the option: the full list
-        for row, (text, tokens) in enumerate(zip(raw, tokenised, strict=True)):
-            text = text.strip()  # scores must not depend on trailing whitespace
-            if not text:
-                continue
-            runs = PUNCT_RUN_RE.findall(text)
-            found = PLACEHOLDER_RE.findall(text)
-            hits = sum(1 for t in tokens if t in lexicon)
-            out[row, :n_base] = (
-                math.log1p(len(text)),
-                math.log1p(len(tokens)),
-                math.log1p(text.count("!")),
-                math.log1p(text.count("?")),
-                math.log1p(len(runs)),
-                math.log1p(max(map(len, runs), default=0)),
-                math.log1p(len(ELONGATED_RE.findall(text))),
-                math.log1p(len(found)),
-                math.log1p(hits),
-                hits / len(tokens) if tokens else 0.0,
-            )
-            for token in found:
-                col = index.get(token.upper())
-                if col is not None:
-                    out[row, n_base + col] += 1.0
-        out[:, n_base:] = np.log1p(out[:, n_base:])
-        return out
+        return engineered_features(raw, tokenised, self.placeholders_, self.__dict__.get("lexicon", LEXICON))
+
+
+ENGINEERED_BASE = (
+    "log_chars",
+    "log_words",
+    "exclamations",
+    "questions",
+    "punct_runs",
+    "max_punct_run",
+    "elongations",
+    "placeholders",
+    "lexicon_hits",
+    "lexicon_share",
+)
+
+
+def engineered_names(placeholders: Sequence[str]) -> list[str]:
+    """Names of the engineered columns (without the ``eng__`` prefix), for these placeholders."""
+    return list(ENGINEERED_BASE) + [f"placeholder_{_placeholder_name(p)}" for p in placeholders]
+
+
+def engineered_features(
+    raw: Sequence[str], tokenised: Sequence[list[str]], placeholders: Sequence[str], lexicon: frozenset[str] = LEXICON
+) -> np.ndarray:
+    """The unscaled engineered features of raw texts and their tokens, one float32 row per text
+    (``lexicon``: the insult words counted; pickles from before the option use the full list)."""
+    index = {p: i for i, p in enumerate(placeholders)}
+    n_base = len(ENGINEERED_BASE)
+    out = np.zeros((len(raw), n_base + len(index)), dtype=np.float32)
+    for row, (text, tokens) in enumerate(zip(raw, tokenised, strict=True)):
+        text = text.strip()  # scores must not depend on trailing whitespace
+        if not text:
+            continue
+        runs = PUNCT_RUN_RE.findall(text)
+        found = PLACEHOLDER_RE.findall(text)
+        hits = sum(1 for t in tokens if t in lexicon)
+        out[row, :n_base] = (
+            math.log1p(len(text)),
+            math.log1p(len(tokens)),
+            math.log1p(text.count("!")),
+            math.log1p(text.count("?")),
+            math.log1p(len(runs)),
+            math.log1p(max(map(len, runs), default=0)),
+            math.log1p(len(ELONGATED_RE.findall(text))),
+            math.log1p(len(found)),
+            math.log1p(hits),
+            hits / len(tokens) if tokens else 0.0,
+        )
+        for token in found:
+            col = index.get(token.upper())
+            if col is not None:
+                out[row, n_base + col] += 1.0
+    out[:, n_base:] = np.log1p(out[:, n_base:])
+    return out
 
 
 class _NgramTfidf:

@@ -454,6 +454,28 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, metric: str) -> float:
     raise ConfigError(f"unknown train.threshold_metric {metric!r}")
 
 
+def out_of_fold_report(
+    oof: np.ndarray, Y: np.ndarray, labels: Sequence[str], folds: np.ndarray, n_folds: int,
+    skipped: dict[str, str], metric: str,
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """A decision threshold per label chosen on its calibrated out-of-fold scores ``oof``, and each
+    label's per-fold metrics at that threshold. ``folds`` holds each row's fold, one column per label
+    (or one column shared by all labels)."""
+    folds = folds.reshape(len(Y), -1)
+    thresholds: dict[str, float] = {}
+    report: dict[str, Any] = {}
+    for j, label in enumerate(labels):
+        scored = ~np.isnan(oof[:, j])
+        thresholds[label] = choose_threshold(Y[scored, j], oof[scored, j], metric) if scored.any() else 0.5
+        if label in skipped:
+            report[label] = {"folds": [], "mean": None, "skipped": skipped[label], "threshold": thresholds[label]}
+            continue
+        fold = folds[:, j if folds.shape[1] > 1 else 0]
+        per_fold = [binary_metrics(Y[fold == k, j], oof[fold == k, j], thresholds[label]) for k in range(n_folds)]
+        report[label] = {"folds": per_fold, "mean": mean_metrics(per_fold), "threshold": thresholds[label]}
+    return thresholds, report
+
+
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | None]:
     """ROC AUC (None when one class only), F1, precision and recall at ``threshold``."""
     from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score

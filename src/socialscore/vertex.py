@@ -56,6 +56,19 @@ cp -R "$work"/. "$out"/
 """
 
 
+# Batch scoring on Dataflow: the published bundle (gs://) scores $2 into $3 through Apache Beam's
+# DataflowRunner; $4 holds Beam pipeline options (--runner=DataflowRunner --project=… --region=…
+# --temp_location=gs://…). The launcher waits for the job, like GCPC's DataflowPythonJobOp +
+# WaitGcpResourcesOp; the image needs the beam extra (socialscore[beam]).
+_DATAFLOW_PREDICT = r"""
+set -eu
+models="$1"; input="$2"; output="$3"; options="$4"
+set --
+for o in $options; do set -- "$@" --beam-arg "$o"; done
+socialscore predict --engine beam --input "$input" --output "$output" --models-dir "$models" "$@"
+"""
+
+
 def _kfp() -> Any:
     try:
         import kfp
@@ -133,6 +146,15 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
             args=[project_in.path, destination, published],
         )
 
+    @dsl.container_component
+    def dataflow_predict(models_uri: str, input_uri: str, output_uri: str, dataflow_options: str):
+        """Score ``input_uri`` into ``output_uri`` as a Dataflow job (socialscore.beam.predict)."""
+        return dsl.ContainerSpec(
+            image=image,
+            command=["sh", "-c", _DATAFLOW_PREDICT, "dataflow-predict"],
+            args=[models_uri, input_uri, output_uri, dataflow_options],
+        )
+
     @dsl.pipeline(
         name=PIPELINE_NAME,
         description="Retrain the social score model; publish it if it is good enough.",
@@ -144,6 +166,9 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
         metric_key: str = "macro.roc_auc",
         min_metric: float = 0.8,
         model_destination: str = "",
+        batch_input_uri: str = "",
+        batch_output_uri: str = "",
+        dataflow_options: str = "--runner=DataflowRunner",
     ):
         data = prepare_data(mode=mode, data_uri=data_uri, sets=sets)
         data.set_caching_options(False)  # the file behind data_uri can change under the same name
@@ -158,7 +183,14 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
             mode=mode, sets=sets, metric_key=metric_key, project_in=train.outputs["project"]
         )
         with dsl.If(scored.outputs["metric"] >= min_metric, name="metric-clears-threshold"):
-            publish(destination=model_destination, project_in=scored.outputs["project"])
+            published = publish(destination=model_destination, project_in=scored.outputs["project"])
+            with dsl.If(batch_input_uri != "", name="batch-scoring-requested"):
+                dataflow_predict(
+                    models_uri=model_destination,
+                    input_uri=batch_input_uri,
+                    output_uri=batch_output_uri,
+                    dataflow_options=dataflow_options,
+                ).after(published)
 
     return pipeline
 

@@ -115,12 +115,9 @@ def _external_featurizer(kind: Any, meta: Mapping[str, Any], arrays: Mapping[str
 def _registered_featurizers() -> dict[str, Any]:
     """Featuriser classes with their own ``to_state``/``from_state``, by kind."""
     found: dict[str, Any] = {}
-    try:
-        from socialscore.modeling.hashing import HashingFeatureBuilder  # type: ignore[import-not-found]
-    except ImportError:
-        return found
-    found["hashing"] = HashingFeatureBuilder
-    found[HashingFeatureBuilder.__name__] = HashingFeatureBuilder
+    from socialscore.modeling.hashing import STATE_KIND, HashingFeaturiser
+
+    found[STATE_KIND] = HashingFeaturiser
     return found
 
 

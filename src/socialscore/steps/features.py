@@ -105,7 +105,9 @@ def run(ctx: StepContext) -> None:
     t0 = time.perf_counter()
     comments = mitigate_train_split(ctx.read("comments"), ctx.settings.features)
     read_seconds = time.perf_counter() - t0
-    builder = FeatureBuilder.from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
+    from socialscore.modeling.hashing import featuriser_from_settings
+
+    builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
     features, labels, rows, metadata = build_features(comments, builder)
     metadata["features_settings"] = ctx.settings.features.model_dump(mode="json")

@@ -25,11 +25,9 @@ from socialscore.modeling.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.pipeline import ScoringPipeline, TextRules
 from socialscore.models import (
     SocialScoreModel,
-    binary_metrics,
-    choose_threshold,
     cross_validate,
     label_matrix,
-    mean_metrics,
+    out_of_fold_report,
     resolve_labels,
 )
 from socialscore.pipeline.artifacts import write_json_atomic
@@ -69,25 +67,25 @@ def train_model(
     model.calibrate(cv.raw_oof, Y)
 
     oof = model.calibrated(cv.raw_oof)
-    thresholds: dict[str, float] = {}
-    for j, label in enumerate(labels):
-        scored = ~np.isnan(oof[:, j])
-        thresholds[label] = (
-            choose_threshold(Y[scored, j], oof[scored, j], settings.train.threshold_metric) if scored.any() else 0.5
-        )
+    thresholds, report = out_of_fold_report(
+        oof, Y, labels, cv.folds, folds, cv.skipped, settings.train.threshold_metric
+    )
     model.threshold = thresholds[primary]
-    report: dict[str, Any] = {}
-    for j, label in enumerate(labels):
-        if label in cv.skipped:
-            report[label] = {"folds": [], "mean": None, "skipped": cv.skipped[label], "threshold": thresholds[label]}
-            continue
-        per_fold = [
-            binary_metrics(Y[cv.folds[:, j] == k, j], oof[cv.folds[:, j] == k, j], thresholds[label])
-            for k in range(folds)
-        ]
-        report[label] = {"folds": per_fold, "mean": mean_metrics(per_fold), "threshold": thresholds[label]}
     timing = {"cv": round(cv_seconds, 3), "final_fit": round(fit_seconds, 3)}
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "thresholds": thresholds}
+
+
+def train_chosen(
+    X: sp.csr_matrix, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Settings
+) -> tuple[SocialScoreModel, dict[str, Any]]:
+    """:func:`train_model` or the out-of-core trainer (``train.trainer``); the report says which ran."""
+    from socialscore.modeling.out_of_core import OUT_OF_CORE, choose_trainer, train_in_blocks
+
+    trainer = choose_trainer(settings, X.shape[0], X.nnz)
+    if trainer == OUT_OF_CORE:
+        return train_in_blocks(X, row_ids, y_data, data_labels, settings)
+    model, report = train_model(X, y_data, data_labels, settings)
+    return model, {**report, "trainer": trainer}
 
 
 def train_rows(features: sp.csr_matrix, train: np.ndarray) -> sp.csr_matrix:
@@ -168,7 +166,7 @@ def run(ctx: StepContext) -> None:
             raise GateRefused(f"quality gate refused the training data: {data_gate.verdict()}")
         ctx.warn(f"quality gate overridden ({data_gate.override}): {data_gate.verdict()}")
     X = train_rows(sp.csr_matrix(features), train)
-    model, report = train_model(X, y_all[train], data_labels, settings)
+    model, report = train_chosen(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
@@ -207,6 +205,7 @@ def run(ctx: StepContext) -> None:
     ctx.fact("version", metadata["model_version"])
     ctx.fact(f"cv_auc_{model.primary_label}", None if auc is None else round(auc, 4))
     ctx.fact("thresholds", {k: round(v, 3) for k, v in report["thresholds"].items()})
+    ctx.fact("trainer", report["trainer"])
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
 
 

@@ -1,0 +1,1 @@
+"""Apache Beam engines for socialscore's batch steps (optional extra: ``socialscore[beam]``)."""

@@ -1,0 +1,173 @@
+"""Tokens → hashed word and within-word character n-gram counts: a numba kernel and a Python twin.
+
+Both paths give the same CSR arrays (sorted unique bucket ids and their counts per text), bucket for
+bucket, and both follow scikit-learn's ``HashingVectorizer`` with ``alternate_sign=False``:
+
+* an n-gram's bucket is ``abs(murmurhash3_32(utf8(ngram), seed=0)) % n_buckets`` (signed 32-bit
+  MurmurHash3 x86, sklearn's special case for -2**31 included);
+* word n-grams are tokens joined by one space (sklearn's ``analyzer="word"``);
+* character n-grams are taken within each token padded with one space on both sides, and a token
+  shorter than n gives its padded self once (sklearn's ``analyzer="char_wb"``).
+
+Text is encoded as UTF-8 with ``surrogatepass``, so a lone surrogate hashes instead of raising.
+The compiled kernel is used when numba imports; ``SOCIALSCORE_NO_NUMBA=1`` forces the Python path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+NO_NUMBA_ENV = "SOCIALSCORE_NO_NUMBA"
+_ENCODING = ("utf-8", "surrogatepass")
+
+
+class HashedCounts:
+    """Raw counts of one text batch: CSR arrays (``indptr``, ``indices``, ``counts``) per n-gram kind."""
+
+    __slots__ = ("char", "word")
+
+    def __init__(self, word: tuple[np.ndarray, ...] | None, char: tuple[np.ndarray, ...] | None):
+        self.word, self.char = word, char
+
+
+def compiled_available() -> bool:
+    """True when the numba kernel can be used (numba imports and is not switched off)."""
+    if os.environ.get(NO_NUMBA_ENV, "").strip() not in ("", "0"):
+        return False
+    return _compiled_kernel() is not None
+
+
+def count_hashed(
+    docs: Sequence[list[str]],
+    word_range: tuple[int, int] | None,
+    char_range: tuple[int, int] | None,
+    n_buckets: int,
+    compiled: bool | None = None,
+) -> HashedCounts:
+    """Hashed n-gram counts of tokenised texts (``compiled=None``: numba when available)."""
+    use_numba = compiled_available() if compiled is None else compiled
+    if use_numba:
+        kernel = _compiled_kernel()
+        if kernel is None:
+            raise RuntimeError("the compiled hashing kernel was requested but numba is not importable")
+        return _count_compiled(kernel, docs, word_range, char_range, n_buckets)
+    return _count_python(docs, word_range, char_range, n_buckets)
+
+
+# --- the Python path ------------------------------------------------------------------------------
+def bucket_of(gram: str, n_buckets: int) -> int:
+    """The bucket of one n-gram (sklearn's HashingVectorizer index, unsigned)."""
+    from sklearn.utils import murmurhash3_32
+
+    return _bucket(int(murmurhash3_32(gram.encode(*_ENCODING), seed=0, positive=False)), n_buckets)
+
+
+def buckets_of(grams: list[str], n_buckets: int) -> list[int]:
+    """The buckets of many n-grams (one import, one call per n-gram)."""
+    from sklearn.utils import murmurhash3_32
+
+    return [_bucket(int(murmurhash3_32(g.encode(*_ENCODING), seed=0, positive=False)), n_buckets) for g in grams]
+
+
+def _bucket(signed_hash: int, n_buckets: int) -> int:
+    if signed_hash == -(2**31):  # abs(-2**31) overflows int32: sklearn's definition
+        return (2**31 - 1 - (n_buckets - 1)) % n_buckets
+    return abs(signed_hash) % n_buckets
+
+
+def word_grams(tokens: list[str], word_range: tuple[int, int]) -> list[str]:
+    low, high = word_range
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), high + 1):
+        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return grams
+
+
+def char_grams(word: str, char_range: tuple[int, int]) -> list[str]:
+    padded = f" {word} "
+    low, high = char_range
+    out: list[str] = []
+    for n in range(low, high + 1):
+        if n >= len(padded):
+            out.append(padded)
+            break
+        out.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return out
+
+
+_WORD_CACHE_LIMIT = 500_000
+
+
+def _count_python(
+    docs: Sequence[list[str]], word_range: tuple[int, int] | None, char_range: tuple[int, int] | None, n_buckets: int
+) -> HashedCounts:
+    word_rows: list[np.ndarray] = []
+    char_rows: list[np.ndarray] = []
+    cache: dict[str, list[int]] = {}  # a word's char n-gram buckets (words repeat)
+    for tokens in docs:
+        if word_range:
+            word_rows.append(np.asarray(buckets_of(word_grams(tokens, word_range), n_buckets), dtype=np.int64))
+        if char_range:
+            buckets: list[int] = []
+            for word in tokens:
+                found = cache.get(word)
+                if found is None:
+                    if len(cache) > _WORD_CACHE_LIMIT:
+                        cache.clear()
+                    found = cache[word] = buckets_of(char_grams(word, char_range), n_buckets)
+                buckets += found
+            char_rows.append(np.asarray(buckets, dtype=np.int64))
+    return HashedCounts(
+        _rows_to_csr(word_rows) if word_range else None, _rows_to_csr(char_rows) if char_range else None
+    )
+
+
+def _rows_to_csr(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indices, counts = [], []
+    for i, row in enumerate(rows):
+        unique, count = np.unique(row, return_counts=True)
+        indices.append(unique.astype(np.int32))
+        counts.append(count.astype(np.float32))
+        indptr[i + 1] = indptr[i] + len(unique)
+    if not rows:
+        return indptr, np.zeros(0, np.int32), np.zeros(0, np.float32)
+    return indptr, np.concatenate(indices), np.concatenate(counts)
+
+
+# --- the compiled path ----------------------------------------------------------------------------
+def _count_compiled(
+    kernel: object,
+    docs: Sequence[list[str]],
+    word_range: tuple[int, int] | None,
+    char_range: tuple[int, int] | None,
+    n_buckets: int,
+) -> HashedCounts:
+    flat = [t for tokens in docs for t in tokens]
+    data = np.frombuffer("".join(flat).encode(*_ENCODING), dtype=np.uint8)
+    tok_chars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    doc_tokens = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    wl, wh = word_range or (0, 0)
+    cl, ch = char_range or (0, 0)
+    w_ptr, w_idx, w_cnt, c_ptr, c_idx, c_cnt = kernel(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets)
+    return HashedCounts((w_ptr, w_idx, w_cnt) if word_range else None, (c_ptr, c_idx, c_cnt) if char_range else None)
+
+
+_KERNEL: list[object] = []  # [] = not tried yet; [None] = numba unavailable
+
+
+def _compiled_kernel() -> object | None:
+    if not _KERNEL:
+        try:
+            from socialscore.modeling import hash_numba  # imports numba
+        except ImportError:
+            _KERNEL.append(None)
+        else:
+            _KERNEL.append(hash_numba.count_batch)
+    return _KERNEL[0]
+
+
+__all__ = ["NO_NUMBA_ENV", "HashedCounts", "bucket_of", "buckets_of", "char_grams", "compiled_available", "count_hashed", "word_grams"]

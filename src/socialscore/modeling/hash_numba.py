@@ -1,0 +1,289 @@
+"""The compiled twin of :func:`socialscore.modeling.hash_kernel._count_python` (numba, no GIL).
+
+MurmurHash3 x86 32-bit is written out in int64 arithmetic masked to 32 bits after every step
+(numba would turn mixed unsigned/signed arithmetic into floats). Compiled on first use and cached
+on disk when the package directory or the user cache is writable.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_M32 = 0xFFFFFFFF
+_C1 = 0xCC9E2D51
+_C2 = 0x1B873593
+
+
+def _jit(function):
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # no writable cache location (read-only install): compile per process
+        return numba.njit(cache=False, nogil=True)(function)
+
+
+@_jit
+def _rotl(x: int, r: int) -> int:
+    return ((x << r) | (x >> (32 - r))) & _M32
+
+
+@_jit
+def murmur3_32(buf: np.ndarray, start: int, length: int) -> int:
+    """Signed 32-bit MurmurHash3 (x86, seed 0) of ``buf[start:start+length]``, as sklearn computes it."""
+    h = 0
+    end_blocks = start + (length // 4) * 4
+    i = start
+    while i < end_blocks:
+        k = np.int64(buf[i]) | (np.int64(buf[i + 1]) << 8) | (np.int64(buf[i + 2]) << 16) | (np.int64(buf[i + 3]) << 24)
+        k = (k * _C1) & _M32
+        k = _rotl(k, 15)
+        k = (k * _C2) & _M32
+        h ^= k
+        h = _rotl(h, 13)
+        h = (h * 5 + 0xE6546B64) & _M32
+        i += 4
+    rem = length & 3
+    k = 0
+    if rem >= 3:
+        k ^= np.int64(buf[end_blocks + 2]) << 16
+    if rem >= 2:
+        k ^= np.int64(buf[end_blocks + 1]) << 8
+    if rem >= 1:
+        k ^= np.int64(buf[end_blocks])
+        k = (k * _C1) & _M32
+        k = _rotl(k, 15)
+        k = (k * _C2) & _M32
+        h ^= k
+    h ^= length
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    h ^= h >> 16
+    return h - (1 << 32) if h >= (1 << 31) else h
+
+
+@_jit
+def _bucket(buf: np.ndarray, start: int, length: int, n_buckets: int) -> int:
+    h = murmur3_32(buf, start, length)
+    if h == -(1 << 31):
+        return ((1 << 31) - 1 - (n_buckets - 1)) % n_buckets
+    return abs(h) % n_buckets
+
+
+@_jit
+def _utf8_len(lead: int) -> int:
+    if lead < 0x80:
+        return 1
+    if (lead >> 5) == 0x6:
+        return 2
+    if (lead >> 4) == 0xE:
+        return 3
+    return 4
+
+
+@_jit
+def _sort_ids(ids, n, tmp, hist, bits) -> None:
+    """Sort ``ids[:n]`` (non-negative, below ``2**bits``) in place: insertion sort for short
+    rows, else LSD radix sort on 8-bit digits."""
+    if n < 40:
+        for i in range(1, n):
+            v, j = ids[i], i - 1
+            while j >= 0 and ids[j] > v:
+                ids[j + 1] = ids[j]
+                j -= 1
+            ids[j + 1] = v
+        return
+    src, dst = ids, tmp
+    shift, passes = 0, 0
+    while shift < bits:
+        hist[:] = 0
+        for i in range(n):
+            hist[((src[i] >> shift) & 255) + 1] += 1
+        for k in range(256):
+            hist[k + 1] += hist[k]
+        for i in range(n):
+            d = (src[i] >> shift) & 255
+            dst[hist[d]] = src[i]
+            hist[d] += 1
+        src, dst = dst, src
+        shift += 8
+        passes += 1
+    if passes % 2 == 1:
+        ids[:n] = tmp[:n]
+
+
+@_jit
+def _emit(row, n, indices, out_counts, out, work, bits) -> int:
+    """Sort the row's ``n`` ids and write each distinct id and its count at ``out``; new ``out``.
+
+    Sorting then counting runs (LSD radix sort) beat hash-table counting here: sequential access.
+    """
+    if n == 0:
+        return out
+    tmp, hist = work
+    ids = row
+    _sort_ids(ids, n, tmp, hist, bits)
+    current, run = ids[0], 1
+    for j in range(1, n):
+        if ids[j] == current:
+            run += 1
+        else:
+            indices[out], out_counts[out] = current, run
+            out += 1
+            current, run = ids[j], 1
+    indices[out], out_counts[out] = current, run
+    return out + 1
+
+
+@_jit
+def _same_token(data, a, b, c, d) -> bool:
+    if b - a != d - c:
+        return False
+    for i in range(b - a):
+        if data[a + i] != data[c + i]:
+            return False
+    return True
+
+
+@_jit
+def _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, out, at) -> int:
+    """The char n-gram buckets of token ``t`` written to ``out[at:]``; returns the new end."""
+    a, b = tok_start[t], tok_start[t + 1]
+    padded_buf[0] = 32
+    for i in range(b - a):
+        padded_buf[1 + i] = data[a + i]
+    padded_buf[1 + b - a] = 32
+    chars = tok_chars[t] + 2
+    offsets[0], offsets[1] = 0, 1
+    for k in range(1, chars - 1):
+        offsets[k + 1] = offsets[k] + _utf8_len(padded_buf[offsets[k]])
+    offsets[chars] = offsets[chars - 1] + 1
+    for n in range(cl, ch + 1):
+        if n >= chars:
+            out[at] = _bucket(padded_buf, 0, offsets[chars], n_buckets)
+            return at + 1
+        for s in range(chars - n + 1):
+            out[at] = _bucket(padded_buf, offsets[s], offsets[s + n] - offsets[s], n_buckets)
+            at += 1
+    return at
+
+
+@_jit
+def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
+    """Hashed n-gram counts of a batch of texts.
+
+    ``data``: UTF-8 bytes of all tokens back to back; ``tok_chars``: characters per token;
+    ``doc_tokens``: tokens per text; (``wl``, ``wh``) and (``cl``, ``ch``): word and character
+    n-gram ranges (0, 0 = off). Returns word then char CSR arrays (indptr, indices, counts), each
+    row's ids sorted. A token's char n-gram buckets are computed once per batch (words repeat).
+    """
+    n_docs, n_tok = len(doc_tokens), len(tok_chars)
+    tok_start = np.empty(n_tok + 1, np.int64)
+    pos, longest = 0, 0
+    for t in range(n_tok):
+        tok_start[t] = pos
+        for _ in range(tok_chars[t]):
+            pos += _utf8_len(data[pos])
+        longest = max(longest, tok_chars[t])
+    tok_start[n_tok] = pos
+    # upper bounds of each kind's entries (before de-duplication) and of one row's
+    w_total, c_total, row_max = 0, 0, 1
+    first = 0
+    for d in range(n_docs):
+        ntok = doc_tokens[d]
+        w = 0
+        if wl > 0:
+            for n in range(wl, wh + 1):
+                w += max(0, ntok - n + 1)
+        c = 0
+        if cl > 0:
+            for t in range(first, first + ntok):
+                padded = tok_chars[t] + 2
+                for n in range(cl, ch + 1):
+                    if n >= padded:
+                        c += 1
+                        break
+                    c += padded - n + 1
+        w_total += w
+        c_total += c
+        row_max = max(row_max, w, c)
+        first += ntok
+    bits = 1
+    while (1 << bits) < n_buckets:
+        bits += 1
+    row = np.empty(row_max, np.int64)  # the current row's bucket ids, repeats included
+    work = (np.empty(row_max, np.int64), np.zeros(257, np.int64))  # radix sort scratch
+    w_indptr = np.zeros(n_docs + 1, np.int64)
+    c_indptr = np.zeros(n_docs + 1, np.int64)
+    w_indices = np.empty(w_total, np.int32)
+    w_counts = np.empty(w_total, np.float32)
+    c_indices = np.empty(c_total, np.int32)
+    c_counts = np.empty(c_total, np.float32)
+    joined = np.empty(len(data) + n_tok + 1, np.uint8)  # a word n-gram: tokens joined by spaces
+    padded_buf = np.empty(4 * longest + 2, np.uint8)  # " " + token + " "
+    offsets = np.empty(longest + 3, np.int64)  # byte offset of each character of the padded token
+    # cache of each distinct token's char n-gram buckets: open addressing on the token's hash
+    slots = 1
+    while slots < 2 * n_tok + 2:
+        slots *= 2
+    slot_token = np.full(slots, -1, np.int64)
+    slot_start = np.empty(slots, np.int64)
+    slot_end = np.empty(slots, np.int64)
+    arena = np.empty(c_total if cl > 0 else 0, np.int64)
+    arena_end = 0
+    w_out, c_out, first = 0, 0, 0
+    for d in range(n_docs):
+        ntok = doc_tokens[d]
+        if wl > 0:
+            n_row = 0
+            for n in range(wl, wh + 1):
+                for i in range(first, first + ntok - n + 1):
+                    if n == 1:
+                        bucket = _bucket(data, tok_start[i], tok_start[i + 1] - tok_start[i], n_buckets)
+                    else:
+                        size = 0
+                        for t in range(i, i + n):
+                            if t > i:
+                                joined[size] = 32
+                                size += 1
+                            for b in range(tok_start[t], tok_start[t + 1]):
+                                joined[size] = data[b]
+                                size += 1
+                        bucket = _bucket(joined, 0, size, n_buckets)
+                    row[n_row] = bucket
+                    n_row += 1
+            w_out = _emit(row, n_row, w_indices, w_counts, w_out, work, bits)
+            w_indptr[d + 1] = w_out
+        if cl > 0:
+            n_row = 0
+            for t in range(first, first + ntok):
+                a, b = tok_start[t], tok_start[t + 1]
+                slot = (murmur3_32(data, a, b - a) & 0x7FFFFFFF) & (slots - 1)
+                while slot_token[slot] >= 0:
+                    other = slot_token[slot]
+                    if _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
+                        break
+                    slot = (slot + 1) & (slots - 1)
+                if slot_token[slot] < 0:
+                    slot_token[slot] = t
+                    slot_start[slot] = arena_end
+                    arena_end = _char_buckets(
+                        data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, arena, arena_end
+                    )
+                    slot_end[slot] = arena_end
+                for k in range(slot_start[slot], slot_end[slot]):
+                    bucket = arena[k]
+                    row[n_row] = bucket
+                    n_row += 1
+            c_out = _emit(row, n_row, c_indices, c_counts, c_out, work, bits)
+            c_indptr[d + 1] = c_out
+        first += ntok
+    return (
+        w_indptr,
+        w_indices[:w_out].copy(),
+        w_counts[:w_out].copy(),
+        c_indptr,
+        c_indices[:c_out].copy(),
+        c_counts[:c_out].copy(),
+    )

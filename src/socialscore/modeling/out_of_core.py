@@ -1,0 +1,213 @@
+"""Out-of-core NB-LR training: one pass of column sums, SGD ``partial_fit`` epochs over row blocks.
+
+The same model family as ``model.type: nb_logistic`` (NB log-count ratios, L2 logistic regression
+by SGD, Platt calibration on out-of-fold scores, threshold chosen out of fold), reorganised so no
+fold's rows are ever gathered into one matrix:
+
+* folds come from a hash of each row's id (:func:`hash_folds`), not from a stratified shuffle;
+* one pass over the blocks sums every column per fold, overall and over each label's positives, so
+  every (label, fold) NB ratio is "all rows minus this fold's rows";
+* per label, the CV models and the final model learn together: every epoch visits the blocks in a
+  new random order, rows shuffled within the block, and each model takes the block's rows outside
+  its fold (the final model takes all), scaled by its own ratios;
+* a last pass scores each row with the model that did not see it.
+
+It returns the same ``(SocialScoreModel, report)`` as ``steps.train.train_model``.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from socialscore.errors import DataError
+from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
+from socialscore.models import (
+    out_of_fold_report,
+    SocialScoreModel,
+    fallback_reason,
+    label_matrix,
+    resolve_labels,
+)
+
+OUT_OF_CORE = "out_of_core"
+IN_MEMORY = "in_memory"
+BYTES_PER_NNZ = 12 * 3  # float32 + int32 index, ~3 copies in memory at the in-memory trainer's peak
+
+
+def choose_trainer(settings: Any, n_rows: int, nnz: int) -> str:
+    """``train.trainer`` when set, else out-of-core above ``train.out_of_core_rows`` or the memory budget."""
+    chosen = settings.train.trainer
+    if chosen != "auto":
+        return chosen
+    if settings.model.type != "nb_logistic":
+        return IN_MEMORY
+    too_big = nnz * BYTES_PER_NNZ > settings.train.memory_budget * 2**20
+    return OUT_OF_CORE if too_big or n_rows > settings.train.out_of_core_rows else IN_MEMORY
+
+
+class ColumnSums:
+    """Per fold: row counts, column sums over all rows and over each label's positive rows."""
+
+    def __init__(self, blocks: Any, Y: np.ndarray, folds: np.ndarray, n_folds: int) -> None:
+        n_labels, width = Y.shape[1], blocks.n_features
+        self.total = np.zeros((n_folds, width), dtype=np.float64)
+        self.positive = np.zeros((n_folds, n_labels, width), dtype=np.float32)
+        for start, block in blocks:
+            stop = start + block.shape[0]
+            for k in range(n_folds):
+                mine = np.flatnonzero(folds[start:stop] == k)
+                if not len(mine):
+                    continue
+                part = block[mine]
+                self.total[k] += np.asarray(part.sum(axis=0)).ravel()
+                self.positive[k] += np.asarray((part.T @ Y[start:stop][mine].astype(np.float32)).T)
+
+    def ratio(self, label: int, held_out: int | None, alpha: float) -> np.ndarray:
+        """NB log-count ratio of ``label`` over all rows outside fold ``held_out`` (None: all rows)."""
+        keep = [k for k in range(len(self.total)) if k != held_out]
+        total = self.total[keep].sum(axis=0)
+        pos = alpha + self.positive[keep, label].sum(axis=0, dtype=np.float64)
+        neg = alpha + total - (pos - alpha)
+        return np.log((pos / pos.sum()) / (neg / neg.sum()))
+
+
+def _sgd(params: dict[str, Any], class_weight: dict[int, float] | None) -> Any:
+    from sklearn.linear_model import SGDClassifier
+
+    return SGDClassifier(
+        loss="log_loss",
+        alpha=params.get("alpha", 3e-5),
+        class_weight=class_weight,
+        random_state=params.get("random_state", 42),
+    )
+
+
+def _class_weight(params: dict[str, Any], y: np.ndarray) -> dict[int, float] | None:
+    if params.get("class_weight") != "balanced":
+        return None
+    counts = np.bincount(y.astype(int), minlength=2)
+    return {c: len(y) / (2 * max(int(counts[c]), 1)) for c in (0, 1)}
+
+
+def _scaled(block: sp.csr_matrix, rows: np.ndarray, ratio: np.ndarray) -> sp.csr_matrix:
+    part = block[rows]
+    data = part.data.astype(np.float64) * ratio[part.indices]
+    return sp.csr_matrix((data, part.indices, part.indptr), shape=part.shape)
+
+
+def fit_label(
+    blocks: Any, y: np.ndarray, folds: np.ndarray, sums: ColumnSums, j: int, n_folds: int, params: dict[str, Any],
+    cross_validate: bool,
+) -> tuple[list[tuple[np.ndarray, float]], np.ndarray | None]:
+    """Fit label ``j``'s fold models (when ``cross_validate``) and final model; return each model's
+    (coef on unscaled features, intercept), the final model last, and the out-of-fold raw scores."""
+    alpha = params.get("nb_alpha", 1.0)
+    fold_ids: list[int | None] = (list(range(n_folds)) if cross_validate else []) + [None]
+    ratios = [sums.ratio(j, k, alpha) for k in fold_ids]
+    weight = _class_weight(params, y)
+    models = [_sgd(params, weight) for _ in fold_ids]
+    rng = np.random.default_rng(params.get("random_state", 42) + j)
+    workers = max(1, min(len(models), _cpus(params.get("n_jobs", -1))))
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in range(params.get("epochs", 10)):
+            for number in rng.permutation(len(blocks.starts)):
+                start, block = blocks.starts[number], blocks.block(number)
+                order = rng.permutation(block.shape[0])
+                block_folds, block_y = folds[start : start + block.shape[0]][order], y[start : start + block.shape[0]][order]
+                shuffled = block[order]
+
+                def step(i: int, shuffled=shuffled, block_folds=block_folds, block_y=block_y) -> None:
+                    k = fold_ids[i]
+                    rows = np.flatnonzero(block_folds != k) if k is not None else np.arange(len(block_y))
+                    if len(rows):
+                        models[i].partial_fit(_scaled(shuffled, rows, ratios[i]), block_y[rows], classes=[0, 1])
+
+                list(pool.map(step, range(len(models))))
+    fitted = [
+        (m.coef_.ravel() * r, float(m.intercept_[0])) if hasattr(m, "coef_") else (np.zeros_like(r), 0.0)
+        for m, r in zip(models, ratios, strict=True)
+    ]
+    if not cross_validate:
+        return fitted, None
+    raw = np.empty(len(y))
+    for start, block in blocks:
+        stop = start + block.shape[0]
+        for k in range(n_folds):
+            mine = np.flatnonzero(folds[start:stop] == k)
+            if len(mine):
+                coef, intercept = fitted[k]
+                raw[start + mine] = block[mine] @ coef + intercept
+    return fitted, raw
+
+
+def _cpus(n_jobs: int) -> int:
+    from joblib import cpu_count
+
+    return cpu_count() if n_jobs < 0 else max(1, n_jobs)
+
+
+class _Packed:
+    """A fitted per-label estimator as ``SocialScoreModel._pack`` expects it."""
+
+    def __init__(self, coef: np.ndarray, intercept: float) -> None:
+        self.coef_, self.intercept_ = coef, intercept
+
+
+def train_out_of_core(
+    blocks: Any, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Any
+) -> tuple[SocialScoreModel, dict[str, Any]]:
+    """NB-LR by SGD over row ``blocks`` (:class:`CsrBlocks` / :class:`NpzBlocks`); see the module docstring."""
+    if settings.model.type != "nb_logistic":
+        raise DataError(f"the out-of-core trainer fits nb_logistic models, not {settings.model.type}")
+    labels, primary = resolve_labels(data_labels, settings.train.primary_label)
+    Y = label_matrix(y_data, data_labels, labels)
+    params = settings.model.model_dump(mode="json", exclude={"type"})
+    n_folds = settings.train.cv_folds
+    n = blocks.n_rows
+    if n < n_folds:
+        raise DataError(f"{n} training rows are too few for {n_folds}-fold cross-validation")
+    t0 = time.perf_counter()
+    folds = hash_folds(row_ids, n_folds)
+    sums = ColumnSums(blocks, Y, folds, n_folds)
+    model = SocialScoreModel("nb_logistic", labels, primary, params)
+    model.n_features_ = blocks.n_features
+    model.priors_ = Y.mean(axis=0)
+    model.estimators_ = {}
+    raw_oof = np.full((n, len(labels)), np.nan)
+    skipped: dict[str, str] = {}
+    for j, label in enumerate(labels):
+        whole = fallback_reason(Y[:, j], 2)
+        if whole:
+            model.fallbacks[label] = whole
+            skipped[label] = whole
+            continue
+        reason = fallback_reason(Y[:, j], n_folds)
+        if reason:
+            skipped[label] = reason
+        fitted, raw = fit_label(blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=reason is None)
+        model.estimators_[j] = _Packed(*fitted[-1])
+        if raw is not None:
+            raw_oof[:, j] = raw
+    model._pack()
+    fit_seconds = time.perf_counter() - t0
+    model.calibrate(raw_oof, Y)
+    oof = model.calibrated(raw_oof)
+    thresholds, report = out_of_fold_report(
+        oof, Y, labels, folds, n_folds, skipped, settings.train.threshold_metric
+    )
+    model.threshold = thresholds[primary]
+    timing = {"cv_and_final_fit": round(fit_seconds, 3)}
+    return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "trainer": OUT_OF_CORE,
+                   "thresholds": thresholds}
+
+
+def train_in_blocks(
+    X: sp.csr_matrix, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Any
+) -> tuple[SocialScoreModel, dict[str, Any]]:
+    """:func:`train_out_of_core` over row-block views of an in-memory matrix (no fold copies)."""
+    return train_out_of_core(CsrBlocks(X), row_ids, y_data, data_labels, settings)
