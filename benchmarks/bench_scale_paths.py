@@ -65,7 +65,7 @@ def main() -> None:
         auc = r.get("roc_auc")
         print(
             f"{name:24s} {r['exit']:>4} {r.get('wall_s', 0):7.0f} {r.get('cpu_s', 0):7.0f} "
-            f"{r.get('peak_tree_rss_mib', 0):15,} {auc if auc is None else f'{auc:.4f}':>7} {r.get('trainer')}"
+            f"{r.get('peak_tree_rss_mib', 0):15,} {'n/a' if auc is None else f'{auc:.4f}':>7} {r.get('trainer')}"
         )
 
 
