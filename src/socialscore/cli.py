@@ -179,7 +179,7 @@ def predict(
     model: Annotated[
         str | None, typer.Option(help="A model version or alias from the registry (default: the served production model).")
     ] = None,
-    models_dir: Annotated[Path, typer.Option(help="Directory holding the served model (bundle.json).")] = Path("models"),
+    models_dir: Annotated[str, typer.Option(help="Directory holding the served model (bundle.json).")] = "models",
     chunk_size: Annotated[int, typer.Option(help="Rows scored per chunk.")] = 20_000,
     engine: Annotated[
         str, typer.Option(help="local, or beam (Apache Beam; FnApiRunner here, see socialscore.beam.predict).")
@@ -205,10 +205,10 @@ def predict(
         if engine == "beam":
             if model is not None:
                 raise ConfigError("--engine beam scores the served model in --models-dir; --model is for the local engine")
-            _predict_beam(str(input), str(output), str(models_dir), text_column, chunk_size, beam_arg or [])
+            _predict_beam(input, output, models_dir, text_column, chunk_size, beam_arg or [])
             return
-        load = served_loader(models_dir) if model is None else from_registry
-        report = predict_file(input, output, load, text_column=text_column, chunk_size=chunk_size)
+        load = served_loader(Path(models_dir)) if model is None else from_registry
+        report = predict_file(Path(input), Path(output), load, text_column=text_column, chunk_size=chunk_size)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return

@@ -14,7 +14,7 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 
 from socialscore.beam.predict import build_predict, local_runner, predict_file_beam
 from socialscore.datasets import generate_example
-from socialscore.steps.predict import predict_file
+from socialscore.steps.predict import predict_file, served_loader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from tiny_bundle import build_tiny_bundle
@@ -37,7 +37,7 @@ def comments(tmp_path_factory) -> Path:
 
 def test_test_pipeline_output_equals_the_local_engine(tmp_path: Path, models_dir: Path, comments: Path) -> None:
     local = tmp_path / "local.csv"
-    predict_file(comments, local, models_dir, chunk_size=64, n_jobs=1)
+    predict_file(comments, local, served_loader(models_dir), chunk_size=64, n_jobs=1)
     out = tmp_path / "beam.csv"
     with BeamTestPipeline(runner=local_runner()) as pipeline:
         build_predict(pipeline, str(comments), str(out), str(models_dir), chunk_size=64)
@@ -65,7 +65,7 @@ def test_cli_engine_beam_equals_engine_local(tmp_path: Path, models_dir: Path, c
 def test_header_only_input_and_missing_bundle(tmp_path: Path, models_dir: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("id,text\n")
-    predict_file(empty, tmp_path / "local.csv", models_dir, n_jobs=1)
+    predict_file(empty, tmp_path / "local.csv", served_loader(models_dir), n_jobs=1)
     predict_file_beam(str(empty), str(tmp_path / "beam.csv"), str(models_dir))
     assert (tmp_path / "beam.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     from socialscore.errors import ModelError

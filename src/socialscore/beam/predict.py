@@ -25,19 +25,18 @@ import apache_beam as beam
 import pandas as pd
 from apache_beam.io.filesystems import FileSystems
 
-from socialscore.scoring import DEFAULT_RISK_THRESHOLDS
-
 PARTS_SUFFIX = ".parts"
 
 
-def load_scorer(models_dir: str, risk_thresholds: tuple[float, float]) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The one place the Beam engine meets the model: (id, text) chunk → the local engine's scored frame."""
-    from socialscore.bundle import load_bundle
+def load_scorer(models_dir: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The one place the Beam engine meets the model: (id, text) chunk → the local engine's scored frame,
+    through the served ScoringPipeline (files checked against bundle.json, nothing unpickled)."""
+    from socialscore.registry.serving import load_served
     from socialscore.steps.predict import score_chunk
 
-    bundle = load_bundle(Path(localise_dir(models_dir)))
-    bundle.vectorizer.n_jobs = 1  # Beam runs the parallelism; no worker processes inside a DoFn
-    return lambda chunk: score_chunk(bundle, chunk, risk_thresholds)
+    pipeline = load_served(Path(localise_dir(models_dir)))
+    pipeline.featurizer.n_jobs = 1  # Beam runs the parallelism; no worker processes inside a DoFn
+    return lambda chunk: score_chunk(pipeline, chunk)
 
 
 def localise_dir(path: str) -> str:
@@ -68,11 +67,11 @@ def read_chunks(input_path: str, text_column: str | None, chunk_size: int) -> It
 
 
 class ScoreChunk(beam.DoFn):
-    def __init__(self, models_dir: str, risk_thresholds: tuple[float, float]) -> None:
-        self.models_dir, self.risk_thresholds = models_dir, risk_thresholds
+    def __init__(self, models_dir: str) -> None:
+        self.models_dir = models_dir
 
     def setup(self) -> None:
-        self.score = load_scorer(self.models_dir, self.risk_thresholds)
+        self.score = load_scorer(self.models_dir)
 
     def process(self, element: tuple[int, pd.DataFrame]) -> Iterator[tuple[int, pd.DataFrame]]:
         number, chunk = element
@@ -107,24 +106,21 @@ def concatenate(parts: list[tuple[int, str]], output: str, header: str) -> int:
     return len(ordered)
 
 
-def csv_header(models_dir: str) -> str:
-    """The output's header line, as the local engine writes it (from the bundle's labels)."""
+def csv_header(labels: list[str]) -> str:
+    """The output's header line, as the local engine writes it (from the model's labels)."""
     from socialscore.csvsafe import write_csv_safe
     from socialscore.steps.predict import output_columns
 
-    manifest = _manifest(models_dir)
     text = io.StringIO()
-    write_csv_safe(pd.DataFrame(columns=output_columns(manifest["labels"])), text, header=True)
+    write_csv_safe(pd.DataFrame(columns=output_columns(labels)), text, header=True)
     return text.getvalue()
 
 
-def _manifest(models_dir: str) -> dict[str, Any]:
-    import json
+def served_labels(models_dir: str) -> list[str]:
+    """The served model's labels (loading it also refuses a missing or tampered model before any work)."""
+    from socialscore.registry.serving import load_served
 
-    from socialscore.bundle import MANIFEST_FILE
-
-    with FileSystems.open(FileSystems.join(models_dir, MANIFEST_FILE)) as handle:
-        return json.loads(handle.read().decode("utf-8"))
+    return load_served(Path(localise_dir(models_dir))).labels
 
 
 def build_predict(
@@ -134,17 +130,16 @@ def build_predict(
     models_dir: str,
     text_column: str | None = None,
     chunk_size: int = 20_000,
-    risk_thresholds: tuple[float, float] = DEFAULT_RISK_THRESHOLDS,
 ) -> None:
     """Add the batch-prediction transforms to ``pipeline`` (run it to score)."""
     parts_dir = output + PARTS_SUFFIX
-    header = csv_header(models_dir)
+    header = csv_header(served_labels(models_dir))
     _ = (
         pipeline
         | "Input" >> beam.Create([input_path])
         | "ReadChunks" >> beam.FlatMap(read_chunks, text_column, chunk_size)
         | "Spread" >> beam.Reshuffle()
-        | "Score" >> beam.ParDo(ScoreChunk(models_dir, tuple(risk_thresholds)))
+        | "Score" >> beam.ParDo(ScoreChunk(models_dir))
         | "WritePart" >> beam.Map(write_part, parts_dir)
         | "AllParts" >> beam.combiners.ToList()
         | "Concatenate" >> beam.Map(concatenate, output, header)
@@ -173,10 +168,6 @@ def predict_file_beam(
         from socialscore.steps.predict import read_text_chunks
 
         next(read_text_chunks(Path(input_path), text_column, 1), None)
-    if "://" not in models_dir:
-        from socialscore.bundle import load_bundle
-
-        load_bundle(Path(models_dir))  # a missing or tampered bundle fails here, as it does locally
     options = PipelineOptions(pipeline_args or [])
     runner = None if any(a.startswith("--runner") for a in pipeline_args or []) else local_runner()
     with beam.Pipeline(runner=runner, options=options) as pipeline:
