@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from socialscore.errors import SocialScoreError
+from socialscore.terminal.help import App
 
-models_app = typer.Typer(help="Model versions, aliases (production, staging), the quality gate.", no_args_is_help=True)
-runs_app = typer.Typer(help="Run history: list, show, compare.", no_args_is_help=True)
+models_app = App(help="Model versions, aliases (production, staging), the quality gate.")
+runs_app = App(help="Run history: list, show, compare.")
 console = Console()
 err_console = Console(stderr=True)
 
