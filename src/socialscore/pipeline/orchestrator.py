@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from socialscore.errors import MissingArtifactError, SocialScoreError
 from socialscore.logs import FILE_ONLY
 from socialscore.pipeline.artifacts import ARTIFACTS, Artifact
-from socialscore.pipeline.cache import StateStore, code_version, explain_staleness, fingerprint_of
+from socialscore.pipeline.cache import (
+    StateStore,
+    code_version,
+    explain_staleness,
+    fingerprint_of,
+    step_code_version,
+)
 from socialscore.pipeline.context import StepContext, StepSpec
 from socialscore.pipeline.registry import STEPS
 
@@ -125,7 +131,7 @@ class Orchestrator:
         return self.state.hasher.path(path)
 
     def _components(self, step: StepSpec) -> dict[str, str]:
-        components: dict[str, str] = {"code:": code_version()}
+        components: dict[str, str] = {"code:": step_code_version(step, self.state.code_memo)}
         for key in step.reads:
             digest = self._artifact_hash(key)
             if digest is None:
