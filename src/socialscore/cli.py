@@ -56,9 +56,9 @@ def project_settings(
     encoding: str | None = None,
 ) -> Any:
     from socialscore.config import load_settings, parse_override
-    from socialscore.envfile import load_dotenv_once
+    from socialscore.settings.env import EnvSettings
 
-    load_dotenv_once(project_dir)
+    EnvSettings.for_project(project_dir).export_nltk_data()  # the database reads it where it connects
     overrides = [parse_override(s) for s in sets or []]
     data_override: dict[str, Any] = {}
     if data:  # absolute, but symlinks left alone: a symlink loop is reported by extract, in one line

@@ -24,12 +24,10 @@ ProjectOpt = Annotated[Path, typer.Option("--project-dir", "-C", help="Project d
 def project_registry(project_dir: Path) -> Any:
     """The registry of the project in ``project_dir`` (its database from socialscore.yaml, .env or DATABASE_URL)."""
     from socialscore.config import load_settings
-    from socialscore.envfile import load_dotenv_once
     from socialscore.layout import Layout
     from socialscore.registry.store import ModelRegistry
 
     project_dir = project_dir.resolve()
-    load_dotenv_once(project_dir)
     settings = load_settings("dev", project_dir)
     return ModelRegistry.for_project(settings, Layout(project_dir, settings.mode))
 
