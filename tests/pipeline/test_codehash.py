@@ -118,3 +118,15 @@ def test_orchestrator_reruns_only_the_step_whose_code_changed(package_copy: Path
     assert run() == ["first:cached:", "second:ran:code changed"]
     _edit(package_copy / "text" / "normalize.py", "# reworded")
     assert run() == ["first:ran:code changed", "second:ran:code changed"]
+
+
+def test_an_unchanged_rerun_reuses_the_recorded_step_code_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    memo: dict[str, str] = {}
+    first = {s.name: cache.step_code_version(s, memo) for s in STEPS}
+    assert len(memo) == len(STEPS)
+
+    def no_parsing(roots: tuple[str, ...]) -> str:
+        raise AssertionError(f"parsed the source again for {roots}")
+
+    monkeypatch.setattr(codehash, "code_digest", no_parsing)
+    assert {s.name: cache.step_code_version(s, memo) for s in STEPS} == first
