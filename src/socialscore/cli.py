@@ -58,7 +58,7 @@ def project_settings(
     from socialscore.config import load_settings, parse_override
     from socialscore.settings.env import EnvSettings
 
-    EnvSettings.for_project(project_dir).export_nltk_data()  # the database reads it where it connects
+    EnvSettings.for_project(project_dir).export_nltk_data()  # DATABASE_URL/DB_*: Database.from_settings reads them
     overrides = [parse_override(s) for s in sets or []]
     data_override: dict[str, Any] = {}
     if data:  # absolute, but symlinks left alone: a symlink loop is reported by extract, in one line
