@@ -16,6 +16,7 @@ import pytest
 
 from socialscore.config import load_settings
 from socialscore.db import Database, frame_hash, resolve_url
+from socialscore.settings.env import EnvSettings
 from socialscore.errors import DatabaseError
 from socialscore.layout import Layout
 
@@ -278,19 +279,19 @@ def test_url_precedence_and_normalisation(tmp_path: Path) -> None:
         "DB_USER": "dbuser",
         "DB_PASSWORD": "p@ss:/word",
     }
-    configured = resolve_url("postgresql://c@confhost/confdb", env, sqlite_path)
+    configured = resolve_url("postgresql://c@confhost/confdb", EnvSettings.model_validate(env), sqlite_path)
     assert (configured.drivername, configured.host) == ("postgresql+psycopg", "confhost")
-    from_env = resolve_url(None, env, sqlite_path)
+    from_env = resolve_url(None, EnvSettings.model_validate(env), sqlite_path)
     assert (from_env.drivername, from_env.host, from_env.port) == (
         "postgresql+psycopg",
         "envhost",
         5433,
     )
     del env["DATABASE_URL"]
-    from_parts = resolve_url(None, env, sqlite_path)
+    from_parts = resolve_url(None, EnvSettings.model_validate(env), sqlite_path)
     assert (from_parts.host, from_parts.port, from_parts.database) == ("dbhost", 6543, "dbname")
     assert from_parts.username == "dbuser" and from_parts.password == "p@ss:/word"
-    embedded = resolve_url(None, {}, sqlite_path)
+    embedded = resolve_url(None, EnvSettings.model_validate({}), sqlite_path)
     assert embedded.get_backend_name() == "sqlite" and embedded.database == str(sqlite_path)
 
 

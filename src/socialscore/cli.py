@@ -14,14 +14,13 @@ from rich.table import Table
 
 from socialscore.errors import ConfigError, SocialScoreError
 from socialscore.registry.cli import models_app, runs_app
+from socialscore.terminal.help import App
 
-app = typer.Typer(
+app = App(
     help="socialscore: labelled comments in, a deployed toxicity social score out.",
-    no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
-vertex_app = typer.Typer(help="Vertex AI (Kubeflow Pipelines v2) retraining pipeline.", no_args_is_help=True)
+vertex_app = App(help="Vertex AI (Kubeflow Pipelines v2) retraining pipeline.")
 app.add_typer(vertex_app, name="vertex")
 app.add_typer(models_app, name="models")
 app.add_typer(runs_app, name="runs")
@@ -57,9 +56,9 @@ def project_settings(
     encoding: str | None = None,
 ) -> Any:
     from socialscore.config import load_settings, parse_override
-    from socialscore.envfile import load_dotenv_once
+    from socialscore.settings.env import EnvSettings
 
-    load_dotenv_once(project_dir)
+    EnvSettings.for_project(project_dir).export_nltk_data()  # DATABASE_URL/DB_*: Database.from_settings reads them
     overrides = [parse_override(s) for s in sets or []]
     data_override: dict[str, Any] = {}
     if data:  # absolute, but symlinks left alone: a symlink loop is reported by extract, in one line
@@ -244,14 +243,28 @@ def generate(
     console.print(f"wrote {len(frame):,} synthetic comments to {output}")
 
 
-@app.command()
+SERVE_EPILOG = (
+    "Environment (or .env in the working directory): SOCIALSCORE_MODEL_ALIAS (production) picks the alias served;"
+    " SOCIALSCORE_API_KEYS and SOCIALSCORE_ADMIN_KEYS (comma-separated; none: an open API, refused when"
+    " SOCIALSCORE_ENV=production) may score, and admin keys also reload. More in docs/api.md."
+)
+
+
+@app.command(epilog=SERVE_EPILOG)
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind [env SOCIALSCORE_HOST, 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind [env SOCIALSCORE_PORT, 8000].")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes [env SOCIALSCORE_WORKERS, 1].")] = None,
-    models_dir: Annotated[Path | None, typer.Option(help="Directory holding the model bundle.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (env SOCIALSCORE_HOST, default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind (env SOCIALSCORE_PORT, default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (env SOCIALSCORE_WORKERS, default 1).")
+    ] = None,
+    models_dir: Annotated[
+        Path | None,
+        typer.Option(help="Directory holding the served model, bundle.json (env SOCIALSCORE_MODELS_DIR, default models)."),
+    ] = None,
 ) -> None:
-    """Serve social-score-api (FastAPI) with uvicorn."""
+    """Serve social-score-api (FastAPI) with uvicorn; unset options come from the environment."""
     from socialscore.api.server import serve as serve_api
 
     serve_api(host=host, port=port, workers=workers, models_dir=models_dir)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
 
     from socialscore.config import Settings
     from socialscore.layout import Layout
+    from socialscore.settings.env import EnvSettings
 
 _DRIVER_ERRORS = (SQLAlchemyError, psycopg.Error, sqlite3.Error)
 META_TABLE = "socialscore_tables"
@@ -272,7 +272,10 @@ class Database:
     @classmethod
     def from_settings(cls, settings: Settings, layout: Layout) -> Database:
         """settings.database.url, else DATABASE_URL, else DB_HOST/..., else SQLite under data/."""
-        url = resolve_url(settings.database.url, os.environ, layout.sqlite_path)
+        from socialscore.settings.env import EnvSettings
+
+        env = EnvSettings.for_project(layout.project_dir)
+        url = resolve_url(settings.database.url, env, layout.sqlite_path)
         return cls(url, settings.database.connect_timeout)
 
     def describe(self) -> str:
@@ -512,23 +515,23 @@ def normalise_url(url: str | URL) -> URL:
     raise DatabaseError(f"unsupported database {backend!r}: use PostgreSQL (postgresql://...) or SQLite")
 
 
-def resolve_url(configured: str | None, env: Any, sqlite_path: Path) -> URL:
+def resolve_url(configured: str | None, env: EnvSettings, sqlite_path: Path) -> URL:
     """The precedence of issue 2: config url, DATABASE_URL, the DB_* variables, embedded SQLite."""
     if configured:
         return normalise_url(configured)
-    if env.get("DATABASE_URL"):
-        return normalise_url(env["DATABASE_URL"])
-    if env.get("DB_HOST"):
-        port = env.get("DB_PORT") or "5432"
+    if env.database_url:
+        return normalise_url(env.database_url)
+    if env.db_host:
+        port = env.db_port or "5432"
         if not str(port).isdigit():
             raise DatabaseError(f"DB_PORT must be a number, not {port!r}")
         return URL.create(
             "postgresql+psycopg",
-            username=env.get("DB_USER") or None,
-            password=env.get("DB_PASSWORD") or None,
-            host=env["DB_HOST"],
+            username=env.db_user or None,
+            password=env.db_password or None,
+            host=env.db_host,
             port=int(port),
-            database=env.get("DB_NAME") or None,
+            database=env.db_name or None,
         )
     return URL.create("sqlite", database=str(sqlite_path))
 

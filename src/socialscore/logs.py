@@ -9,6 +9,12 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 _FILE_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# ``logger.error(..., extra=FILE_ONLY)``: for the log file only, when the caller prints the message itself
+FILE_ONLY = {"file_only": True}
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
 
 
 def setup_logging(log_file: Path | None, console: Console | None = None, verbose: bool = False) -> None:
@@ -26,6 +32,7 @@ def setup_logging(log_file: Path | None, console: Console | None = None, verbose
         rich_tracebacks=verbose,
     )
     console_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console_handler.addFilter(_not_file_only)
     root.addHandler(console_handler)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The API's settings: one pydantic-settings object read from ``SOCIALSCORE_*`` variables (and ``.env``).
+"""The API's settings: ``SOCIALSCORE_*`` variables (and ``.env`` in the working directory) on top of EnvSettings.
 
 API keys are hashed (sha256) as soon as they are read; the plain keys are never kept.
 """
@@ -9,18 +9,19 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from socialscore.errors import ConfigError
+from socialscore.settings.env import EnvSettings
 
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class ApiSettings(BaseSettings):
-    """Everything the API reads from the environment; names are ``SOCIALSCORE_<FIELD>``."""
+class ApiSettings(EnvSettings):
+    """Everything the API reads from the environment; names are ``SOCIALSCORE_<FIELD>`` (and EnvSettings')."""
 
     model_config = SettingsConfigDict(
         env_prefix="SOCIALSCORE_", env_file=".env", extra="ignore", frozen=True
@@ -42,7 +43,6 @@ class ApiSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
-    nltk_data: str | None = Field(default=None, validation_alias=AliasChoices("NLTK_DATA", "nltk_data"))
 
     @field_validator("api_keys", "admin_keys", mode="before")
     @classmethod

@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from socialscore.errors import MissingArtifactError, SocialScoreError
+from socialscore.logs import FILE_ONLY
 from socialscore.pipeline.artifacts import ARTIFACTS, Artifact
-from socialscore.pipeline.cache import StateStore, code_version, explain_staleness, fingerprint_of
+from socialscore.pipeline.cache import (
+    StateStore,
+    code_version,
+    explain_staleness,
+    fingerprint_of,
+    step_code_version,
+)
 from socialscore.pipeline.context import StepContext, StepSpec
 from socialscore.pipeline.registry import STEPS
 
@@ -124,7 +131,7 @@ class Orchestrator:
         return self.state.hasher.path(path)
 
     def _components(self, step: StepSpec) -> dict[str, str]:
-        components: dict[str, str] = {"code:": code_version()}
+        components: dict[str, str] = {"code:": step_code_version(step, self.state.code_memo)}
         for key in step.reads:
             digest = self._artifact_hash(key)
             if digest is None:
@@ -245,7 +252,7 @@ class Orchestrator:
             outcomes.append(StepOutcome(failed.name, "failed", 0.0, error))
             for step in selected[selected.index(failed) + 1 :]:
                 outcomes.append(StepOutcome(step.name, "skipped", 0.0, "an earlier step failed"))
-            self.logger.error("step %s failed: %s", failed.name, error)
+            self.logger.error("step %s failed: %s", failed.name, error, extra=FILE_ONLY)  # the CLI prints it
             self.logger.debug("traceback of the failure in step %s", failed.name, exc_info=True)
         finally:
             self.state.save()
@@ -299,11 +306,32 @@ class Orchestrator:
                 if artifact.kind == "table":
                     files.append(f"table {where} ({self.db.describe()})")
                 else:
-                    try:
-                        files.append(str(Path(where).relative_to(self.layout.project_dir)))
-                    except ValueError:
-                        files.append(str(where))
+                    files.append(self._shown_path(Path(where)))
+        for outcome in outcomes:
+            if outcome.name in done:
+                files += [self._shown_path(p) for p in self._served_files(outcome.facts.get("promoted") or [])]
         return files
+
+    def _shown_path(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.layout.project_dir))
+        except ValueError:
+            return str(path)
+
+    def _served_files(self, aliases: list[str]) -> list[Path]:
+        """The exported files of each alias a step promoted: its bundle.json and the files it lists."""
+        from socialscore.registry.serving import MANIFEST, alias_dir, read_manifest
+
+        paths: list[Path] = []
+        for alias in aliases:
+            directory = alias_dir(self.layout.models_dir, alias)
+            try:
+                listed = read_manifest(directory).get("files", {})
+            except SocialScoreError as exc:
+                self.logger.warning("served files of %s not listed: %s", alias, exc)
+                continue
+            paths += [directory / MANIFEST, *(directory / name for name in listed)]
+        return paths
 
 
 def new_run_id(mode: str) -> str:

@@ -25,6 +25,7 @@ def _lazy(target: str):
         getattr(importlib.import_module(module_name), func_name)(ctx)
 
     run.__qualname__ = target
+    run.target_module = module_name  # type: ignore[attr-defined]  # what the step's code fingerprint hashes
     return run
 
 

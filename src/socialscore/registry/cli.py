@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from socialscore.errors import SocialScoreError
+from socialscore.terminal.help import App
 
-models_app = typer.Typer(help="Model versions, aliases (production, staging), the quality gate.", no_args_is_help=True)
-runs_app = typer.Typer(help="Run history: list, show, compare.", no_args_is_help=True)
+models_app = App(help="Model versions, aliases (production, staging), the quality gate.")
+runs_app = App(help="Run history: list, show, compare.")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -23,12 +24,10 @@ ProjectOpt = Annotated[Path, typer.Option("--project-dir", "-C", help="Project d
 def project_registry(project_dir: Path) -> Any:
     """The registry of the project in ``project_dir`` (its database from socialscore.yaml, .env or DATABASE_URL)."""
     from socialscore.config import load_settings
-    from socialscore.envfile import load_dotenv_once
     from socialscore.layout import Layout
     from socialscore.registry.store import ModelRegistry
 
     project_dir = project_dir.resolve()
-    load_dotenv_once(project_dir)
     settings = load_settings("dev", project_dir)
     return ModelRegistry.for_project(settings, Layout(project_dir, settings.mode))
 

@@ -1,0 +1,1 @@
+"""What the command line shows a user: help metavars, ``-h``, small number formats."""

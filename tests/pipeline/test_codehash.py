@@ -1,0 +1,132 @@
+"""Per-step code fingerprints: a step reruns when the code it runs changes, not when another module does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import socialscore
+from socialscore.config import load_settings
+from socialscore.layout import Layout
+from socialscore.pipeline import cache, codehash
+from socialscore.pipeline.artifacts import Artifact
+from socialscore.pipeline.codehash import code_digest, imported_modules, module_closure, step_code_roots
+from socialscore.pipeline.context import StepContext, StepSpec
+from socialscore.pipeline.orchestrator import Orchestrator
+from socialscore.pipeline.registry import BY_NAME, STEPS
+
+BEFORE_EVALUATE = ("extract", "transform", "load", "features", "train")
+
+
+def _roots(name: str) -> tuple[str, ...]:
+    step = BY_NAME[name]
+    return step_code_roots(step.run, step.sources)
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the package's source that the code hashing reads instead of the real one."""
+    copy = tmp_path / "socialscore"
+    shutil.copytree(Path(socialscore.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codehash, "package_root", lambda: copy)
+    codehash.forget()
+    cache.code_version.cache_clear()
+    yield copy
+    codehash.forget()
+    cache.code_version.cache_clear()
+
+
+def _edit(path: Path, line: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    codehash.forget()
+    cache.code_version.cache_clear()
+
+
+def test_imports_inside_functions_count_and_type_checking_ones_do_not() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\nimport socialscore.errors\nfrom socialscore import layout\n"
+        "if TYPE_CHECKING:\n    from socialscore.config import Settings\n"
+        "def f():\n    from .artifacts import atomic_path\n    from . import lock\n"
+    )
+    found = imported_modules("socialscore.pipeline.cache", source, is_package=False)
+    assert {"socialscore.errors", "socialscore.layout", "socialscore.pipeline.artifacts",
+            "socialscore.pipeline.lock"} <= found
+    assert not any(m.startswith("socialscore.config") for m in found)
+
+
+def test_only_evaluate_and_what_follows_it_run_the_report_code() -> None:
+    for step in STEPS:
+        closure = module_closure(_roots(step.name))
+        assert f"socialscore.steps.{step.name}" in closure
+        assert "socialscore.cli" not in closure and not any(m.startswith("socialscore.api") for m in closure)
+        assert ("socialscore.report" in closure) == (step.name not in BEFORE_EVALUATE), step.name
+
+
+def test_editing_the_report_changes_only_the_steps_that_run_it(package_copy: Path) -> None:
+    before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
+    _edit(package_copy / "report.py", "# .band { color: #c00 }  -- a CSS tweak")
+    after = {s.name: code_digest(_roots(s.name)) for s in STEPS}
+    assert [n for n in before if before[n] != after[n]] == [n for n in before if n not in BEFORE_EVALUATE]
+
+
+def test_editing_a_step_changes_that_step(package_copy: Path) -> None:
+    before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
+    _edit(package_copy / "steps" / "load.py", "LOAD_EDITED = True")
+    after = {s.name: code_digest(_roots(s.name)) for s in STEPS}
+    assert before["load"] != after["load"]
+    assert before["transform"] == after["transform"] and before["extract"] == after["extract"]
+
+
+CALLS: list[str] = []
+ARTS = {
+    "a": Artifact("a", "json", "first", lambda lay, s: lay.interim("a", "json")),
+    "b": Artifact("b", "json", "second", lambda lay, s: lay.interim("b", "json")),
+}
+
+
+def _first(ctx: StepContext) -> None:
+    CALLS.append("first")
+    ctx.write("a", [1])
+
+
+def _second(ctx: StepContext) -> None:
+    CALLS.append("second")
+    ctx.write("b", ctx.read("a"))
+
+
+_first.target_module = "socialscore.steps.transform"  # type: ignore[attr-defined]  # hashed as that step's code
+_second.target_module = "socialscore.steps.evaluate"  # type: ignore[attr-defined]
+FAKE_STEPS = (
+    StepSpec("first", reads=(), writes=("a",), config=(), run=_first),
+    StepSpec("second", reads=("a",), writes=("b",), config=(), run=_second),
+)
+
+
+def test_orchestrator_reruns_only_the_step_whose_code_changed(package_copy: Path, project_dir: Path) -> None:
+    def run() -> list[str]:
+        CALLS.clear()
+        settings = load_settings("dev", project_dir)
+        summary = Orchestrator(settings, Layout(project_dir, "dev"), steps=FAKE_STEPS, artifacts=ARTS).run()
+        assert summary.ok, summary.error
+        return [f"{o.name}:{o.outcome}:{o.reason}" for o in summary.steps]
+
+    assert run() == ["first:ran:never run", "second:ran:never run"]
+    assert run() == ["first:cached:", "second:cached:"]
+    _edit(package_copy / "report.py", "# restyled")
+    assert run() == ["first:cached:", "second:ran:code changed"]
+    _edit(package_copy / "text" / "normalize.py", "# reworded")
+    assert run() == ["first:ran:code changed", "second:ran:code changed"]
+
+
+def test_an_unchanged_rerun_reuses_the_recorded_step_code_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    memo: dict[str, str] = {}
+    first = {s.name: cache.step_code_version(s, memo) for s in STEPS}
+    assert len(memo) == len(STEPS)
+
+    def no_parsing(roots: tuple[str, ...]) -> str:
+        raise AssertionError(f"parsed the source again for {roots}")
+
+    monkeypatch.setattr(codehash, "code_digest", no_parsing)
+    assert {s.name: cache.step_code_version(s, memo) for s in STEPS} == first
