@@ -74,6 +74,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp \
     MPLCONFIGDIR=/tmp/matplotlib \
+    NUMBA_CACHE_DIR=/tmp/numba \
     NLTK_DATA=/opt/nltk_data \
     SOCIALSCORE_ENV=production \
     SOCIALSCORE_MODELS_DIR=/app/models \

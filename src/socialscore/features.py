@@ -51,6 +51,22 @@ def known_placeholders() -> tuple[str, ...]:
     return tuple(sorted({str(v) for v in values})) or DEFAULT_PLACEHOLDERS
 
 
+def common_settings(settings: Any, nltk_cache_dir: Path | None = None) -> dict[str, Any]:
+    """The constructor arguments every featuriser (vocabulary or hashing) takes from the settings."""
+    f = settings.features
+    return {
+        "preprocess": settings.preprocess,
+        "word_ngram_range": f.word_ngram_range,
+        "char_ngram_range": f.char_ngram_range,
+        "min_df": f.min_df,
+        "sublinear_tf": f.sublinear_tf,
+        "engineered": f.engineered,
+        "nltk_cache_dir": nltk_cache_dir,
+        "n_jobs": f.n_jobs,
+        "lexicon": lexicon_for(f),
+    }
+
+
 def lexicon_for(features: Any) -> frozenset[str]:
     """The insult lexicon for ``features`` settings: identity terms (e.g. "gay") out unless kept."""
     if getattr(features, "identity_terms_in_lexicon", True):
@@ -110,17 +126,9 @@ class FeatureBuilder:
         """Build from a :class:`socialscore.config.Settings` (its preprocess and features sections)."""
         f = settings.features
         return cls(
-            preprocess=settings.preprocess,
-            word_ngram_range=f.word_ngram_range,
+            **common_settings(settings, nltk_cache_dir),
             word_max_features=f.word_max_features,
-            char_ngram_range=f.char_ngram_range,
             char_max_features=f.char_max_features,
-            min_df=f.min_df,
-            sublinear_tf=f.sublinear_tf,
-            engineered=f.engineered,
-            nltk_cache_dir=nltk_cache_dir,
-            n_jobs=f.n_jobs,
-            lexicon=lexicon_for(f),
         )
 
     def required_resources(self) -> list[str]:

@@ -39,6 +39,18 @@ def _record(models: Path, name: str) -> None:
     (models / "bundle.json").write_text(json.dumps(manifest))
 
 
+def plant_pickle_in_arrays(models: Path, key: str, marker: Path) -> None:
+    """Replace one array of arrays.npz with an object array holding the exploit; record its sha256."""
+    with np.load(models / "arrays.npz", allow_pickle=False) as stored:
+        arrays = {k: stored[k] for k in stored.files}
+    holder = np.empty(1, dtype=object)
+    holder[0] = Exploit(marker)
+    arrays[key] = holder
+    with open(models / "arrays.npz", "wb") as handle:
+        np.savez(handle, **arrays)
+    _record(models, "arrays.npz")
+
+
 @pytest.fixture
 def models(tmp_path: Path) -> Path:
     return build_tiny_bundle(tmp_path / "models")
@@ -55,14 +67,7 @@ def test_a_malicious_joblib_with_its_sha_recorded_never_runs(models: Path, tmp_p
 
 def test_a_pickle_inside_the_arrays_file_is_refused(models: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    with np.load(models / "arrays.npz", allow_pickle=False) as stored:
-        arrays = {k: stored[k] for k in stored.files}
-    holder = np.empty(1, dtype=object)
-    holder[0] = Exploit(marker)
-    arrays["model__coef"] = holder
-    with open(models / "arrays.npz", "wb") as handle:
-        np.savez(handle, **arrays)
-    _record(models, "arrays.npz")
+    plant_pickle_in_arrays(models, "model__coef", marker)
     with pytest.raises(ModelError, match="cannot be read safely"):
         load_served(models)
     assert not marker.exists()
@@ -99,14 +104,7 @@ def test_the_api_reload_refuses_a_malicious_model(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         (models / "model.joblib").write_bytes(pickle.dumps(Exploit(marker)))
         _record(models, "model.joblib")
-        with np.load(models / "arrays.npz", allow_pickle=False) as stored:
-            arrays = {k: stored[k] for k in stored.files}
-        holder = np.empty(1, dtype=object)
-        holder[0] = Exploit(marker)
-        arrays["featurizer__eng_scale"] = holder
-        with open(models / "arrays.npz", "wb") as handle:
-            np.savez(handle, **arrays)
-        _record(models, "arrays.npz")
+        plant_pickle_in_arrays(models, "featurizer__eng_scale", marker)
         response = client.post("/v1/admin/reload")
         assert response.status_code == 409
         assert client.post("/v1/score", json={"text": "hello"}).json()["model_version"] == "tiny-1"

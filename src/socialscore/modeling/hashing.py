@@ -30,8 +30,8 @@ from socialscore.features import (
     _stack,
     engineered_features,
     engineered_names,
+    common_settings,
     known_placeholders,
-    lexicon_for,
 )
 from socialscore.modeling.hash_kernel import buckets_of, char_grams, count_hashed, word_grams
 from socialscore.text.preprocess import TextPreprocessor
@@ -80,19 +80,7 @@ class HashingFeaturiser:
 
     @classmethod
     def from_settings(cls, settings: Any, nltk_cache_dir: Path | None = None) -> HashingFeaturiser:
-        f = settings.features
-        return cls(
-            preprocess=settings.preprocess,
-            word_ngram_range=f.word_ngram_range,
-            char_ngram_range=f.char_ngram_range,
-            hash_bits=f.hash_bits,
-            min_df=f.min_df,
-            sublinear_tf=f.sublinear_tf,
-            engineered=f.engineered,
-            nltk_cache_dir=nltk_cache_dir,
-            n_jobs=f.n_jobs,
-            lexicon=lexicon_for(f),
-        )
+        return cls(**common_settings(settings, nltk_cache_dir), hash_bits=settings.features.hash_bits)
 
     def required_resources(self) -> list[str]:
         return self.preprocessor.required_resources()
