@@ -64,6 +64,10 @@ if [ ! -f models/bundle.json ]; then
   if [ -f "$data" ]; then data_args=(--data "$data"); else log "no $data: training on the generated example data"; fi
   log "no models/bundle.json: training a dev model"
   uv_run socialscore run --mode dev "${data_args[@]}"
+  # a dev run never becomes the served model by itself: this check is about the image, so promote it
+  # by hand, with the reason recorded in the registry
+  version="$(python3 -c "import json; print(json.load(open('models/model_metadata_dev.json'))['model_version'])")"
+  uv_run socialscore models promote "$version" --force --reason "image smoke test: a dev model to bake in"
 fi
 ci_python scripts/ci/stage_bundle.py models build/bundle >"$work/bundle-files"
 log "bundle files: $(tr '\n' ' ' <"$work/bundle-files")"

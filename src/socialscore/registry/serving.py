@@ -62,7 +62,7 @@ def export_pipeline(
                 files[name] = sha256_file(source / name)
             if compat:
                 files.update(_compat_export(pipeline, stage))
-            manifest = {**manifest, "files": files}
+            manifest = {**manifest, "nltk_resources": pipeline.nltk_resources, "files": files}
             stage(MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     for stale in (COMPAT_MODEL, COMPAT_VECTORIZER):
         if stale not in manifest["files"]:
