@@ -35,10 +35,10 @@ ENV UV_COMPILE_BYTECODE=1 \
 WORKDIR /app
 
 # 1) third-party runtime dependencies only: this layer depends on uv.lock and pyproject.toml alone.
-#    Absolute bind targets: buildah rejects relative ones (BuildKit resolves them against WORKDIR).
+#    COPY, not a bind mount: buildah's layer cache does not hash bind-mounted files, so a changed lock
+#    reused the old virtualenv (seen: an image without phonenumbers after it joined the lock).
+COPY pyproject.toml uv.lock /app/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=bind,source=uv.lock,target=/app/uv.lock \
-    --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \
     uv sync --frozen --no-dev --no-install-project
 
 # ---------------------------------------------------------------------------------------------
