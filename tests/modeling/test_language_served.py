@@ -54,3 +54,21 @@ def test_the_api_and_batch_output_carry_reliable(tmp_path: Path) -> None:
     predict_file(source, tmp_path / "out.csv", served_loader(models))
     out = pd.read_csv(tmp_path / "out.csv")
     assert out["reliable"].tolist() == [True, True, False, False]
+
+
+def test_the_language_model_loads_without_writing_temp_files() -> None:
+    """In the image /tmp is a 64Mi emptyDir shared by the workers; py3langid's own loader unpacks its
+    68 MB model there (ENOSPC in the image smoke test). Load it with no writable temp directory."""
+    import subprocess
+    import sys
+
+    import os
+
+    code = ("import os, tempfile; tempfile.tempdir = os.environ['TMPDIR']\n"
+            "from socialscore.modeling.language import detect_language\n"
+            "print(detect_language('the weather is lovely today and the article reads well'))")
+    # a directory no file can be created in, even by root (the tests run as root here)
+    env = {**os.environ, "TMPDIR": "/proc/self"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "en"

@@ -14,6 +14,7 @@ undetermined one when its script is one the training data is written in; a lette
 from __future__ import annotations
 
 import random
+from pathlib import Path
 import threading
 import unicodedata
 from collections import Counter
@@ -43,10 +44,32 @@ def _get_identifier() -> Any:
     global _identifier
     with _lock:
         if _identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            _identifier = _load_identifier()
     return _identifier
+
+
+def _load_identifier() -> Any:
+    """py3langid's shipped model, unpacked in memory.
+
+    py3langid's own loader unpacks the 68 MB model into a temporary file; in the image /tmp is a small
+    emptyDir shared by the workers (the root filesystem is read-only), where two workers starting
+    together ran out of space. The same arrays, read from memory instead.
+    """
+    import io
+    import lzma
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.modelio import _to_array
+
+    path = Path(MODEL_FILE) if Path(MODEL_FILE).is_absolute() else Path(MODEL_DIR) / MODEL_FILE
+    with lzma.open(path) as packed:
+        buffer = io.BytesIO(packed.read())
+    with np.load(buffer, allow_pickle=False) as data:
+        return LanguageIdentifier(
+            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
+            _to_array(data["nextmove"]), data["out_feat"].tolist(),
+            norm_probs=True, tk_row=_to_array(data["nextmove_row"]),
+        )
 
 
 def script_of(text: str) -> str | None:
