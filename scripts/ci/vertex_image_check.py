@@ -4,7 +4,7 @@ DockerRunner) hands a component: mounts the container's user did not create.
 
     vertex_image_check.py IMAGE --expect success|failure
 
-Exit 0 when the outcome is the expected one. Small generated data, dev mode, a few seconds a step.
+Exit 0 when the outcome is the expected one. Small generated data, prod mode, a few seconds a step.
 PODMAN (default "podman --storage-driver vfs") is the command; PODMAN_RUN_OPTS (e.g.
 "--ulimit nofile=20000:20000") is added to every `podman run`.
 """
@@ -26,7 +26,10 @@ import yaml
 from socialscore import vertex
 
 PODMAN = os.environ.get("PODMAN", "podman --storage-driver vfs").split()
-SETS = "train.cv_folds=2 features.char_ngram_range=null transform.sample_size=800"
+# prod: only a prod model that passes the gate becomes production, which the publish component ships;
+# the small generated data's model is not held to the behaviour checks here (this is about the image)
+SETS = ("train.cv_folds=2 features.char_ngram_range=null transform.sample_size=800 "
+        "gate.behaviour=[] gate.min_f1=null")
 ORDER = [("prepare-data", ""), ("run-steps", "features"), ("run-steps-2", "train"), ("evaluate", "")]
 
 
@@ -65,7 +68,7 @@ def run_task(spec: dict[str, Any], task: str, values: dict[str, str], root: Path
 def run_pipeline(image: str, root: Path) -> bool:
     """Every component in order; False at the first one that fails."""
     spec = yaml.safe_load(vertex.compile_pipeline(root / "pipeline.yaml", image=image).read_text())
-    params = {"inputs.mode": "dev", "inputs.data_uri": "", "inputs.metric_key": "macro.roc_auc",
+    params = {"inputs.mode": "prod", "inputs.data_uri": "", "inputs.metric_key": "macro.roc_auc",
               "inputs.sets": SETS}
     previous = ""
     for task, steps in ORDER:
