@@ -157,3 +157,12 @@ def test_the_gate_command_reads_a_restored_served_model(project: Path, monkeypat
     (restored / "models" / "bundle.json").write_text(json.dumps(manifest))
     assert invoke(restored, "models", "gate", "--mode", "prod").exit_code == 1
     assert invoke(restored, "models", "gate", "--mode", "dev").exit_code == 1
+
+
+def test_models_list_shows_the_primary_labels_held_out_auc() -> None:
+    """Metrics are stored with sorted keys: the list must pick the primary label, not the first one."""
+    from socialscore.registry.cli import _auc
+
+    metrics = {"primary_label": "toxic", "held_out": {"identity_hate": {"roc_auc": 0.91}, "toxic": {"roc_auc": 0.96}}}
+    assert _auc(metrics, "held_out") == "0.9600"
+    assert _auc({"held_out": {}}, "held_out") == "-"

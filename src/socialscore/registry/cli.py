@@ -38,10 +38,12 @@ def _fail(exc: SocialScoreError) -> None:
 
 
 def _auc(metrics: dict[str, Any] | None, where: str) -> str:
-    block = (metrics or {}).get(where) or {}
-    values = [m.get("roc_auc") for m in block.values() if isinstance(m, dict) and m.get("roc_auc") is not None]
-    primary = next(iter(values), None)
-    return "-" if primary is None else f"{primary:.4f}"
+    """The primary label's ROC AUC in ``metrics[where]`` ("-" when not measured)."""
+    metrics = metrics or {}
+    block = metrics.get(where) or {}
+    entry = block.get(metrics.get("primary_label")) or {}
+    value = entry.get("roc_auc") if isinstance(entry, dict) else None
+    return "-" if value is None else f"{value:.4f}"
 
 
 @models_app.command("list")
@@ -58,7 +60,7 @@ def models_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")
         by_version.setdefault(version, []).append(alias)
     table = Table(title="model versions")
     for column in ("version", "mode", "created", "aliases", "gate", "held-out AUC"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         gate = row.get("gate") or {}
         verdict = gate.get("verdict") or (gate.get("data") or {}).get("verdict") or row["status"]

@@ -186,7 +186,8 @@ def run(ctx: StepContext) -> None:
             "data": metadata["data"],
             "code": {"package_version": metadata["package_version"], "git_commit": metadata["git_commit"],
                      "sklearn_version": metadata["sklearn_version"]},
-            "metrics": {"cv": {label: entry["mean"] for label, entry in report["cv"].items()}},
+            "metrics": {"primary_label": model.primary_label,
+                        "cv": {label: entry["mean"] for label, entry in report["cv"].items()}},
             "gate": {"data": data_gate.to_dict()},
         },
     )
