@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -169,14 +169,21 @@ def _aligned_truth(
     return labels_matrix[:, [list(truth_labels).index(label) for label in model_labels]]
 
 
+class HeldOut(NamedTuple):
+    index: np.ndarray  # positions of the test rows in the features
+    y_true: np.ndarray  # (n_test, n_labels) 0/1, in the pipeline's label order
+    proba: np.ndarray  # (n_test, n_labels) calibrated probabilities
+
+
 def evaluate(
     features: Any,
     labels_matrix: np.ndarray,
     rows: Any,
     truth_labels: Sequence[str],
     pipeline: Any,
-) -> tuple[dict[str, Any], dict[str, bytes], np.ndarray, np.ndarray]:
-    """Pure part of the step: metrics and figures for the test rows only (+ their truth and probabilities)."""
+) -> tuple[dict[str, Any], dict[str, bytes], HeldOut]:
+    """Pure part of the step: metrics and figures for the test rows only (+ their positions, truth and
+    probabilities, which the gate and the error analysis reuse)."""
     index = held_out_indices(rows, features.shape[0], labels_matrix.shape[0])
     labels = pipeline.labels
     y_true = _aligned_truth(np.asarray(labels_matrix)[index], truth_labels, labels).astype(np.int8)
@@ -196,7 +203,7 @@ def evaluate(
         y_true, proba, labels, thresholds, pipeline.model, pipeline.primary_label,
         pipeline.featurizer.get_feature_names_out(),
     )
-    return metrics, figures, index, y_true
+    return metrics, figures, HeldOut(index, y_true, proba)
 
 
 def behaviour(pipeline: Any) -> dict[str, Any]:
@@ -219,17 +226,17 @@ def language_summary(pipeline: Any, texts: list[str]) -> dict[str, Any] | None:
     """The training languages, and the share of held-out texts in them (the rest scored unreliable)."""
     if pipeline.languages is None:
         return None
-    scores = pipeline.score(texts)
+    from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+
+    # what pipeline.score reports per text, without featurising and scoring the split a second time
+    flags = reliable(detect_languages(pipeline.clean(texts)), LanguageProfile.from_state(pipeline.languages))
     return {
         "training": pipeline.languages.get("languages"),
-        "held_out_reliable_share": float(np.mean(scores.reliable)) if len(texts) else None,
+        "held_out_reliable_share": float(np.mean(flags)) if len(texts) else None,
     }
 
 
-def judge(
-    ctx: StepContext, pipeline: Any, metrics: dict[str, Any], index: np.ndarray, y_true: np.ndarray,
-    texts: list[str],
-) -> GateResult:
+def judge(ctx: StepContext, pipeline: Any, metrics: dict[str, Any], held: HeldOut, texts: list[str]) -> GateResult:
     """The quality gate after evaluation: floors, behaviour and bias checks, no regression against production."""
     from socialscore.modeling.gate import bias_checks, behaviour_checks, metric_checks, regression_check
 
@@ -244,7 +251,7 @@ def judge(
             theirs = served.predict_proba(texts)[:, served.labels.index(served.primary_label)]
             checks += regression_check(
                 metrics["labels"][pipeline.primary_label]["roc_auc"],
-                label_metrics(y_true[:, j], theirs, served.threshold)["roc_auc"],
+                label_metrics(held.y_true[:, j], theirs, served.threshold)["roc_auc"],
                 production,
                 cfg,
             )
@@ -276,14 +283,14 @@ def run(ctx: StepContext) -> None:
     features = ctx.read("features")
     feature_meta = ctx.read("features_metadata")
     pipeline = load_step_model(ctx)
-    metrics, figures, index, y_true = evaluate(
+    metrics, figures, held = evaluate(
         features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline
     )
-    texts = held_out_texts(ctx, index)
+    texts = held_out_texts(ctx, held.index)
     metrics["bias"] = behaviour(pipeline)
     metrics["languages"] = language_summary(pipeline, texts)
     figures["identity_bias.png"] = bias_png(metrics["bias"])
-    gate = judge(ctx, pipeline, metrics, index, y_true, texts)
+    gate = judge(ctx, pipeline, metrics, held, texts)
     ctx.registry.set_gate(pipeline.version, gate.to_dict(), {"held_out": _held_out_summary(metrics)})
     promoted = promote_if_due(ctx, pipeline, gate)
     metrics = {
@@ -296,7 +303,7 @@ def run(ctx: StepContext) -> None:
 
     ctx.write("metrics", metrics)
     ctx.write("figures", figures)
-    errors = error_examples(pipeline, texts, y_true, metrics, ctx.settings.evaluate.error_examples)
+    errors = error_examples(pipeline, texts, held, ctx.settings.evaluate.error_examples)
     ctx.write("report", render_html(metrics, figures, CAPTIONS, errors))
     primary = metrics["labels"][pipeline.primary_label]
     ctx.info(
@@ -320,7 +327,7 @@ def run(ctx: StepContext) -> None:
         ctx.warn(f"quality gate: {gate.verdict()} (not enforced in {ctx.settings.mode} mode)")
 
 
-def error_examples(pipeline: Any, texts: list[str], y_true: np.ndarray, metrics: dict[str, Any], k: int) -> dict[str, Any] | None:
+def error_examples(pipeline: Any, texts: list[str], held: HeldOut, k: int) -> dict[str, Any] | None:
     """The most confident false positives and negatives of the primary label, with their top terms
     (``evaluate.error_examples``; none by default: their texts are comments)."""
     if k <= 0:
@@ -328,9 +335,8 @@ def error_examples(pipeline: Any, texts: list[str], y_true: np.ndarray, metrics:
     from socialscore.modeling.explain import error_analysis
 
     j = pipeline.labels.index(pipeline.primary_label)
-    p = pipeline.predict_proba(texts)[:, j]
     linear = not getattr(pipeline.model, "trees_", None)
-    return error_analysis(texts, y_true[:, j], p, pipeline.threshold,
+    return error_analysis(texts, held.y_true[:, j], held.proba[:, j], pipeline.threshold,
                           pipeline.featurizer if linear else None, pipeline.model if linear else None,
                           pipeline.primary_label, k=k)
 
