@@ -165,18 +165,26 @@ def _presented(bearer: HTTPAuthorizationCredentials | None, header_key: str | No
     return presented
 
 
+def _role(request: Request, bearer: HTTPAuthorizationCredentials | None, header_key: str | None) -> str | None:
+    """"admin" or "scoring" for the presented key; None when auth is off. 401 without a valid key."""
+    settings: ApiSettings = request.app.state.settings
+    if not settings.auth_enabled:
+        return None  # development without keys: everything is open (refused at startup in production)
+    presented = _presented(bearer, header_key)
+    if any([key_matches(k, settings.admin_keys) for k in presented]):
+        return "admin"
+    if any([key_matches(k, settings.api_keys) for k in presented]):
+        return "scoring"
+    raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
+
+
 async def require_api_key(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header_key: Annotated[str | None, Security(_header)],
 ) -> None:
     """Let the request through when auth is off or one presented key (scoring or admin) is valid; else 401."""
-    settings: ApiSettings = request.app.state.settings
-    if not settings.auth_enabled:
-        return
-    keys = settings.api_keys + settings.admin_keys
-    if not any([key_matches(k, keys) for k in _presented(bearer, header_key)]):
-        raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
+    _role(request, bearer, header_key)
 
 
 async def require_admin_key(
@@ -185,15 +193,8 @@ async def require_admin_key(
     header_key: Annotated[str | None, Security(_header)],
 ) -> None:
     """Admin calls need a key from SOCIALSCORE_ADMIN_KEYS: 401 without a valid key, 403 with a scoring key."""
-    settings: ApiSettings = request.app.state.settings
-    if not settings.auth_enabled:
-        return  # development without keys: everything is open (refused at startup in production)
-    presented = _presented(bearer, header_key)
-    if any([key_matches(k, settings.admin_keys) for k in presented]):
-        return
-    if any([key_matches(k, settings.api_keys) for k in presented]):
+    if _role(request, bearer, header_key) == "scoring":
         raise ApiError(403, "forbidden", "this key may score but not administer; use a key from SOCIALSCORE_ADMIN_KEYS")
-    raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
 
 
 Authenticated = Depends(require_api_key)
