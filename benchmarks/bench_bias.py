@@ -4,7 +4,7 @@
     uv run python benchmarks/bench_bias.py --mode prod --out docs/figures/bench_bias.json   # the table
 
 Each dataset goes through the project's own extract + transform (the pipeline's hash split), features
-come from ``FeatureBuilder`` fitted on the (possibly augmented) train split and the model from
+come from the configured featuriser (``features.vectorizer``, hashing by default) fitted on the (possibly augmented) train split and the model from
 ``train_model`` (cross-validation, Platt calibration, F1 threshold on out-of-fold scores) with the
 settings of ``--mode``. For every variant: held-out ROC AUC of the primary label (``toxic``), and on the
 evaluation probes (``socialscore.modeling.probes``, disjoint from the augmentation sentences) at the
@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -29,13 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean
 
 from socialscore.config import Settings, deep_merge, load_settings
-from socialscore.features import FeatureBuilder
+from socialscore.modeling.hashing import featuriser_from_settings
 from socialscore.modeling.bias import auc, bias_report, plot_bias
+from socialscore.modeling import mitigation
 from socialscore.modeling.mitigation import (
     apply_column_weights,
     column_weights,
     mitigate_train_split,
 )
+from socialscore.modeling.probes import augmentation_sentences
 from socialscore.models import resolve_labels
 from socialscore.steps.train import train_model
 
@@ -63,6 +66,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "augment": 2, "lexicon": False, "negatives": 2, "second_person_weight": 0.0},
     "all": {"augment": 2, "lexicon": False, "identity_weight": 0.3, "second_person_weight": 0.0, "negatives": 2},
 }
+# second session (hashing featuriser): on top of the first session's default (augment + lexicon)
+DEFAULT_1 = {"augment": 1, "lexicon": False, "extended": False}
+VARIANTS.update({
+    "default before (hashing 2^20, augment, lexicon)": DEFAULT_1,
+    "+ prior 0.1": {**DEFAULT_1, "prevalence": 0.1},
+    "+ prior 0.05": {**DEFAULT_1, "prevalence": 0.05},
+    "+ extended augmentation": {**DEFAULT_1, "extended": True},
+    "+ 2^22 buckets": {**DEFAULT_1, "hash_bits": 22},
+    "+ extended + 2^22": {**DEFAULT_1, "extended": True, "hash_bits": 22},
+    "+ prior 0.1 + extended": {**DEFAULT_1, "extended": True, "prevalence": 0.1},
+    "+ prior 0.1 + 2^22": {**DEFAULT_1, "hash_bits": 22, "prevalence": 0.1},
+    "+ prior 0.1 + extended + 2^22": {**DEFAULT_1, "extended": True, "hash_bits": 22, "prevalence": 0.1},
+})
+SECOND_SESSION = [v for v in VARIANTS if v.startswith(("default before", "+ "))]
 
 
 def variant_settings(settings: Settings, spec: dict[str, Any]) -> Settings:
@@ -71,8 +88,17 @@ def variant_settings(settings: Settings, spec: dict[str, Any]) -> Settings:
         "identity_augmentation": spec.get("augment", 0),
         "identity_terms_in_lexicon": spec.get("lexicon", True),
         "negative_repeats": spec.get("negatives", 1),
+        "hash_bits": spec.get("hash_bits", 20),
     }
-    return Settings.model_validate(deep_merge(settings.model_dump(), {"features": features}))
+    train = {"prevalence": spec.get("prevalence")}
+    return Settings.model_validate(deep_merge(settings.model_dump(), {"features": features, "train": train}))
+
+
+def mitigated(clean: Any, features: Any, extended: bool) -> Any:
+    """The features step's ``mitigate_train_split``, with or without the ``*_extra`` augmentation templates."""
+    basic = (lambda: augmentation_sentences(extended=False)) if not extended else augmentation_sentences
+    with mock.patch.object(mitigation, "augmentation_sentences", basic):
+        return mitigate_train_split(clean, features)
 
 
 def run_variant(data: Prepared, settings: Settings, spec: dict[str, Any], cache: dict[Any, Any]) -> dict[str, Any]:
@@ -80,16 +106,18 @@ def run_variant(data: Prepared, settings: Settings, spec: dict[str, Any], cache:
     ``mitigate_train_split`` on the train split, then FeatureBuilder and train_model."""
     t0 = time.perf_counter()
     settings = variant_settings(settings, spec)
-    key = (spec.get("augment", 0), spec.get("negatives", 1), spec.get("lexicon", True))
+    key = (spec.get("augment", 0), spec.get("negatives", 1), spec.get("lexicon", True), spec.get("extended", False),
+           spec.get("hash_bits", 20))
     if key not in cache:
-        train = prepare_from_clean(data.name, mitigate_train_split(data.clean, settings.features))
-        builder = FeatureBuilder.from_settings(settings)
+        train = prepare_from_clean(data.name, mitigated(data.clean, settings.features, spec.get("extended", False)))
+        builder = featuriser_from_settings(settings)  # features.vectorizer, as the features step does
         cache.clear()  # one fitted matrix at a time keeps memory bounded
         cache[key] = (builder, builder.fit_transform(train.train_texts), train.y_train)
     builder, X, y = cache[key]
+    weighted = spec.get("identity_weight", 1.0) != 1.0 or spec.get("second_person_weight", 1.0) != 1.0
     weights = column_weights(
         builder.get_feature_names_out(), spec.get("identity_weight", 1.0), spec.get("second_person_weight", 1.0)
-    )
+    ) if weighted else None
     model, _ = train_model(apply_column_weights(X, weights), y, data.labels, settings)
     _, primary = resolve_labels(data.labels, settings.train.primary_label)
     j = model.labels.index(primary)
@@ -152,7 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=("dev", "prod"), default="dev")
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS))
-    parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", default=SECOND_SESSION, help="default: the second session's")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--plot-dir", type=Path, default=None, help="bias plot per variant (first dataset)")
     args = parser.parse_args()
@@ -176,7 +204,7 @@ def main() -> None:
             r = run_variant(data, settings, spec, cache)
             results[name][variant] = r
             print(
-                f"  {variant:28s} AUC {fmt(r['test_auc'], 4)} F1 {fmt(r['test_f1'])} thr {fmt(r['threshold'])} | "
+                f"  {variant:48s} AUC {fmt(r['test_auc'], 4)} F1 {fmt(r['test_f1'])} thr {fmt(r['threshold'])} | "
                 f"probe FPR {fmt(r['identity_fpr'])} kind {r['kind_flagged']}/{r['kind_total']} "
                 f"BPSN {fmt(r['worst_bpsn_auc'])} ({r['worst_bpsn_term']}) bias {fmt(r['final_bias_score'])} "
                 f"implicit {fmt(r['implicit_hate_recall'], 2)} | {r['seconds']} s\n"

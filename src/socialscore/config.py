@@ -116,6 +116,9 @@ class TrainConfig(Section):
     cv_folds: int = Field(default=3, ge=2, le=20)
     primary_label: str = "auto"
     threshold_metric: Literal["f1", "f2", "precision_at_recall_0.9", "fixed_0.5"] = "f1"
+    # the deployment's base rate of the primary label (modeling/prior.py): calibration and thresholds are
+    # weighted for it when the training sample was rebalanced; None: the sample's own rate
+    prevalence: float | None = Field(default=None, gt=0.0, lt=1.0)
     # in_memory (models.py) or out_of_core (modeling/out_of_core.py: row blocks, SGD partial_fit, hashed
     # folds); auto: out_of_core above out_of_core_rows or when the features would need > memory_budget MB
     trainer: Literal["auto", "in_memory", "out_of_core"] = "auto"
@@ -220,17 +223,23 @@ class Settings(Section):
         return out
 
 
+# The base rate of toxic comments a moderation deployment is assumed to see, declared by the CLI's modes
+# (train.prevalence; modeling/prior.py): Jigsaw's full Wikipedia training set is 9.6% toxic, while the
+# samples teams train on are often rebalanced (the shared Jigsaw sample: 47%). ``null`` in
+# socialscore.yaml uses the training sample's own rate instead.
+DEPLOYMENT_PREVALENCE = 0.1
+
 MODE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "transform": {"sample_size": 5000},
         "model": {"n_estimators": 100},
-        "train": {"cv_folds": 3},
+        "train": {"cv_folds": 3, "prevalence": DEPLOYMENT_PREVALENCE},
         "gate": {"enforce": False},
     },
     "prod": {
         "transform": {"sample_size": None},
         "model": {"n_estimators": 200},
-        "train": {"cv_folds": 5},
+        "train": {"cv_folds": 5, "prevalence": DEPLOYMENT_PREVALENCE},
     },
 }
 

@@ -306,8 +306,9 @@ class SocialScoreModel:
                 self.trees_[j] = est
         self.estimators_ = {}  # packed: keep the pickle small
 
-    def calibrate(self, raw_oof: np.ndarray, Y: np.ndarray) -> SocialScoreModel:
-        """Platt-scale each label from out-of-fold raw scores (rows with NaN scores are ignored)."""
+    def calibrate(self, raw_oof: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> SocialScoreModel:
+        """Platt-scale each label from out-of-fold raw scores (rows with NaN scores are ignored);
+        ``sample_weight``: row weights (modeling/prior.py: a declared deployment base rate)."""
         from sklearn.linear_model import LogisticRegression
 
         self.calibration = {}
@@ -316,7 +317,8 @@ class SocialScoreModel:
             keep = ~np.isnan(scores)
             if label in self.fallbacks or keep.sum() < 2 or _constant(y[keep]):
                 continue
-            platt = LogisticRegression(C=1e4).fit(scores[keep, None], y[keep])
+            weight = None if sample_weight is None else np.asarray(sample_weight)[keep]
+            platt = LogisticRegression(C=1e4).fit(scores[keep, None], y[keep], sample_weight=weight)
             self.calibration[label] = (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
         return self
 
@@ -435,14 +437,15 @@ def cross_validate(
     return CrossValidation(raw, folds, skipped)
 
 
-def choose_threshold(y: np.ndarray, p: np.ndarray, metric: str) -> float:
-    """The decision threshold on probabilities ``p`` that is best for ``metric``."""
+def choose_threshold(y: np.ndarray, p: np.ndarray, metric: str, sample_weight: np.ndarray | None = None) -> float:
+    """The decision threshold on probabilities ``p`` that is best for ``metric`` (rows weighted by
+    ``sample_weight``, e.g. for a declared deployment base rate)."""
     from sklearn.metrics import precision_recall_curve
 
     y, p = np.asarray(y), np.asarray(p)
     if metric == "fixed_0.5" or _constant(y):
         return 0.5
-    precision, recall, thresholds = precision_recall_curve(y, p)
+    precision, recall, thresholds = precision_recall_curve(y, p, sample_weight=sample_weight)
     precision, recall = precision[:-1], recall[:-1]
     if metric in ("f1", "f2"):
         beta2 = 1.0 if metric == "f1" else 4.0
@@ -456,7 +459,7 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, metric: str) -> float:
 
 def out_of_fold_report(
     oof: np.ndarray, Y: np.ndarray, labels: Sequence[str], folds: np.ndarray, n_folds: int,
-    skipped: dict[str, str], metric: str,
+    skipped: dict[str, str], metric: str, sample_weight: np.ndarray | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """A decision threshold per label chosen on its calibrated out-of-fold scores ``oof``, and each
     label's per-fold metrics at that threshold. ``folds`` holds each row's fold, one column per label
@@ -466,7 +469,8 @@ def out_of_fold_report(
     report: dict[str, Any] = {}
     for j, label in enumerate(labels):
         scored = ~np.isnan(oof[:, j])
-        thresholds[label] = choose_threshold(Y[scored, j], oof[scored, j], metric) if scored.any() else 0.5
+        weight = None if sample_weight is None else np.asarray(sample_weight)[scored]
+        thresholds[label] = choose_threshold(Y[scored, j], oof[scored, j], metric, weight) if scored.any() else 0.5
         if label in skipped:
             report[label] = {"folds": [], "mean": None, "skipped": skipped[label], "threshold": thresholds[label]}
             continue

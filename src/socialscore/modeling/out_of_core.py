@@ -26,8 +26,8 @@ import scipy.sparse as sp
 
 from socialscore.errors import DataError
 from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
+from socialscore.modeling.prior import calibrate_and_threshold
 from socialscore.models import (
-    out_of_fold_report,
     SocialScoreModel,
     fallback_reason,
     label_matrix,
@@ -195,15 +195,13 @@ def train_out_of_core(
             raw_oof[:, j] = raw
     model._pack()
     fit_seconds = time.perf_counter() - t0
-    model.calibrate(raw_oof, Y)
-    oof = model.calibrated(raw_oof)
-    thresholds, report = out_of_fold_report(
-        oof, Y, labels, folds, n_folds, skipped, settings.train.threshold_metric
+    thresholds, report, prevalence = calibrate_and_threshold(
+        model, raw_oof, Y, labels, folds, n_folds, skipped, settings
     )
     model.threshold = thresholds[primary]
     timing = {"cv_and_final_fit": round(fit_seconds, 3)}
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "trainer": OUT_OF_CORE,
-                   "thresholds": thresholds}
+                   "thresholds": thresholds, "prevalence": prevalence}
 
 
 def train_in_blocks(

@@ -60,7 +60,11 @@ def implicit_hate_probes() -> list[Probe]:
     return _expand(raw_probes()["evaluation"].get("toxic_implicit", []), True)
 
 
-def augmentation_sentences() -> list[str]:
-    """Non-toxic sentences for training (identity statements and kind sentences); never evaluated on."""
+def augmentation_sentences(extended: bool = True) -> list[str]:
+    """Non-toxic sentences for training (identity statements and kind sentences); never evaluated on.
+
+    ``extended=False``: without the ``*_extra`` templates (the first session's set, for the benchmark)."""
     section = raw_probes()["augmentation"]
-    return [p.text for p in _expand(section["non_toxic"], False) + _plain(section["kind"])]
+    non_toxic = section["non_toxic"] + (section.get("non_toxic_extra", []) if extended else [])
+    kind = section["kind"] + (section.get("kind_extra", []) if extended else [])
+    return [p.text for p in _expand(non_toxic, False) + _plain(kind)]

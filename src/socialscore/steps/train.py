@@ -23,11 +23,11 @@ import scipy.sparse as sp
 from socialscore.errors import DataError, ModelError
 from socialscore.modeling.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+from socialscore.modeling.prior import calibrate_and_threshold
 from socialscore.models import (
     SocialScoreModel,
     cross_validate,
     label_matrix,
-    out_of_fold_report,
     resolve_labels,
 )
 from socialscore.pipeline.artifacts import write_json_atomic
@@ -64,15 +64,13 @@ def train_model(
     model.fit(X, Y)
     fit_seconds = time.perf_counter() - t0
     model.fallbacks.update({k: v for k, v in cv.skipped.items() if k not in model.fallbacks})
-    model.calibrate(cv.raw_oof, Y)
-
-    oof = model.calibrated(cv.raw_oof)
-    thresholds, report = out_of_fold_report(
-        oof, Y, labels, cv.folds, folds, cv.skipped, settings.train.threshold_metric
+    thresholds, report, prevalence = calibrate_and_threshold(
+        model, cv.raw_oof, Y, labels, cv.folds, folds, cv.skipped, settings
     )
     model.threshold = thresholds[primary]
     timing = {"cv": round(cv_seconds, 3), "final_fit": round(fit_seconds, 3)}
-    return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "thresholds": thresholds}
+    return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "thresholds": thresholds,
+                   "prevalence": prevalence}
 
 
 def train_chosen(
