@@ -68,15 +68,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 # second session (hashing featuriser): on top of the first session's default (augment + lexicon)
 DEFAULT_1 = {"augment": 1, "lexicon": False, "extended": False}
-VARIANTS.update({
+VARIANTS.update({  # grouped by featurised training set (one fitted matrix is cached at a time)
     "default before (hashing 2^20, augment, lexicon)": DEFAULT_1,
     "+ prior 0.1": {**DEFAULT_1, "prevalence": 0.1},
     "+ prior 0.05": {**DEFAULT_1, "prevalence": 0.05},
     "+ extended augmentation": {**DEFAULT_1, "extended": True},
+    "+ prior 0.1 + extended (the new default)": {**DEFAULT_1, "extended": True, "prevalence": 0.1},
     "+ 2^22 buckets": {**DEFAULT_1, "hash_bits": 22},
-    "+ extended + 2^22": {**DEFAULT_1, "extended": True, "hash_bits": 22},
-    "+ prior 0.1 + extended": {**DEFAULT_1, "extended": True, "prevalence": 0.1},
     "+ prior 0.1 + 2^22": {**DEFAULT_1, "hash_bits": 22, "prevalence": 0.1},
+    "+ extended + 2^22": {**DEFAULT_1, "extended": True, "hash_bits": 22},
     "+ prior 0.1 + extended + 2^22": {**DEFAULT_1, "extended": True, "hash_bits": 22, "prevalence": 0.1},
 })
 SECOND_SESSION = [v for v in VARIANTS if v.startswith(("default before", "+ "))]
