@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean
 
 from socialscore.config import Settings, deep_merge, load_settings
-from socialscore.modeling.hashing import featuriser_from_settings
-from socialscore.modeling.bias import auc, bias_report, plot_bias
 from socialscore.modeling import mitigation
+from socialscore.modeling.bias import auc, bias_report, plot_bias
+from socialscore.modeling.hashing import featuriser_from_settings
 from socialscore.modeling.mitigation import (
     apply_column_weights,
     column_weights,
