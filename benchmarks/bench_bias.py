@@ -29,14 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean
 
 from socialscore.config import Settings, deep_merge, load_settings
-from socialscore.features import FeatureBuilder
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.bias import auc, bias_report, plot_bias
 from socialscore.modeling.mitigation import (
     apply_column_weights,
     column_weights,
     mitigate_train_split,
 )
-from socialscore.models import resolve_labels
+from socialscore.modeling.estimators import resolve_labels
 from socialscore.steps.train import train_model
 
 ISSUE_EXAMPLES = ["you are a genius", "you are kind", "I love my gay friends", "I am a proud muslim woman"]

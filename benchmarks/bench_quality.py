@@ -37,8 +37,8 @@ import scipy.sparse as sp
 from sklearn.metrics import f1_score, roc_auc_score
 
 from socialscore.config import Settings, deep_merge, load_settings
-from socialscore.features import FeatureBuilder
-from socialscore.models import (
+from socialscore.modeling.features import FeatureBuilder
+from socialscore.modeling.estimators import (
     MODEL_TYPES,
     SocialScoreModel,
     choose_threshold,

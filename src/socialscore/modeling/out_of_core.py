@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from socialscore.errors import DataError
 from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
-from socialscore.models import (
+from socialscore.modeling.estimators import (
     out_of_fold_report,
     SocialScoreModel,
     fallback_reason,

@@ -47,7 +47,7 @@ def step_code_version(step: StepSpec, memo: dict[str, str] | None = None) -> str
 
 @cache
 def code_version() -> str:
-    """Package version plus a hash of the pipeline's whole source (the API and CLI do not count); for run records."""
+    """Package version plus a hash of the pipeline's whole source (the API and the command line, api/ and terminal/, do not count); for run records."""
     import socialscore
     from socialscore.pipeline.codehash import package_root
 
@@ -55,7 +55,7 @@ def code_version() -> str:
     digest = hashlib.sha256(socialscore.__version__.encode())
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if relative.parts[0] in ("api",) or relative.name in ("cli.py",):
+        if relative.parts[0] in ("api", "terminal"):
             continue
         digest.update(str(relative).encode())
         digest.update(path.read_bytes())

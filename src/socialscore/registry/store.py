@@ -116,7 +116,7 @@ class ModelRegistry:
 
     @classmethod
     def for_project(cls, settings: Any, layout: Any) -> ModelRegistry:
-        from socialscore.db import Database
+        from socialscore.storage.db.database import Database
 
         database = Database.from_settings(settings, layout)
         return cls(database.engine, layout.models_dir, database.describe())

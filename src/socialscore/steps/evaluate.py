@@ -140,7 +140,7 @@ def draw_figures(
     primary: str,
     feature_names: Sequence[str],
 ) -> dict[str, bytes]:
-    from socialscore import report
+    from socialscore.reports import evaluation as report
 
     y_pred = np.column_stack([proba[:, j] >= thresholds[label] for j, label in enumerate(labels)])
     importance = np.asarray(model.feature_importance(primary), dtype=float).ravel()
@@ -299,7 +299,7 @@ def run(ctx: StepContext) -> None:
         **metrics,
         "gate": {**gate.to_dict(), "promoted_to": promoted},
     }
-    from socialscore.report import render_html
+    from socialscore.reports.evaluation import render_html
 
     ctx.write("metrics", metrics)
     ctx.write("figures", figures)

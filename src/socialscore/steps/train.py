@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from socialscore.errors import DataError, ModelError
 from socialscore.modeling.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.pipeline import ScoringPipeline, TextRules
-from socialscore.models import (
+from socialscore.modeling.estimators import (
     SocialScoreModel,
     cross_validate,
     label_matrix,

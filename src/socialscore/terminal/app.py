@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from socialscore.errors import ConfigError, SocialScoreError
-from socialscore.registry.cli import models_app, runs_app
+from socialscore.terminal.registry import models_app, runs_app
 from socialscore.terminal.help import App
 
 app = App(
@@ -115,7 +115,7 @@ def run(
     from socialscore.layout import Layout
     from socialscore.logs import setup_logging
     from socialscore.pipeline.orchestrator import Orchestrator
-    from socialscore.reporting import print_banner, print_summary
+    from socialscore.terminal.summary import print_banner, print_summary
 
     project_dir = project_dir.resolve()
     steps = _split_words(steps)
@@ -193,7 +193,7 @@ def predict(
     from socialscore.steps.predict import predict_file, served_loader
 
     def from_registry() -> Any:
-        from socialscore.registry.cli import project_registry
+        from socialscore.terminal.registry import project_registry
 
         return project_registry(project_dir).load(model)
 
@@ -233,7 +233,7 @@ def generate(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
-    from socialscore.datasets import generate_example
+    from socialscore.storage.datasets import generate_example
     from socialscore.pipeline.artifacts import atomic_path
 
     frame = generate_example(rows, seed)
@@ -277,7 +277,7 @@ def vertex_compile(
 ) -> None:
     """Write the Kubeflow Pipelines v2 YAML for Vertex AI."""
     try:
-        from socialscore.vertex import compile_pipeline
+        from socialscore.deploy.vertex import compile_pipeline
 
         path = compile_pipeline(output)
     except SocialScoreError as exc:
@@ -301,7 +301,7 @@ def vertex_submit(
     """Submit the compiled pipeline to Vertex AI (needs the 'vertex' extra)."""
     try:
         from socialscore.config import parse_override
-        from socialscore.vertex import submit_pipeline
+        from socialscore.deploy.vertex import submit_pipeline
 
         values: dict[str, Any] = {}
         for item in param or []:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from socialscore.cli import app, expand_multi_value
+from socialscore.terminal.app import app, expand_multi_value
 
 runner = CliRunner()
 DATA_STEPS = ["--steps", "extract", "--steps", "transform", "--steps", "load"]

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialscore.csvformat import (
+from socialscore.storage.csvformat import (
     ERROR_COLUMN,
     JIGSAW_LABELS,
     decode_bytes,
     detect_schema,
     read_header,
 )
-from socialscore.datasets import (
+from socialscore.storage.datasets import (
     build_training_sample,
     davidson_label,
     generate_example,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from socialscore.csvformat import (
+from socialscore.storage.csvformat import (
     ERROR_COLUMN,
     JIGSAW_LABELS,
     UnlabelledError,
@@ -678,10 +678,10 @@ def generate_example(n_rows: int = 6000, seed: int = 42) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m socialscore.datasets sample SRC OUT [--rows N] [--seed S]`` (exit 3: unlabelled)."""
+    """``python -m socialscore.storage.datasets sample SRC OUT [--rows N] [--seed S]`` (exit 3: unlabelled)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m socialscore.datasets")
+    parser = argparse.ArgumentParser(prog="python -m socialscore.storage.datasets")
     sub = parser.add_subparsers(dest="command", required=True)
     sample = sub.add_parser("sample", help="build a stratified training sample from a labelled CSV")
     sample.add_argument("source", type=Path)
