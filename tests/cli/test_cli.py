@@ -72,7 +72,7 @@ def test_missing_data_file_is_a_clear_error(project_dir: Path) -> None:
 
 def test_module_form_accepts_the_same_flags(project_dir: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "socialscore.pipeline.orchestrator", "--mode", "dev",
+        [sys.executable, "-m", "socialscore", "run", "--mode", "dev",
          "--steps", "extract", "transform", "--project-dir", str(project_dir)],
         capture_output=True, text=True, timeout=300,
     )

@@ -1,6 +1,6 @@
 """Runs the steps in pipeline order: fingerprints, skips what is cached, times, logs, summarises.
 
-Also the documented module form: ``python -m socialscore.pipeline.orchestrator --mode dev --steps ...``.
+The module form is ``python -m socialscore run ...`` (socialscore/__main__.py), so this module never imports the CLI.
 """
 
 from __future__ import annotations
@@ -382,17 +382,3 @@ class RunHistory:
             getattr(self.orchestrator.registry, method)(*args, **kwargs)
         except SocialScoreError as exc:
             self.orchestrator.logger.warning("run history not recorded: %s", exc)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m socialscore.pipeline.orchestrator`` — the same flags as ``socialscore run``."""
-    import sys
-
-    from socialscore.terminal.app import main as cli_main
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    cli_main(["run", *args], prog_name="python -m socialscore.pipeline.orchestrator")
-
-
-if __name__ == "__main__":
-    main()
