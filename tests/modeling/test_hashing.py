@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.utils import murmurhash3_32
 
 from socialscore.config import load_settings
-from socialscore.storage.datasets import generate_example
+from socialscore.storage.synthetic import generate_example
 from socialscore.errors import ConfigError
 from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling import hash_kernel

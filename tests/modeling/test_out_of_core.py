@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.storage.datasets import generate_example
+from socialscore.storage.synthetic import generate_example
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.modeling.out_of_core import (
     IN_MEMORY,

@@ -104,7 +104,7 @@ def crafted_data() -> tuple[pd.DataFrame, pd.DataFrame]:
     Crafted rows: formula-like ids and texts (some valid, some with a label out of range so they are
     rejected), and canary comments among the valid rows.
     """
-    from socialscore.storage.datasets import generate_example
+    from socialscore.storage.synthetic import generate_example
 
     train = generate_example(400, 7)
     rows = []

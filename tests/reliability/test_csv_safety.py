@@ -79,8 +79,8 @@ def test_predict_cli_output_is_escaped(crafted_run, tmp_path: Path) -> None:
 
 
 # Writers of pipeline *inputs*, deliberately verbatim (escaping would change the comments they feed
-# back in): `socialscore generate` and `python -m socialscore.storage.datasets sample` (commit 62e6d08).
-VERBATIM_INPUT_WRITERS = {"terminal/app.py", "storage/datasets.py"}
+# back in): `socialscore generate` and `python -m socialscore.storage.sampling sample` (commit 62e6d08).
+VERBATIM_INPUT_WRITERS = {"terminal/app.py", "storage/sampling.py"}
 
 
 def test_every_csv_writer_goes_through_csvsafe() -> None:

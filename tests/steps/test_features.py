@@ -15,7 +15,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, DataError
-from socialscore.modeling.features import CharNgramTfidf, FeatureBuilder, WordNgramTfidf
+from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.layout import Layout
 from socialscore.modeling.probes import augmentation_sentences
 from socialscore.pipeline.context import StepContext

@@ -15,13 +15,9 @@ from socialscore.storage.csvformat import (
     detect_schema,
     read_header,
 )
-from socialscore.storage.datasets import (
-    build_training_sample,
-    davidson_label,
-    generate_example,
-    read_table,
-    stratified_take,
-)
+from socialscore.storage.sampling import build_training_sample, stratified_take
+from socialscore.storage.datasets import davidson_label, read_table
+from socialscore.storage.synthetic import generate_example
 from socialscore.errors import DataError
 
 

@@ -26,13 +26,8 @@ import scipy.sparse as sp
 
 from socialscore.errors import DataError
 from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
-from socialscore.modeling.estimators import (
-    out_of_fold_report,
-    SocialScoreModel,
-    fallback_reason,
-    label_matrix,
-    resolve_labels,
-)
+from socialscore.modeling.validation import out_of_fold_report
+from socialscore.modeling.estimators import SocialScoreModel, fallback_reason, label_matrix, resolve_labels
 
 OUT_OF_CORE = "out_of_core"
 IN_MEMORY = "in_memory"

@@ -94,7 +94,7 @@ def _raw_from_table(
 def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
     import pandas as pd
 
-    from socialscore.storage.datasets import generate_example
+    from socialscore.storage.synthetic import generate_example
 
     example = generate_example(data_cfg.example_rows, data_cfg.example_seed)
     out = pd.DataFrame(

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from socialscore.storage.db.database import frame_hash
+from socialscore.storage.db.content_hash import frame_hash
 from socialscore.errors import DataError
 from socialscore.pipeline.context import StepContext
 

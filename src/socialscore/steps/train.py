@@ -23,13 +23,8 @@ import scipy.sparse as sp
 from socialscore.errors import DataError, ModelError
 from socialscore.modeling.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.pipeline import ScoringPipeline, TextRules
-from socialscore.modeling.estimators import (
-    SocialScoreModel,
-    cross_validate,
-    label_matrix,
-    out_of_fold_report,
-    resolve_labels,
-)
+from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
+from socialscore.modeling.validation import cross_validate, out_of_fold_report
 from socialscore.pipeline.artifacts import write_json_atomic
 
 if TYPE_CHECKING:

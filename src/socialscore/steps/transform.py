@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from socialscore.storage.csvformat import ERROR_COLUMN
-from socialscore.storage.datasets import stable_hash, stratified_take
+from socialscore.storage.sampling import stable_hash, stratified_take
 from socialscore.errors import DataError
 from socialscore.ingest.identity import check_ids, enforce
 from socialscore.ingest.labels import parse_labels

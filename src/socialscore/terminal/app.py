@@ -233,7 +233,7 @@ def generate(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
-    from socialscore.storage.datasets import generate_example
+    from socialscore.storage.synthetic import generate_example
     from socialscore.pipeline.artifacts import atomic_path
 
     frame = generate_example(rows, seed)
