@@ -18,6 +18,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# the same as socialscore.pipeline.cache.NOT_PIPELINE_SOURCE (stdlib-only copy; tests/deploy/test_ci_copies.py)
+NOT_PIPELINE_SOURCE = ("api", "terminal")
 
 
 def _sha(*parts: bytes) -> str:
@@ -59,7 +61,7 @@ def pipeline_source() -> bytes:
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if relative.parts[0] in ("api", "terminal"):
+        if relative.parts[0] in NOT_PIPELINE_SOURCE:
             continue
         digest.update(str(relative).encode())
         digest.update(path.read_bytes())
