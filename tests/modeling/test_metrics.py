@@ -44,3 +44,21 @@ def test_no_positive_rows_gives_null_metrics_with_reasons() -> None:
 def test_all_positive_label_has_no_roc_auc() -> None:
     m = metrics.label_metrics(np.ones(3), np.array([0.2, 0.7, 0.9]), 0.5)
     assert m["roc_auc"] is None and "no negative rows" in m["reasons"]["roc_auc"]
+
+
+@pytest.mark.parametrize(
+    "y, p",
+    [
+        ([1, 0, 1, 0, 1], [0.9, 0.2, 0.4, 0.6, 0.7]),  # ordinary
+        ([1, 0, 1, 0], [0.1, 0.2, 0.3, 0.4]),  # nothing predicted positive: precision undefined
+        ([0, 0, 0, 0], [0.1, 0.2, 0.3, 0.4]),  # no positives, none predicted: recall and F1 undefined
+        ([1, 1, 1], [0.2, 0.7, 0.9]),  # one class: no ROC AUC
+    ],
+    ids=["ordinary", "none-predicted", "no-positives", "one-class"],
+)
+def test_cross_validation_folds_and_evaluate_define_each_metric_the_same_way(y: list, p: list) -> None:
+    y, p = np.array(y), np.array(p)
+    fold = metrics.binary_metrics(y, p, 0.5)
+    held_out = metrics.label_metrics(y, p, 0.5)
+    assert fold == {key: held_out[key] for key in fold}
+    assert set(fold) == {"roc_auc", "f1", "precision", "recall"}

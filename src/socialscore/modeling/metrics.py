@@ -14,17 +14,10 @@ def _constant(y: np.ndarray) -> bool:
 
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | None]:
-    """ROC AUC (None when one class only), F1, precision and recall at ``threshold``."""
-    from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
-
-    pred = p >= threshold
-    auc = None if _constant(y) else float(roc_auc_score(y, p))
-    return {
-        "roc_auc": auc,
-        "f1": float(f1_score(y, pred, zero_division=0)),
-        "precision": float(precision_score(y, pred, zero_division=0)),
-        "recall": float(recall_score(y, pred, zero_division=0)),
-    }
+    """The cross-validation subset of :func:`label_metrics` (ROC AUC, F1, precision, recall), so a
+    fold's figures are defined exactly as the held-out ones: None where undefined, never 0."""
+    full = label_metrics(np.asarray(y), np.asarray(p), threshold)
+    return {key: full[key] for key in CV_KEYS}
 
 
 def mean_metrics(per_fold: list[dict[str, float | None]]) -> dict[str, float | None]:
@@ -81,6 +74,7 @@ def label_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, A
     return out
 
 
+CV_KEYS = ("roc_auc", "f1", "precision", "recall")
 MACRO_KEYS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier")
 
 
