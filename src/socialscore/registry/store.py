@@ -99,7 +99,7 @@ def version_dir(models_dir: Path, version: str) -> Path:
 
 
 def _begin_immediate(conn: sa.Connection) -> None:
-    # db.py puts sqlite3 in driver autocommit; take the write lock at BEGIN so two writers queue
+    # storage/db/sqlite.py puts sqlite3 in driver autocommit; take the write lock at BEGIN so two writers queue
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

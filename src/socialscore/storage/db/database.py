@@ -1,6 +1,7 @@
-"""The database: engine from settings, table schema, atomic bulk replace, fast reads.
+"""The database: engine from settings, atomic whole-table replace, fast reads (names and types in
+schema.py, the per-backend writers in sqlite.py and postgres.py, the URL in url.py).
 
-The only module that builds SQL. A table is always replaced whole inside ONE transaction: a staging
+The only package that builds SQL. A table is always replaced whole inside ONE transaction: a staging
 table is created and filled (COPY through psycopg 3 on PostgreSQL, one ``executemany`` on SQLite),
 then the old table is dropped, the staging table renamed in and the meta row in ``socialscore_tables``
 updated. A crash at any point rolls the whole transaction back, so readers always see the previous
