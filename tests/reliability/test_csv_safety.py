@@ -79,7 +79,7 @@ def test_predict_cli_output_is_escaped(crafted_run, tmp_path: Path) -> None:
 
 
 # Writers of pipeline *inputs*, deliberately verbatim (escaping would change the comments they feed
-# back in): `socialscore generate` and `python -m socialscore.storage.sampling sample` (commit 62e6d08).
+# back in): `socialscore generate` and `socialscore sample` (commit 62e6d08).
 VERBATIM_INPUT_WRITERS = {"terminal/app.py", "storage/sampling.py"}
 
 

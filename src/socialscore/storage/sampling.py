@@ -1,17 +1,14 @@
-"""Stable hashing, stratified sampling and the training-sample builder
-(``python -m socialscore.storage.sampling sample SRC OUT``)."""
+"""Stable hashing, stratified sampling and the training-sample builder (``socialscore sample``)."""
 
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from socialscore.errors import DataError
 from socialscore.ingest.labels import parse_labels
 from socialscore.storage.csvformat import ERROR_COLUMN, detect_schema, UnlabelledError
 from socialscore.storage.datasets import davidson_label, read_table
@@ -89,31 +86,3 @@ def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed
     with atomic_path(output, ".csv") as tmp:
         out.to_csv(tmp, index=False)
     return len(out)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m socialscore.storage.sampling sample SRC OUT [--rows N] [--seed S]`` (exit 3: unlabelled)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m socialscore.storage.sampling")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sample = sub.add_parser("sample", help="build a stratified training sample from a labelled CSV")
-    sample.add_argument("source", type=Path)
-    sample.add_argument("output", type=Path)
-    sample.add_argument("--rows", type=int, default=10_000)
-    sample.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args(argv)
-    try:
-        rows = build_training_sample(args.source, args.output, args.rows, args.seed)
-    except UnlabelledError as exc:
-        print(f"skip: {exc}", file=sys.stderr)
-        return 3
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {rows} rows to {args.output}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -243,6 +243,29 @@ def generate(
     console.print(f"wrote {len(frame):,} synthetic comments to {output}")
 
 
+@app.command()
+def sample(
+    source: Annotated[Path, typer.Argument(help="A labelled CSV (any format extract reads).")],
+    output: Annotated[Path, typer.Argument(help="Where to write id, comment_text and the labels.")],
+    rows: Annotated[int, typer.Option(help="How many comments.")] = 10_000,
+    seed: Annotated[int, typer.Option()] = 42,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Build a stratified, PII-scrubbed training sample from a labelled CSV (exit 3: it has no labels)."""
+    from socialscore.storage.csvformat import UnlabelledError
+    from socialscore.storage.sampling import build_training_sample
+
+    try:
+        written = build_training_sample(source, output, rows, seed)
+    except UnlabelledError as exc:
+        err_console.print(f"skip: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+    except SocialScoreError as exc:
+        _fail(str(exc), verbose)
+        return
+    console.print(f"wrote {written:,} rows to {output}")
+
+
 SERVE_EPILOG = (
     "Environment (or .env in the working directory): SOCIALSCORE_MODEL_ALIAS (production) picks the alias served;"
     " SOCIALSCORE_API_KEYS and SOCIALSCORE_ADMIN_KEYS (comma-separated; none: an open API, refused when"
