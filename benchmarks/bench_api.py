@@ -74,7 +74,7 @@ def start_server(models_dir: Path, workers: int, log_path: Path) -> tuple[subpro
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALSCORE_")}
     env["SOCIALSCORE_API_KEYS"] = "bench-key"
     process = subprocess.Popen(
-        [sys.executable, "-m", "socialscore.cli", "serve", "--port", str(port), "--workers", str(workers),
+        [sys.executable, "-m", "socialscore.terminal.app", "serve", "--port", str(port), "--workers", str(workers),
          "--models-dir", str(models_dir)],
         stdout=log_path.open("wb"), stderr=subprocess.STDOUT, env=env,
     )

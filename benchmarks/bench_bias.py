@@ -39,7 +39,7 @@ from socialscore.modeling.mitigation import (
     mitigate_train_split,
 )
 from socialscore.modeling.probes import augmentation_sentences
-from socialscore.models import resolve_labels
+from socialscore.modeling.estimators import resolve_labels
 from socialscore.steps.train import train_model
 
 ISSUE_EXAMPLES = ["you are a genius", "you are kind", "I love my gay friends", "I am a proud muslim woman"]

@@ -8,7 +8,7 @@ one batch (one process: ``n_jobs=1``), best of ``--repeat`` runs; the tokenisati
 (``TextPreprocessor.tokens``), the hash kernel on those tokens and the engineered features (both
 featurisers share them) are timed alone too, so each part's share is visible. CPU time is the figure
 to compare on a shared machine; wall time is printed beside it.
-Without the shared sample, ``socialscore.datasets.generate_example`` texts are used (it says so).
+Without the shared sample, ``socialscore.storage.synthetic.generate_example`` texts are used (it says so).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from socialscore.datasets import generate_example
-from socialscore.features import FeatureBuilder, engineered_features, known_placeholders
+from socialscore.storage.synthetic import generate_example
+from socialscore.modeling.features import FeatureBuilder
+from socialscore.modeling.engineered import engineered_features, known_placeholders
 from socialscore.modeling.hash_kernel import compiled_available, count_hashed
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.text.preprocess import TextPreprocessor

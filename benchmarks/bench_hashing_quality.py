@@ -26,7 +26,7 @@ STEPS = ["extract", "transform", "load", "features", "train", "evaluate"]
 
 
 def run_once(project: Path, data: Path, seed: int, overrides: list[str]) -> tuple[float, float]:
-    command = [sys.executable, "-m", "socialscore.cli", "run", "--mode", "prod", "-C", str(project), "--data", str(data)]
+    command = [sys.executable, "-m", "socialscore.terminal.app", "run", "--mode", "prod", "-C", str(project), "--data", str(data)]
     command += ["--steps", *STEPS, "--set", f"transform.seed={seed}"]
     for override in overrides:
         command += ["--set", override]

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from socialscore.db import Database, normalise_url
+from socialscore.storage.db.database import Database
+from socialscore.storage.db.url import normalise_url
 
 LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 _WORDS = (

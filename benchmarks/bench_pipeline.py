@@ -65,7 +65,7 @@ def tree_cpu_seconds() -> float:
 
 def child_main(cli_args: list[str]) -> None:
     """Run the CLI in this process, recording CPU seconds per step into $BENCH_STEP_CPU (JSON)."""
-    from socialscore.cli import main as cli_main
+    from socialscore.terminal.app import main as cli_main
     from socialscore.pipeline.orchestrator import Orchestrator
 
     cpu: dict[str, float] = {}
@@ -254,7 +254,7 @@ def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profil
     if db == "postgres":
         env["DATABASE_URL"] = reset_pg_database()
     project = Path(tempfile.mkdtemp(prefix=f"bench-{case}-{db}-"))
-    cmd = [sys.executable, "-m", "socialscore.cli", "run", "--mode", mode, "--project-dir", str(project)]
+    cmd = [sys.executable, "-m", "socialscore.terminal.app", "run", "--mode", mode, "--project-dir", str(project)]
     if data is not None:
         cmd += ["--data", str(data)]
     for item in model_sets:

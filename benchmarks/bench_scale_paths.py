@@ -32,7 +32,7 @@ VARIANTS = {
 def run_variant(name: str, data: Path, timeout: int, scratch: Path) -> dict[str, object]:
     project = scratch / name.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
     project.mkdir()
-    cmd = [sys.executable, "-m", "socialscore.cli", "run", "--mode", "prod", "-C", str(project), "--data", str(data)]
+    cmd = [sys.executable, "-m", "socialscore.terminal.app", "run", "--mode", "prod", "-C", str(project), "--data", str(data)]
     for override in VARIANTS[name]:
         cmd += ["--set", override]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}

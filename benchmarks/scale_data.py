@@ -4,7 +4,7 @@
     uv run python benchmarks/scale_data.py --rows 1000000 --out /tmp/scale_1m.csv --seed 7
 
 The pool is the shared Jigsaw sample (``/work/shared/data/jigsaw/cleaned_training_sample.csv`` or
-``--pool``); without it, ``socialscore.datasets.generate_example`` is the pool. The first rows are the
+``--pool``); without it, ``socialscore.storage.synthetic.generate_example`` is the pool. The first rows are the
 pool itself in a shuffled order (real data as far as it goes); every further row is a pool comment
 with its labels, recombined and lightly perturbed so it stays realistic in length and vocabulary but
 does not collapse in the transform step's de-duplication (same normalised text):
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from socialscore.csvformat import JIGSAW_LABELS
-from socialscore.datasets import generate_example
+from socialscore.storage.csvformat import JIGSAW_LABELS
+from socialscore.storage.synthetic import generate_example
 
 SHARED_POOL = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
 TEXT_CANDIDATES = ("comment_text", "anonymized_comment", "text")
@@ -49,7 +49,7 @@ def load_pool(path: Path | None, seed: int) -> tuple[pd.DataFrame, str]:
         origin = str(path)
     else:
         frame = generate_example(20_000, seed)
-        origin = "socialscore.datasets.generate_example(20000)"
+        origin = "socialscore.storage.synthetic.generate_example(20000)"
     frame = frame[["id", "comment_text", *JIGSAW_LABELS]].copy()
     frame["comment_text"] = frame["comment_text"].astype(str)
     frame = frame[frame["comment_text"].str.strip() != ""]

@@ -107,7 +107,7 @@ def main() -> None:
     env["SOCIALSCORE_API_KEYS"] = "soak-key"
     log = work / "server.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "socialscore.cli", "serve", "--port", str(port), "--workers", str(args.workers),
+        [sys.executable, "-m", "socialscore.terminal.app", "serve", "--port", str(port), "--workers", str(args.workers),
          "--models-dir", str(models_dir)], stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 from socialscore.config import DataConfig
 from socialscore.errors import DataError
 from socialscore.steps.extract import extract
-import socialscore.datasets  # extract imports pandas and the reader lazily: import them before timing
+import socialscore.storage.datasets  # extract imports pandas and the reader lazily: import them before timing
 path = Path(sys.argv[1])
 start = time.perf_counter()
 try:

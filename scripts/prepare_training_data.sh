@@ -45,7 +45,7 @@ for source in data/raw/prod.csv data/prod.csv train.csv/train.csv data/raw/train
     [[ -f "$source" ]] || continue
     echo "building $out from $source (stratified sample of $rows rows)"
     status=0
-    "${py[@]}" -m socialscore.datasets sample "$source" "$out" --rows "$rows" --seed "$seed" || status=$?
+    "${py[@]}" -m socialscore sample "$source" "$out" --rows "$rows" --seed "$seed" || status=$?
     case "$status" in
         0) exit 0 ;;
         3) echo "  $source has no labels; trying the next file" ;;
@@ -54,4 +54,4 @@ for source in data/raw/prod.csv data/prod.csv train.csv/train.csv data/raw/train
 done
 
 echo "no labelled source found: generating the synthetic example dataset into $out"
-"${py[@]}" -m socialscore.cli generate --output "$out" --seed "$seed"
+"${py[@]}" -m socialscore generate --output "$out" --seed "$seed"

@@ -77,7 +77,7 @@ def postgres_url() -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path):
     """A socialscore Database on an embedded SQLite file, then on PostgreSQL (skips without a URL)."""
-    from socialscore.db import Database
+    from socialscore.storage.db.database import Database
 
     if request.param == "sqlite":
         db = Database.from_url(f"sqlite:///{tmp_path / 'test.db'}")

@@ -89,7 +89,7 @@ def test_the_cli_prints_one_line_and_no_traceback(project_dir: Path, kind: str) 
     """Issue 13: a symlink loop as --data was a traceback, a directory "not found"."""
     from typer.testing import CliRunner
 
-    from socialscore.cli import app
+    from socialscore.terminal.app import app
 
     path = project_dir / "in.csv"
     if kind == "symlink_loop":

@@ -6,7 +6,7 @@ The TRAIN_* defaults are exported by common.sh, the one place that sets them.
 - nltk:  sha256 of the sorted NLTK_RESOURCES list
 - model: sha256 of the training data's bytes ("none" without TRAIN_DATA), the training config
          (socialscore.yaml bytes, TRAIN_MODE, TRAIN_SET overrides, TRAIN_STEPS), the package version
-         and the pipeline's source (src/socialscore minus api/ and cli.py, as the step cache counts it)
+         and the pipeline's source (src/socialscore minus api/ and terminal/, as the step cache counts it)
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# the same as socialscore.pipeline.cache.NOT_PIPELINE_SOURCE (stdlib-only copy; tests/deploy/test_ci_copies.py)
+NOT_PIPELINE_SOURCE = ("api", "terminal")
 
 
 def _sha(*parts: bytes) -> str:
@@ -59,7 +61,7 @@ def pipeline_source() -> bytes:
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if relative.parts[0] == "api" or relative.name == "cli.py":
+        if relative.parts[0] in NOT_PIPELINE_SOURCE:
             continue
         digest.update(str(relative).encode())
         digest.update(path.read_bytes())

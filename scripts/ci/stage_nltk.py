@@ -11,7 +11,8 @@ import shutil
 import sys
 from pathlib import Path
 
-# the same names as socialscore.text.nltk_resources.RESOURCE_PATHS (kept stdlib-only on purpose)
+# the same names as socialscore.text.nltk_resources.RESOURCE_PATHS (kept stdlib-only on purpose;
+# tests/deploy/test_ci_copies.py compares them)
 KNOWN = {
     "stopwords": "corpora/stopwords",
     "wordnet": "corpora/wordnet",

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from socialscore import vertex
+from socialscore.deploy import vertex
 
 PODMAN = os.environ.get("PODMAN", "podman --storage-driver vfs").split()
 # prod: only a prod model that passes the gate becomes production, which the publish component ships;

@@ -16,7 +16,7 @@ uv_run --extra vertex socialscore vertex compile --output build/pipeline.yaml
 uv_run --extra vertex python - <<PY
 import json, os
 from pathlib import Path
-from socialscore.vertex import submit_pipeline
+from socialscore.deploy.vertex import submit_pipeline
 
 params = json.loads(os.environ.get("VERTEX_PARAMS") or "{}")
 job = submit_pipeline("$PROJECT", "$REGION", "$PIPELINE_ROOT", "$PIPELINE_IMAGE_REF", Path("build/pipeline.yaml"),

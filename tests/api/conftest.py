@@ -110,7 +110,7 @@ class LiveServer:
             [
                 sys.executable,
                 "-m",
-                "socialscore.cli",
+                "socialscore.terminal.app",
                 "serve",
                 "--port",
                 str(self.port),

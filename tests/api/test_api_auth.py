@@ -147,7 +147,7 @@ def test_production_with_keys_starts(make_client):
 def test_serve_refuses_production_without_keys_in_one_line(models_dir, monkeypatch):
     env = {"SOCIALSCORE_ENV": "production", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "socialscore.cli", "serve", "--models-dir", str(models_dir)],
+        [sys.executable, "-m", "socialscore.terminal.app", "serve", "--models-dir", str(models_dir)],
         capture_output=True,
         text=True,
         env=env,
@@ -160,7 +160,7 @@ def test_serve_refuses_production_without_keys_in_one_line(models_dir, monkeypat
 
 def test_serve_without_a_bundle_says_what_to_run(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "socialscore.cli", "serve", "--models-dir", str(tmp_path / "none")],
+        [sys.executable, "-m", "socialscore.terminal.app", "serve", "--models-dir", str(tmp_path / "none")],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin"},

@@ -13,7 +13,7 @@ beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOC
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 
 from socialscore.beam.predict import build_predict, local_runner, predict_file_beam
-from socialscore.datasets import generate_example
+from socialscore.storage.synthetic import generate_example
 from socialscore.steps.predict import predict_file, served_loader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
@@ -50,7 +50,7 @@ def test_test_pipeline_output_equals_the_local_engine(tmp_path: Path, models_dir
 def test_cli_engine_beam_equals_engine_local(tmp_path: Path, models_dir: Path, comments: Path) -> None:
     from typer.testing import CliRunner
 
-    from socialscore.cli import app
+    from socialscore.terminal.app import app
 
     runner = CliRunner()
     for engine in ("local", "beam"):

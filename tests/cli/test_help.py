@@ -10,7 +10,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from socialscore.api.settings import ApiSettings
-from socialscore.cli import app
+from socialscore.terminal.app import app
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[2] / "README.md"

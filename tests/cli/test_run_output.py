@@ -11,13 +11,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from socialscore.cli import app
+from socialscore.terminal.app import app
 from socialscore.config import load_settings
 from socialscore.layout import Layout
 from socialscore.pipeline.artifacts import Artifact
 from socialscore.pipeline.context import StepContext, StepSpec
 from socialscore.pipeline.orchestrator import Orchestrator, RunSummary, StepOutcome
-from socialscore.reporting import format_seconds, print_summary
+from socialscore.terminal.summary import format_seconds, print_summary
 
 runner = CliRunner()
 

@@ -131,7 +131,7 @@ def _workspace(target: Path) -> Path:
 
 @pytest.mark.slow
 def test_second_build_restores_the_model_without_training(tmp_path: Path) -> None:
-    from socialscore.datasets import generate_example
+    from socialscore.storage.synthetic import generate_example
 
     data = tmp_path / "train.csv"  # real data is required: a small labelled file stands in for it
     generate_example(600, 42).to_csv(data, index=False)

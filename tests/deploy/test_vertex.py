@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from socialscore import vertex
+from socialscore.deploy import vertex
 from socialscore.errors import SocialScoreError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +77,7 @@ def test_submit_without_the_extra_says_how_to_install(
 def test_cli_compile(tmp_path: Path) -> None:
     out = tmp_path / "cli.yaml"
     result = subprocess.run(
-        [sys.executable, "-m", "socialscore.cli", "vertex", "compile", "--output", str(out)],
+        [sys.executable, "-m", "socialscore.terminal.app", "vertex", "compile", "--output", str(out)],
         capture_output=True,
         text=True,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from socialscore import vertex
+from socialscore.deploy import vertex
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.features import FeatureBuilder
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.explain import contributions, error_analysis, explain
 from socialscore.steps.train import train_model
 

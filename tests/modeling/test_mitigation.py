@@ -7,7 +7,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from socialscore.config import load_settings
-from socialscore.features import LEXICON, FeatureBuilder
+from socialscore.modeling.engineered import LEXICON
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling import mitigation
 from socialscore.modeling.probes import augmentation_sentences, evaluation_probes
 

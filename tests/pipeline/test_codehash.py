@@ -60,13 +60,13 @@ def test_only_evaluate_and_what_follows_it_run_the_report_code() -> None:
     for step in STEPS:
         closure = module_closure(_roots(step.name))
         assert f"socialscore.steps.{step.name}" in closure
-        assert "socialscore.cli" not in closure and not any(m.startswith("socialscore.api") for m in closure)
-        assert ("socialscore.report" in closure) == (step.name not in BEFORE_EVALUATE), step.name
+        assert "socialscore.terminal.app" not in closure and not any(m.startswith("socialscore.api") for m in closure)
+        assert ("socialscore.reports.evaluation" in closure) == (step.name not in BEFORE_EVALUATE), step.name
 
 
 def test_editing_the_report_changes_only_the_steps_that_run_it(package_copy: Path) -> None:
     before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
-    _edit(package_copy / "report.py", "# .band { color: #c00 }  -- a CSS tweak")
+    _edit(package_copy / "reports" / "evaluation.py", "# .band { color: #c00 }  -- a CSS tweak")
     after = {s.name: code_digest(_roots(s.name)) for s in STEPS}
     assert [n for n in before if before[n] != after[n]] == [n for n in before if n not in BEFORE_EVALUATE]
 
@@ -114,7 +114,7 @@ def test_orchestrator_reruns_only_the_step_whose_code_changed(package_copy: Path
 
     assert run() == ["first:ran:never run", "second:ran:never run"]
     assert run() == ["first:cached:", "second:cached:"]
-    _edit(package_copy / "report.py", "# restyled")
+    _edit(package_copy / "reports" / "evaluation.py", "# restyled")
     assert run() == ["first:cached:", "second:ran:code changed"]
     _edit(package_copy / "text" / "normalize.py", "# reworded")
     assert run() == ["first:ran:code changed", "second:ran:code changed"]

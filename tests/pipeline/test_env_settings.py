@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from socialscore.api.settings import ApiSettings, load_settings as load_api_settings
-from socialscore.cli import app
+from socialscore.terminal.app import app
 from socialscore.config import load_settings
-from socialscore.db import Database
+from socialscore.storage.db.database import Database
 from socialscore.layout import Layout
 from socialscore.settings.env import EnvSettings
 

@@ -64,7 +64,7 @@ def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
 def test_two_runs_started_at_once(project_dir: Path) -> None:
     """No traceback and no mixed artifacts: one runs, the other says who holds the lock (or waits)."""
     (project_dir / "socialscore.yaml").write_text(SMALL)
-    argv = [sys.executable, "-m", "socialscore.cli", "run", "--mode", "dev", "--project-dir", str(project_dir)]
+    argv = [sys.executable, "-m", "socialscore.terminal.app", "run", "--mode", "dev", "--project-dir", str(project_dir)]
     env = {"COLUMNS": "200", "NO_COLOR": "1"}
     import os
 
@@ -78,6 +78,6 @@ def test_two_runs_started_at_once(project_dir: Path) -> None:
     assert len(loser.strip().splitlines()) == 1
     waiter = subprocess.run([*argv, "--wait", "--force", "train"], env=env, capture_output=True, text=True, timeout=300)
     assert waiter.returncode == 0, waiter.stderr
-    status = subprocess.run([sys.executable, "-m", "socialscore.cli", "status", "--mode", "dev",
+    status = subprocess.run([sys.executable, "-m", "socialscore.terminal.app", "status", "--mode", "dev",
                              "--project-dir", str(project_dir)], env=env, capture_output=True, text=True, timeout=120)
     assert "stale" not in status.stdout and "changed" not in status.stdout, status.stdout

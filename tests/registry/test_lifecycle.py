@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parents[1] / "steps"))
 from model_corpus import make_comments  # noqa: E402
 
-from socialscore.cli import app  # noqa: E402
+from socialscore.terminal.app import app  # noqa: E402
 
 runner = CliRunner()
 PROBE = ["you are a moron and an idiot", "thanks for the helpful edit", "ｙｏｕ ａｒｅ ａ ｍｏｒｏｎ"]
@@ -161,7 +161,7 @@ def test_the_gate_command_reads_a_restored_served_model(project: Path, monkeypat
 
 def test_models_list_shows_the_primary_labels_held_out_auc() -> None:
     """Metrics are stored with sorted keys: the list must pick the primary label, not the first one."""
-    from socialscore.registry.cli import _auc
+    from socialscore.terminal.registry import _auc
 
     metrics = {"primary_label": "toxic", "held_out": {"identity_hate": {"roc_auc": 0.91}, "toxic": {"roc_auc": 0.96}}}
     assert _auc(metrics, "held_out") == "0.9600"

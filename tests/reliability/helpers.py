@@ -34,7 +34,7 @@ class CliResult:
 
 
 def cli_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "socialscore.cli", *args]
+    return [sys.executable, "-m", "socialscore.terminal.app", *args]
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -104,7 +104,7 @@ def crafted_data() -> tuple[pd.DataFrame, pd.DataFrame]:
     Crafted rows: formula-like ids and texts (some valid, some with a label out of range so they are
     rejected), and canary comments among the valid rows.
     """
-    from socialscore.datasets import generate_example
+    from socialscore.storage.synthetic import generate_example
 
     train = generate_example(400, 7)
     rows = []

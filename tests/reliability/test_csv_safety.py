@@ -79,12 +79,12 @@ def test_predict_cli_output_is_escaped(crafted_run, tmp_path: Path) -> None:
 
 
 # Writers of pipeline *inputs*, deliberately verbatim (escaping would change the comments they feed
-# back in): `socialscore generate` and `python -m socialscore.datasets sample` (commit 62e6d08).
-VERBATIM_INPUT_WRITERS = {"cli.py", "datasets.py"}
+# back in): `socialscore generate` and `socialscore sample` (commit 62e6d08).
+VERBATIM_INPUT_WRITERS = {"terminal/app.py", "storage/sampling.py"}
 
 
 def test_every_csv_writer_goes_through_csvsafe() -> None:
-    """A static check: outputs are written only through socialscore.csvsafe."""
+    """A static check: outputs are written only through socialscore.storage.csvsafe."""
     src = Path(__file__).resolve().parents[2] / "src" / "socialscore"
     offenders = []
     for path in src.rglob("*.py"):
@@ -93,4 +93,4 @@ def test_every_csv_writer_goes_through_csvsafe() -> None:
         text = path.read_text(encoding="utf-8")
         if re.search(r"\.to_csv\(|csv\.writer\(|csv\.DictWriter\(", text):
             offenders.append(str(path.relative_to(src)))
-    assert offenders == [], f"CSV written without socialscore.csvsafe in: {offenders}"
+    assert offenders == [], f"CSV written without socialscore.storage.csvsafe in: {offenders}"

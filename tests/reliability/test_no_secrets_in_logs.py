@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from reliability.helpers import CANARY, MODE, crafted_data, make_project, run_cli
 from socialscore.api.service import create_app
 from socialscore.api.settings import ApiSettings
-from socialscore.db import Database
+from socialscore.storage.db.database import Database
 from socialscore.errors import DatabaseError
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from socialscore.config import DataConfig
-from socialscore.datasets import generate_example
+from socialscore.storage.synthetic import generate_example
 from socialscore.steps.extract import extract
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prepare_training_data.sh"

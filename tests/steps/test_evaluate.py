@@ -39,42 +39,6 @@ def make_corpus(
     return texts, np.asarray(y, dtype=np.int8), rows
 
 
-# --- pure metrics -------------------------------------------------------------------------------
-def test_label_metrics_match_hand_computed_values() -> None:
-    y = np.array([1, 0, 1, 0])
-    p = np.array([0.9, 0.2, 0.4, 0.6])
-    m = step.label_metrics(y, p, 0.5)
-    assert (m["accuracy"], m["precision"], m["recall"], m["f1"]) == (0.5, 0.5, 0.5, 0.5)
-    assert m["roc_auc"] == pytest.approx(0.75)
-    assert m["brier"] == pytest.approx((0.01 + 0.04 + 0.36 + 0.36) / 4)
-    assert m["confusion"] == {"tp": 1, "fp": 1, "fn": 1, "tn": 1}
-    assert m["reasons"] == {}
-
-
-def test_no_positive_rows_gives_null_metrics_with_reasons() -> None:
-    y = np.zeros((5, 2), dtype=np.int8)
-    y[:2, 0] = 1
-    p = np.tile([0.1, 0.8, 0.3, 0.2, 0.05], (2, 1)).T
-    metrics = step.compute_metrics(y, p, ["toxic", "threat"], {"toxic": 0.5, "threat": 0.5})
-    threat = metrics["labels"]["threat"]
-    for key in ("recall", "roc_auc", "pr_auc"):
-        assert threat[key] is None
-        assert "no positive rows" in threat["reasons"][key]
-    assert (
-        threat["precision"] == 0.0 and threat["f1"] == 0.0
-    )  # one false positive: both defined (0)
-    assert threat["accuracy"] == pytest.approx(0.8) and threat["brier"] is not None
-    macro = metrics["macro"]
-    assert macro["roc_auc"] == metrics["labels"]["toxic"]["roc_auc"]
-    assert "1 of 2 labels" in macro["reasons"]["roc_auc"]
-    json.dumps(metrics, allow_nan=False)  # valid JSON: null, never NaN
-
-
-def test_all_positive_label_has_no_roc_auc() -> None:
-    m = step.label_metrics(np.ones(3), np.array([0.2, 0.7, 0.9]), 0.5)
-    assert m["roc_auc"] is None and "no negative rows" in m["reasons"]["roc_auc"]
-
-
 # --- the step through a context -----------------------------------------------------------------
 def build_project(project_dir: Path, threat: bool = True, **overrides):
     """Generated comments through the real features and train steps; returns the evaluate context."""

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from socialscore.config import DataConfig, load_settings
-from socialscore.csvformat import JIGSAW_LABELS
+from socialscore.storage.csvformat import JIGSAW_LABELS
 from socialscore.errors import DataError
 from socialscore.layout import Layout
 from socialscore.pipeline.context import StepContext

@@ -15,7 +15,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, DataError
-from socialscore.features import CharNgramTfidf, FeatureBuilder, WordNgramTfidf
+from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.layout import Layout
 from socialscore.modeling.probes import augmentation_sentences
 from socialscore.pipeline.context import StepContext
@@ -32,7 +33,7 @@ class FakeDatabase:
 
     @property
     def engine(self):
-        from socialscore.db import Database
+        from socialscore.storage.db.database import Database
 
         return Database.from_url(f"sqlite:///{self.sqlite_path}").engine
 
@@ -101,7 +102,7 @@ def test_one_text_equals_its_row_in_a_batch_and_survives_pickling(texts: list[st
 
 def test_worker_processes_give_the_same_features(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Counting in 2 processes (vocabularies merged) equals counting in one, for fit and transform."""
-    import socialscore.features as features_module
+    import socialscore.modeling.features as features_module
 
     monkeypatch.setattr(features_module, "PARALLEL_MIN_TEXTS", 10)
     monkeypatch.setattr(features_module, "_effective_jobs", lambda n_jobs: 1 if n_jobs == 1 else 2)
@@ -189,7 +190,7 @@ def test_input_hash_follows_content() -> None:
 
 
 def test_stacking_in_row_chunks_equals_hstack(monkeypatch: pytest.MonkeyPatch) -> None:
-    import socialscore.features as features_module
+    import socialscore.modeling.features as features_module
 
     rng = np.random.default_rng(3)
     blocks = [sp.random(53, width, density=0.2, format="csr", dtype=np.float32, random_state=rng) for width in (7, 40, 3)]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.db import Database
+from socialscore.storage.db.database import Database
 from socialscore.errors import DataError
 from socialscore.layout import Layout
 from socialscore.pipeline.artifacts import write_file_artifact

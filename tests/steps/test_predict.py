@@ -298,7 +298,7 @@ def _run_against(project_dir: Path, fitted, database) -> pd.DataFrame:
 
 
 def test_run_writes_the_predictions_table_in_sqlite(project_dir: Path, fitted) -> None:
-    from socialscore.db import Database
+    from socialscore.storage.db.database import Database
 
     settings = load_settings("dev", project_dir)
     _run_against(project_dir, fitted, Database.from_settings(settings, Layout(project_dir, "dev")))
@@ -308,7 +308,7 @@ def test_run_writes_the_predictions_table_in_sqlite(project_dir: Path, fitted) -
 def test_run_writes_the_predictions_table_in_postgres(
     project_dir: Path, fitted, postgres_url: str
 ) -> None:
-    from socialscore.db import Database
+    from socialscore.storage.db.database import Database
 
     settings = load_settings("dev", project_dir, [{"database": {"url": postgres_url}}])
     database = Database.from_settings(settings, Layout(project_dir, "dev"))
@@ -339,7 +339,7 @@ def test_high_risk_cut_must_be_a_probability(project_dir: Path, bad: float) -> N
     ],
 )
 def test_predict_decodes_like_extract(tmp_path: Path, models_dir: Path, name: str, payload: bytes) -> None:
-    from socialscore.datasets import read_table
+    from socialscore.storage.datasets import read_table
     from socialscore.errors import DataError
 
     source = tmp_path / name

@@ -14,8 +14,9 @@ from test_features import make_context
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, ModelError
 from socialscore.modeling.gate import GateRefused
-from socialscore.features import FeatureBuilder
-from socialscore.models import SocialScoreModel, choose_threshold, label_matrix, resolve_labels
+from socialscore.modeling.features import FeatureBuilder
+from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
+from socialscore.modeling.validation import choose_threshold
 from socialscore.steps import features as features_step
 from socialscore.steps import train as step
 from socialscore.steps.train import load_model, train_model

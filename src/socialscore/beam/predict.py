@@ -79,7 +79,7 @@ class ScoreChunk(beam.DoFn):
 
 
 def write_part(element: tuple[int, pd.DataFrame], parts_dir: str) -> tuple[int, str]:
-    from socialscore.csvsafe import write_csv_safe
+    from socialscore.storage.csvsafe import write_csv_safe
 
     number, frame = element
     text = io.StringIO()
@@ -108,7 +108,7 @@ def concatenate(parts: list[tuple[int, str]], output: str, header: str) -> int:
 
 def csv_header(labels: list[str]) -> str:
     """The output's header line, as the local engine writes it (from the model's labels)."""
-    from socialscore.csvsafe import write_csv_safe
+    from socialscore.storage.csvsafe import write_csv_safe
     from socialscore.steps.predict import output_columns
 
     text = io.StringIO()

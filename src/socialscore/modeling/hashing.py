@@ -1,6 +1,6 @@
 """A stateless-per-text featuriser: hashed word and character n-gram TF-IDF plus engineered features.
 
-:class:`HashingFeaturiser` has :class:`socialscore.features.FeatureBuilder`'s interface and column
+:class:`HashingFeaturiser` has :class:`socialscore.modeling.features.FeatureBuilder`'s interface and column
 semantics (``word__`` block, ``char__`` block, ``eng__`` block; the same preprocessing and engineered
 features, sublinear tf, smooth idf, ``min_df``, L2-normalised blocks) but no vocabulary: an n-gram's
 column is its MurmurHash3 bucket (:mod:`socialscore.modeling.hash_kernel`). Fitting is one counting
@@ -23,16 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
-from socialscore.features import (
-    LEXICON,
-    _as_list,
-    _map_parts,
-    _stack,
-    engineered_features,
-    engineered_names,
-    common_settings,
-    known_placeholders,
-)
+from socialscore.modeling.engineered import LEXICON, engineered_features, engineered_names, known_placeholders
+from socialscore.modeling.features import _as_list, _map_parts, _stack, common_settings
 from socialscore.modeling.hash_kernel import buckets_of, char_grams, count_hashed, word_grams
 from socialscore.text.preprocess import TextPreprocessor
 
@@ -300,6 +292,6 @@ def featuriser_from_settings(settings: Any, nltk_cache_dir: Path | None = None) 
     """The featuriser ``features.vectorizer`` names: the fitted-vocabulary FeatureBuilder or hashing."""
     if getattr(settings.features, "vectorizer", "vocabulary") == "hashing":
         return HashingFeaturiser.from_settings(settings, nltk_cache_dir)
-    from socialscore.features import FeatureBuilder
+    from socialscore.modeling.features import FeatureBuilder
 
     return FeatureBuilder.from_settings(settings, nltk_cache_dir)

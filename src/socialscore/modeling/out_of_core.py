@@ -27,12 +27,7 @@ import scipy.sparse as sp
 from socialscore.errors import DataError
 from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
 from socialscore.modeling.prior import calibrate_and_threshold
-from socialscore.models import (
-    SocialScoreModel,
-    fallback_reason,
-    label_matrix,
-    resolve_labels,
-)
+from socialscore.modeling.estimators import SocialScoreModel, fallback_reason, label_matrix, resolve_labels
 
 OUT_OF_CORE = "out_of_core"
 IN_MEMORY = "in_memory"

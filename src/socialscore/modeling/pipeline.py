@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from socialscore.errors import ModelError
-from socialscore.scoring import DEFAULT_HIGH_RISK, Scores, scores_from_probabilities
+from socialscore.modeling.scoring import DEFAULT_HIGH_RISK, Scores, scores_from_probabilities
 
 FORMAT = "socialscore-pipeline/1"
 PIPELINE_FILE = "pipeline.json"
@@ -47,11 +47,11 @@ class TextRules:
 
 @dataclass
 class ScoringPipeline:
-    """Raw texts in, :class:`~socialscore.scoring.Scores` out; built by training, stored as plain data."""
+    """Raw texts in, :class:`~socialscore.modeling.scoring.Scores` out; built by training, stored as plain data."""
 
     rules: TextRules
     featurizer: Any
-    model: Any  # socialscore.models.SocialScoreModel
+    model: Any  # socialscore.modeling.estimators.SocialScoreModel
     thresholds: dict[str, float]
     high_risk: float = DEFAULT_HIGH_RISK
     card: dict[str, Any] = field(default_factory=dict)  # version, training data, metrics: never used to score

@@ -36,7 +36,7 @@ def featurizer_state(featurizer: Any) -> tuple[dict[str, Any], dict[str, np.ndar
     if hasattr(featurizer, "to_state"):  # featurisers that define their own state (e.g. hashing)
         meta, arrays = featurizer.to_state()
         return {"kind": meta.get("kind", type(featurizer).__name__), **meta}, arrays, {}
-    from socialscore.features import FeatureBuilder
+    from socialscore.modeling.features import FeatureBuilder
 
     if not isinstance(featurizer, FeatureBuilder) or not featurizer.fitted_:
         raise ModelError(f"cannot store a {type(featurizer).__name__}: not a fitted featuriser")
@@ -72,7 +72,8 @@ def featurizer_from_state(
     kind = meta.get("kind")
     if kind != FEATURIZER_VOCABULARY:
         return _external_featurizer(kind, meta, arrays)
-    from socialscore.features import CharNgramTfidf, FeatureBuilder, WordNgramTfidf
+    from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
+    from socialscore.modeling.features import FeatureBuilder
 
     builder = FeatureBuilder(
         preprocess=dict(meta["preprocess"]),
@@ -127,7 +128,7 @@ def _pair(value: Any) -> tuple[int, int] | None:
 
 # --- models -------------------------------------------------------------------------------------
 def model_state(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """(meta, arrays) of a fitted :class:`socialscore.models.SocialScoreModel`."""
+    """(meta, arrays) of a fitted :class:`socialscore.modeling.estimators.SocialScoreModel`."""
     meta = {
         "model_type": model.model_type,
         "labels": list(model.labels),
@@ -153,7 +154,7 @@ def model_state(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Any:
-    from socialscore.models import SocialScoreModel
+    from socialscore.modeling.estimators import SocialScoreModel
 
     model = SocialScoreModel(
         meta["model_type"], list(meta["labels"]), meta["primary_label"], dict(meta["params"]),
@@ -174,7 +175,7 @@ def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) 
 def _forest_from_state(model: Any, j: int, arrays: Mapping[str, np.ndarray]) -> Any:
     import skops.io as sio
 
-    from socialscore.models import _Forest
+    from socialscore.modeling.estimators import _Forest
 
     data = np.asarray(arrays[f"forest_{j}_skops"], dtype=np.uint8).tobytes()
     untrusted = set(sio.get_untrusted_types(data=data))

@@ -224,7 +224,7 @@ def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
         with atomic_path(path, ".parquet") as tmp:
             value.to_parquet(tmp, index=False)
     elif kind == "csv":
-        from socialscore.csvsafe import write_csv_safe
+        from socialscore.storage.csvsafe import write_csv_safe
 
         with atomic_path(path, ".csv") as tmp:
             write_csv_safe(value, tmp)

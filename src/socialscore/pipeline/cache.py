@@ -45,9 +45,13 @@ def step_code_version(step: StepSpec, memo: dict[str, str] | None = None) -> str
     return version
 
 
+# Subpackages whose code never changes a step's output (scripts/ci/cache_keys.py keeps a copy; a test compares)
+NOT_PIPELINE_SOURCE = ("api", "terminal")
+
+
 @cache
 def code_version() -> str:
-    """Package version plus a hash of the pipeline's whole source (the API and CLI do not count); for run records."""
+    """Package version plus a hash of the pipeline's whole source (``NOT_PIPELINE_SOURCE`` does not count); for run records."""
     import socialscore
     from socialscore.pipeline.codehash import package_root
 
@@ -55,7 +59,7 @@ def code_version() -> str:
     digest = hashlib.sha256(socialscore.__version__.encode())
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if relative.parts[0] in ("api",) or relative.name in ("cli.py",):
+        if relative.parts[0] in NOT_PIPELINE_SOURCE:
             continue
         digest.update(str(relative).encode())
         digest.update(path.read_bytes())

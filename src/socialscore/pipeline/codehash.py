@@ -3,7 +3,7 @@
 The imports of each module (at the top or inside functions, never those under ``if TYPE_CHECKING``)
 are read with ``ast`` without importing anything, so a cached run stays cheap; a step's code is its
 adapter's module, its sources function's module and the step machinery, with all they import inside
-the package. Editing report.py's CSS then reruns evaluate, not extract..train.
+the package. Editing reports/evaluation.py's CSS then reruns evaluate, not extract..train.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from socialscore.registry.store import ModelRegistry
 
     from socialscore.config import Settings
-    from socialscore.db import Database
+    from socialscore.storage.db.database import Database
     from socialscore.layout import Layout
 
 T = TypeVar("T")
@@ -89,7 +89,7 @@ class StepContext:
     @cached_property
     def db(self) -> Database:
         if self.database_factory is None:
-            from socialscore.db import Database
+            from socialscore.storage.db.database import Database
 
             return Database.from_settings(self.settings, self.layout)
         return self.database_factory()

@@ -1,6 +1,6 @@
 """Runs the steps in pipeline order: fingerprints, skips what is cached, times, logs, summarises.
 
-Also the documented module form: ``python -m socialscore.pipeline.orchestrator --mode dev --steps ...``.
+The module form is ``python -m socialscore run ...`` (socialscore/__main__.py), so this module never imports the CLI.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from socialscore.config import Settings
-    from socialscore.db import Database
+    from socialscore.storage.db.database import Database
     from socialscore.layout import Layout
 
 Outcome = Literal["ran", "cached", "failed", "skipped"]
@@ -102,7 +102,7 @@ class Orchestrator:
     @property
     def db(self) -> Database:
         if self._database is None:
-            from socialscore.db import Database
+            from socialscore.storage.db.database import Database
 
             self._database = Database.from_settings(self.settings, self.layout)
         return self._database
@@ -382,17 +382,3 @@ class RunHistory:
             getattr(self.orchestrator.registry, method)(*args, **kwargs)
         except SocialScoreError as exc:
             self.orchestrator.logger.warning("run history not recorded: %s", exc)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m socialscore.pipeline.orchestrator`` — the same flags as ``socialscore run``."""
-    import sys
-
-    from socialscore.cli import main as cli_main
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    cli_main(["run", *args], prog_name="python -m socialscore.pipeline.orchestrator")
-
-
-if __name__ == "__main__":
-    main()

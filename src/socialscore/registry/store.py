@@ -99,7 +99,7 @@ def version_dir(models_dir: Path, version: str) -> Path:
 
 
 def _begin_immediate(conn: sa.Connection) -> None:
-    # db.py puts sqlite3 in driver autocommit; take the write lock at BEGIN so two writers queue
+    # storage/db/sqlite.py puts sqlite3 in driver autocommit; take the write lock at BEGIN so two writers queue
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -116,7 +116,7 @@ class ModelRegistry:
 
     @classmethod
     def for_project(cls, settings: Any, layout: Any) -> ModelRegistry:
-        from socialscore.db import Database
+        from socialscore.storage.db.database import Database
 
         database = Database.from_settings(settings, layout)
         return cls(database.engine, layout.models_dir, database.describe())

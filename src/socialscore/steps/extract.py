@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from socialscore.csvformat import ERROR_COLUMN, Schema, detect_schema
+from socialscore.storage.csvformat import ERROR_COLUMN, Schema, detect_schema
 from socialscore.errors import DataError
 from socialscore.steps.sources import extract_sources_with_notes
 
@@ -69,7 +69,7 @@ def _raw_from_table(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    from socialscore.datasets import davidson_label
+    from socialscore.storage.datasets import davidson_label
 
     def strings(column: str | None) -> pd.Series:
         if column is None:
@@ -94,7 +94,7 @@ def _raw_from_table(
 def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
     import pandas as pd
 
-    from socialscore.datasets import generate_example
+    from socialscore.storage.synthetic import generate_example
 
     example = generate_example(data_cfg.example_rows, data_cfg.example_seed)
     out = pd.DataFrame(
@@ -112,7 +112,7 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     """Read ``paths`` (or generate the example when empty) into the raw table."""
     import pandas as pd
 
-    from socialscore.datasets import read_input
+    from socialscore.storage.datasets import read_input
 
     if not paths:
         frame = _example_frame(data_cfg)

@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
-from socialscore.features import FeatureBuilder
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.mitigation import mitigate_train_split
 
 if TYPE_CHECKING:

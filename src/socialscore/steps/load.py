@@ -1,7 +1,7 @@
 """load: write the cleaned comments to the database, the system of record.
 
 The pure part (``table_frame``) turns the clean frame into the table's rows; ``run`` does the I/O.
-The table is replaced whole and atomically (see ``socialscore.db``), so loading twice gives the same
+The table is replaced whole and atomically (see ``socialscore.storage.db.database``), so loading twice gives the same
 table and an interrupted load leaves the previous one. The recorded checksum leaves out ``loaded_at``,
 so an identical reload keeps the same checksum.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from socialscore.db import frame_hash
+from socialscore.storage.db.content_hash import frame_hash
 from socialscore.errors import DataError
 from socialscore.pipeline.context import StepContext
 

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialscore.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
+from socialscore.storage.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
 from socialscore.errors import DatabaseError, DataError
 from socialscore.steps.sources import resolve_input
 
@@ -188,7 +188,7 @@ def scored_chunks(
 
     Always yields at least one frame, so an empty input still gives a table with the right columns.
     """
-    from socialscore.csvsafe import write_csv_safe
+    from socialscore.storage.csvsafe import write_csv_safe
 
     yielded = False
     for chunk in chunks:

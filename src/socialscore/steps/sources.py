@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from socialscore.csvformat import detect_schema, read_header
+from socialscore.storage.csvformat import detect_schema, read_header
 from socialscore.errors import DataError
 from socialscore.ingest.guards import check_input_file
 

@@ -24,12 +24,8 @@ from socialscore.errors import DataError, ModelError
 from socialscore.modeling.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.pipeline import ScoringPipeline, TextRules
 from socialscore.modeling.prior import calibrate_and_threshold
-from socialscore.models import (
-    SocialScoreModel,
-    cross_validate,
-    label_matrix,
-    resolve_labels,
-)
+from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
+from socialscore.modeling.validation import cross_validate
 from socialscore.pipeline.artifacts import write_json_atomic
 
 if TYPE_CHECKING:

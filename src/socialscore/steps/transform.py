@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialscore.csvformat import ERROR_COLUMN
-from socialscore.datasets import stable_hash, stratified_take
+from socialscore.storage.csvformat import ERROR_COLUMN
+from socialscore.storage.sampling import stable_hash, stratified_take
 from socialscore.errors import DataError
 from socialscore.ingest.identity import check_ids, enforce
 from socialscore.ingest.labels import parse_labels

@@ -1,1 +1,1 @@
-"""What the command line shows a user: help metavars, ``-h``, small number formats."""
+"""The command line: the Typer app, its help formatting, the registry commands and the run banner/summary."""

@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from socialscore.config import DataConfig, TransformConfig
-from socialscore.csvsafe import FORMULA_PREFIXES
+from socialscore.storage.csvsafe import FORMULA_PREFIXES
 from socialscore.errors import DataError
 from socialscore.pipeline.artifacts import read_file_artifact, write_file_artifact
 from socialscore.steps.extract import extract

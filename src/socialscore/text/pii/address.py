@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from socialscore.text.pii.engine import Span
+from socialscore.text.pii.span import Span
 
 _EN_STREET = (
     r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|"

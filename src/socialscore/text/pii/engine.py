@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-KINDS: tuple[str, ...] = ("EMAIL", "PHONE", "URL", "USER", "IP", "CARD", "IBAN", "ID", "ADDRESS")
-
-
-@dataclass(frozen=True, order=True)
-class Span:
-    start: int
-    end: int
-    kind: str
-
+from socialscore.text.pii.span import KINDS, Span
 
 Detector = Callable[[str], list[Span]]
 Gated = tuple[Callable[[str], object], Detector]

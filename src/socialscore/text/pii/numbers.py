@@ -16,7 +16,7 @@ from stdnum.in_ import aadhaar, pan
 from stdnum.it import codicefiscale
 from stdnum.us import ssn
 
-from socialscore.text.pii.engine import Span
+from socialscore.text.pii.span import Span
 
 # Regions whose national formats are tried, most common first; "+CC" and "00CC" numbers need none.
 REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IN", "ES", "IT", "NL", "AU", "BR", "JP", "MX")

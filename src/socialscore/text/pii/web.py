@@ -6,7 +6,7 @@ import ipaddress
 import re
 from functools import lru_cache
 
-from socialscore.text.pii.engine import Span
+from socialscore.text.pii.span import Span
 
 _URL_CHARS = r"[^\s<>\"'\[\]{}|\\^`]"
 _TRAILING = ".,;:!?)'\""

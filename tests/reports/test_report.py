@@ -7,7 +7,7 @@ import base64
 import numpy as np
 import pytest
 
-from socialscore import report
+from socialscore.reports import evaluation as report
 
 PNG = b"\x89PNG\r\n\x1a\n"
 LABELS = ["toxic", "threat"]

@@ -14,7 +14,7 @@ mounts its launcher created as root (Vertex's /gcs, kfp.local's DockerRunner bin
 no per-component securityContext, so the API image's non-root user (10001) could not write them
 (``scripts/ci/vertex_image_check.py`` runs the compiled commands in both images to show it).
 
-``python -m socialscore.vertex metric|publish`` are the helpers the components call.
+``python -m socialscore.deploy.vertex metric|publish`` are the helpers the components call.
 """
 
 # no `from __future__ import annotations`: kfp reads the component signatures' real annotation objects
@@ -122,7 +122,7 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
                 "sh",
                 "-c",
                 _RUN_STEPS + 'mkdir -p "$(dirname "$extra1")"\n'
-                'python -m socialscore.vertex metric "$out" "$mode" "$extra2" > "$extra1"\n',
+                'python -m socialscore.deploy.vertex metric "$out" "$mode" "$extra2" > "$extra1"\n',
                 "evaluate",
             ],
             args=[project_in.path, project.path, mode, "evaluate", sets, "", metric, metric_key],
@@ -139,7 +139,7 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
                 "sh",
                 "-c",
                 (
-                    'mkdir -p "$(dirname "$3")"\npython -m socialscore.vertex publish "$1" "$2" > "$3"\n'
+                    'mkdir -p "$(dirname "$3")"\npython -m socialscore.deploy.vertex publish "$1" "$2" > "$3"\n'
                 ),
                 "publish",
             ],
@@ -258,7 +258,7 @@ def submit_pipeline(
     return job.resource_name
 
 
-# --- helpers the components call (python -m socialscore.vertex …) -------------------------------------
+# --- helpers the components call (python -m socialscore.deploy.vertex …) -------------------------------------
 
 
 def read_metric(project_dir: Path, mode: str, key: str) -> float:
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             print(publish_bundle(Path(args[1]), args[2]))
         else:
             print(
-                "usage: python -m socialscore.vertex metric PROJECT MODE KEY | publish PROJECT DEST",
+                "usage: python -m socialscore.deploy.vertex metric PROJECT MODE KEY | publish PROJECT DEST",
                 file=sys.stderr,
             )
             return 2

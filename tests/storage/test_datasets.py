@@ -8,20 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialscore.csvformat import (
+from socialscore.storage.csvformat import (
     ERROR_COLUMN,
     JIGSAW_LABELS,
     decode_bytes,
     detect_schema,
     read_header,
 )
-from socialscore.datasets import (
-    build_training_sample,
-    davidson_label,
-    generate_example,
-    read_table,
-    stratified_take,
-)
+from socialscore.storage.sampling import build_training_sample, stratified_take
+from socialscore.storage.datasets import davidson_label, read_table
+from socialscore.storage.synthetic import generate_example
 from socialscore.errors import DataError
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from socialscore.cli import app, expand_multi_value
+from socialscore.terminal.app import app, expand_multi_value
 
 runner = CliRunner()
 DATA_STEPS = ["--steps", "extract", "--steps", "transform", "--steps", "load"]
@@ -72,7 +72,7 @@ def test_missing_data_file_is_a_clear_error(project_dir: Path) -> None:
 
 def test_module_form_accepts_the_same_flags(project_dir: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "socialscore.pipeline.orchestrator", "--mode", "dev",
+        [sys.executable, "-m", "socialscore", "run", "--mode", "dev",
          "--steps", "extract", "transform", "--project-dir", str(project_dir)],
         capture_output=True, text=True, timeout=300,
     )
@@ -114,3 +114,22 @@ def test_full_dev_pipeline_on_generated_data(project_dir: Path) -> None:
     rerun = invoke(project_dir, "run", "--mode", "dev")
     assert rerun.exit_code == 0
     assert rerun.output.count("cached") == 7
+
+
+def test_sample_builds_a_training_sample_and_exits_3_without_labels(tmp_path: Path) -> None:
+    from socialscore.storage.synthetic import generate_example
+
+    labelled = tmp_path / "labelled.csv"
+    generate_example(400, seed=3).to_csv(labelled, index=False)
+    out = tmp_path / "out" / "sample.csv"
+    result = runner.invoke(app, ["sample", str(labelled), str(out), "--rows", "100", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "wrote 100 rows" in result.output
+    assert out.read_text().splitlines()[0].startswith("id,comment_text,toxic")
+
+    unlabelled = tmp_path / "unlabelled.csv"
+    unlabelled.write_text("id,comment_text\n1,hello there\n2,general kenobi\n")
+    result = runner.invoke(app, ["sample", str(unlabelled), str(tmp_path / "never.csv")])
+    assert result.exit_code == 3
+    assert "has no label column" in result.output
+    assert not (tmp_path / "never.csv").exists()

@@ -3,12 +3,12 @@
 :class:`SocialScoreModel` is what gets pickled. Linear types (``logistic_regression``,
 ``nb_logistic``) are packed into one coefficient matrix after fitting, so scoring every label is one
 sparse matrix product. ``random_forest`` keeps a chi²-selected feature subset per label. Every type
-gets Platt scaling fitted on the cross-validation's out-of-fold scores (:meth:`calibrate`).
+gets Platt scaling fitted on the cross-validation's out-of-fold scores (:meth:`calibrate`). Cross-validation and thresholds are in modeling/validation.py, the
+metrics in modeling/metrics.py.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
+from socialscore.modeling.metrics import _constant
+
 
 MODEL_TYPES = ("nb_logistic", "logistic_regression", "random_forest")
 LINEAR_TYPES = ("nb_logistic", "logistic_regression")
@@ -356,10 +358,6 @@ class SocialScoreModel:
         return self.coef_[:, j].copy()
 
 
-def _constant(y: np.ndarray) -> bool:
-    return len(y) == 0 or int(np.min(y)) == int(np.max(y))
-
-
 def canonical(X: sp.spmatrix) -> sp.csr_matrix:
     """CSR with sorted, de-duplicated indices, so that threads sharing it never mutate it."""
     X = sp.csr_matrix(X)
@@ -398,106 +396,3 @@ def run_parallel(
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(fit)(*task) for task in tasks)
-
-
-# --- cross-validation and thresholds ------------------------------------------------------------
-@dataclass
-class CrossValidation:
-    raw_oof: np.ndarray  # (n, n_labels) out-of-fold raw scores; NaN where a label skipped CV
-    folds: np.ndarray  # (n, n_labels) fold number of each row per label; -1 where skipped
-    skipped: dict[str, str]
-
-
-def cross_validate(
-    model_type: str, params: dict[str, Any], X: sp.csr_matrix, Y: np.ndarray, labels: Sequence[str], n_folds: int
-) -> CrossValidation:
-    """Stratified K-fold per label; every (label, fold) fit runs in parallel."""
-    from sklearn.model_selection import StratifiedKFold
-
-    X = canonical(X)
-    n = X.shape[0]
-    raw = np.full((n, len(labels)), np.nan)
-    folds = np.full((n, len(labels)), -1, dtype=np.int16)
-    skipped: dict[str, str] = {}
-    tasks, where = [], []
-    for j, label in enumerate(labels):
-        reason = fallback_reason(Y[:, j], n_folds)
-        if reason:
-            skipped[label] = reason
-            continue
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=params.get("random_state", 42))
-        for k, (fit_idx, val_idx) in enumerate(splitter.split(np.zeros(n), Y[:, j])):
-            folds[val_idx, j] = k
-            tasks.append((make_estimator(model_type, params), X, fit_idx, Y[fit_idx, j]))
-            where.append((j, val_idx))
-    fitted = run_parallel(tasks, params.get("n_jobs", -1), model_type)
-    for est, (j, val_idx) in zip(fitted, where, strict=True):
-        Xv = X[val_idx]
-        raw[val_idx, j] = est.raw(Xv) if hasattr(est, "raw") else Xv @ est.coef_ + est.intercept_
-    return CrossValidation(raw, folds, skipped)
-
-
-def choose_threshold(y: np.ndarray, p: np.ndarray, metric: str, sample_weight: np.ndarray | None = None) -> float:
-    """The decision threshold on probabilities ``p`` that is best for ``metric`` (rows weighted by
-    ``sample_weight``, e.g. for a declared deployment base rate)."""
-    from sklearn.metrics import precision_recall_curve
-
-    y, p = np.asarray(y), np.asarray(p)
-    if metric == "fixed_0.5" or _constant(y):
-        return 0.5
-    precision, recall, thresholds = precision_recall_curve(y, p, sample_weight=sample_weight)
-    precision, recall = precision[:-1], recall[:-1]
-    if metric in ("f1", "f2"):
-        beta2 = 1.0 if metric == "f1" else 4.0
-        score = (1 + beta2) * precision * recall / np.maximum(beta2 * precision + recall, 1e-12)
-        return float(thresholds[int(np.argmax(score))])
-    if metric == "precision_at_recall_0.9":
-        ok = np.flatnonzero(recall >= 0.9)
-        return float(thresholds[ok[-1]]) if len(ok) else 0.5
-    raise ConfigError(f"unknown train.threshold_metric {metric!r}")
-
-
-def out_of_fold_report(
-    oof: np.ndarray, Y: np.ndarray, labels: Sequence[str], folds: np.ndarray, n_folds: int,
-    skipped: dict[str, str], metric: str, sample_weight: np.ndarray | None = None,
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """A decision threshold per label chosen on its calibrated out-of-fold scores ``oof``, and each
-    label's per-fold metrics at that threshold. ``folds`` holds each row's fold, one column per label
-    (or one column shared by all labels)."""
-    folds = folds.reshape(len(Y), -1)
-    thresholds: dict[str, float] = {}
-    report: dict[str, Any] = {}
-    for j, label in enumerate(labels):
-        scored = ~np.isnan(oof[:, j])
-        weight = None if sample_weight is None else np.asarray(sample_weight)[scored]
-        thresholds[label] = choose_threshold(Y[scored, j], oof[scored, j], metric, weight) if scored.any() else 0.5
-        if label in skipped:
-            report[label] = {"folds": [], "mean": None, "skipped": skipped[label], "threshold": thresholds[label]}
-            continue
-        fold = folds[:, j if folds.shape[1] > 1 else 0]
-        per_fold = [binary_metrics(Y[fold == k, j], oof[fold == k, j], thresholds[label]) for k in range(n_folds)]
-        report[label] = {"folds": per_fold, "mean": mean_metrics(per_fold), "threshold": thresholds[label]}
-    return thresholds, report
-
-
-def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | None]:
-    """ROC AUC (None when one class only), F1, precision and recall at ``threshold``."""
-    from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
-
-    pred = p >= threshold
-    auc = None if _constant(y) else float(roc_auc_score(y, p))
-    return {
-        "roc_auc": auc,
-        "f1": float(f1_score(y, pred, zero_division=0)),
-        "precision": float(precision_score(y, pred, zero_division=0)),
-        "recall": float(recall_score(y, pred, zero_division=0)),
-    }
-
-
-def mean_metrics(per_fold: list[dict[str, float | None]]) -> dict[str, float | None]:
-    keys = per_fold[0].keys() if per_fold else ()
-    out: dict[str, float | None] = {}
-    for key in keys:
-        values = [f[key] for f in per_fold if f[key] is not None and not math.isnan(f[key])]
-        out[key] = float(np.mean(values)) if values else None
-    return out

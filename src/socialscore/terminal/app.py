@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from socialscore.errors import ConfigError, SocialScoreError
-from socialscore.registry.cli import models_app, runs_app
+from socialscore.terminal.registry import models_app, runs_app
 from socialscore.terminal.help import App
 
 app = App(
@@ -115,7 +115,7 @@ def run(
     from socialscore.layout import Layout
     from socialscore.logs import setup_logging
     from socialscore.pipeline.orchestrator import Orchestrator
-    from socialscore.reporting import print_banner, print_summary
+    from socialscore.terminal.summary import print_banner, print_summary
 
     project_dir = project_dir.resolve()
     steps = _split_words(steps)
@@ -193,7 +193,7 @@ def predict(
     from socialscore.steps.predict import predict_file, served_loader
 
     def from_registry() -> Any:
-        from socialscore.registry.cli import project_registry
+        from socialscore.terminal.registry import project_registry
 
         return project_registry(project_dir).load(model)
 
@@ -233,7 +233,7 @@ def generate(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
-    from socialscore.datasets import generate_example
+    from socialscore.storage.synthetic import generate_example
     from socialscore.pipeline.artifacts import atomic_path
 
     frame = generate_example(rows, seed)
@@ -241,6 +241,29 @@ def generate(
     with atomic_path(output, ".csv") as tmp:
         frame.to_csv(tmp, index=False)
     console.print(f"wrote {len(frame):,} synthetic comments to {output}")
+
+
+@app.command()
+def sample(
+    source: Annotated[Path, typer.Argument(help="A labelled CSV (any format extract reads).")],
+    output: Annotated[Path, typer.Argument(help="Where to write id, comment_text and the labels.")],
+    rows: Annotated[int, typer.Option(help="How many comments.")] = 10_000,
+    seed: Annotated[int, typer.Option()] = 42,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Build a stratified, PII-scrubbed training sample from a labelled CSV (exit 3: it has no labels)."""
+    from socialscore.storage.csvformat import UnlabelledError
+    from socialscore.storage.sampling import build_training_sample
+
+    try:
+        written = build_training_sample(source, output, rows, seed)
+    except UnlabelledError as exc:
+        err_console.print(f"skip: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+    except SocialScoreError as exc:
+        _fail(str(exc), verbose)
+        return
+    console.print(f"wrote {written:,} rows to {output}")
 
 
 SERVE_EPILOG = (
@@ -277,7 +300,7 @@ def vertex_compile(
 ) -> None:
     """Write the Kubeflow Pipelines v2 YAML for Vertex AI."""
     try:
-        from socialscore.vertex import compile_pipeline
+        from socialscore.deploy.vertex import compile_pipeline
 
         path = compile_pipeline(output)
     except SocialScoreError as exc:
@@ -301,7 +324,7 @@ def vertex_submit(
     """Submit the compiled pipeline to Vertex AI (needs the 'vertex' extra)."""
     try:
         from socialscore.config import parse_override
-        from socialscore.vertex import submit_pipeline
+        from socialscore.deploy.vertex import submit_pipeline
 
         values: dict[str, Any] = {}
         for item in param or []:

@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.db import Database, frame_hash, resolve_url
+from socialscore.storage.db.database import Database
+from socialscore.storage.db.content_hash import frame_hash
+from socialscore.storage.db.url import resolve_url
 from socialscore.settings.env import EnvSettings
 from socialscore.errors import DatabaseError
 from socialscore.layout import Layout
@@ -322,7 +324,7 @@ CHILD = textwrap.dedent(
     """
     import sys
     import pandas as pd
-    from socialscore.db import Database
+    from socialscore.storage.db.database import Database
 
     url, name, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
     frame = pd.DataFrame({

@@ -1,0 +1,1 @@
+"""Delivery to Vertex AI: pipeline compile/submit and the serving image check."""

@@ -1,0 +1,1 @@
+"""The evaluation report: figures and the HTML page."""

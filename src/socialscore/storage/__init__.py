@@ -1,0 +1,1 @@
+"""Files and the database: CSV formats and repair, safe CSV writing, the project database."""

@@ -1,0 +1,1 @@
+"""The project database: one engine per URL, whole-table replace, checksums."""
