@@ -79,6 +79,20 @@ def test_editing_a_step_changes_that_step(package_copy: Path) -> None:
     assert before["transform"] == after["transform"] and before["extract"] == after["extract"]
 
 
+def test_editing_the_probe_set_changes_the_steps_that_read_it(package_copy: Path) -> None:
+    """Package data counts as code: the features step adds the probe set's sentences to training."""
+    before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
+    _edit(package_copy / "modeling" / "data" / "identity_probes.yaml", "# one more template")
+    after = {s.name: code_digest(_roots(s.name)) for s in STEPS}
+    changed = [n for n in before if before[n] != after[n]]
+    assert "features" in changed and "evaluate" in changed
+
+
+def test_declared_package_data_is_read_statically() -> None:
+    source = 'NAME = "data/a.yaml"\nPACKAGE_DATA = (NAME, "data/b.json")\n'
+    assert codehash.declared_data(source) == ("data/a.yaml", "data/b.json")
+    assert codehash.declared_data("X = 1\n") == ()
+
 CALLS: list[str] = []
 ARTS = {
     "a": Artifact("a", "json", "first", lambda lay, s: lay.interim("a", "json")),

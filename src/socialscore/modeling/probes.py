@@ -13,7 +13,9 @@ from typing import Any
 
 import yaml
 
-PROBES_FILE = "identity_probes.yaml"
+PROBES_FILE = "data/identity_probes.yaml"
+# Files beside this module that its results depend on: the step cache hashes them as code.
+PACKAGE_DATA = (PROBES_FILE,)
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Probe:
 @lru_cache(maxsize=1)
 def raw_probes() -> dict[str, Any]:
     """The YAML file as shipped in the package."""
-    text = (resources.files("socialscore.modeling") / "data" / PROBES_FILE).read_text(encoding="utf-8")
+    text = (resources.files("socialscore.modeling") / PROBES_FILE).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

@@ -4,6 +4,8 @@ The imports of each module (at the top or inside functions, never those under ``
 are read with ``ast`` without importing anything, so a cached run stays cheap; a step's code is its
 adapter's module, its sources function's module and the step machinery, with all they import inside
 the package. Editing reports/evaluation.py's CSS then reruns evaluate, not extract..train.
+A module that reads files shipped beside it names them in a module-level ``PACKAGE_DATA`` tuple
+(paths relative to the module); they count as that module's code.
 """
 
 from __future__ import annotations
@@ -106,6 +108,29 @@ def _imports_of(name: str, path: Path) -> frozenset[str]:
     return frozenset(imported_modules(name, source, path.name == "__init__.py"))
 
 
+def declared_data(source: str) -> tuple[str, ...]:
+    """The string paths of a module-level ``PACKAGE_DATA = (...)`` tuple (names resolved within the module)."""
+    tree = ast.parse(source)
+    strings = {
+        t.id: n.value.value
+        for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+        for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value.value, str)
+    }
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PACKAGE_DATA" for t in node.targets):
+            items = node.value.elts if isinstance(node.value, (ast.Tuple, ast.List)) else []
+            return tuple(
+                e.value if isinstance(e, ast.Constant) else strings.get(getattr(e, "id", ""), "")
+                for e in items
+            )
+    return ()
+
+
+@cache
+def _data_of(path: Path) -> tuple[Path, ...]:
+    return tuple(path.parent / rel for rel in declared_data(path.read_text(encoding="utf-8")) if rel)
+
+
 @cache
 def _file_bytes(path: Path) -> bytes:
     return path.read_bytes()
@@ -117,6 +142,8 @@ def code_digest(roots: tuple[str, ...], root: Path | None = None) -> str:
     digest = hashlib.sha256()
     for name, path in sorted(module_closure(roots, root).items()):
         digest.update(name.encode() + b"\0" + _file_bytes(path) + b"\0")
+        for data in _data_of(path):
+            digest.update(data.name.encode() + b"\0" + _file_bytes(data) + b"\0")
     return digest.hexdigest()[:12]
 
 
@@ -135,5 +162,5 @@ def step_code_roots(run: Callable[..., object], sources: Callable[..., object] |
 
 def forget() -> None:
     """Drop what this process remembers of the source (after editing it in place)."""
-    for cached in (_imports_of, _file_bytes, code_digest):
+    for cached in (_imports_of, _data_of, _file_bytes, code_digest):
         cached.cache_clear()
