@@ -293,13 +293,16 @@ def serve(
 @vertex_app.command("compile")
 def vertex_compile(
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("pipeline.yaml"),
+    engine: Annotated[
+        str, typer.Option(help="local, or dataflow: transform and features run as Dataflow jobs (socialscore[beam] in the image).")
+    ] = "local",
     verbose: VerboseOpt = False,
 ) -> None:
     """Write the Kubeflow Pipelines v2 YAML for Vertex AI."""
     try:
         from socialscore.vertex import compile_pipeline
 
-        path = compile_pipeline(output)
+        path = compile_pipeline(output, engine=engine)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return

@@ -44,3 +44,17 @@ def test_local_staging_without_remote_temp_location(tmp_path) -> None:
     assert not is_remote(local) and FileSystems.exists(local)
     remove_dir(local)
     assert not FileSystems.exists(local)
+
+
+def test_core_modules_do_not_import_beam() -> None:
+    """Beam is the optional extra: the CLI, the steps and the Vertex pipeline load without it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, socialscore.cli, socialscore.vertex, socialscore.beam.dataflow, "
+        "socialscore.steps.transform, socialscore.steps.features, socialscore.pipeline.orchestrator; "
+        "print('apache_beam' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
