@@ -43,9 +43,9 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(function) -> tuple[float, float]:
+def timed(function, *args) -> tuple[float, float]:
     t0, c0 = time.perf_counter(), cpu_seconds()
-    function()
+    function(*args)
     return time.perf_counter() - t0, cpu_seconds() - c0
 
 
@@ -96,7 +96,7 @@ def main() -> None:
     for number, (name, run) in enumerate(runs.items()):
         out = work / f"out-{number}.csv"
         load = os.getloadavg()[0]
-        wall, cpu = timed(lambda: run(out))
+        wall, cpu = timed(run, out)
         digest = sha256(out)
         reference = reference or digest
         results.append({"run": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "rows_per_s": round(rows / wall),

@@ -165,9 +165,7 @@ def status(
     try:
         settings = project_settings(mode, project_dir, sets)
         layout = Layout(project_dir, settings.mode)
-        if engine == "beam":
-            _require_beam()
-        orchestrator = Orchestrator(settings, layout, console, engine=engine, beam_args=tuple(beam_arg or ()))
+        orchestrator = Orchestrator(settings, layout, console)
         rows = [*orchestrator.status(), orchestrator.served_status()]
     except SocialScoreError as exc:
         _fail(str(exc), verbose)

@@ -27,7 +27,15 @@ import pandas as pd
 import scipy.sparse as sp
 from apache_beam.io.filesystems import FileSystems
 
-from socialscore.beam.runner import is_remote, make_pipeline, put_file, read_bytes, remove_dir, staging_dir, write_bytes
+from socialscore.beam.runner import (
+    is_remote,
+    make_pipeline,
+    put_file,
+    read_bytes,
+    remove_dir,
+    staging_dir,
+    write_bytes,
+)
 from socialscore.errors import ConfigError
 from socialscore.modeling.hashing import NAME_SAMPLE_TEXTS, FitStatistics, HashingFeaturiser
 from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS, MANIFEST, NpzBlocks

@@ -23,8 +23,9 @@ import apache_beam as beam
 import pandas as pd
 from apache_beam.io.filesystems import FileSystems
 
-from socialscore.beam.runner import local_runner as local_runner  # re-exported: callers import it here
-from socialscore.beam.runner import make_pipeline
+from socialscore.beam.runner import local_runner, make_pipeline
+
+__all__ = ["build_predict", "local_runner", "predict_file_beam"]  # local_runner: re-exported
 
 PARTS_SUFFIX = ".parts"
 

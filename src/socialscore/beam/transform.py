@@ -24,7 +24,15 @@ import apache_beam as beam
 import pandas as pd
 from apache_beam.io.filesystems import FileSystems
 
-from socialscore.beam.runner import is_remote, make_pipeline, put_file, read_bytes, remove_dir, staging_dir, write_bytes
+from socialscore.beam.runner import (
+    is_remote,
+    make_pipeline,
+    put_file,
+    read_bytes,
+    remove_dir,
+    staging_dir,
+    write_bytes,
+)
 from socialscore.errors import SocialScoreError
 from socialscore.steps.transform import (
     TransformResult,
@@ -120,7 +128,7 @@ def build_transform(
 
 def read_result(output_dir: str) -> TransformResult:
     """The pipeline's TransformResult (written by this project's own pipeline); its error re-raised."""
-    result = pickle.loads(read_bytes(FileSystems.join(output_dir, RESULT)))  # noqa: S301 - our own file
+    result = pickle.loads(read_bytes(FileSystems.join(output_dir, RESULT)))  # our own pipeline's file
     if isinstance(result, SocialScoreError):
         raise result
     return result
