@@ -5,7 +5,7 @@
       → id_columns per chunk → gathered → find_id_conflicts once (a few columns)   [one worker]
       → split_rows per chunk, the conflicts as a side input (PII scrubbing)        [parallel]
       → gathered in chunk order → finish once (merge duplicates, sample, split)    [one worker]
-      → result.pkl (the TransformResult) in the output directory.
+      → report.json, clean.parquet, rejected.parquet in the output directory (read back by the driver).
 
 The costly row-local work (normalising and PII scrubbing) runs on every worker; the whole-table
 decisions (an id seen with two texts, duplicate merging keeping the first row, the stratified dev
@@ -15,7 +15,7 @@ sample, the split balance) need every row and run once, on the slim rows, exactl
 from __future__ import annotations
 
 import io
-import pickle
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from socialscore.steps.transform import (
     split_rows,
 )
 
-RESULT = "result.pkl"
+REPORT, CLEAN, REJECTED = "report.json", "clean.parquet", "rejected.parquet"  # plain data, no pickle
 DEFAULT_CHUNK_ROWS = 20_000
 
 
@@ -81,10 +81,8 @@ def filled(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
 
 def finish_all(parts: list[tuple], checked: Any, cfg: Any, output_dir: str) -> str:
     """Gather the chunks in order, run finish, write the result (or the id check's error)."""
-    path = FileSystems.join(output_dir, RESULT)
     if isinstance(checked, SocialScoreError):
-        write_bytes(path, pickle.dumps(checked))
-        return path
+        return write_result(checked, output_dir)
     parts = sorted(parts, key=lambda part: part[0])
     kept = pd.concat(filled([p[1] for p in parts]), ignore_index=True)
     rejected = pd.concat(filled([p[2] for p in parts]))
@@ -94,17 +92,29 @@ def finish_all(parts: list[tuple], checked: Any, cfg: Any, output_dir: str) -> s
             pii[kind] = pii.get(kind, 0) + count
     rows_in = len(kept) + len(rejected)  # before de-duplication every row is kept or rejected
     try:
-        result: TransformResult | SocialScoreError = finish(kept, rejected, pii, checked[0], rows_in, parts[0][4], cfg)
+        return write_result(finish(kept, rejected, pii, checked[0], rows_in, parts[0][4], cfg), output_dir)
     except SocialScoreError as exc:
-        result = exc
-    write_bytes(path, pickle.dumps(result))
+        return write_result(exc, output_dir)
+
+
+def write_result(result: TransformResult | SocialScoreError, output_dir: str) -> str:
+    """report.json (or the error: its class name and message), clean and rejected rows as parquet."""
+    path = FileSystems.join(output_dir, REPORT)
+    if isinstance(result, SocialScoreError):
+        write_bytes(path, json.dumps({"error": type(result).__name__, "message": str(result)}).encode("utf-8"))
+        return path
+    for name, frame in ((CLEAN, result.clean), (REJECTED, result.rejected)):
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        write_bytes(FileSystems.join(output_dir, name), buffer.getvalue())
+    write_bytes(path, json.dumps(result.report).encode("utf-8"))  # last: the result is complete
     return path
 
 
 def build_transform(
     pipeline: beam.Pipeline, raw_path: str, output_dir: str, cfg: Any, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> None:
-    """Add the transform step to ``pipeline``: ``raw_path`` (parquet) → ``output_dir``/result.pkl."""
+    """Add the transform step to ``pipeline``: ``raw_path`` (parquet) → ``output_dir`` (write_result)."""
     prepared = (
         pipeline
         | "Input" >> beam.Create([raw_path])
@@ -127,11 +137,17 @@ def build_transform(
 
 
 def read_result(output_dir: str) -> TransformResult:
-    """The pipeline's TransformResult (written by this project's own pipeline); its error re-raised."""
-    result = pickle.loads(read_bytes(FileSystems.join(output_dir, RESULT)))  # our own pipeline's file
-    if isinstance(result, SocialScoreError):
-        raise result
-    return result
+    """The pipeline's TransformResult; the error it met re-raised as the same SocialScoreError class."""
+    from socialscore import errors
+
+    report = json.loads(read_bytes(FileSystems.join(output_dir, REPORT)))
+    if "error" in report:
+        kind = getattr(errors, report["error"], None)
+        if not (isinstance(kind, type) and issubclass(kind, SocialScoreError)):
+            kind = SocialScoreError
+        raise kind(report["message"])
+    clean, rejected = (pd.read_parquet(io.BytesIO(read_bytes(FileSystems.join(output_dir, n)))) for n in (CLEAN, REJECTED))
+    return TransformResult(clean, rejected, report)
 
 
 def transform_beam(
