@@ -29,6 +29,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from socialscore.beam.runner import (
     is_remote,
+    localise_dir,
     make_pipeline,
     put_file,
     read_bytes,
@@ -191,7 +192,6 @@ def build_features_beam(
     import tempfile
     import time
 
-    from socialscore.beam.predict import localise_dir
     from socialscore.steps.features import describe, order_rows
 
     featuriser = prepared_featuriser(builder)

@@ -23,7 +23,7 @@ import apache_beam as beam
 import pandas as pd
 from apache_beam.io.filesystems import FileSystems
 
-from socialscore.beam.runner import local_runner, make_pipeline
+from socialscore.beam.runner import local_runner, localise_dir, make_pipeline
 
 __all__ = ["build_predict", "local_runner", "predict_file_beam"]  # local_runner: re-exported
 
@@ -39,17 +39,6 @@ def load_scorer(models_dir: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
     pipeline = load_served(Path(localise_dir(models_dir)))
     pipeline.featurizer.n_jobs = 1  # Beam runs the parallelism; no worker processes inside a DoFn
     return lambda chunk: score_chunk(pipeline, chunk)
-
-
-def localise_dir(path: str) -> str:
-    """A local copy of a ``gs://`` (any Beam filesystem) directory; local paths pass through."""
-    if "://" not in path:
-        return path
-    target = Path(tempfile.mkdtemp(prefix="socialscore-models-"))
-    for match in FileSystems.match([path.rstrip("/") + "/*"])[0].metadata_list:
-        with FileSystems.open(match.path) as source, open(target / Path(match.path).name, "wb") as out:
-            shutil.copyfileobj(source, out)
-    return str(target)
 
 
 def localise_file(path: str) -> Path:

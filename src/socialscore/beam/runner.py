@@ -82,6 +82,17 @@ def read_bytes(path: str) -> bytes:
         return source.read()
 
 
+def localise_dir(path: str) -> str:
+    """A local copy of a ``gs://`` (any Beam filesystem) directory; local paths pass through."""
+    if "://" not in path:
+        return path
+    target = Path(tempfile.mkdtemp(prefix="socialscore-models-"))
+    for match in FileSystems.match([path.rstrip("/") + "/*"])[0].metadata_list:
+        with FileSystems.open(match.path) as source, open(target / Path(match.path).name, "wb") as out:
+            shutil.copyfileobj(source, out)
+    return str(target)
+
+
 def remove_dir(directory: str) -> None:
     """Delete a staging directory (local) or every file under it (object stores have no directories)."""
     if not is_remote(directory):
