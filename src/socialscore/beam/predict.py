@@ -6,9 +6,8 @@
       → one part file per chunk (escaped like the local CSV, no header)
       → concatenate the parts in chunk order under the header: byte for byte the local output.
 
-The local runner is Beam's ``FnApiRunner``, named explicitly: the default (Prism) runner downloads
-a binary, which must never happen here. On Dataflow pass ``--runner DataflowRunner`` with its usual
-options (``--project``, ``--region``, ``--temp_location gs://…``, ``--requirements_file`` or a
+The runner is chosen by :mod:`socialscore.beam.runner` (``FnApiRunner`` unless ``--runner`` is
+given). On Dataflow pass ``--runner DataflowRunner`` with its usual options (``--project``, ``--region``, ``--temp_location gs://…``, ``--requirements_file`` or a
 ``--sdk_container_image`` holding socialscore) and ``gs://`` paths for input, output and models.
 """
 
@@ -19,11 +18,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import apache_beam as beam
 import pandas as pd
 from apache_beam.io.filesystems import FileSystems
+
+from socialscore.beam.runner import local_runner, localise_dir, make_pipeline
+
+__all__ = ["build_predict", "local_runner", "predict_file_beam"]  # local_runner: re-exported
 
 PARTS_SUFFIX = ".parts"
 
@@ -37,17 +39,6 @@ def load_scorer(models_dir: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
     pipeline = load_served(Path(localise_dir(models_dir)))
     pipeline.featurizer.n_jobs = 1  # Beam runs the parallelism; no worker processes inside a DoFn
     return lambda chunk: score_chunk(pipeline, chunk)
-
-
-def localise_dir(path: str) -> str:
-    """A local copy of a ``gs://`` (any Beam filesystem) directory; local paths pass through."""
-    if "://" not in path:
-        return path
-    target = Path(tempfile.mkdtemp(prefix="socialscore-models-"))
-    for match in FileSystems.match([path.rstrip("/") + "/*"])[0].metadata_list:
-        with FileSystems.open(match.path) as source, open(target / Path(match.path).name, "wb") as out:
-            shutil.copyfileobj(source, out)
-    return str(target)
 
 
 def localise_file(path: str) -> Path:
@@ -146,13 +137,6 @@ def build_predict(
     )
 
 
-def local_runner() -> Any:
-    """Beam's in-process runner (never the Prism runner, which downloads a binary)."""
-    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
-
-    return FnApiRunner()
-
-
 def predict_file_beam(
     input_path: str,
     output: str,
@@ -162,13 +146,9 @@ def predict_file_beam(
     pipeline_args: list[str] | None = None,
 ) -> None:
     """Score a CSV through Beam: FnApiRunner unless ``pipeline_args`` name another ``--runner``."""
-    from apache_beam.options.pipeline_options import PipelineOptions
-
     if "://" not in input_path:  # the local engine's errors (no file, no text column) before any work
         from socialscore.steps.predict import read_text_chunks
 
         next(read_text_chunks(Path(input_path), text_column, 1), None)
-    options = PipelineOptions(pipeline_args or [])
-    runner = None if any(a.startswith("--runner") for a in pipeline_args or []) else local_runner()
-    with beam.Pipeline(runner=runner, options=options) as pipeline:
+    with make_pipeline(pipeline_args) as pipeline:
         build_predict(pipeline, input_path, output, models_dir, text_column, chunk_size)

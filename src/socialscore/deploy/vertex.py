@@ -78,9 +78,18 @@ def _kfp() -> Any:
     return kfp, dsl
 
 
-def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
-    """The pipeline function, its components running in ``image``."""
+ENGINES = ("local", "dataflow")
+
+
+def build_pipeline(image: str = DEFAULT_IMAGE, engine: str = "local") -> Any:
+    """The pipeline function, its components running in ``image``; with ``engine="dataflow"`` the
+    transform and features steps run as Dataflow jobs (socialscore.beam.dataflow)."""
     _, dsl = _kfp()
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}: use local or dataflow")
+    from socialscore.beam.dataflow import dataflow_components
+
+    dataflow_transform, dataflow_features = dataflow_components(dsl, image, _RUN_STEPS)
 
     @dsl.container_component
     def prepare_data(mode: str, data_uri: str, sets: str, project: dsl.Output[dsl.Artifact]):
@@ -170,11 +179,19 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
         batch_output_uri: str = "",
         dataflow_options: str = "--runner=DataflowRunner",
     ):
-        data = prepare_data(mode=mode, data_uri=data_uri, sets=sets)
+        if engine == "dataflow":
+            data = dataflow_transform(mode=mode, data_uri=data_uri, sets=sets, dataflow_options=dataflow_options)
+        else:
+            data = prepare_data(mode=mode, data_uri=data_uri, sets=sets)
         data.set_caching_options(False)  # the file behind data_uri can change under the same name
-        features = run_steps(
-            steps="features", mode=mode, sets=sets, project_in=data.outputs["project"]
-        )
+        if engine == "dataflow":
+            features = dataflow_features(
+                mode=mode, sets=sets, dataflow_options=dataflow_options, project_in=data.outputs["project"]
+            )
+        else:
+            features = run_steps(
+                steps="features", mode=mode, sets=sets, project_in=data.outputs["project"]
+            )
         train = run_steps(
             steps="train", mode=mode, sets=sets, project_in=features.outputs["project"]
         )
@@ -195,15 +212,16 @@ def build_pipeline(image: str = DEFAULT_IMAGE) -> Any:
     return pipeline
 
 
-def compile_pipeline(output: Path, image: str | None = None) -> Path:
-    """Write the pipeline YAML to ``output``; the image is ``image``, $SOCIALSCORE_IMAGE or a local default."""
+def compile_pipeline(output: Path, image: str | None = None, engine: str = "local") -> Path:
+    """Write the pipeline YAML to ``output``; the image is ``image``, $SOCIALSCORE_IMAGE or a local default.
+    ``engine="dataflow"``: transform and features as Dataflow jobs, options from ``dataflow_options``."""
     _kfp()  # a missing kfp is a one-line error with the install hint
     from kfp import compiler
 
     image = image or os.environ.get("SOCIALSCORE_IMAGE") or DEFAULT_IMAGE
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    compiler.Compiler().compile(build_pipeline(image), package_path=str(output))
+    compiler.Compiler().compile(build_pipeline(image, engine), package_path=str(output))
     return output
 
 

@@ -56,6 +56,8 @@ class StepContext:
     facts: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, Artifact] = field(default_factory=lambda: ARTIFACTS)
     run_id: str | None = None
+    engine: str = "local"  # or "beam": transform and features as Beam pipelines (socialscore.beam)
+    beam_args: tuple[str, ...] = ()  # Beam pipeline options, e.g. --runner=DataflowRunner
 
     # --- artifacts ------------------------------------------------------------------------------
     def location(self, key: str) -> Any:

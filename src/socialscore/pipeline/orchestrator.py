@@ -87,7 +87,10 @@ class Orchestrator:
         database: Database | None = None,
         steps: tuple[StepSpec, ...] = STEPS,
         artifacts: dict[str, Artifact] = ARTIFACTS,
+        engine: str = "local",
+        beam_args: tuple[str, ...] = (),
     ) -> None:
+        self.engine, self.beam_args = engine, tuple(beam_args)  # same outputs either way: not in the cache key
         self.steps = steps
         self.artifacts = artifacts
         self.settings = settings
@@ -117,6 +120,8 @@ class Orchestrator:
             database_factory=lambda: self.db,
             artifacts=self.artifacts,
             run_id=self.run_id,
+            engine=self.engine,
+            beam_args=self.beam_args,
         )
 
     def _artifact_hash(self, key: str) -> str | None:

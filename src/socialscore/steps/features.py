@@ -37,22 +37,10 @@ def build_features(
     """Fit ``builder`` on the train rows; return (features, labels, rows, metadata) for all rows.
 
     Rows are ordered train first, then test (each in id order), so the result is deterministic.
+    The Beam engine (socialscore.beam.features) shares :func:`order_rows` and :func:`describe`.
     """
-    for column in ("id", "text", "split"):
-        if column not in comments.columns:
-            raise DataError(f"the comments table has no {column!r} column; rerun the load step")
-    labels = label_columns(comments)
-    if not labels:
-        raise DataError("the comments table has no label_<name> columns: nothing to train on")
-    frame = comments.assign(_test=comments["split"].ne("train")).sort_values(["_test", "id"], kind="stable")
-    train = frame[~frame["_test"]]
-    test = frame[frame["_test"]]
-    if train.empty:
-        raise DataError("no rows in the train split; check transform.test_size and the input data")
-    y = frame[labels]
-    if y.isna().any().any():
-        raise DataError(f"missing label values in {', '.join(c for c in labels if y[c].isna().any())}")
-
+    frame, n_train = order_rows(comments)
+    train, test = frame.iloc[:n_train], frame.iloc[n_train:]
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     train_texts = train["text"].fillna("").tolist()
@@ -62,11 +50,38 @@ def build_features(
     x_test = builder.transform(test["text"].fillna("").tolist()) if len(test) else None
     seconds["transform_test"] = round(time.perf_counter() - t0, 3)
     features = x_train if x_test is None else sp.vstack([x_train, x_test], format="csr")
+    label_array, rows, metadata = describe(comments, frame, n_train, features, builder)
+    metadata["seconds"] = seconds
+    return features, label_array, rows, metadata
 
-    label_array = y.to_numpy().astype(np.int8)
+
+def order_rows(comments: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(the rows train first then test, each in id order, with a ``_test`` column; train row count),
+    after checking the columns and labels."""
+    for column in ("id", "text", "split"):
+        if column not in comments.columns:
+            raise DataError(f"the comments table has no {column!r} column; rerun the load step")
+    labels = label_columns(comments)
+    if not labels:
+        raise DataError("the comments table has no label_<name> columns: nothing to train on")
+    frame = comments.assign(_test=comments["split"].ne("train")).sort_values(["_test", "id"], kind="stable")
+    n_train = int((~frame["_test"]).sum())
+    if not n_train:
+        raise DataError("no rows in the train split; check transform.test_size and the input data")
+    y = frame[labels]
+    if y.isna().any().any():
+        raise DataError(f"missing label values in {', '.join(c for c in labels if y[c].isna().any())}")
+    return frame, n_train
+
+
+def describe(
+    comments: pd.DataFrame, frame: pd.DataFrame, n_train: int, features: sp.csr_matrix, builder: Any
+) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """(labels as int8, the rows table, the metadata) of features built from ``order_rows``' frame."""
+    labels = label_columns(comments)
+    label_array = frame[labels].to_numpy().astype(np.int8)
     rows = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(), "split": np.where(frame["_test"], "test", "train")})
     names = [c[len(LABEL_PREFIX) :] for c in labels]
-    n_train = len(train)
     metadata = {
         "feature_names_count": int(features.shape[1]),
         "feature_groups": _groups(builder.get_feature_names_out()),
@@ -75,7 +90,7 @@ def build_features(
         "nnz": int(features.nnz),
         "labels": names,
         "label_columns": labels,
-        "split_sizes": {"train": n_train, "test": int(len(test))},
+        "split_sizes": {"train": n_train, "test": int(len(frame) - n_train)},
         "positives": {
             name: {"train": int(label_array[:n_train, j].sum()), "test": int(label_array[n_train:, j].sum())}
             for j, name in enumerate(names)
@@ -83,9 +98,8 @@ def build_features(
         "preprocessing": dict(builder.preprocessor.settings),
         "nltk_resources": builder.required_resources(),
         "input_hash": input_hash(comments.sort_values("id", kind="stable")),
-        "seconds": seconds,
     }
-    return features, label_array, rows, metadata
+    return label_array, rows, metadata
 
 
 LANGUAGE_SAMPLE = 3000  # texts detected for the profile: shares to ~1%, at ~0.3 ms a text
@@ -115,7 +129,12 @@ def run(ctx: StepContext) -> None:
 
     builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
-    features, labels, rows, metadata = build_features(comments, builder)
+    if ctx.engine == "beam":
+        from socialscore.beam.features import build_features_beam
+
+        features, labels, rows, metadata = build_features_beam(comments, builder, list(ctx.beam_args))
+    else:
+        features, labels, rows, metadata = build_features(comments, builder)
     metadata["features_settings"] = ctx.settings.features.model_dump(mode="json")
     metadata["languages"] = training_languages(comments)
     metadata["seconds"]["read"] = round(read_seconds, 3)

@@ -130,24 +130,66 @@ def _scrub(texts: list[str], already: np.ndarray | None) -> tuple[list[str], dic
 
 
 def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
-    """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report."""
+    """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report.
+
+    The Beam engine (socialscore.beam.transform) runs the same four functions: the row-local ones
+    (:func:`prepare_rows`, :func:`split_rows`) per chunk, the whole-table ones once.
+    """
     frame = raw.reset_index(drop=True)
-    labels = [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
+    prepared = prepare_rows(frame, cfg)
+    id_report, conflicts = find_id_conflicts(id_columns(frame, prepared), cfg)
+    kept, rejected, pii = split_rows(frame, prepared, conflicts, cfg)
+    return finish(kept, rejected, pii, id_report, len(frame), label_names(frame), cfg)
+
+
+def label_names(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
+
+
+def prepare_rows(frame: pd.DataFrame, cfg: TransformConfig) -> pd.DataFrame:
+    """Row-local checks of ``frame`` (index kept): normalised text, rejection reason and kind,
+    parsed labels (``parsed:<label>``), de-duplication key and stripped id (None when missing)."""
     norm = pd.Series(
         [normalize_text(t, cfg.unicode_form) for t in frame["text"]],
         index=frame.index,
         dtype=object,
     )
-    reasons, kinds, parsed = _validate(frame, norm, labels, cfg)
-    keys = _text_keys(frame)
+    reasons, kinds, parsed = _validate(frame, norm, label_names(frame), cfg)
     raw_ids = frame["id"].astype(object)
     stripped = raw_ids.where(raw_ids.isna(), raw_ids.astype(str).str.strip())
     stripped = stripped.where(stripped.notna() & (stripped != ""), None)
-    valid_now = reasons.isna()
-    id_report, later = check_ids(raw_ids[valid_now], stripped[valid_now], keys[valid_now])
-    enforce(id_report, int(valid_now.sum()), cfg.max_id_conflict_share)
-    conflict = pd.Series(False, index=frame.index)
-    conflict[later.index] = later.to_numpy()
+    out = pd.DataFrame(
+        {"norm": norm, "reason": reasons, "kind": kinds, "key": _text_keys(frame), "stripped": stripped},
+        index=frame.index,
+    )
+    for column in parsed.columns:
+        out["parsed:" + column] = parsed[column]
+    return out
+
+
+def id_columns(frame: pd.DataFrame, prepared: pd.DataFrame) -> pd.DataFrame:
+    """What the id check needs of the rows that passed validation (a few columns: cheap to gather)."""
+    valid = prepared["reason"].isna()
+    return pd.DataFrame(
+        {"raw": frame["id"].astype(object)[valid], "stripped": prepared["stripped"][valid], "key": prepared["key"][valid]}
+    )
+
+
+def find_id_conflicts(ids: pd.DataFrame, cfg: TransformConfig) -> tuple[Any, pd.Index]:
+    """(id report, index of the rows whose id already carried another text); errors past the share."""
+    id_report, later = check_ids(ids["raw"], ids["stripped"], ids["key"])
+    enforce(id_report, len(ids), cfg.max_id_conflict_share)
+    return id_report, later.index[later.to_numpy(dtype=bool)]
+
+
+def split_rows(
+    frame: pd.DataFrame, prepared: pd.DataFrame, conflicts: pd.Index, cfg: TransformConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """(kept rows before de-duplication, rejected rows with ``reason`` and ``kind``, PII counts)."""
+    labels = label_names(frame)
+    reasons, kinds = prepared["reason"].copy(), prepared["kind"].copy()
+    conflict = pd.Series(frame.index.isin(conflicts), index=frame.index)
+    stripped = prepared["stripped"]
     if conflict.any():
         reasons[conflict] = "id " + stripped[conflict].astype(str) + " already carries a different text"
         kinds[conflict] = "conflicting id"
@@ -155,7 +197,7 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
 
     rejected = frame.loc[~valid].copy()
     rejected["reason"] = reasons[~valid]
-    texts = norm[valid].tolist()
+    texts = prepared["norm"][valid].tolist()
     done = frame["pii_scrubbed"].to_numpy(dtype=bool) if "pii_scrubbed" in frame.columns else None
     pii: dict[str, int] = {}
     if cfg.scrub_pii:
@@ -163,17 +205,32 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
         rejected_texts = [t if isinstance(t, str) else "" for t in rejected["text"]]
         rejected["text"] = _scrub(rejected_texts, done[~valid] if done is not None else None)[0]
     rejected = rejected.drop(columns=["text_key", "pii_scrubbed"], errors="ignore")
+    rejected["kind"] = kinds[~valid]
 
     kept = pd.DataFrame({"text": texts})
     kept["source"] = frame.loc[valid, "source"].astype(str).to_numpy()
     for column in labels:
-        kept[column] = parsed.loc[valid, column].to_numpy()
+        kept[column] = prepared.loc[valid, "parsed:" + column].to_numpy()
     kept["content_hash"] = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-    kept["text_key"] = keys[valid].to_numpy()
+    kept["text_key"] = prepared["key"][valid].to_numpy()
     ids = stripped[valid].to_numpy(dtype=object)
     derived = np.array(["sha-" + h[:16] for h in kept["text_key"]], dtype=object)
     kept["id"] = np.where(pd.isna(ids), derived, ids)
+    return kept, rejected, pii
 
+
+def finish(
+    kept: pd.DataFrame,
+    rejected: pd.DataFrame,
+    pii: dict[str, int],
+    id_report: Any,
+    rows_in: int,
+    labels: list[str],
+    cfg: TransformConfig,
+) -> TransformResult:
+    """The whole-table part: merge duplicates, sample (dev), split, report. ``kept`` and ``rejected``
+    are :func:`split_rows`' outputs in input row order (concatenated when it ran per chunk)."""
+    kept = kept.reset_index(drop=True)
     kept, by_id, conflicts_id = _merge_duplicates(kept, "id", labels)
     kept, by_text, conflicts_text = _merge_duplicates(kept, "text_key", labels)
 
@@ -187,9 +244,11 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
     kept = kept.reset_index(drop=True)
     kept["split"] = assign_split(kept["id"], kept[labels], cfg.test_size, cfg.seed)
     clean = kept[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
+    kinds = rejected["kind"]
+    rejected = rejected.drop(columns=["kind"]).reset_index(drop=True)
 
     report: dict[str, Any] = {
-        "rows_in": len(frame),
+        "rows_in": rows_in,
         "rows_kept": len(clean),
         "rows_rejected": len(rejected),
         "duplicates_merged": by_id + by_text,
@@ -198,7 +257,7 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
         "label_conflicts": conflicts_id + conflicts_text,
         "label_conflict_rule": CONFLICT_RULE,
         "sampled_out": sampled_out,
-        "rejected_by_reason": {str(k): int(v) for k, v in kinds[~valid].value_counts().items()},
+        "rejected_by_reason": {str(k): int(v) for k, v in kinds.value_counts().items()},
         "pii_replaced": pii,
         "ids": id_report.as_dict(),
         "split": {s: int((clean["split"] == s).sum()) for s in ("train", "test")},
@@ -208,11 +267,18 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
         report["rows_kept"] + report["rows_rejected"] + report["duplicates_merged"] + sampled_out
     )
     assert accounted == report["rows_in"], f"rows lost in transform: {report}"
-    return TransformResult(clean, rejected.reset_index(drop=True), report)
+    return TransformResult(clean, rejected, report)
 
 
 def run(ctx: StepContext) -> None:
-    result = transform(ctx.read("raw"), ctx.settings.transform)
+    if ctx.engine == "beam":
+        from socialscore.beam.transform import transform_beam
+
+        if not ctx.exists("raw"):
+            ctx.read("raw")  # the missing-artifact error, before Beam starts
+        result = transform_beam(ctx.location("raw"), ctx.settings.transform, list(ctx.beam_args))
+    else:
+        result = transform(ctx.read("raw"), ctx.settings.transform)
     report = result.report
     write_artifact(ctx, "rejected", result.rejected)
     if not report["rows_kept"]:

@@ -108,6 +108,12 @@ def run(
         typer.Option("--override-gate", metavar="REASON", help="Promote even if the quality gate refuses; recorded."),
     ] = None,
     sets: SetOpt = None,
+    engine: Annotated[
+        str, typer.Option(help="local, or beam: transform and features as Apache Beam pipelines (socialscore[beam]).")
+    ] = "local",
+    beam_arg: Annotated[
+        list[str] | None, typer.Option(help="Beam pipeline option, e.g. --beam-arg=--runner=DataflowRunner.")
+    ] = None,
     project_dir: ProjectOpt = Path("."),
     verbose: VerboseOpt = False,
 ) -> None:
@@ -119,6 +125,9 @@ def run(
 
     project_dir = project_dir.resolve()
     steps = _split_words(steps)
+    if engine not in ("local", "beam"):
+        _fail(f"unknown engine {engine!r}: use local or beam", verbose)
+        return
     if override_gate is not None:
         sets = [*(sets or []), f"gate.override={json.dumps(override_gate)}"]
     try:
@@ -127,7 +136,9 @@ def run(
         layout.ensure()
         setup_logging(layout.log_file, console, verbose)
         print_banner(console, settings, steps)
-        orchestrator = Orchestrator(settings, layout, console)
+        if engine == "beam":
+            _require_beam()
+        orchestrator = Orchestrator(settings, layout, console, engine=engine, beam_args=tuple(beam_arg or ()))
         forced: bool | list[str] = True if force_all or "all" in (force or []) else _split_words(force)
         summary = orchestrator.run(steps, force=forced, wait=wait)
     except SocialScoreError as exc:
@@ -214,6 +225,13 @@ def predict(
     console.print(f"scored {report.rows:,} rows → {output}  ({report.seconds:.2f}s)")
 
 
+def _require_beam() -> None:
+    try:
+        import apache_beam  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(f"--engine beam needs Apache Beam: uv sync --extra beam ({exc})") from None
+
+
 def _predict_beam(
     input: str, output: str, models_dir: str, text_column: str | None, chunk_size: int, beam_args: list[str]
 ) -> None:
@@ -296,13 +314,16 @@ def serve(
 @vertex_app.command("compile")
 def vertex_compile(
     output: Annotated[Path, typer.Option("--output", "-o")] = Path("pipeline.yaml"),
+    engine: Annotated[
+        str, typer.Option(help="local, or dataflow: transform and features run as Dataflow jobs (socialscore[beam] in the image).")
+    ] = "local",
     verbose: VerboseOpt = False,
 ) -> None:
     """Write the Kubeflow Pipelines v2 YAML for Vertex AI."""
     try:
         from socialscore.deploy.vertex import compile_pipeline
 
-        path = compile_pipeline(output)
+        path = compile_pipeline(output, engine=engine)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return

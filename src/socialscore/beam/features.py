@@ -1,0 +1,220 @@
+"""``socialscore run --engine beam``, features step: the hashing featuriser's fit and transform in Beam.
+
+    ordered rows (steps.features.order_rows: train first, then test) staged as parquet
+      → numbered chunks of texts (train and test chunks apart) → Reshuffle
+      → train chunks: CombineGlobally(CountStatistics): document frequencies per bucket, documents,
+        engineered maxima (HashingFeaturiser.count + FitStatistics, merged by addition and maximum)
+      → every chunk: HashingFeaturiser._transform_serial with the statistics as a side input
+      → one ``block_00000.npz`` per chunk and ``blocks.json`` last: the NpzBlockWriter format, so
+        modeling.out_of_core_blocks.NpzBlocks reads the directory as it is.
+
+A hashed row depends on its text and the statistics alone, so the rows equal the local engine's.
+The fitted-vocabulary featuriser (``features.vectorizer: vocabulary``) needs the whole vocabulary
+before any row can be built and has no Beam form: it is refused with a ConfigError.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from apache_beam.io.filesystems import FileSystems
+
+from socialscore.beam.runner import (
+    is_remote,
+    localise_dir,
+    make_pipeline,
+    put_file,
+    read_bytes,
+    remove_dir,
+    staging_dir,
+    write_bytes,
+)
+from socialscore.errors import ConfigError
+from socialscore.modeling.hashing import NAME_SAMPLE_TEXTS, FitStatistics, HashingFeaturiser
+from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS, MANIFEST, NpzBlocks
+
+STATISTICS = "statistics.npz"
+
+
+def block_name(number: int) -> str:
+    return f"block_{number:05d}.npz"  # NpzBlockWriter's names
+
+
+def read_text_chunks(path: str, chunk_rows: int) -> Iterator[tuple[int, int, list[str], bool]]:
+    """(block number, first row, texts, is train) over the staged rows; train and test chunked apart."""
+    with FileSystems.open(path) as source:
+        frame = pd.read_parquet(io.BytesIO(source.read()))
+    texts, test = frame["text"].tolist(), frame["_test"].to_numpy(dtype=bool)
+    n_train = int((~test).sum())
+    starts = [*range(0, n_train, chunk_rows), *range(n_train, len(texts), chunk_rows)]
+    for number, start in enumerate(starts):
+        stop = min(start + chunk_rows, n_train if start < n_train else len(texts))
+        yield number, start, texts[start:stop], start < n_train
+
+
+def merge_statistics(parts: list[FitStatistics]) -> FitStatistics:
+    out = parts[0]
+    for other in parts[1:]:
+        for df, more in zip(out.df, other.df, strict=True):
+            df += more
+        out.n_docs += other.n_docs
+        np.maximum(out.eng_peak, other.eng_peak, out=out.eng_peak)
+    return out
+
+
+class CountStatistics(beam.CombineFn):
+    """The counting pass as a combiner: texts → FitStatistics, merged across workers."""
+
+    def __init__(self, featuriser: HashingFeaturiser) -> None:
+        self.featuriser = featuriser
+
+    def create_accumulator(self) -> FitStatistics:
+        f = self.featuriser
+        return FitStatistics(len(f._kinds()), f.n_buckets, len(f.engineered_names()) if f.engineered else 0)
+
+    def add_input(self, acc: FitStatistics, texts: list[str]) -> FitStatistics:
+        counts, eng = self.featuriser.count(texts)
+        acc.add(counts, eng)
+        return acc
+
+    def merge_accumulators(self, accumulators: Any) -> FitStatistics:
+        return merge_statistics(list(accumulators))
+
+    def extract_output(self, acc: FitStatistics) -> FitStatistics:
+        return acc
+
+
+def fitted(featuriser: HashingFeaturiser, stats: FitStatistics) -> HashingFeaturiser:
+    featuriser.set_statistics(stats)  # idf, min_df mask and engineered scale: all a row needs
+    return featuriser
+
+
+class WriteBlock(beam.DoFn):
+    """Transform a chunk with the fitted statistics; write it as one npz block."""
+
+    def __init__(self, featuriser: HashingFeaturiser, output_dir: str) -> None:
+        self.featuriser, self.output_dir, self._stats_id = featuriser, output_dir, None
+
+    def process(self, element: tuple[int, int, list[str], bool], stats: FitStatistics) -> Iterator[tuple[int, int, int]]:
+        if self._stats_id != id(stats):
+            fitted(self.featuriser, stats)
+            self._stats_id = id(stats)
+        number, start, texts, _ = element
+        block = self.featuriser._transform_serial(texts)
+        buffer = io.BytesIO()
+        sp.save_npz(buffer, sp.csr_matrix(block), compressed=False)
+        write_bytes(FileSystems.join(self.output_dir, block_name(number)), buffer.getvalue())
+        yield number, start, block.shape[0]
+
+
+def write_statistics(stats: FitStatistics, output_dir: str) -> None:
+    buffer = io.BytesIO()
+    arrays = {f"df_{i}": df for i, df in enumerate(stats.df)}
+    np.savez(buffer, n_docs=np.int64(stats.n_docs), eng_peak=stats.eng_peak, **arrays)
+    write_bytes(FileSystems.join(output_dir, STATISTICS), buffer.getvalue())
+
+
+def read_statistics(output_dir: str) -> FitStatistics:
+    arrays = np.load(io.BytesIO(read_bytes(FileSystems.join(output_dir, STATISTICS))), allow_pickle=False)
+    kinds = sorted(k for k in arrays.files if k.startswith("df_"))
+    stats = FitStatistics(len(kinds), len(arrays[kinds[0]]) if kinds else 0, len(arrays["eng_peak"]))
+    stats.df = [arrays[k].copy() for k in kinds]
+    stats.n_docs = int(arrays["n_docs"])
+    stats.eng_peak = arrays["eng_peak"].copy()
+    return stats
+
+
+def write_manifest(blocks: list[tuple[int, int, int]], n_features: int, output_dir: str) -> None:
+    """blocks.json last, as NpzBlockWriter.close: the directory is complete once it exists."""
+    ordered = sorted(blocks)
+    manifest = {"n_rows": sum(b[2] for b in ordered), "n_features": n_features, "starts": [b[1] for b in ordered]}
+    write_bytes(FileSystems.join(output_dir, MANIFEST), json.dumps(manifest).encode("utf-8"))
+
+
+def build_features_pipeline(
+    pipeline: beam.Pipeline, rows_path: str, output_dir: str, featuriser: HashingFeaturiser, chunk_rows: int
+) -> None:
+    """Add the counting pass and the block writing to ``pipeline`` (rows_path: text, _test columns)."""
+    chunks = (
+        pipeline
+        | "Input" >> beam.Create([rows_path])
+        | "ReadChunks" >> beam.FlatMap(read_text_chunks, chunk_rows)
+        | "Spread" >> beam.Reshuffle()
+    )
+    stats = (
+        chunks
+        | "TrainTexts" >> beam.FlatMap(lambda c: [c[2]] if c[3] else [])
+        | "Count" >> beam.CombineGlobally(CountStatistics(featuriser))
+    )
+    _ = stats | "WriteStatistics" >> beam.Map(write_statistics, output_dir)
+    _ = (
+        chunks
+        | "Transform" >> beam.ParDo(WriteBlock(featuriser, output_dir), beam.pvalue.AsSingleton(stats))
+        | "AllBlocks" >> beam.combiners.ToList()
+        | "Manifest" >> beam.Map(write_manifest, featuriser.n_features_, output_dir)
+    )
+
+
+def prepared_featuriser(builder: Any) -> HashingFeaturiser:
+    """The step's featuriser, ready to count (placeholders fixed as its fit_transform fixes them)."""
+    if not isinstance(builder, HashingFeaturiser):
+        raise ConfigError(
+            "--engine beam needs the hashing featuriser (features.vectorizer: hashing); the vocabulary "
+            "featuriser must see every text before it can build any row, so it runs on the local engine only"
+        )
+    from socialscore.modeling.engineered import known_placeholders
+
+    builder.placeholders_ = known_placeholders() if builder.engineered else ()
+    builder.n_jobs = 1  # Beam runs the parallelism
+    return builder
+
+
+def build_features_beam(
+    comments: pd.DataFrame,
+    builder: Any,
+    pipeline_args: list[str] | None = None,
+    chunk_rows: int = DEFAULT_BLOCK_ROWS,
+    blocks_dir: str | None = None,
+) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """steps.features.build_features through Beam: the same (features, labels, rows, metadata).
+
+    The row blocks stay in ``blocks_dir`` when given (local or gs://), else in a removed staging dir.
+    """
+    import shutil
+    import tempfile
+    import time
+
+    from socialscore.steps.features import describe, order_rows
+
+    featuriser = prepared_featuriser(builder)
+    frame, n_train = order_rows(comments)
+    staging = staging_dir(pipeline_args, "features")
+    output = blocks_dir or staging
+    started = time.perf_counter()
+    local = tempfile.mkdtemp(prefix="socialscore-beam-rows-")
+    try:
+        rows = pd.DataFrame({"text": frame["text"].fillna("").astype(str).to_numpy(), "_test": frame["_test"].to_numpy()})
+        rows.to_parquet(Path(local) / "rows.parquet", index=False)
+        source = put_file(Path(local) / "rows.parquet", staging, "rows.parquet") if is_remote(staging) else str(Path(local) / "rows.parquet")
+        with make_pipeline(pipeline_args) as pipeline:
+            build_features_pipeline(pipeline, source, output, featuriser, chunk_rows)
+        fitted(featuriser, read_statistics(output))
+        featuriser._sample_names(rows["text"].iloc[:n_train].tolist()[:NAME_SAMPLE_TEXTS])
+        blocks = NpzBlocks(Path(localise_dir(output)))
+        features = sp.vstack([block for _, block in blocks], format="csr") if blocks.starts else None
+    finally:
+        remove_dir(staging)
+        shutil.rmtree(local, ignore_errors=True)
+    if features is None:
+        features = sp.csr_matrix((0, featuriser.n_features_), dtype=np.float32)
+    labels, row_table, metadata = describe(comments, frame, n_train, features, featuriser)
+    metadata["seconds"] = {"beam_pipeline": round(time.perf_counter() - started, 3)}
+    return features, labels, row_table, metadata
