@@ -135,3 +135,19 @@ def test_pipeline_summary_says_which_trainer_ran(project_dir) -> None:
     assert summary.ok, summary.error
     facts = {step.name: step.facts for step in summary.steps}
     assert facts["train"]["trainer"] == OUT_OF_CORE
+
+
+def test_row_ranges_cut_blocks_and_gather_fills_one_matrix(tmp_path, corpus) -> None:
+    from socialscore.modeling.out_of_core_blocks import RowRange, gather, write_blocks
+
+    X = corpus[0]
+    write_blocks(tmp_path / "b", (b for _, b in CsrBlocks(X, 300)))
+    blocks = NpzBlocks(tmp_path / "b")
+    assert blocks.nnz == X.nnz and sum(blocks.block_nnz) == X.nnz
+    whole = gather(RowRange(blocks, 0, 600))  # block-aligned: nnz known, filled in place
+    assert RowRange(blocks, 0, 600).nnz == X[:600].nnz and (whole != X[:600]).nnz == 0
+    cut = RowRange(blocks, 250, 1310)
+    assert cut.nnz is None and cut.starts == [0, 50, 350, 650, 950]
+    assert (gather(cut) != X[250:1310]).nnz == 0
+    with pytest.raises(ValueError):
+        RowRange(blocks, 10, X.shape[0] + 1)

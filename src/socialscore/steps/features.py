@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,13 +33,8 @@ def input_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
-def build_features(
-    comments: pd.DataFrame, builder: FeatureBuilder
-) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
-    """Fit ``builder`` on the train rows; return (features, labels, rows, metadata) for all rows.
-
-    Rows are ordered train first, then test (each in id order), so the result is deterministic.
-    """
+def _ordered(comments: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The comments checked and ordered train first, then test (each in id order), + label columns."""
     for column in ("id", "text", "split"):
         if column not in comments.columns:
             raise DataError(f"the comments table has no {column!r} column; rerun the load step")
@@ -45,37 +42,28 @@ def build_features(
     if not labels:
         raise DataError("the comments table has no label_<name> columns: nothing to train on")
     frame = comments.assign(_test=comments["split"].ne("train")).sort_values(["_test", "id"], kind="stable")
-    train = frame[~frame["_test"]]
-    test = frame[frame["_test"]]
-    if train.empty:
+    if not (~frame["_test"]).any():
         raise DataError("no rows in the train split; check transform.test_size and the input data")
     y = frame[labels]
     if y.isna().any().any():
         raise DataError(f"missing label values in {', '.join(c for c in labels if y[c].isna().any())}")
+    return frame, labels
 
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    train_texts = train["text"].fillna("").tolist()
-    x_train = builder.fit_transform(train_texts)
-    seconds["fit_transform_train"] = round(time.perf_counter() - t0, 3)
-    t0 = time.perf_counter()
-    x_test = builder.transform(test["text"].fillna("").tolist()) if len(test) else None
-    seconds["transform_test"] = round(time.perf_counter() - t0, 3)
-    features = x_train if x_test is None else sp.vstack([x_train, x_test], format="csr")
 
-    label_array = y.to_numpy().astype(np.int8)
+def _describe(
+    comments: pd.DataFrame, frame: pd.DataFrame, labels: list[str], builder: Any, seconds: dict[str, float]
+) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """(labels array, rows, metadata without the matrix's shape) of the ordered rows."""
+    label_array = frame[labels].to_numpy().astype(np.int8)
     rows = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(), "split": np.where(frame["_test"], "test", "train")})
     names = [c[len(LABEL_PREFIX) :] for c in labels]
-    n_train = len(train)
+    n_train = int((~frame["_test"]).sum())
     metadata = {
-        "feature_names_count": int(features.shape[1]),
         "feature_groups": _groups(builder.get_feature_names_out()),
         "engineered_features": builder.engineered_names() if builder.engineered else [],
-        "shape": [int(features.shape[0]), int(features.shape[1])],
-        "nnz": int(features.nnz),
         "labels": names,
         "label_columns": labels,
-        "split_sizes": {"train": n_train, "test": int(len(test))},
+        "split_sizes": {"train": n_train, "test": int(len(frame) - n_train)},
         "positives": {
             name: {"train": int(label_array[:n_train, j].sum()), "test": int(label_array[n_train:, j].sum())}
             for j, name in enumerate(names)
@@ -85,7 +73,52 @@ def build_features(
         "input_hash": input_hash(comments.sort_values("id", kind="stable")),
         "seconds": seconds,
     }
+    return label_array, rows, metadata
+
+
+def _shape_facts(metadata: dict[str, Any], n_rows: int, n_features: int, nnz: int) -> None:
+    metadata.update(feature_names_count=int(n_features), shape=[int(n_rows), int(n_features)], nnz=int(nnz))
+
+
+def build_features(
+    comments: pd.DataFrame, builder: FeatureBuilder
+) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """Fit ``builder`` on the train rows; return (features, labels, rows, metadata) for all rows.
+
+    Rows are ordered train first, then test (each in id order), so the result is deterministic.
+    """
+    frame, labels = _ordered(comments)
+    train, test = frame[~frame["_test"]], frame[frame["_test"]]
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    x_train = builder.fit_transform(train["text"].fillna("").tolist())
+    seconds["fit_transform_train"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    x_test = builder.transform(test["text"].fillna("").tolist()) if len(test) else None
+    seconds["transform_test"] = round(time.perf_counter() - t0, 3)
+    features = x_train if x_test is None else sp.vstack([x_train, x_test], format="csr")
+    label_array, rows, metadata = _describe(comments, frame, labels, builder, seconds)
+    _shape_facts(metadata, features.shape[0], features.shape[1], features.nnz)
     return features, label_array, rows, metadata
+
+
+def stream_features(
+    comments: pd.DataFrame, builder: Any, scratch: Path, block_rows: int
+) -> tuple[Iterator[sp.csr_matrix], np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """:func:`build_features` for a chunk-fittable featuriser (hashing): the counting pass runs here,
+    the rows come as a lazy stream of CSR blocks (train blocks, then test blocks; the metadata's shape
+    is added once they are written). The blocks equal :func:`build_features`'s matrix row for row."""
+    from socialscore.modeling.hashing_blocks import fit_counts, weighted_blocks
+
+    frame, labels = _ordered(comments)
+    texts = frame["text"].fillna("").astype(str).to_numpy(dtype=object)
+    n_train = int((~frame["_test"]).sum())
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    count_paths = fit_counts(builder, texts[:n_train], scratch, block_rows)
+    seconds["count_train"] = round(time.perf_counter() - t0, 3)
+    label_array, rows, metadata = _describe(comments, frame, labels, builder, seconds)
+    return weighted_blocks(builder, count_paths, texts[n_train:], block_rows), label_array, rows, metadata
 
 
 LANGUAGE_SAMPLE = 3000  # texts detected for the profile: shares to ~1%, at ~0.3 ms a text
@@ -112,25 +145,48 @@ def run(ctx: StepContext) -> None:
     comments = mitigate_train_split(ctx.read("comments"), ctx.settings.features)
     read_seconds = time.perf_counter() - t0
     from socialscore.modeling.hashing import featuriser_from_settings
+    from socialscore.modeling.hashing_blocks import is_streamable
 
     builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
-    features, labels, rows, metadata = build_features(comments, builder)
+    if is_streamable(builder):
+        metadata, labels, rows = _write_streamed(ctx, comments, builder)
+    else:
+        features, labels, rows, metadata = build_features(comments, builder)
+        t0 = time.perf_counter()
+        ctx.write("features", features)
+        metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
+        del features
     metadata["features_settings"] = ctx.settings.features.model_dump(mode="json")
     metadata["languages"] = training_languages(comments)
     metadata["seconds"]["read"] = round(read_seconds, 3)
-    t0 = time.perf_counter()
-    ctx.write("features", features)
     ctx.write("labels", labels)
     ctx.write("rows", rows)
     ctx.write("vectorizer", builder)
-    metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
     ctx.write("features_metadata", metadata)
+    n_rows, n_features = metadata["shape"]
     ctx.info(
-        f"{features.shape[0]} rows × {features.shape[1]} features "
+        f"{n_rows} rows × {n_features} features "
         f"(train {metadata['split_sizes']['train']}, test {metadata['split_sizes']['test']})"
     )
-    ctx.fact("rows", int(features.shape[0]))
-    ctx.fact("features", int(features.shape[1]))
+    ctx.fact("rows", int(n_rows))
+    ctx.fact("features", int(n_features))
     for phase, seconds in metadata["seconds"].items():
         ctx.fact(f"{phase}_s", seconds)
+
+
+def _write_streamed(ctx: StepContext, comments: pd.DataFrame, builder: Any) -> tuple[dict[str, Any], np.ndarray, pd.DataFrame]:
+    """Fit by chunks and write the features as row blocks, never holding the whole matrix."""
+    import tempfile
+
+    from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS
+
+    ctx.layout.processed_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".feature-counts-", dir=ctx.layout.processed_dir) as scratch:
+        blocks, labels, rows, metadata = stream_features(comments, builder, Path(scratch), DEFAULT_BLOCK_ROWS)
+        t0 = time.perf_counter()
+        ctx.write("features", blocks)
+        metadata["seconds"]["transform_and_write"] = round(time.perf_counter() - t0, 3)
+    written = ctx.read("features")
+    _shape_facts(metadata, written.n_rows, written.n_features, written.nnz)
+    return metadata, labels, rows
