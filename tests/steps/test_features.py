@@ -245,3 +245,14 @@ def test_stacking_in_row_chunks_equals_hstack(monkeypatch: pytest.MonkeyPatch) -
     expected = sp.hstack(blocks, format="csr", dtype=np.float32)
     assert stacked.shape == expected.shape and stacked.dtype == np.float32
     assert abs(stacked - expected).max() == 0 and stacked.nnz == expected.nnz
+
+
+def test_release_memory_stops_the_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+    from joblib import Parallel, delayed
+
+    Parallel(n_jobs=2, backend="loky")(delayed(abs)(i) for i in range(4))
+    me = psutil.Process()
+    assert any("loky" in " ".join(c.cmdline()) for c in me.children(recursive=True))
+    step.release_memory()
+    assert not any("LokyProcess" in " ".join(c.cmdline()) for c in me.children(recursive=True) if c.is_running())

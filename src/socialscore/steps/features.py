@@ -173,6 +173,27 @@ def run(ctx: StepContext) -> None:
     ctx.fact("features", int(n_features))
     for phase, seconds in metadata["seconds"].items():
         ctx.fact(f"{phase}_s", seconds)
+    del comments, labels, rows
+    release_memory()
+
+
+def release_memory() -> None:
+    """Stop idle featuriser worker processes and hand freed heap back to the OS: the pipeline runs
+    every step in one process, and the next steps' peak should not sit on top of this one's."""
+    import gc
+    import sys
+
+    if "joblib.externals.loky" in sys.modules:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _write_streamed(ctx: StepContext, comments: pd.DataFrame, builder: Any) -> tuple[dict[str, Any], np.ndarray, pd.DataFrame]:
