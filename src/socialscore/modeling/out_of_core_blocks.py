@@ -112,7 +112,7 @@ def gather(blocks: Any) -> sp.csr_matrix:
         if data is None:
             data = np.empty(nnz, dtype=block.dtype)
         data[at : at + block.nnz], indices[at : at + block.nnz] = block.data, block.indices
-        indptr[start + 1 : start + block.shape[0] + 1] = block.indptr[1:] + at
+        indptr[start + 1 : start + block.shape[0] + 1] = block.indptr[1:].astype(indptr.dtype) + at
         at += block.nnz
         sorted_indices = sorted_indices and block.has_sorted_indices
     if data is None:

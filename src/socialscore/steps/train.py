@@ -233,6 +233,8 @@ def run(ctx: StepContext) -> None:
     ctx.fact(f"cv_auc_{model.primary_label}", None if auc is None else round(auc, 4))
     ctx.fact("thresholds", {k: round(v, 3) for k, v in report["thresholds"].items()})
     ctx.fact("trainer", report["trainer"])
+    if "epoch_losses" in report:  # out-of-core: the epochs each label ran before the early stop
+        ctx.fact("epochs", {label: len(losses) for label, losses in report["epoch_losses"].items()})
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
 
 
@@ -293,6 +295,7 @@ def _describe(
         "git_commit": git_commit(layout.project_dir),
         "trained_at": trained_at.isoformat(),
         "seconds": report["seconds"],
+        "epoch_losses": report.get("epoch_losses"),
     }
 
 
