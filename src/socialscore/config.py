@@ -124,6 +124,9 @@ class TrainConfig(Section):
     trainer: Literal["auto", "in_memory", "out_of_core"] = "auto"
     memory_budget: int = Field(default=3072, ge=64)  # MB
     out_of_core_rows: int = Field(default=500_000, ge=1)
+    # out_of_core only: the fold models learn from at most ~this many sampled rows (every row is still
+    # scored out of fold for calibration and the threshold); null: all rows
+    cv_max_rows: int | None = Field(default=200_000, ge=1)
 
 
 class PredictConfig(Section):

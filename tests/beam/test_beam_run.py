@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 
 beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOCIALSCORE_NO_SKIP fails a skip
 
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 
 from socialscore.terminal.app import app
 from socialscore.layout import Layout
+from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
 
 STEPS = ["--steps", "extract", "--steps", "transform", "--steps", "load", "--steps", "features"]
 SETS = ["--set", "data.example_rows=800", "--set", "features.hash_bits=14"]
@@ -35,8 +35,8 @@ def test_run_engine_beam_equals_engine_local(tmp_path: Path) -> None:
     a, b = Layout(local, "dev"), Layout(beamed, "dev")
     pd.testing.assert_frame_equal(pd.read_parquet(b.interim("clean")), pd.read_parquet(a.interim("clean")))
     assert b.interim("rejected", "csv").read_bytes() == a.interim("rejected", "csv").read_bytes()
-    x_local = sp.load_npz(a.processed("features", "npz"))
-    x_beam = sp.load_npz(b.processed("features", "npz"))
+    x_local = gather(NpzBlocks(a.processed_dir / "features_dev"))
+    x_beam = gather(NpzBlocks(b.processed_dir / "features_dev"))
     assert x_beam.shape == x_local.shape and (x_beam != x_local).nnz == 0
     np.testing.assert_array_equal(np.load(b.processed("labels", "npy")), np.load(a.processed("labels", "npy")))
     arrays = "vectorizer_dev/arrays.npz"

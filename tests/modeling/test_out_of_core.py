@@ -135,3 +135,63 @@ def test_pipeline_summary_says_which_trainer_ran(project_dir) -> None:
     assert summary.ok, summary.error
     facts = {step.name: step.facts for step in summary.steps}
     assert facts["train"]["trainer"] == OUT_OF_CORE
+
+
+def test_row_ranges_cut_blocks_and_gather_fills_one_matrix(tmp_path, corpus) -> None:
+    from socialscore.modeling.out_of_core_blocks import RowRange, gather, write_blocks
+
+    X = corpus[0]
+    write_blocks(tmp_path / "b", (b for _, b in CsrBlocks(X, 300)))
+    blocks = NpzBlocks(tmp_path / "b")
+    assert blocks.nnz == X.nnz and sum(blocks.block_nnz) == X.nnz
+    whole = gather(RowRange(blocks, 0, 600))  # block-aligned: nnz known, filled in place
+    assert RowRange(blocks, 0, 600).nnz == X[:600].nnz and (whole != X[:600]).nnz == 0
+    cut = RowRange(blocks, 250, 1310)
+    assert cut.nnz is None and cut.starts == [0, 50, 350, 650, 950]
+    assert (gather(cut) != X[250:1310]).nnz == 0
+    with pytest.raises(ValueError):
+        RowRange(blocks, 10, X.shape[0] + 1)
+
+
+def test_epochs_stop_early_once_the_held_out_loss_is_flat(project_dir, corpus) -> None:
+    X, y, ids = corpus
+    cfg = load_settings("dev", project_dir, [{"model": {"epochs": 40}}])
+    model, report = train_out_of_core(CsrBlocks(X[:1200], 300), ids[:1200], y[:1200], LABELS, cfg)
+    for label in LABELS:
+        losses = report["epoch_losses"][label]
+        assert 3 <= len(losses) < 40  # stopped: N_ITER_NO_CHANGE epochs without a TOL improvement
+        assert losses[-1] > min(losses) - 1e-3 and losses[-2] > min(losses[:-1]) - 1e-3
+    capped = load_settings("dev", project_dir, [{"model": {"epochs": 2}}])
+    _, short = train_out_of_core(CsrBlocks(X[:1200], 300), ids[:1200], y[:1200], LABELS, capped)
+    assert all(len(h) == 2 for h in short["epoch_losses"].values())  # model.epochs stays the cap
+
+
+def test_stopping_rule_is_sklearns() -> None:
+    from socialscore.modeling.out_of_core import _stalled
+
+    assert not _stalled([0.5, 0.4, 0.3])
+    assert not _stalled([0.5, 0.4, 0.3995])  # one epoch without a 1e-3 improvement
+    assert _stalled([0.5, 0.4, 0.3995, 0.3992])  # two in a row
+    assert not _stalled([0.5, 0.4, 0.3995, 0.39])
+
+
+def test_no_fold_is_gathered_and_cv_rows_limit_the_fold_models(project_dir, corpus, monkeypatch) -> None:
+    from sklearn.linear_model import SGDClassifier
+
+    X, y, ids = corpus
+    sizes: list[int] = []
+    original = SGDClassifier.partial_fit
+
+    def spy(self, X_part, y_part, **kwargs):
+        sizes.append(X_part.shape[0])
+        return original(self, X_part, y_part, **kwargs)
+
+    monkeypatch.setattr(SGDClassifier, "partial_fit", spy)
+    cfg = load_settings("dev", project_dir, [{"model": {"epochs": 2}, "train": {"cv_max_rows": 300}}])
+    model, report = train_out_of_core(CsrBlocks(X[:1200], 200), ids[:1200], y[:1200], LABELS, cfg)
+    assert max(sizes) <= 200  # never more rows than one block
+    assert 200 < report["cv_rows"] < 400
+    epochs = sum(len(h) for h in report["epoch_losses"].values())
+    # per label and epoch: the final model 1200 rows, the 3 fold models ~2/3 of ~300 each (not 3 × 800)
+    assert 1200 + 400 < sum(sizes) / epochs < 1200 + 800
+    assert np.isfinite(model.calibration["toxic"]).all()

@@ -85,3 +85,40 @@ def test_unfinished_group_is_recovered_before_the_next(tmp_path: Path) -> None:
     assert (tmp_path / "a").read_text() == "v2"
     assert not any(p.name.endswith(".staged") for p in tmp_path.iterdir())
     assert os.listdir(tmp_path) and JOURNAL_NAME not in os.listdir(tmp_path)
+
+
+def _matrix(rows: int, seed: int):
+    import numpy as np
+    import scipy.sparse as sp
+
+    return sp.random(rows, 30, density=0.2, format="csr", dtype=np.float32, random_state=np.random.default_rng(seed))
+
+
+def test_row_blocks_round_trip_and_a_crash_keeps_the_old_blocks(tmp_path: Path) -> None:
+    from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
+    from socialscore.pipeline.artifacts import FileHasher, read_file_artifact, write_file_artifact
+
+    target = tmp_path / "features_dev"
+    first = _matrix(50, 1)
+    write_file_artifact("blocks", target, first)
+    blocks = read_file_artifact("blocks", target)
+    assert isinstance(blocks, NpzBlocks) and blocks.shape == (50, 30) and blocks.nnz == first.nnz
+    assert (gather(blocks) != first).nnz == 0
+    fingerprint = FileHasher().path(target)
+
+    def crashing():
+        yield _matrix(10, 2)
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        write_file_artifact("blocks", target, crashing())
+    assert (gather(read_file_artifact("blocks", target)) != first).nnz == 0
+    assert FileHasher().path(target) == fingerprint
+    assert [p.name for p in tmp_path.iterdir()] == ["features_dev"]  # no half-written sibling left
+
+    second = _matrix(50, 3)
+    write_file_artifact("blocks", target, (second[i : i + 20] for i in range(0, 50, 20)))
+    again = read_file_artifact("blocks", target)
+    assert again.starts == [0, 20, 40] and (gather(again) != second).nnz == 0
+    assert FileHasher().path(target) != fingerprint
+    assert (target / "blocks.json").stat().st_mode & 0o777 == 0o644

@@ -14,6 +14,7 @@ from test_features import make_context
 
 from socialscore.errors import DataError, ModelError
 from socialscore.modeling.gate import GateRefused
+from socialscore.modeling.out_of_core_blocks import CsrBlocks, NpzBlocks, gather
 from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.steps import evaluate as step
 from socialscore.steps import features as features_step
@@ -86,7 +87,7 @@ def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.M
     from socialscore.modeling.pipeline import ScoringPipeline
 
     ctx, _, rows = build_project(project_dir)
-    features = sp.load_npz(ctx.location("features"))
+    features = gather(ctx.read("features"))
     scored: list = []
     original = ScoringPipeline.proba_from_features
 
@@ -101,6 +102,24 @@ def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.M
     # the first call scores the held-out rows' features; later ones score texts (probes, language check)
     assert scored[0].shape[0] == int(test.sum()) == ctx.facts["test_rows"]
     assert (scored[0] != features[test]).nnz == 0
+
+
+def test_held_out_rows_are_scored_block_by_block(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, _, _ = build_project(project_dir)
+    pipeline = step.load_step_model(ctx)
+    X = gather(ctx.read("features"))
+    directory = Path(ctx.layout.processed_dir) / "small_blocks"
+    write_file_artifact("blocks", directory, (b for _, b in CsrBlocks(X, 37)))
+    small = NpzBlocks(directory)
+    rows = ctx.read("rows")
+    index = np.flatnonzero((rows["split"] == "test").to_numpy())
+    read: list[int] = []
+    original = NpzBlocks.block
+    monkeypatch.setattr(NpzBlocks, "block", lambda self, n: read.append(n) or original(self, n))
+    proba = step.held_out_proba(small, index, pipeline)
+    np.testing.assert_allclose(proba, pipeline.proba_from_features(X[index]), rtol=1e-9, atol=1e-12)
+    first_test_block = index[0] // 37
+    assert read == list(range(first_test_block, len(small.starts)))  # train-only blocks are never read
 
 
 def test_empty_test_split_is_a_clear_error(project_dir: Path) -> None:

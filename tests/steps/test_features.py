@@ -18,6 +18,8 @@ from socialscore.errors import ConfigError, DataError
 from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
 from socialscore.modeling.features import FeatureBuilder
 from socialscore.layout import Layout
+from socialscore.modeling.hashing import HashingFeaturiser
+from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
 from socialscore.modeling.probes import augmentation_sentences
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
@@ -163,7 +165,7 @@ def test_step_writes_every_artifact(project_dir: Path) -> None:
     comments = make_comments(150, seed=3)
     ctx = make_context(project_dir, comments)
     step.run(ctx)
-    X = ctx.read("features")
+    X = gather(ctx.read("features"))
     rows, labels, meta = ctx.read("rows"), ctx.read("labels"), ctx.read("features_metadata")
     vectorizer = ctx.read("vectorizer")
     n = 150 + len(augmentation_sentences())  # features.identity_augmentation: 1 (the default)
@@ -178,6 +180,49 @@ def test_step_writes_every_artifact(project_dir: Path) -> None:
     text = comments.set_index("id").loc[rows["id"].iloc[position], "text"]
     assert np.allclose(vectorizer.transform([text]).toarray()[0], X[position].toarray()[0], atol=1e-6)
     assert ctx.facts["rows"] == n and ctx.facts["features"] == X.shape[1]
+
+
+def test_streamed_blocks_equal_the_whole_matrix(tmp_path: Path) -> None:
+    comments = make_comments(230, seed=5)
+    X, y, rows, meta = step.build_features(comments, HashingFeaturiser(hash_bits=12, min_df=2))
+    streamed = HashingFeaturiser(hash_bits=12, min_df=2)
+    blocks, y2, rows2, meta2 = step.stream_features(comments, streamed, tmp_path, block_rows=40)
+    parts = list(blocks)
+    n_train = meta["split_sizes"]["train"]
+    # train chunks of 40 rows, then the test rows in chunks of their own (a block never straddles the split)
+    assert [b.shape[0] for b in parts][: n_train // 40] == [40] * (n_train // 40)
+    assert sum(b.shape[0] for b in parts[: -(-n_train // 40)]) == n_train
+    assert (sp.vstack(parts, format="csr") != X).nnz == 0
+    np.testing.assert_array_equal(y, y2)
+    pd.testing.assert_frame_equal(rows, rows2)
+    assert meta2["feature_groups"] == meta["feature_groups"] and meta2["input_hash"] == meta["input_hash"]
+    assert not list(tmp_path.glob("counts_*"))  # the scratch counts are removed as they are used
+
+
+def test_the_hashing_step_writes_row_blocks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socialscore.modeling.out_of_core_blocks as blocks_module
+
+    monkeypatch.setattr(blocks_module, "DEFAULT_BLOCK_ROWS", 32)
+    comments = make_comments(150, seed=3)
+    ctx = make_context(
+        project_dir, comments, features={"vectorizer": "hashing", "hash_bits": 12, "identity_augmentation": 0}
+    )
+    step.run(ctx)
+    blocks = ctx.read("features")
+    assert isinstance(blocks, NpzBlocks) and len(blocks.starts) > 3
+    meta = ctx.read("features_metadata")
+    assert meta["shape"] == [blocks.n_rows, blocks.n_features] and meta["nnz"] == blocks.nnz
+    rows = ctx.read("rows")
+    from socialscore.modeling.hashing import featuriser_from_settings
+
+    whole = featuriser_from_settings(ctx.settings)
+    ordered = comments.set_index("id").loc[rows["id"]]
+    n_train = int((rows["split"] == "train").sum())
+    expected = sp.vstack(
+        [whole.fit_transform(ordered["text"].iloc[:n_train].tolist()), whole.transform(ordered["text"].iloc[n_train:].tolist())]
+    )
+    assert abs(gather(blocks) - expected).max() < 1e-6
+    assert not list(Path(ctx.layout.processed_dir).glob(".feature-counts-*"))
 
 
 def test_input_hash_follows_content() -> None:
@@ -201,3 +246,14 @@ def test_stacking_in_row_chunks_equals_hstack(monkeypatch: pytest.MonkeyPatch) -
     expected = sp.hstack(blocks, format="csr", dtype=np.float32)
     assert stacked.shape == expected.shape and stacked.dtype == np.float32
     assert abs(stacked - expected).max() == 0 and stacked.nnz == expected.nnz
+
+
+def test_release_memory_stops_the_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+    from joblib import Parallel, delayed
+
+    Parallel(n_jobs=2, backend="loky")(delayed(abs)(i) for i in range(4))
+    me = psutil.Process()
+    assert any("loky" in " ".join(c.cmdline()) for c in me.children(recursive=True))
+    step.release_memory()
+    assert not any("LokyProcess" in " ".join(c.cmdline()) for c in me.children(recursive=True) if c.is_running())

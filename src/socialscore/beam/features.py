@@ -19,7 +19,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
 import numpy as np
@@ -40,6 +40,9 @@ from socialscore.beam.runner import (
 from socialscore.errors import ConfigError
 from socialscore.modeling.hashing import NAME_SAMPLE_TEXTS, FitStatistics, HashingFeaturiser
 from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS, MANIFEST, NpzBlocks
+
+if TYPE_CHECKING:
+    from socialscore.pipeline.context import StepContext
 
 STATISTICS = "statistics.npz"
 
@@ -192,10 +195,11 @@ def build_features_beam(
     import tempfile
     import time
 
-    from socialscore.steps.features import describe, order_rows
+    from socialscore.steps.features import add_shape, describe_rows, order_rows
 
     featuriser = prepared_featuriser(builder)
-    frame, n_train = order_rows(comments)
+    frame, label_columns = order_rows(comments)
+    n_train = int((~frame["_test"]).sum())
     staging = staging_dir(pipeline_args, "features")
     output = blocks_dir or staging
     started = time.perf_counter()
@@ -215,6 +219,17 @@ def build_features_beam(
         shutil.rmtree(local, ignore_errors=True)
     if features is None:
         features = sp.csr_matrix((0, featuriser.n_features_), dtype=np.float32)
-    labels, row_table, metadata = describe(comments, frame, n_train, features, featuriser)
-    metadata["seconds"] = {"beam_pipeline": round(time.perf_counter() - started, 3)}
+    seconds = {"beam_pipeline": round(time.perf_counter() - started, 3)}
+    labels, row_table, metadata = describe_rows(comments, frame, label_columns, featuriser, seconds)
+    add_shape(metadata, features.shape[0], features.shape[1], features.nnz)
     return features, labels, row_table, metadata
+
+
+def run(ctx: StepContext) -> None:
+    """The features step on Beam (``socialscore run --engine beam``): the local step's inputs and
+    outputs, the rows built by :func:`build_features_beam`."""
+    from socialscore.steps.features import read_inputs, record, write_matrix
+
+    comments, builder, read_seconds = read_inputs(ctx)
+    built = write_matrix(ctx, *build_features_beam(comments, builder, list(ctx.beam_args)))
+    record(ctx, comments, builder, built, read_seconds)

@@ -18,7 +18,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
 import pandas as pd
@@ -43,6 +43,9 @@ from socialscore.steps.transform import (
     prepare_rows,
     split_rows,
 )
+
+if TYPE_CHECKING:
+    from socialscore.pipeline.context import StepContext
 
 REPORT, CLEAN, REJECTED = "report.json", "clean.parquet", "rejected.parquet"  # plain data, no pickle
 DEFAULT_CHUNK_ROWS = 20_000
@@ -162,3 +165,13 @@ def transform_beam(
         return read_result(staging)
     finally:
         remove_dir(staging)
+
+
+def run(ctx: StepContext) -> None:
+    """The transform step on Beam (``socialscore run --engine beam``): the local step's input and
+    outputs, the result computed by :func:`transform_beam`."""
+    from socialscore.steps.transform import record
+
+    if not ctx.exists("raw"):
+        ctx.read("raw")  # the missing-artifact error, before Beam starts
+    record(ctx, transform_beam(ctx.location("raw"), ctx.settings.transform, list(ctx.beam_args)))

@@ -95,12 +95,48 @@ def _scaled(block: sp.csr_matrix, rows: np.ndarray, ratio: np.ndarray) -> sp.csr
     return sp.csr_matrix((data, part.indices, part.indptr), shape=part.shape)
 
 
+# the in-memory SGD's stopping rule (models.logistic_estimator): stop once the loss has failed to
+# improve on the best by TOL for N_ITER_NO_CHANGE epochs in a row
+TOL = 1e-3
+N_ITER_NO_CHANGE = 2
+
+
+def _log_loss_sum(model: Any, X: sp.csr_matrix, y: np.ndarray) -> float:
+    """Summed log loss of ``model`` on (X, y): log(1 + exp(-s·d)), s = ±1."""
+    margin = model.decision_function(X) * (2.0 * y - 1.0)
+    return float(np.logaddexp(0.0, -margin).sum())
+
+
+def _stalled(history: list[float]) -> bool:
+    """sklearn's rule over the epoch losses so far (``n_iter_no_change``, ``tol``)."""
+    best, stale = np.inf, 0
+    for loss in history:
+        stale = stale + 1 if loss > best - TOL else 0
+        best = min(best, loss)
+    return stale >= N_ITER_NO_CHANGE
+
+
+def cv_subsample(n: int, max_rows: int | None, seed: int) -> np.ndarray | None:
+    """Rows the fold models may learn from (``train.cv_max_rows``): all (None) or a seeded sample."""
+    if max_rows is None or n <= max_rows:
+        return None
+    return np.random.default_rng(seed).random(n) < max_rows / n
+
+
 def fit_label(
     blocks: Any, y: np.ndarray, folds: np.ndarray, sums: ColumnSums, j: int, n_folds: int, params: dict[str, Any],
-    cross_validate: bool,
-) -> tuple[list[tuple[np.ndarray, float]], np.ndarray | None]:
+    cross_validate: bool, cv_rows: np.ndarray | None = None,
+) -> tuple[list[tuple[np.ndarray, float]], np.ndarray | None, list[float]]:
     """Fit label ``j``'s fold models (when ``cross_validate``) and final model; return each model's
-    (coef on unscaled features, intercept), the final model last, and the out-of-fold raw scores."""
+    (coef on unscaled features, intercept), the final model last, the out-of-fold raw scores, and the
+    loss of each epoch that ran.
+
+    Epochs stop early (at most ``model.epochs``): the loss is the fold models' log loss on their own
+    held-out rows, each block scored just before the models learn from it (progressive validation),
+    or without CV the final model's loss on each block before it learns from it. The final model
+    learns in step with the fold models, so it runs the epochs the CV loss chose. ``cv_rows`` (a
+    boolean mask) limits the rows the fold models learn from; every row is still scored out of fold.
+    """
     alpha = params.get("nb_alpha", 1.0)
     fold_ids: list[int | None] = (list(range(n_folds)) if cross_validate else []) + [None]
     ratios = [sums.ratio(j, k, alpha) for k in fold_ids]
@@ -108,27 +144,43 @@ def fit_label(
     models = [_sgd(params, weight) for _ in fold_ids]
     rng = np.random.default_rng(params.get("random_state", 42) + j)
     workers = max(1, min(len(models), _cpus(params.get("n_jobs", -1))))
+    history: list[float] = []
     with ThreadPoolExecutor(workers) as pool:
         for _ in range(params.get("epochs", 10)):
+            loss = np.zeros((len(models), 2))  # summed loss, rows
             for number in rng.permutation(len(blocks.starts)):
                 start, block = blocks.starts[number], blocks.block(number)
+                stop = start + block.shape[0]
                 order = rng.permutation(block.shape[0])
-                block_folds, block_y = folds[start : start + block.shape[0]][order], y[start : start + block.shape[0]][order]
+                block_folds, block_y = folds[start:stop][order], y[start:stop][order]
+                block_cv = None if cv_rows is None else cv_rows[start:stop][order]
                 shuffled = block[order]
 
-                def step(i: int, shuffled=shuffled, block_folds=block_folds, block_y=block_y) -> None:
-                    k = fold_ids[i]
-                    rows = np.flatnonzero(block_folds != k) if k is not None else np.arange(len(block_y))
+                def step(i: int, shuffled=shuffled, block_folds=block_folds, block_y=block_y, block_cv=block_cv) -> None:
+                    k, model = fold_ids[i], models[i]
+                    if k is None:
+                        rows = np.arange(len(block_y))
+                        held = rows if not cross_validate else rows[:0]
+                    else:
+                        outside = block_folds != k
+                        held = np.flatnonzero(~outside)
+                        rows = np.flatnonzero(outside if block_cv is None else outside & block_cv)
+                    if len(held) and hasattr(model, "coef_"):
+                        loss[i] += (_log_loss_sum(model, _scaled(shuffled, held, ratios[i]), block_y[held]), len(held))
                     if len(rows):
-                        models[i].partial_fit(_scaled(shuffled, rows, ratios[i]), block_y[rows], classes=[0, 1])
+                        model.partial_fit(_scaled(shuffled, rows, ratios[i]), block_y[rows], classes=[0, 1])
 
                 list(pool.map(step, range(len(models))))
+            total = loss.sum(axis=0)
+            history.append(float(total[0] / total[1]) if total[1] else float("nan"))
+            if total[1] and _stalled(history):
+                break
     fitted = [
         (m.coef_.ravel() * r, float(m.intercept_[0])) if hasattr(m, "coef_") else (np.zeros_like(r), 0.0)
         for m, r in zip(models, ratios, strict=True)
     ]
     if not cross_validate:
-        return fitted, None
+        return fitted, None, history
     raw = np.empty(len(y))
     for start, block in blocks:
         stop = start + block.shape[0]
@@ -137,7 +189,7 @@ def fit_label(
             if len(mine):
                 coef, intercept = fitted[k]
                 raw[start + mine] = block[mine] @ coef + intercept
-    return fitted, raw
+    return fitted, raw, history
 
 
 def _cpus(n_jobs: int) -> int:
@@ -175,6 +227,8 @@ def train_out_of_core(
     model.estimators_ = {}
     raw_oof = np.full((n, len(labels)), np.nan)
     skipped: dict[str, str] = {}
+    epochs: dict[str, list[float]] = {}
+    cv_rows = cv_subsample(n, getattr(settings.train, "cv_max_rows", None), params.get("random_state", 42))
     for j, label in enumerate(labels):
         whole = fallback_reason(Y[:, j], 2)
         if whole:
@@ -184,7 +238,9 @@ def train_out_of_core(
         reason = fallback_reason(Y[:, j], n_folds)
         if reason:
             skipped[label] = reason
-        fitted, raw = fit_label(blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=reason is None)
+        fitted, raw, epochs[label] = fit_label(
+            blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=reason is None, cv_rows=cv_rows
+        )
         model.estimators_[j] = _Packed(*fitted[-1])
         if raw is not None:
             raw_oof[:, j] = raw
@@ -196,7 +252,8 @@ def train_out_of_core(
     model.threshold = thresholds[primary]
     timing = {"cv_and_final_fit": round(fit_seconds, 3)}
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "trainer": OUT_OF_CORE,
-                   "thresholds": thresholds, "prevalence": prevalence}
+                   "thresholds": thresholds, "epoch_losses": {k: [round(v, 5) for v in h] for k, h in epochs.items()},
+                   "prevalence": prevalence, "cv_rows": None if cv_rows is None else int(cv_rows.sum())}
 
 
 def train_in_blocks(

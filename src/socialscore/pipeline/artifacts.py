@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from socialscore.config import Settings
     from socialscore.layout import Layout
 
-Kind = Literal["parquet", "csv", "json", "npz", "npy", "featurizer", "html", "dir", "table"]
+Kind = Literal["parquet", "csv", "json", "npz", "npy", "blocks", "featurizer", "html", "dir", "table"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,13 @@ ARTIFACTS: dict[str, Artifact] = {
             lambda lay, s: lay.comments_table(s.database.table_prefix),
             "comments table (system of record)",
         ),
-        Artifact("features", "npz", "features", lambda lay, s: lay.processed("features", "npz")),
+        Artifact(
+            "features",
+            "blocks",
+            "features",
+            lambda lay, s: lay.processed_dir / f"features_{lay.mode}",
+            "feature rows as npz row blocks + a manifest (train rows first)",
+        ),
         Artifact("labels", "npy", "features", lambda lay, s: lay.processed("labels", "npy")),
         Artifact("rows", "parquet", "features", lambda lay, s: lay.processed("rows", "parquet")),
         Artifact(
@@ -210,6 +216,10 @@ def read_file_artifact(kind: Kind, path: Path) -> Any:
         import numpy as np
 
         return np.load(path, allow_pickle=False)
+    if kind == "blocks":
+        from socialscore.modeling.out_of_core_blocks import NpzBlocks
+
+        return NpzBlocks(path)
     if kind == "featurizer":
         return _read_featurizer(path)
     if kind == "html":
@@ -240,6 +250,14 @@ def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
 
         with atomic_path(path, ".npy") as tmp:
             np.save(tmp, value, allow_pickle=False)
+    elif kind == "blocks":
+        # value: a sparse matrix, or an iterable of CSR row blocks (streamed: one block in memory)
+        import scipy.sparse as sp
+
+        from socialscore.modeling.out_of_core_blocks import matrix_blocks, write_blocks
+
+        blocks = matrix_blocks(value) if sp.issparse(value) else value
+        replace_dir_atomic(path, lambda tmp_dir: write_blocks(tmp_dir, blocks))
     elif kind == "featurizer":
         replace_dir_atomic(path, lambda tmp_dir: _write_featurizer(tmp_dir, value))
     elif kind == "html":

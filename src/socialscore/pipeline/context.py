@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +34,8 @@ class StepSpec:
 
     ``run`` is a thin adapter: it reads inputs through the context, calls the step's pure function
     and writes outputs through the context. ``sources`` names extra input files (extract's CSVs).
+    ``engines`` maps another engine's name to its adapter for this step (``beam``: the step as a Beam
+    pipeline); a step without one runs ``run`` under every engine.
     """
 
     name: str
@@ -43,6 +45,11 @@ class StepSpec:
     run: Callable[[StepContext], None]
     sources: Callable[[Layout, Settings], list[Path]] | None = None
     description: str = ""
+    engines: Mapping[str, Callable[[StepContext], None]] = field(default_factory=dict, hash=False, compare=False)
+
+    def adapter(self, engine: str) -> Callable[[StepContext], None]:
+        """The adapter that runs this step under ``engine``."""
+        return self.engines.get(engine, self.run)
 
 
 @dataclass

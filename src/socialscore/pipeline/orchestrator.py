@@ -286,7 +286,7 @@ class Orchestrator:
         self.logger.info("step %s running (%s)", step.name, reason)
         ctx = self._context(step)
         self.state.forget(step.name)
-        step.run(ctx)
+        step.adapter(self.engine)(ctx)
         outputs = {}
         for key in step.writes:
             digest = self._artifact_hash(key)

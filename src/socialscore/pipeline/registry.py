@@ -50,6 +50,7 @@ STEPS: tuple[StepSpec, ...] = (
         writes=("clean", "rejected"),
         config=("transform",),
         run=_lazy("socialscore.steps.transform:run"),
+        engines={"beam": _lazy("socialscore.beam.transform:run")},
         description="normalise, scrub PII, de-duplicate, validate labels, split",
     ),
     StepSpec(
@@ -66,6 +67,7 @@ STEPS: tuple[StepSpec, ...] = (
         writes=("features", "labels", "rows", "features_metadata", "vectorizer"),
         config=("preprocess", "features"),
         run=_lazy("socialscore.steps.features:run"),
+        engines={"beam": _lazy("socialscore.beam.features:run")},
         description="fit TF-IDF and engineered features on the train split",
     ),
     StepSpec(

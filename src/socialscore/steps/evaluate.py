@@ -111,7 +111,7 @@ def evaluate(
     index = held_out_indices(rows, features.shape[0], labels_matrix.shape[0])
     labels = pipeline.labels
     y_true = _aligned_truth(np.asarray(labels_matrix)[index], truth_labels, labels).astype(np.int8)
-    proba = pipeline.proba_from_features(features[index])
+    proba = held_out_proba(features, index, pipeline)
     thresholds = dict(pipeline.thresholds)
     metrics = {
         "model_version": pipeline.version,
@@ -128,6 +128,20 @@ def evaluate(
         pipeline.featurizer.get_feature_names_out(),
     )
     return metrics, figures, HeldOut(index, y_true, proba)
+
+
+def held_out_proba(features: Any, index: np.ndarray, pipeline: Any) -> np.ndarray:
+    """Probabilities of the rows at ``index`` (sorted); from row blocks one block at a time, so the
+    held-out matrix is never gathered (a matrix is scored whole)."""
+    if not hasattr(features, "starts"):
+        return pipeline.proba_from_features(features[index])
+    proba = np.empty((len(index), len(pipeline.labels)))
+    ends = [*features.starts[1:], features.n_rows]
+    for number, (start, end) in enumerate(zip(features.starts, ends, strict=True)):
+        lo, hi = np.searchsorted(index, [start, end])
+        if hi > lo:  # a block with no held-out row is never read
+            proba[lo:hi] = pipeline.proba_from_features(features.block(number)[index[lo:hi] - start])
+    return proba
 
 
 def behaviour(pipeline: Any) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,33 +33,8 @@ def input_hash(frame: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
-def build_features(
-    comments: pd.DataFrame, builder: FeatureBuilder
-) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
-    """Fit ``builder`` on the train rows; return (features, labels, rows, metadata) for all rows.
-
-    Rows are ordered train first, then test (each in id order), so the result is deterministic.
-    The Beam engine (socialscore.beam.features) shares :func:`order_rows` and :func:`describe`.
-    """
-    frame, n_train = order_rows(comments)
-    train, test = frame.iloc[:n_train], frame.iloc[n_train:]
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    train_texts = train["text"].fillna("").tolist()
-    x_train = builder.fit_transform(train_texts)
-    seconds["fit_transform_train"] = round(time.perf_counter() - t0, 3)
-    t0 = time.perf_counter()
-    x_test = builder.transform(test["text"].fillna("").tolist()) if len(test) else None
-    seconds["transform_test"] = round(time.perf_counter() - t0, 3)
-    features = x_train if x_test is None else sp.vstack([x_train, x_test], format="csr")
-    label_array, rows, metadata = describe(comments, frame, n_train, features, builder)
-    metadata["seconds"] = seconds
-    return features, label_array, rows, metadata
-
-
-def order_rows(comments: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """(the rows train first then test, each in id order, with a ``_test`` column; train row count),
-    after checking the columns and labels."""
+def order_rows(comments: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The comments checked and ordered train first, then test (each in id order), + label columns."""
     for column in ("id", "text", "split"):
         if column not in comments.columns:
             raise DataError(f"the comments table has no {column!r} column; rerun the load step")
@@ -65,29 +42,25 @@ def order_rows(comments: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if not labels:
         raise DataError("the comments table has no label_<name> columns: nothing to train on")
     frame = comments.assign(_test=comments["split"].ne("train")).sort_values(["_test", "id"], kind="stable")
-    n_train = int((~frame["_test"]).sum())
-    if not n_train:
+    if not (~frame["_test"]).any():
         raise DataError("no rows in the train split; check transform.test_size and the input data")
     y = frame[labels]
     if y.isna().any().any():
         raise DataError(f"missing label values in {', '.join(c for c in labels if y[c].isna().any())}")
-    return frame, n_train
+    return frame, labels
 
 
-def describe(
-    comments: pd.DataFrame, frame: pd.DataFrame, n_train: int, features: sp.csr_matrix, builder: Any
+def describe_rows(
+    comments: pd.DataFrame, frame: pd.DataFrame, labels: list[str], builder: Any, seconds: dict[str, float]
 ) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
-    """(labels as int8, the rows table, the metadata) of features built from ``order_rows``' frame."""
-    labels = label_columns(comments)
+    """(labels array, rows, metadata without the matrix's shape) of the ordered rows."""
     label_array = frame[labels].to_numpy().astype(np.int8)
     rows = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(), "split": np.where(frame["_test"], "test", "train")})
     names = [c[len(LABEL_PREFIX) :] for c in labels]
+    n_train = int((~frame["_test"]).sum())
     metadata = {
-        "feature_names_count": int(features.shape[1]),
         "feature_groups": _groups(builder.get_feature_names_out()),
         "engineered_features": builder.engineered_names() if builder.engineered else [],
-        "shape": [int(features.shape[0]), int(features.shape[1])],
-        "nnz": int(features.nnz),
         "labels": names,
         "label_columns": labels,
         "split_sizes": {"train": n_train, "test": int(len(frame) - n_train)},
@@ -98,8 +71,54 @@ def describe(
         "preprocessing": dict(builder.preprocessor.settings),
         "nltk_resources": builder.required_resources(),
         "input_hash": input_hash(comments.sort_values("id", kind="stable")),
+        "seconds": seconds,
     }
     return label_array, rows, metadata
+
+
+def add_shape(metadata: dict[str, Any], n_rows: int, n_features: int, nnz: int) -> None:
+    metadata.update(feature_names_count=int(n_features), shape=[int(n_rows), int(n_features)], nnz=int(nnz))
+
+
+def build_features(
+    comments: pd.DataFrame, builder: FeatureBuilder
+) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """Fit ``builder`` on the train rows; return (features, labels, rows, metadata) for all rows.
+
+    Rows are ordered train first, then test (each in id order), so the result is deterministic.
+    """
+    frame, labels = order_rows(comments)
+    train, test = frame[~frame["_test"]], frame[frame["_test"]]
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    x_train = builder.fit_transform(train["text"].fillna("").tolist())
+    seconds["fit_transform_train"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    x_test = builder.transform(test["text"].fillna("").tolist()) if len(test) else None
+    seconds["transform_test"] = round(time.perf_counter() - t0, 3)
+    features = x_train if x_test is None else sp.vstack([x_train, x_test], format="csr")
+    label_array, rows, metadata = describe_rows(comments, frame, labels, builder, seconds)
+    add_shape(metadata, features.shape[0], features.shape[1], features.nnz)
+    return features, label_array, rows, metadata
+
+
+def stream_features(
+    comments: pd.DataFrame, builder: Any, scratch: Path, block_rows: int
+) -> tuple[Iterator[sp.csr_matrix], np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """:func:`build_features` for a chunk-fittable featuriser (hashing): the counting pass runs here,
+    the rows come as a lazy stream of CSR blocks (train blocks, then test blocks; the metadata's shape
+    is added once they are written). The blocks equal :func:`build_features`'s matrix row for row."""
+    from socialscore.modeling.hashing_blocks import fit_counts, weighted_blocks
+
+    frame, labels = order_rows(comments)
+    texts = frame["text"].fillna("").astype(str).to_numpy(dtype=object)
+    n_train = int((~frame["_test"]).sum())
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    count_paths = fit_counts(builder, texts[:n_train], scratch, block_rows)
+    seconds["count_train"] = round(time.perf_counter() - t0, 3)
+    label_array, rows, metadata = describe_rows(comments, frame, labels, builder, seconds)
+    return weighted_blocks(builder, count_paths, texts[n_train:], block_rows), label_array, rows, metadata
 
 
 LANGUAGE_SAMPLE = 3000  # texts detected for the profile: shares to ~1%, at ~0.3 ms a text
@@ -122,6 +141,19 @@ def _groups(names: np.ndarray) -> dict[str, int]:
 
 
 def run(ctx: StepContext) -> None:
+    comments, builder, read_seconds = read_inputs(ctx)
+    from socialscore.modeling.hashing_blocks import is_streamable
+
+    if is_streamable(builder):
+        metadata, labels, rows = _write_streamed(ctx, comments, builder)
+    else:
+        metadata, labels, rows = write_matrix(ctx, *build_features(comments, builder))
+    record(ctx, comments, builder, (metadata, labels, rows), read_seconds)
+
+
+def read_inputs(ctx: StepContext) -> tuple[pd.DataFrame, Any, float]:
+    """(the comments with the train-split mitigations, the unfitted featuriser, seconds to read);
+    every engine's features step starts here."""
     t0 = time.perf_counter()
     comments = mitigate_train_split(ctx.read("comments"), ctx.settings.features)
     read_seconds = time.perf_counter() - t0
@@ -129,27 +161,76 @@ def run(ctx: StepContext) -> None:
 
     builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
-    if ctx.engine == "beam":
-        from socialscore.beam.features import build_features_beam
+    return comments, builder, read_seconds
 
-        features, labels, rows, metadata = build_features_beam(comments, builder, list(ctx.beam_args))
-    else:
-        features, labels, rows, metadata = build_features(comments, builder)
+
+def write_matrix(
+    ctx: StepContext, features: sp.csr_matrix, labels: np.ndarray, rows: pd.DataFrame, metadata: dict[str, Any]
+) -> tuple[dict[str, Any], np.ndarray, pd.DataFrame]:
+    """Write a whole feature matrix (as row blocks); (metadata, labels, rows) for :func:`record`."""
+    t0 = time.perf_counter()
+    ctx.write("features", features)
+    metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
+    return metadata, labels, rows
+
+
+def record(
+    ctx: StepContext, comments: pd.DataFrame, builder: Any,
+    built: tuple[dict[str, Any], np.ndarray, pd.DataFrame], read_seconds: float,
+) -> None:
+    """Write everything but the features (already written), report, and free the step's memory."""
+    metadata, labels, rows = built
     metadata["features_settings"] = ctx.settings.features.model_dump(mode="json")
     metadata["languages"] = training_languages(comments)
     metadata["seconds"]["read"] = round(read_seconds, 3)
-    t0 = time.perf_counter()
-    ctx.write("features", features)
     ctx.write("labels", labels)
     ctx.write("rows", rows)
     ctx.write("vectorizer", builder)
-    metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
     ctx.write("features_metadata", metadata)
+    n_rows, n_features = metadata["shape"]
     ctx.info(
-        f"{features.shape[0]} rows × {features.shape[1]} features "
+        f"{n_rows} rows × {n_features} features "
         f"(train {metadata['split_sizes']['train']}, test {metadata['split_sizes']['test']})"
     )
-    ctx.fact("rows", int(features.shape[0]))
-    ctx.fact("features", int(features.shape[1]))
+    ctx.fact("rows", int(n_rows))
+    ctx.fact("features", int(n_features))
     for phase, seconds in metadata["seconds"].items():
         ctx.fact(f"{phase}_s", seconds)
+    del comments, labels, rows, built
+    release_memory()
+
+
+def release_memory() -> None:
+    """Stop idle featuriser worker processes and hand freed heap back to the OS: the pipeline runs
+    every step in one process, and the next steps' peak should not sit on top of this one's."""
+    import gc
+    import sys
+
+    if "joblib.externals.loky" in sys.modules:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _write_streamed(ctx: StepContext, comments: pd.DataFrame, builder: Any) -> tuple[dict[str, Any], np.ndarray, pd.DataFrame]:
+    """Fit by chunks and write the features as row blocks, never holding the whole matrix."""
+    import tempfile
+
+    from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS
+
+    ctx.layout.processed_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".feature-counts-", dir=ctx.layout.processed_dir) as scratch:
+        blocks, labels, rows, metadata = stream_features(comments, builder, Path(scratch), DEFAULT_BLOCK_ROWS)
+        t0 = time.perf_counter()
+        ctx.write("features", blocks)
+        metadata["seconds"]["transform_and_write"] = round(time.perf_counter() - t0, 3)
+    written = ctx.read("features")
+    add_shape(metadata, written.n_rows, written.n_features, written.nnz)
+    return metadata, labels, rows

@@ -82,6 +82,32 @@ def train_chosen(
     return model, {**report, "trainer": trainer}
 
 
+def train_blocks(features: Any, train: np.ndarray) -> Any:
+    """The train rows of the features' row blocks (they lead, in the features step's order)."""
+    from socialscore.modeling.out_of_core_blocks import RowRange
+
+    n = int(train.sum())
+    if not train[:n].all():
+        raise DataError("the features' train rows do not come first; rerun the features step")
+    return RowRange(features, 0, n)
+
+
+def train_from_blocks(
+    blocks: Any, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Settings
+) -> tuple[SocialScoreModel, dict[str, Any]]:
+    """The trainer ``train.trainer`` picks, over row blocks: out-of-core reads them one at a time, the
+    in-memory trainer gathers them into one matrix first."""
+    from socialscore.modeling.out_of_core import OUT_OF_CORE, choose_trainer, train_out_of_core
+    from socialscore.modeling.out_of_core_blocks import gather
+
+    nnz = blocks.nnz if blocks.nnz is not None else sum(b.nnz for _, b in blocks)
+    trainer = choose_trainer(settings, blocks.n_rows, nnz)
+    if trainer == OUT_OF_CORE:
+        return train_out_of_core(blocks, row_ids, y_data, data_labels, settings)
+    model, report = train_model(gather(blocks), y_data, data_labels, settings)
+    return model, {**report, "trainer": trainer}
+
+
 def train_rows(features: sp.csr_matrix, train: np.ndarray) -> sp.csr_matrix:
     """``features[train]``; a view, not a copy, when the train rows lead (the features step's order)."""
     n = int(train.sum())
@@ -150,7 +176,7 @@ def run(ctx: StepContext) -> None:
     rows = ctx.read("rows")
     features_metadata = ctx.read("features_metadata")
     vectorizer = ctx.read("vectorizer")
-    if features.shape[0] != len(rows) or len(y_all) != len(rows):
+    if features.n_rows != len(rows) or len(y_all) != len(rows):
         raise DataError("features, labels and rows disagree in length; rerun the features step")
     train = (rows["split"] == "train").to_numpy()
     data_labels = list(features_metadata["labels"])
@@ -159,8 +185,8 @@ def run(ctx: StepContext) -> None:
         if not data_gate.override:
             raise GateRefused(f"quality gate refused the training data: {data_gate.verdict()}")
         ctx.warn(f"quality gate overridden ({data_gate.override}): {data_gate.verdict()}")
-    X = train_rows(sp.csr_matrix(features), train)
-    model, report = train_chosen(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
+    X = train_blocks(features, train)
+    model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
@@ -201,6 +227,8 @@ def run(ctx: StepContext) -> None:
     ctx.fact(f"cv_auc_{model.primary_label}", None if auc is None else round(auc, 4))
     ctx.fact("thresholds", {k: round(v, 3) for k, v in report["thresholds"].items()})
     ctx.fact("trainer", report["trainer"])
+    if "epoch_losses" in report:  # out-of-core: the epochs each label ran before the early stop
+        ctx.fact("epochs", {label: len(losses) for label, losses in report["epoch_losses"].items()})
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
 
 
@@ -261,6 +289,7 @@ def _describe(
         "git_commit": git_commit(layout.project_dir),
         "trained_at": trained_at.isoformat(),
         "seconds": report["seconds"],
+        "epoch_losses": report.get("epoch_losses"),
     }
 
 

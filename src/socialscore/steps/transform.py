@@ -271,14 +271,11 @@ def finish(
 
 
 def run(ctx: StepContext) -> None:
-    if ctx.engine == "beam":
-        from socialscore.beam.transform import transform_beam
+    record(ctx, transform(ctx.read("raw"), ctx.settings.transform))
 
-        if not ctx.exists("raw"):
-            ctx.read("raw")  # the missing-artifact error, before Beam starts
-        result = transform_beam(ctx.location("raw"), ctx.settings.transform, list(ctx.beam_args))
-    else:
-        result = transform(ctx.read("raw"), ctx.settings.transform)
+
+def record(ctx: StepContext, result: TransformResult) -> None:
+    """Write a transform result (either engine's) and report it."""
     report = result.report
     write_artifact(ctx, "rejected", result.rejected)
     if not report["rows_kept"]:

@@ -1,0 +1,94 @@
+"""The hashing featuriser over row blocks: fit and transform without the whole matrix in memory.
+
+:func:`fit_counts` is the counting pass over the train texts chunk by chunk (document frequencies,
+engineered maxima); each chunk's raw counts are kept in a scratch file so the texts are tokenised
+once. :func:`weighted_blocks` then yields the TF-IDF rows of the train chunks (from those counts)
+and of the test texts, one block at a time. The rows equal ``fit_transform(train)`` stacked on
+``transform(test)`` (a text's weights depend on that text and the fitted idf alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from socialscore.modeling.features import _map_parts
+from socialscore.modeling.engineered import known_placeholders
+from socialscore.modeling.hashing import NAME_SAMPLE_TEXTS, FitStatistics, HashingFeaturiser, _count_part, _vstack
+
+
+def _chunks(texts: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(texts), size):
+        yield [t for t in texts[start : start + size]]
+
+
+def _count(featuriser: HashingFeaturiser, chunk: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
+    parts = _map_parts(_count_part, featuriser, chunk, featuriser.n_jobs)
+    counts = [_vstack([p[0][i] for p in parts]) for i in range(len(featuriser._kinds()))]
+    eng = np.vstack([p[1] for p in parts]) if featuriser.engineered else None
+    return counts, eng
+
+
+def _save_counts(path: Path, counts: list[sp.csr_matrix], eng: np.ndarray | None, n_buckets: int) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    for i, block in enumerate(counts):
+        arrays.update({f"data{i}": block.data, f"indices{i}": block.indices, f"indptr{i}": block.indptr})
+    if eng is not None:
+        arrays["eng"] = eng
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _load_counts(path: Path, n_kinds: int, n_buckets: int) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
+    with np.load(path, allow_pickle=False) as stored:
+        counts = []
+        for i in range(n_kinds):
+            indptr = stored[f"indptr{i}"]
+            counts.append(
+                sp.csr_matrix((stored[f"data{i}"], stored[f"indices{i}"], indptr), shape=(len(indptr) - 1, n_buckets))
+            )
+        eng = stored["eng"] if "eng" in stored.files else None
+    return counts, eng
+
+
+def fit_counts(featuriser: HashingFeaturiser, train_texts: Sequence[str], scratch: Path, chunk_rows: int) -> list[Path]:
+    """Fit ``featuriser`` on ``train_texts`` in chunks; return the chunks' raw-count files (in order)."""
+    if not len(train_texts):
+        raise ValueError("no training texts to fit on")
+    featuriser.placeholders_ = known_placeholders() if featuriser.engineered else ()
+    n_kinds = len(featuriser._kinds())
+    stats: FitStatistics | None = None
+    paths = []
+    for number, chunk in enumerate(_chunks(train_texts, chunk_rows)):
+        counts, eng = _count(featuriser, chunk)
+        if stats is None:
+            stats = FitStatistics(n_kinds, featuriser.n_buckets, eng.shape[1] if eng is not None else 0)
+        stats.add(counts, eng)
+        paths.append(scratch / f"counts_{number:05d}.npz")
+        _save_counts(paths[-1], counts, eng, featuriser.n_buckets)
+    assert stats is not None
+    featuriser.set_statistics(stats)
+    featuriser._sample_names([t for t in train_texts[:NAME_SAMPLE_TEXTS]])
+    return paths
+
+
+def weighted_blocks(
+    featuriser: HashingFeaturiser, count_paths: list[Path], test_texts: Sequence[str], chunk_rows: int
+) -> Iterator[sp.csr_matrix]:
+    """The fitted featuriser's rows: the train chunks (from their counts), then the test texts."""
+    n_kinds = len(featuriser._kinds())
+    for path in count_paths:
+        counts, eng = _load_counts(path, n_kinds, featuriser.n_buckets)
+        yield featuriser._weigh(counts, eng)
+        path.unlink(missing_ok=True)
+    for chunk in _chunks(test_texts, chunk_rows):
+        yield featuriser.transform(chunk)
+
+
+def is_streamable(featuriser: Any) -> bool:
+    """Whether ``featuriser`` can be fitted chunk by chunk (the hashing one; a vocabulary cannot)."""
+    return isinstance(featuriser, HashingFeaturiser)
