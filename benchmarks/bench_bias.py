@@ -32,6 +32,7 @@ from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean
 from socialscore.config import Settings, deep_merge, load_settings
 from socialscore.modeling import mitigation
 from socialscore.modeling.bias import auc, bias_report, plot_bias
+from socialscore.modeling.estimators import resolve_labels
 from socialscore.modeling.hashing import featuriser_from_settings
 from socialscore.modeling.mitigation import (
     apply_column_weights,
@@ -39,7 +40,6 @@ from socialscore.modeling.mitigation import (
     mitigate_train_split,
 )
 from socialscore.modeling.probes import augmentation_sentences
-from socialscore.modeling.estimators import resolve_labels
 from socialscore.steps.train import train_model
 
 ISSUE_EXAMPLES = ["you are a genius", "you are kind", "I love my gay friends", "I am a proud muslim woman"]

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from socialscore.storage.synthetic import generate_example
-from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.engineered import engineered_features, known_placeholders
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.hash_kernel import compiled_available, count_hashed
 from socialscore.modeling.hashing import HashingFeaturiser
+from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
 SHARED = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")

@@ -65,8 +65,8 @@ def tree_cpu_seconds() -> float:
 
 def child_main(cli_args: list[str]) -> None:
     """Run the CLI in this process, recording CPU seconds per step into $BENCH_STEP_CPU (JSON)."""
-    from socialscore.terminal.app import main as cli_main
     from socialscore.pipeline.orchestrator import Orchestrator
+    from socialscore.terminal.app import main as cli_main
 
     cpu: dict[str, float] = {}
     original = Orchestrator._run_step
@@ -149,16 +149,26 @@ class TreeMemory(threading.Thread):
         except psutil.Error:
             return
         while not self.stop.wait(self.every):
-            total = 0
-            try:
-                for proc in [root, *root.children(recursive=True)]:
-                    try:
-                        total += proc.memory_info().rss
-                    except psutil.Error:
-                        pass
-            except psutil.Error:
+            total = tree_rss(root)
+            if total is None:
                 return
             self.peak = max(self.peak, total)
+
+
+def tree_rss(root) -> int | None:  # type: ignore[no-untyped-def]
+    """RSS summed over ``root`` (a psutil.Process) and its descendants; None once ``root`` is gone."""
+    import psutil
+
+    total = 0
+    try:
+        for proc in [root, *root.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        return None
+    return total
 
 
 def address_space_limit(gib: float | None):  # type: ignore[no-untyped-def]

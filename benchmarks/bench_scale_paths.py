@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import re
+import sys
 import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import machine, timed_run
+from bench_pipeline import machine, timed_run, tree_rss
 
 VARIANTS = {
     "in-memory, vocabulary": ["features.vectorizer=vocabulary", "train.trainer=in_memory"],
@@ -52,23 +52,12 @@ class StepPeaks(threading.Thread):
         return found
 
     def run(self) -> None:
-        import psutil
-
         step = "startup"
         while not self.stop.wait(self.every):
             if self.log.exists():
                 running = re.findall(r"step (\w+) (running|done)", self.log.read_text(errors="replace"))
                 step = running[-1][0] if running and running[-1][1] == "running" else step if not running else f"after {running[-1][0]}"
-            total = 0
-            for root in self._roots():
-                try:
-                    for proc in [root, *root.children(recursive=True)]:
-                        try:
-                            total += proc.memory_info().rss
-                        except psutil.Error:
-                            pass
-                except psutil.Error:
-                    pass
+            total = sum(tree_rss(root) or 0 for root in self._roots())
             self.peaks[step] = max(self.peaks.get(step, 0), total)
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from socialscore.text.pii import find_pii
-from socialscore.text.pii.engine import KINDS
+from socialscore.text.pii.span import KINDS
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "pii" / "labelled.jsonl"
 

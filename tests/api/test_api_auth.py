@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ADMIN_KEY, KEY, OTHER_KEY, settings_for
 
+from conftest import ADMIN_KEY, KEY, OTHER_KEY, settings_for
 from socialscore.api.service import create_app
 from socialscore.api.settings import hash_key
 from socialscore.errors import ConfigError

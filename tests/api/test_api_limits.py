@@ -7,8 +7,8 @@ import asyncio
 import json
 
 import pytest
-from conftest import settings_for
 
+from conftest import settings_for
 from socialscore.api.service import create_app
 
 

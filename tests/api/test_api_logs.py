@@ -6,6 +6,7 @@ import logging
 
 import httpx
 import pytest
+
 from conftest import KEY
 
 TEXTS = ["ZEBRA-CANARY-one you are an idiot", "ZEBRA-CANARY-two thanks for the edit"]

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from tiny_bundle import build_tiny_bundle
 
-from socialscore.api.service import _score
 from socialscore.api.batcher import MicroBatcher
 from socialscore.api.deps import ModelHolder
+from socialscore.api.service import _score
 from socialscore.errors import ModelError
 
 

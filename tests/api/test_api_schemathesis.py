@@ -6,9 +6,10 @@ Positive and negative (schema-violating) cases are generated for every operation
 from __future__ import annotations
 
 import pytest
-from conftest import KEY, settings_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+
+from conftest import KEY, settings_for
 
 schemathesis = pytest.importorskip("schemathesis")
 

@@ -12,12 +12,12 @@ import scipy.sparse as sp
 beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOCIALSCORE_NO_SKIP fails a skip
 
 from socialscore.beam.features import build_features_beam
-from socialscore.storage.synthetic import generate_example
 from socialscore.errors import ConfigError
 from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.modeling.out_of_core_blocks import NpzBlocks
 from socialscore.steps.features import build_features
+from socialscore.storage.synthetic import generate_example
 
 
 def comments(n: int = 1500) -> pd.DataFrame:

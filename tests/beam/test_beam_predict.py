@@ -13,8 +13,8 @@ beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOC
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 
 from socialscore.beam.predict import build_predict, local_runner, predict_file_beam
-from socialscore.storage.synthetic import generate_example
 from socialscore.steps.predict import predict_file, served_loader
+from socialscore.storage.synthetic import generate_example
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from tiny_bundle import build_tiny_bundle

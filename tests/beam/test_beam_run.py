@@ -12,9 +12,9 @@ beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOC
 
 from typer.testing import CliRunner
 
-from socialscore.terminal.app import app
 from socialscore.layout import Layout
 from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
+from socialscore.terminal.app import app
 
 STEPS = ["--steps", "extract", "--steps", "transform", "--steps", "load", "--steps", "features"]
 SETS = ["--set", "data.example_rows=800", "--set", "features.hash_bits=14"]

@@ -15,10 +15,10 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from socialscore.beam.runner import local_runner
 from socialscore.beam.transform import build_transform, read_result, transform_beam
 from socialscore.config import DataConfig, TransformConfig
-from socialscore.storage.synthetic import generate_example
 from socialscore.errors import DataError
 from socialscore.steps.extract import extract
 from socialscore.steps.transform import transform
+from socialscore.storage.synthetic import generate_example
 
 
 def raw_table(tmp_path: Path, rows: int = 900) -> pd.DataFrame:

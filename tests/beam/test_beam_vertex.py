@@ -10,8 +10,8 @@ import yaml
 
 pytest.importorskip("kfp")
 
-from socialscore.deploy import vertex
 from socialscore.beam.dataflow import beam_runner_script
+from socialscore.deploy import vertex
 from socialscore.errors import ConfigError
 
 

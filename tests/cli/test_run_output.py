@@ -11,12 +11,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from socialscore.terminal.app import app
 from socialscore.config import load_settings
 from socialscore.layout import Layout
 from socialscore.pipeline.artifacts import Artifact
 from socialscore.pipeline.context import StepContext, StepSpec
 from socialscore.pipeline.orchestrator import Orchestrator, RunSummary, StepOutcome
+from socialscore.terminal.app import app
 from socialscore.terminal.summary import format_seconds, print_summary
 
 runner = CliRunner()

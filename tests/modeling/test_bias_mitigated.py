@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.bias import bias_report
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.mitigation import mitigate_train_split
 from socialscore.steps.features import build_features
 from socialscore.steps.train import train_model

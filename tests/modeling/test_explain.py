@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.explain import contributions, error_analysis, explain
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.steps.train import train_model
 
 TOXIC = ["you are a fucking idiot", "what a fucking moron", "fucking stupid edit", "shut up idiot",

@@ -12,11 +12,11 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.utils import murmurhash3_32
 
 from socialscore.config import load_settings
-from socialscore.storage.synthetic import generate_example
 from socialscore.errors import ConfigError
-from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling import hash_kernel
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.hashing import HashingFeaturiser, featuriser_from_settings
+from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
 BITS = 18

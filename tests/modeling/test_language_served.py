@@ -59,10 +59,9 @@ def test_the_api_and_batch_output_carry_reliable(tmp_path: Path) -> None:
 def test_the_language_model_loads_without_writing_temp_files() -> None:
     """In the image /tmp is a 64Mi emptyDir shared by the workers; py3langid's own loader unpacks its
     68 MB model there (ENOSPC in the image smoke test). Load it with no writable temp directory."""
+    import os
     import subprocess
     import sys
-
-    import os
 
     code = ("import os, tempfile; tempfile.tempdir = os.environ['TMPDIR']\n"
             "from socialscore.modeling.language import detect_language\n"

@@ -7,9 +7,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from socialscore.config import load_settings
+from socialscore.modeling import mitigation
 from socialscore.modeling.engineered import LEXICON
 from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling import mitigation
 from socialscore.modeling.probes import augmentation_sentences, evaluation_probes
 
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.storage.synthetic import generate_example
+from socialscore.modeling.estimators import SocialScoreModel
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.modeling.out_of_core import (
     IN_MEMORY,
@@ -18,8 +18,8 @@ from socialscore.modeling.out_of_core import (
     train_out_of_core,
 )
 from socialscore.modeling.out_of_core_blocks import CsrBlocks, NpzBlocks, NpzBlockWriter, hash_folds
-from socialscore.modeling.estimators import SocialScoreModel
 from socialscore.steps.train import train_chosen, train_model
+from socialscore.storage.synthetic import generate_example
 
 LABELS = ["toxic", "insult"]
 

@@ -12,7 +12,12 @@ from socialscore.config import load_settings
 from socialscore.layout import Layout
 from socialscore.pipeline import cache, codehash
 from socialscore.pipeline.artifacts import Artifact
-from socialscore.pipeline.codehash import code_digest, imported_modules, module_closure, step_code_roots
+from socialscore.pipeline.codehash import (
+    code_digest,
+    imported_modules,
+    module_closure,
+    step_code_roots,
+)
 from socialscore.pipeline.context import StepContext, StepSpec
 from socialscore.pipeline.orchestrator import Orchestrator
 from socialscore.pipeline.registry import BY_NAME, STEPS

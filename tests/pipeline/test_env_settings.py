@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from socialscore.api.settings import ApiSettings, load_settings as load_api_settings
-from socialscore.terminal.app import app
+from socialscore.api.settings import ApiSettings
+from socialscore.api.settings import load_settings as load_api_settings
 from socialscore.config import load_settings
-from socialscore.storage.db.database import Database
 from socialscore.layout import Layout
 from socialscore.settings.env import EnvSettings
+from socialscore.storage.db.database import Database
+from socialscore.terminal.app import app
 
 runner = CliRunner()
 DB_VARS = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "NLTK_DATA")

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from reliability.helpers import CANARY, MODE, crafted_data, make_project, run_cli
 from socialscore.api.service import create_app
 from socialscore.api.settings import ApiSettings
-from socialscore.storage.db.database import Database
 from socialscore.errors import DatabaseError
+from socialscore.storage.db.database import Database
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from socialscore.config import DataConfig
-from socialscore.storage.synthetic import generate_example
 from socialscore.steps.extract import extract
+from socialscore.storage.synthetic import generate_example
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prepare_training_data.sh"
 OUT = Path("data/raw/cleaned_training_sample.csv")

@@ -15,12 +15,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, DataError
-from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
-from socialscore.modeling.features import FeatureBuilder
 from socialscore.layout import Layout
+from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
 from socialscore.modeling.probes import augmentation_sentences
+from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
 from socialscore.text.preprocess import TextPreprocessor

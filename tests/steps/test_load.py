@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.storage.db.database import Database
 from socialscore.errors import DataError
 from socialscore.layout import Layout
 from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import load
+from socialscore.storage.db.database import Database
 
 STAMP = pd.Timestamp("2024-05-01 12:00:00", tz="UTC")
 

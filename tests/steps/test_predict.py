@@ -14,7 +14,6 @@ from stand_ins import export_for_serving, register_for_step, small_pipeline
 from socialscore.config import load_settings
 from socialscore.errors import DataError, ModelError
 from socialscore.layout import Layout
-from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.pipeline.context import StepContext
 from socialscore.registry.serving import load_served
 from socialscore.steps import predict as step
@@ -339,8 +338,8 @@ def test_high_risk_cut_must_be_a_probability(project_dir: Path, bad: float) -> N
     ],
 )
 def test_predict_decodes_like_extract(tmp_path: Path, models_dir: Path, name: str, payload: bytes) -> None:
-    from socialscore.storage.datasets import read_table
     from socialscore.errors import DataError
+    from socialscore.storage.datasets import read_table
 
     source = tmp_path / name
     source.write_bytes(payload)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,9 @@ from test_features import make_context
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, ModelError
-from socialscore.modeling.gate import GateRefused
-from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
+from socialscore.modeling.features import FeatureBuilder
+from socialscore.modeling.gate import GateRefused
 from socialscore.modeling.validation import choose_threshold
 from socialscore.steps import features as features_step
 from socialscore.steps import train as step

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from socialscore.errors import DataError
 from socialscore.storage.csvformat import (
     ERROR_COLUMN,
     JIGSAW_LABELS,
@@ -15,10 +16,9 @@ from socialscore.storage.csvformat import (
     detect_schema,
     read_header,
 )
-from socialscore.storage.sampling import build_training_sample, stratified_take
 from socialscore.storage.datasets import davidson_label, read_table
+from socialscore.storage.sampling import build_training_sample, stratified_take
 from socialscore.storage.synthetic import generate_example
-from socialscore.errors import DataError
 
 
 def write(path: Path, data: bytes | str) -> Path:

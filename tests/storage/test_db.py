@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.storage.db.database import Database
-from socialscore.storage.db.content_hash import frame_hash
-from socialscore.storage.db.url import resolve_url
-from socialscore.settings.env import EnvSettings
 from socialscore.errors import DatabaseError
 from socialscore.layout import Layout
+from socialscore.settings.env import EnvSettings
+from socialscore.storage.db.content_hash import frame_hash
+from socialscore.storage.db.database import Database
+from socialscore.storage.db.url import resolve_url
 
 AWKWARD = [
     "double \"quotes\" and 'single'",

@@ -25,10 +25,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socialscore.api import metrics
 from socialscore.api.batcher import MicroBatcher
-from socialscore.api.deps import Admin, ApiError, Authenticated, LoadedModel, ModelHolder, score_loaded
+from socialscore.api.deps import (
+    Admin,
+    ApiError,
+    Authenticated,
+    LoadedModel,
+    ModelHolder,
+    score_loaded,
+)
 from socialscore.api.middleware import RequestMiddleware, error_payload
 from socialscore.api.schemas import (
-    BatchResult, ErrorResponse, Health, ModelInfo, Ready, ReloadResult, ScoreResult, request_models,
+    BatchResult,
+    ErrorResponse,
+    Health,
+    ModelInfo,
+    Ready,
+    ReloadResult,
+    ScoreResult,
+    request_models,
 )
 from socialscore.api.settings import ApiSettings, load_settings
 from socialscore.errors import SocialScoreError

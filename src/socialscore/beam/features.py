@@ -34,6 +34,7 @@ from socialscore.beam.runner import (
     put_file,
     read_bytes,
     remove_dir,
+    spread_chunks,
     staging_dir,
     write_bytes,
 )
@@ -146,12 +147,7 @@ def build_features_pipeline(
     pipeline: beam.Pipeline, rows_path: str, output_dir: str, featuriser: HashingFeaturiser, chunk_rows: int
 ) -> None:
     """Add the counting pass and the block writing to ``pipeline`` (rows_path: text, _test columns)."""
-    chunks = (
-        pipeline
-        | "Input" >> beam.Create([rows_path])
-        | "ReadChunks" >> beam.FlatMap(read_text_chunks, chunk_rows)
-        | "Spread" >> beam.Reshuffle()
-    )
+    chunks = spread_chunks(pipeline, rows_path, read_text_chunks, chunk_rows)
     stats = (
         chunks
         | "TrainTexts" >> beam.FlatMap(lambda c: [c[2]] if c[3] else [])

@@ -99,8 +99,8 @@ def concatenate(parts: list[tuple[int, str]], output: str, header: str) -> int:
 
 def csv_header(labels: list[str]) -> str:
     """The output's header line, as the local engine writes it (from the model's labels)."""
-    from socialscore.storage.csvsafe import write_csv_safe
     from socialscore.steps.predict import output_columns
+    from socialscore.storage.csvsafe import write_csv_safe
 
     text = io.StringIO()
     write_csv_safe(pd.DataFrame(columns=output_columns(labels)), text, header=True)

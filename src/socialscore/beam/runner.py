@@ -101,3 +101,13 @@ def remove_dir(directory: str) -> None:
     found = FileSystems.match([directory.rstrip("/") + "/**"])[0].metadata_list
     if found:
         FileSystems.delete([m.path for m in found])
+
+
+def spread_chunks(pipeline: beam.Pipeline, path: str, reader: Any, chunk_rows: int) -> beam.PCollection:
+    """``reader(path, chunk_rows)``'s chunks of one staged file, spread over the workers."""
+    return (
+        pipeline
+        | "Input" >> beam.Create([path])
+        | "ReadChunks" >> beam.FlatMap(reader, chunk_rows)
+        | "Spread" >> beam.Reshuffle()
+    )

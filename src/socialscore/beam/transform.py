@@ -30,6 +30,7 @@ from socialscore.beam.runner import (
     put_file,
     read_bytes,
     remove_dir,
+    spread_chunks,
     staging_dir,
     write_bytes,
 )
@@ -119,10 +120,7 @@ def build_transform(
 ) -> None:
     """Add the transform step to ``pipeline``: ``raw_path`` (parquet) → ``output_dir`` (write_result)."""
     prepared = (
-        pipeline
-        | "Input" >> beam.Create([raw_path])
-        | "ReadChunks" >> beam.FlatMap(read_raw_chunks, chunk_rows)
-        | "Spread" >> beam.Reshuffle()
+        spread_chunks(pipeline, raw_path, read_raw_chunks, chunk_rows)
         | "Prepare" >> beam.Map(lambda e, c: (e[0], e[1], prepare_rows(e[1], c)), cfg)
     )
     checked = (

@@ -11,7 +11,6 @@ import numpy as np
 
 from socialscore.text.preprocess import PLACEHOLDER_RE
 
-
 # Placeholders counted one by one when text/pii.py does not (yet) export its list.
 DEFAULT_PLACEHOLDERS = ("[EMAIL]", "[URL]", "[USER]", "[PERSON]", "[PHONE]", "[IP]")
 # A small built-in lexicon of insults and profanity (matched on normalised tokens, so leetspeak

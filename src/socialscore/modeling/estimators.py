@@ -19,7 +19,6 @@ import scipy.sparse as sp
 from socialscore.errors import ConfigError
 from socialscore.modeling.metrics import _constant
 
-
 MODEL_TYPES = ("nb_logistic", "logistic_regression", "random_forest")
 LINEAR_TYPES = ("nb_logistic", "logistic_regression")
 ANY_LABEL = "any"

@@ -23,7 +23,7 @@ from socialscore.modeling.engineered import (
     known_placeholders,
     lexicon_for,
 )
-from socialscore.modeling.tfidf import _NgramTfidf, CharNgramTfidf, WordNgramTfidf
+from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf, _NgramTfidf
 from socialscore.text.preprocess import TextPreprocessor
 
 

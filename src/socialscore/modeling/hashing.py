@@ -23,7 +23,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
-from socialscore.modeling.engineered import LEXICON, engineered_features, engineered_names, known_placeholders
+from socialscore.modeling.engineered import (
+    LEXICON,
+    engineered_features,
+    engineered_names,
+    known_placeholders,
+)
 from socialscore.modeling.features import _as_list, _map_parts, _stack, common_settings
 from socialscore.modeling.hash_kernel import buckets_of, char_grams, count_hashed, word_grams
 from socialscore.text.preprocess import TextPreprocessor

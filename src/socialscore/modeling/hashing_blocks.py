@@ -16,9 +16,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from socialscore.modeling.features import _map_parts
 from socialscore.modeling.engineered import known_placeholders
-from socialscore.modeling.hashing import NAME_SAMPLE_TEXTS, FitStatistics, HashingFeaturiser, _count_part, _vstack
+from socialscore.modeling.features import _map_parts
+from socialscore.modeling.hashing import (
+    NAME_SAMPLE_TEXTS,
+    FitStatistics,
+    HashingFeaturiser,
+    _count_part,
+    _vstack,
+)
 
 
 def _chunks(texts: Sequence[str], size: int) -> Iterator[list[str]]:

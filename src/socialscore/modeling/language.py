@@ -14,12 +14,12 @@ undetermined one when its script is one the training data is written in; a lette
 from __future__ import annotations
 
 import random
-from pathlib import Path
 import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -25,9 +25,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
+from socialscore.modeling.estimators import (
+    SocialScoreModel,
+    fallback_reason,
+    label_matrix,
+    resolve_labels,
+)
 from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
 from socialscore.modeling.prior import calibrate_and_threshold
-from socialscore.modeling.estimators import SocialScoreModel, fallback_reason, label_matrix, resolve_labels
 
 OUT_OF_CORE = "out_of_core"
 IN_MEMORY = "in_memory"

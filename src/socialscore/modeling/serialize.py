@@ -72,8 +72,8 @@ def featurizer_from_state(
     kind = meta.get("kind")
     if kind != FEATURIZER_VOCABULARY:
         return _external_featurizer(kind, meta, arrays)
-    from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
     from socialscore.modeling.features import FeatureBuilder
+    from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
 
     builder = FeatureBuilder(
         preprocess=dict(meta["preprocess"]),

@@ -19,11 +19,11 @@ from socialscore.pipeline.artifacts import (
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from socialscore.registry.store import ModelRegistry
 
     from socialscore.config import Settings
-    from socialscore.storage.db.database import Database
     from socialscore.layout import Layout
+    from socialscore.registry.store import ModelRegistry
+    from socialscore.storage.db.database import Database
 
 T = TypeVar("T")
 

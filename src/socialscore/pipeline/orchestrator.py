@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from socialscore.config import Settings
-    from socialscore.storage.db.database import Database
     from socialscore.layout import Layout
+    from socialscore.storage.db.database import Database
 
 Outcome = Literal["ran", "cached", "failed", "skipped"]
 LOGGER_NAME = "socialscore.pipeline"

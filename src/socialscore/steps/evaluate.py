@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -176,7 +175,12 @@ def language_summary(pipeline: Any, texts: list[str]) -> dict[str, Any] | None:
 
 def judge(ctx: StepContext, pipeline: Any, metrics: dict[str, Any], held: HeldOut, texts: list[str]) -> GateResult:
     """The quality gate after evaluation: floors, behaviour and bias checks, no regression against production."""
-    from socialscore.modeling.gate import bias_checks, behaviour_checks, metric_checks, regression_check
+    from socialscore.modeling.gate import (
+        behaviour_checks,
+        bias_checks,
+        metric_checks,
+        regression_check,
+    )
 
     cfg = ctx.settings.gate
     checks = metric_checks(metrics, pipeline.primary_label, cfg) + behaviour_checks(pipeline, cfg)

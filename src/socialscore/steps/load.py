@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from socialscore.storage.db.content_hash import frame_hash
 from socialscore.errors import DataError
 from socialscore.pipeline.context import StepContext
+from socialscore.storage.db.content_hash import frame_hash
 
 LEADING = ("id", "text")
 TRAILING = ("split", "source", "content_hash", "loaded_at")

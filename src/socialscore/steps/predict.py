@@ -18,9 +18,9 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialscore.storage.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
 from socialscore.errors import DatabaseError, DataError
 from socialscore.steps.sources import resolve_input
+from socialscore.storage.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
 
 if TYPE_CHECKING:
     from socialscore.modeling.pipeline import ScoringPipeline

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from socialscore.storage.csvformat import detect_schema, read_header
 from socialscore.errors import DataError
 from socialscore.ingest.guards import check_input_file
+from socialscore.storage.csvformat import detect_schema, read_header
 
 if TYPE_CHECKING:
     from socialscore.config import Settings

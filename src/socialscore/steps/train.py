@@ -21,10 +21,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError, ModelError
+from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
 from socialscore.modeling.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.pipeline import ScoringPipeline, TextRules
 from socialscore.modeling.prior import calibrate_and_threshold
-from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
 from socialscore.modeling.validation import cross_validate
 from socialscore.pipeline.artifacts import write_json_atomic
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from socialscore.storage.csvformat import ERROR_COLUMN
-from socialscore.storage.sampling import stable_hash, stratified_take
 from socialscore.errors import DataError
 from socialscore.ingest.identity import check_ids, enforce
 from socialscore.ingest.labels import parse_labels
 from socialscore.steps.extract import KEY_FORM, LABEL_PREFIX, write_artifact
+from socialscore.storage.csvformat import ERROR_COLUMN
+from socialscore.storage.sampling import stable_hash, stratified_take
 from socialscore.text.normalize import normalize_text
 from socialscore.text.pii import scrub_many
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from socialscore.ingest.labels import parse_labels
-from socialscore.storage.csvformat import ERROR_COLUMN, detect_schema, UnlabelledError
+from socialscore.storage.csvformat import ERROR_COLUMN, UnlabelledError, detect_schema
 from socialscore.storage.datasets import davidson_label, read_table
 
 

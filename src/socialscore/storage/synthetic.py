@@ -10,7 +10,6 @@ import pandas as pd
 
 from socialscore.storage.csvformat import JIGSAW_LABELS
 
-
 # --- the synthetic example dataset --------------------------------------------------------------
 _TOPICS = (
     "history",

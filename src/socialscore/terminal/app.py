@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from socialscore.errors import ConfigError, SocialScoreError
-from socialscore.terminal.registry import models_app, runs_app
 from socialscore.terminal.help import App
+from socialscore.terminal.registry import models_app, runs_app
 
 app = App(
     help="socialscore: labelled comments in, a deployed toxicity social score out.",
@@ -36,6 +36,9 @@ SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="Config override KEY=VALUE, e.g. train.cv_folds=4. Repeatable.")
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging and full tracebacks.")]
+BeamArgOpt = Annotated[
+    list[str] | None, typer.Option(help="Beam pipeline option, e.g. --beam-arg=--runner=DataflowRunner.")
+]
 
 
 def _fail(message: str, verbose: bool) -> None:
@@ -111,9 +114,7 @@ def run(
     engine: Annotated[
         str, typer.Option(help="local, or beam: transform and features as Apache Beam pipelines (socialscore[beam]).")
     ] = "local",
-    beam_arg: Annotated[
-        list[str] | None, typer.Option(help="Beam pipeline option, e.g. --beam-arg=--runner=DataflowRunner.")
-    ] = None,
+    beam_arg: BeamArgOpt = None,
     project_dir: ProjectOpt = Path("."),
     verbose: VerboseOpt = False,
 ) -> None:
@@ -194,9 +195,7 @@ def predict(
     engine: Annotated[
         str, typer.Option(help="local, or beam (Apache Beam; FnApiRunner here, see socialscore.beam.predict).")
     ] = "local",
-    beam_arg: Annotated[
-        list[str] | None, typer.Option(help="Beam pipeline option, e.g. --beam-arg=--runner=DataflowRunner.")
-    ] = None,
+    beam_arg: BeamArgOpt = None,
     project_dir: ProjectOpt = Path("."),
     verbose: VerboseOpt = False,
 ) -> None:
@@ -251,8 +250,8 @@ def generate(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
-    from socialscore.storage.synthetic import generate_example
     from socialscore.pipeline.artifacts import atomic_path
+    from socialscore.storage.synthetic import generate_example
 
     frame = generate_example(rows, seed)
     # An input file, not a report: written verbatim (no spreadsheet escaping, which would alter text).

@@ -13,11 +13,11 @@ import pandas as pd
 import yaml
 
 from socialscore.config import DataConfig, TransformConfig
-from socialscore.storage.csvsafe import FORMULA_PREFIXES
 from socialscore.errors import DataError
 from socialscore.pipeline.artifacts import read_file_artifact, write_file_artifact
 from socialscore.steps.extract import extract
 from socialscore.steps.transform import transform
+from socialscore.storage.csvsafe import FORMULA_PREFIXES
 
 HERE = Path(__file__).resolve().parent
 HEADER = "id,comment_text,toxic\n"

@@ -21,8 +21,8 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn, verhoeff
 from stdnum.br import cpf
 from stdnum.es import dni
-from stdnum.it import codicefiscale
 from stdnum.iso7064 import mod_97_10
+from stdnum.it import codicefiscale
 
 HERE = Path(__file__).resolve().parent
 rng = random.Random(20261201)

@@ -6,10 +6,15 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
-from socialscore.storage.db.schema import _arrow_text, _fixed_values, Column, infer_schema, normalise
+from socialscore.storage.db.schema import (
+    Column,
+    _arrow_text,
+    _fixed_values,
+    infer_schema,
+    normalise,
+)
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
     from socialscore.config import Settings
     from socialscore.layout import Layout
-    from socialscore.settings.env import EnvSettings
 
 
 _DRIVER_ERRORS = (SQLAlchemyError, psycopg.Error, sqlite3.Error)

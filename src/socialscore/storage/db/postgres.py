@@ -12,11 +12,11 @@ from socialscore.storage.db.schema import (
     _NUMPY,
     _WIDTH,
     META_TABLE,
+    Column,
     _arrow_text,
     _fixed_values,
     _now_utc,
     _q,
-    Column,
 )
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from socialscore.storage.db.schema import _DDL, META_TABLE, _now_utc, _q, Column
+from socialscore.storage.db.schema import _DDL, META_TABLE, Column, _now_utc, _q
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from socialscore.text.pii.engine import KINDS, Span, find_pii
+from socialscore.text.pii.engine import find_pii
+from socialscore.text.pii.span import KINDS, Span
 
 EMAIL, PHONE, URL, USER, IP = "[EMAIL]", "[PHONE]", "[URL]", "[USER]", "[IP]"
 CARD, IBAN, ID, ADDRESS = "[CARD]", "[IBAN]", "[ID]", "[ADDRESS]"

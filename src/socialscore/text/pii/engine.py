@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from socialscore.text.pii.span import KINDS, Span
+from socialscore.text.pii.span import Span
 
 Detector = Callable[[str], list[Span]]
 Gated = tuple[Callable[[str], object], Detector]
