@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,11 @@ def test_run_engine_beam_equals_engine_local(tmp_path: Path) -> None:
     assert run(local).exit_code == 0
     result = run(beamed, "--engine", "beam", "--beam-arg=--direct_num_workers=1")
     assert result.exit_code == 0, result.output
+    log = (beamed / "logs" / "pipeline_dev.log").read_text(encoding="utf-8")
+    for step in ("transform", "features"):
+        assert re.search(rf"step {step} running \(.*\) on the beam engine", log), step
+        assert re.search(rf"step {step} done .*'engine': 'beam'", log), step
+    assert re.search(r"step load running \(.*\) on the local engine", log)
     a, b = Layout(local, "dev"), Layout(beamed, "dev")
     pd.testing.assert_frame_equal(pd.read_parquet(b.interim("clean")), pd.read_parquet(a.interim("clean")))
     assert b.interim("rejected", "csv").read_bytes() == a.interim("rejected", "csv").read_bytes()

@@ -283,10 +283,13 @@ class Orchestrator:
             reason = "never run"
         else:
             reason = "; ".join(explain_staleness(record.components, components))
-        self.logger.info("step %s running (%s)", step.name, reason)
+        engine = self.engine if self.engine in step.engines else "local"
+        self.logger.info("step %s running (%s) on the %s engine", step.name, reason, engine)
         ctx = self._context(step)
         self.state.forget(step.name)
-        step.adapter(self.engine)(ctx)
+        if engine != "local":
+            ctx.fact("engine", engine)  # the summary says which steps another engine ran
+        step.adapter(engine)(ctx)
         outputs = {}
         for key in step.writes:
             digest = self._artifact_hash(key)
