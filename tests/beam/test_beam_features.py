@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOCIALSCORE_NO_SKIP fails a skip
 
-from socialscore.beam.features import build_features_beam
+from socialscore.beam.features import build_feature_blocks, build_features_beam
 from socialscore.errors import ConfigError
 from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.hashing import HashingFeaturiser
@@ -50,10 +50,7 @@ def test_beam_features_equal_local(tmp_path: Path, chunk_rows: int) -> None:
     local_builder, beam_builder = featuriser(), featuriser()
     x_local, y_local, rows_local, meta_local = build_features(data, local_builder)
     blocks_dir = tmp_path / "blocks"
-    x_beam, y_beam, rows_beam, meta_beam = build_features_beam(
-        data, beam_builder, chunk_rows=chunk_rows, blocks_dir=str(blocks_dir)
-    )
-    assert_same_csr(x_beam, x_local)
+    y_beam, rows_beam, meta_beam = build_feature_blocks(data, beam_builder, str(blocks_dir), chunk_rows=chunk_rows)
     np.testing.assert_array_equal(y_beam, y_local)
     pd.testing.assert_frame_equal(rows_beam, rows_local)
     for kind_local, kind_beam in zip(local_builder.idf_, beam_builder.idf_, strict=True):
@@ -68,6 +65,15 @@ def test_beam_features_equal_local(tmp_path: Path, chunk_rows: int) -> None:
     assert blocks.n_rows == x_local.shape[0] and blocks.n_features == x_local.shape[1]
     assert len(blocks.starts) == (1200 + chunk_rows - 1) // chunk_rows + (300 + chunk_rows - 1) // chunk_rows
     assert_same_csr(sp.vstack([b for _, b in blocks], format="csr"), x_local)
+    assert blocks.nnz == x_local.nnz and sum(blocks.block_nnz) == x_local.nnz  # gather fills in place
+
+
+def test_the_matrix_form_equals_the_blocks() -> None:
+    data = comments(600)
+    local_builder, beam_builder = featuriser(), featuriser()
+    x_local, *_ = build_features(data, local_builder)
+    x_beam, *_ = build_features_beam(data, beam_builder, chunk_rows=128)
+    assert_same_csr(x_beam, x_local)
 
 
 def test_fitted_featurisers_transform_new_texts_alike() -> None:

@@ -29,7 +29,6 @@ from apache_beam.io.filesystems import FileSystems
 
 from socialscore.beam.runner import (
     is_remote,
-    localise_dir,
     make_pipeline,
     put_file,
     read_bytes,
@@ -107,7 +106,7 @@ class WriteBlock(beam.DoFn):
     def __init__(self, featuriser: HashingFeaturiser, output_dir: str) -> None:
         self.featuriser, self.output_dir, self._stats_id = featuriser, output_dir, None
 
-    def process(self, element: tuple[int, int, list[str], bool], stats: FitStatistics) -> Iterator[tuple[int, int, int]]:
+    def process(self, element: tuple[int, int, list[str], bool], stats: FitStatistics) -> Iterator[tuple[int, int, int, int]]:
         if self._stats_id != id(stats):
             fitted(self.featuriser, stats)
             self._stats_id = id(stats)
@@ -116,7 +115,7 @@ class WriteBlock(beam.DoFn):
         buffer = io.BytesIO()
         sp.save_npz(buffer, sp.csr_matrix(block), compressed=False)
         write_bytes(FileSystems.join(self.output_dir, block_name(number)), buffer.getvalue())
-        yield number, start, block.shape[0]
+        yield number, start, block.shape[0], int(block.nnz)
 
 
 def write_statistics(stats: FitStatistics, output_dir: str) -> None:
@@ -136,10 +135,13 @@ def read_statistics(output_dir: str) -> FitStatistics:
     return stats
 
 
-def write_manifest(blocks: list[tuple[int, int, int]], n_features: int, output_dir: str) -> None:
+def write_manifest(blocks: list[tuple[int, int, int, int]], n_features: int, output_dir: str) -> None:
     """blocks.json last, as NpzBlockWriter.close: the directory is complete once it exists."""
     ordered = sorted(blocks)
-    manifest = {"n_rows": sum(b[2] for b in ordered), "n_features": n_features, "starts": [b[1] for b in ordered]}
+    manifest = {
+        "n_rows": sum(b[2] for b in ordered), "n_features": n_features, "starts": [b[1] for b in ordered],
+        "nnz": sum(b[3] for b in ordered), "block_nnz": [b[3] for b in ordered],
+    }
     write_bytes(FileSystems.join(output_dir, MANIFEST), json.dumps(manifest).encode("utf-8"))
 
 
@@ -176,17 +178,15 @@ def prepared_featuriser(builder: Any) -> HashingFeaturiser:
     return builder
 
 
-def build_features_beam(
+def build_feature_blocks(
     comments: pd.DataFrame,
     builder: Any,
+    blocks_dir: str,
     pipeline_args: list[str] | None = None,
     chunk_rows: int = DEFAULT_BLOCK_ROWS,
-    blocks_dir: str | None = None,
-) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
-    """steps.features.build_features through Beam: the same (features, labels, rows, metadata).
-
-    The row blocks stay in ``blocks_dir`` when given (local or gs://), else in a removed staging dir.
-    """
+) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """steps.features.build_features through Beam, the rows left as npz blocks in ``blocks_dir``
+    (local or gs://; train blocks first, as the features artifact): (labels, rows, metadata)."""
     import shutil
     import tempfile
     import time
@@ -197,7 +197,6 @@ def build_features_beam(
     frame, label_columns = order_rows(comments)
     n_train = int((~frame["_test"]).sum())
     staging = staging_dir(pipeline_args, "features")
-    output = blocks_dir or staging
     started = time.perf_counter()
     local = tempfile.mkdtemp(prefix="socialscore-beam-rows-")
     try:
@@ -205,27 +204,47 @@ def build_features_beam(
         rows.to_parquet(Path(local) / "rows.parquet", index=False)
         source = put_file(Path(local) / "rows.parquet", staging, "rows.parquet") if is_remote(staging) else str(Path(local) / "rows.parquet")
         with make_pipeline(pipeline_args) as pipeline:
-            build_features_pipeline(pipeline, source, output, featuriser, chunk_rows)
-        fitted(featuriser, read_statistics(output))
+            build_features_pipeline(pipeline, source, blocks_dir, featuriser, chunk_rows)
+        fitted(featuriser, read_statistics(blocks_dir))
         featuriser._sample_names(rows["text"].iloc[:n_train].tolist()[:NAME_SAMPLE_TEXTS])
-        blocks = NpzBlocks(Path(localise_dir(output)))
-        features = sp.vstack([block for _, block in blocks], format="csr") if blocks.starts else None
+        manifest = json.loads(read_bytes(FileSystems.join(blocks_dir, MANIFEST)))
     finally:
         remove_dir(staging)
         shutil.rmtree(local, ignore_errors=True)
-    if features is None:
-        features = sp.csr_matrix((0, featuriser.n_features_), dtype=np.float32)
     seconds = {"beam_pipeline": round(time.perf_counter() - started, 3)}
     labels, row_table, metadata = describe_rows(comments, frame, label_columns, featuriser, seconds)
-    add_shape(metadata, features.shape[0], features.shape[1], features.nnz)
-    return features, labels, row_table, metadata
+    add_shape(metadata, manifest["n_rows"], featuriser.n_features_, manifest["nnz"])
+    return labels, row_table, metadata
+
+
+def build_features_beam(
+    comments: pd.DataFrame, builder: Any, pipeline_args: list[str] | None = None, chunk_rows: int = DEFAULT_BLOCK_ROWS
+) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """:func:`build_feature_blocks` as one matrix: the same (features, labels, rows, metadata) as
+    steps.features.build_features."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="socialscore-beam-blocks-") as blocks_dir:
+        labels, rows, metadata = build_feature_blocks(comments, builder, blocks_dir, pipeline_args, chunk_rows)
+        blocks = NpzBlocks(Path(blocks_dir))
+        parts = [block for _, block in blocks]
+    features = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, blocks.n_features), dtype=np.float32)
+    return features, labels, rows, metadata
 
 
 def run(ctx: StepContext) -> None:
     """The features step on Beam (``socialscore run --engine beam``): the local step's inputs and
-    outputs, the rows built by :func:`build_features_beam`."""
-    from socialscore.steps.features import read_inputs, record, write_matrix
+    outputs; Beam's row blocks go into the features artifact one at a time (no whole matrix)."""
+    import tempfile
+    import time
+
+    from socialscore.steps.features import read_inputs, record
 
     comments, builder, read_seconds = read_inputs(ctx)
-    built = write_matrix(ctx, *build_features_beam(comments, builder, list(ctx.beam_args)))
-    record(ctx, comments, builder, built, read_seconds)
+    ctx.layout.processed_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".beam-blocks-", dir=ctx.layout.processed_dir) as blocks_dir:
+        labels, rows, metadata = build_feature_blocks(comments, builder, blocks_dir, list(ctx.beam_args))
+        t0 = time.perf_counter()
+        ctx.write("features", (block for _, block in NpzBlocks(Path(blocks_dir))))
+        metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
+    record(ctx, comments, builder, (metadata, labels, rows), read_seconds)
