@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import pickle
 from pathlib import Path
@@ -257,3 +258,33 @@ def test_release_memory_stops_the_worker_processes(monkeypatch: pytest.MonkeyPat
     assert any("loky" in " ".join(c.cmdline()) for c in me.children(recursive=True))
     step.release_memory()
     assert not any("LokyProcess" in " ".join(c.cmdline()) for c in me.children(recursive=True) if c.is_running())
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 50_000])
+@pytest.mark.parametrize("text_dtype", [object, "str"])
+def test_input_hash_by_id_equals_hashing_the_rows_sorted_by_id(
+    text_dtype: object, chunk_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The features metadata's input_hash is unchanged by computing it in row chunks, without a
+    sorted copy."""
+    monkeypatch.setattr(step, "HASH_CHUNK_ROWS", chunk_rows)
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "id": [f"r{i:03d}" for i in rng.permutation(300)],
+        "text": [f"comment number {i} é" for i in range(300)],
+        "split": rng.choice(["train", "test"], 300),
+        "label_toxic": rng.integers(0, 2, 300),
+    })
+    frame["text"] = frame["text"].astype(text_dtype)
+    sorted_copy = frame.sort_values("id", kind="stable").astype({"text": str})
+    expected = hashlib.sha256(
+        pd.util.hash_pandas_object(sorted_copy[["id", "text", "split", "label_toxic"]].astype(str), index=False)
+        .to_numpy().tobytes()
+    ).hexdigest()
+    assert step.input_hash_by_id(frame) == expected == step.input_hash(frame.sort_values("id", kind="stable"))
+
+
+def test_a_column_of_python_strings_is_not_copied_for_hashing() -> None:
+    texts = pd.Series(["a", "b", "c"], dtype=object)
+    assert step._as_strings(texts) is texts
+    assert step._as_strings(pd.Series([1, 2])).tolist() == ["1", "2"]

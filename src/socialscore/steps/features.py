@@ -26,11 +26,38 @@ def label_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
 
 
+def _as_strings(column: pd.Series) -> pd.Series:
+    """``column`` as strings; a column already holding Python strings is returned as it is (a copy
+    of 1M comment texts costs ~0.4 GB; strings hash alike in the object and str dtypes)."""
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) == "string":
+        return column
+    return column.astype(str)
+
+
+HASH_CHUNK_ROWS = 50_000  # rows hashed at a time: hashing 1M texts at once held ~1.2 GB more
+
+
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One uint64 per row of the hashed columns as strings (a row's hash depends on that row only)."""
+    columns = ["id", "text", "split", *label_columns(frame)]
+    parts = [np.empty(0, dtype=np.uint64)]
+    for start in range(0, len(frame), HASH_CHUNK_ROWS):
+        chunk = frame.iloc[start : start + HASH_CHUNK_ROWS]
+        as_text = pd.DataFrame({c: _as_strings(chunk[c]) for c in columns})
+        parts.append(pd.util.hash_pandas_object(as_text, index=False).to_numpy())
+    return np.concatenate(parts)
+
+
 def input_hash(frame: pd.DataFrame) -> str:
     """A content hash of what the features depend on (ids, texts, labels, split), order-sensitive."""
-    columns = ["id", "text", "split", *label_columns(frame)]
-    hashed = pd.util.hash_pandas_object(frame[columns].astype(str), index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
+    return hashlib.sha256(_row_hashes(frame).tobytes()).hexdigest()
+
+
+def input_hash_by_id(frame: pd.DataFrame) -> str:
+    """:func:`input_hash` of the rows in (stable) id order, without a sorted copy of the frame: a
+    row's hash depends on that row alone, so the hashes are sorted instead of the rows."""
+    order = frame["id"].argsort(kind="stable").to_numpy()
+    return hashlib.sha256(_row_hashes(frame)[order].tobytes()).hexdigest()
 
 
 def order_rows(comments: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -70,7 +97,7 @@ def describe_rows(
         },
         "preprocessing": dict(builder.preprocessor.settings),
         "nltk_resources": builder.required_resources(),
-        "input_hash": input_hash(comments.sort_values("id", kind="stable")),
+        "input_hash": input_hash_by_id(comments),
         "seconds": seconds,
     }
     return label_array, rows, metadata
@@ -111,7 +138,7 @@ def stream_features(
     from socialscore.modeling.hashing_blocks import fit_counts, weighted_blocks
 
     frame, labels = order_rows(comments)
-    texts = frame["text"].fillna("").astype(str).to_numpy(dtype=object)
+    texts = _as_strings(frame["text"].fillna("")).to_numpy(dtype=object)
     n_train = int((~frame["_test"]).sum())
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -128,7 +155,7 @@ def training_languages(comments: pd.DataFrame) -> dict[str, Any]:
     """The languages and scripts of the train split (a LanguageProfile's state, saved with the model)."""
     from socialscore.modeling.language import LanguageProfile
 
-    train = comments.loc[comments["split"] == "train", "text"].fillna("").astype(str).tolist()
+    train = _as_strings(comments.loc[comments["split"] == "train", "text"].fillna("")).tolist()
     return LanguageProfile.from_texts(train, sample=LANGUAGE_SAMPLE).to_state()
 
 
@@ -155,7 +182,11 @@ def read_inputs(ctx: StepContext) -> tuple[pd.DataFrame, Any, float]:
     """(the comments with the train-split mitigations, the unfitted featuriser, seconds to read);
     every engine's features step starts here."""
     t0 = time.perf_counter()
-    comments = mitigate_train_split(ctx.read("comments"), ctx.settings.features)
+    comments = ctx.read("comments")
+    # Python strings, once: the pyarrow-backed text column would be copied by every sort and
+    # again by every conversion to a list (~0.4 GB each at 1M comments)
+    comments["text"] = comments["text"].astype(object)
+    comments = mitigate_train_split(comments, ctx.settings.features)
     read_seconds = time.perf_counter() - t0
     from socialscore.modeling.hashing import featuriser_from_settings
 
