@@ -15,7 +15,6 @@ sample is trained first in a temporary project (minutes).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -27,15 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from socialscore.pipeline.artifacts import sha256_file
+
 SHARED = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cpu_seconds() -> float:
@@ -97,7 +90,7 @@ def main() -> None:
         out = work / f"out-{number}.csv"
         load = os.getloadavg()[0]
         wall, cpu = timed(run, out)
-        digest = sha256(out)
+        digest = sha256_file(out)
         reference = reference or digest
         results.append({"run": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "rows_per_s": round(rows / wall),
                         "identical_to_local": digest == reference, "sha256": digest[:16], "load_before": round(load, 2)})

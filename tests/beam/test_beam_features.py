@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOCIALSCORE_NO_SKIP fails a skip
 
-from socialscore.beam.features import build_feature_blocks, build_features_beam
+from socialscore.beam.features import build_feature_blocks
 from socialscore.errors import ConfigError
 from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.hashing import HashingFeaturiser
@@ -68,26 +68,18 @@ def test_beam_features_equal_local(tmp_path: Path, chunk_rows: int) -> None:
     assert blocks.nnz == x_local.nnz and sum(blocks.block_nnz) == x_local.nnz  # gather fills in place
 
 
-def test_the_matrix_form_equals_the_blocks() -> None:
-    data = comments(600)
-    local_builder, beam_builder = featuriser(), featuriser()
-    x_local, *_ = build_features(data, local_builder)
-    x_beam, *_ = build_features_beam(data, beam_builder, chunk_rows=128)
-    assert_same_csr(x_beam, x_local)
-
-
-def test_fitted_featurisers_transform_new_texts_alike() -> None:
+def test_fitted_featurisers_transform_new_texts_alike(tmp_path: Path) -> None:
     data = comments(600)
     local_builder, beam_builder = featuriser(), featuriser()
     build_features(data, local_builder)
-    build_features_beam(data, beam_builder, chunk_rows=128)
+    build_feature_blocks(data, beam_builder, str(tmp_path / "blocks"), chunk_rows=128)
     fresh = ["a brand new comment, you idiot", "", "tout à fait d'accord"]
     assert_same_csr(beam_builder.transform(fresh), local_builder.transform(fresh))
 
 
-def test_vocabulary_featuriser_is_refused() -> None:
+def test_vocabulary_featuriser_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="features.vectorizer: hashing"):
-        build_features_beam(comments(100), FeatureBuilder())
+        build_feature_blocks(comments(100), FeatureBuilder(), str(tmp_path / "blocks"))
 
 
 def test_counting_pass_merges_like_one_pass() -> None:

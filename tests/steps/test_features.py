@@ -286,5 +286,5 @@ def test_input_hash_by_id_equals_hashing_the_rows_sorted_by_id(
 
 def test_a_column_of_python_strings_is_not_copied_for_hashing() -> None:
     texts = pd.Series(["a", "b", "c"], dtype=object)
-    assert step._as_strings(texts) is texts
-    assert step._as_strings(pd.Series([1, 2])).tolist() == ["1", "2"]
+    assert step.as_strings(texts) is texts
+    assert step.as_strings(pd.Series([1, 2])).tolist() == ["1", "2"]

@@ -191,7 +191,7 @@ def build_feature_blocks(
     import tempfile
     import time
 
-    from socialscore.steps.features import add_shape, describe_rows, order_rows
+    from socialscore.steps.features import add_shape, as_strings, describe_rows, order_rows
 
     featuriser = prepared_featuriser(builder)
     frame, label_columns = order_rows(comments)
@@ -200,7 +200,8 @@ def build_feature_blocks(
     started = time.perf_counter()
     local = tempfile.mkdtemp(prefix="socialscore-beam-rows-")
     try:
-        rows = pd.DataFrame({"text": frame["text"].fillna("").astype(str).to_numpy(), "_test": frame["_test"].to_numpy()})
+        texts = as_strings(frame["text"].fillna("")).to_numpy(dtype=object)
+        rows = pd.DataFrame({"text": texts, "_test": frame["_test"].to_numpy()})
         rows.to_parquet(Path(local) / "rows.parquet", index=False)
         source = put_file(Path(local) / "rows.parquet", staging, "rows.parquet") if is_remote(staging) else str(Path(local) / "rows.parquet")
         with make_pipeline(pipeline_args) as pipeline:
@@ -215,21 +216,6 @@ def build_feature_blocks(
     labels, row_table, metadata = describe_rows(comments, frame, label_columns, featuriser, seconds)
     add_shape(metadata, manifest["n_rows"], featuriser.n_features_, manifest["nnz"])
     return labels, row_table, metadata
-
-
-def build_features_beam(
-    comments: pd.DataFrame, builder: Any, pipeline_args: list[str] | None = None, chunk_rows: int = DEFAULT_BLOCK_ROWS
-) -> tuple[sp.csr_matrix, np.ndarray, pd.DataFrame, dict[str, Any]]:
-    """:func:`build_feature_blocks` as one matrix: the same (features, labels, rows, metadata) as
-    steps.features.build_features."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="socialscore-beam-blocks-") as blocks_dir:
-        labels, rows, metadata = build_feature_blocks(comments, builder, blocks_dir, pipeline_args, chunk_rows)
-        blocks = NpzBlocks(Path(blocks_dir))
-        parts = [block for _, block in blocks]
-    features = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, blocks.n_features), dtype=np.float32)
-    return features, labels, rows, metadata
 
 
 def run(ctx: StepContext) -> None:

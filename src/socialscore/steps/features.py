@@ -26,7 +26,7 @@ def label_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
 
 
-def _as_strings(column: pd.Series) -> pd.Series:
+def as_strings(column: pd.Series) -> pd.Series:
     """``column`` as strings; a column already holding Python strings is returned as it is (a copy
     of 1M comment texts costs ~0.4 GB; strings hash alike in the object and str dtypes)."""
     if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) == "string":
@@ -43,7 +43,7 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     parts = [np.empty(0, dtype=np.uint64)]
     for start in range(0, len(frame), HASH_CHUNK_ROWS):
         chunk = frame.iloc[start : start + HASH_CHUNK_ROWS]
-        as_text = pd.DataFrame({c: _as_strings(chunk[c]) for c in columns})
+        as_text = pd.DataFrame({c: as_strings(chunk[c]) for c in columns})
         parts.append(pd.util.hash_pandas_object(as_text, index=False).to_numpy())
     return np.concatenate(parts)
 
@@ -138,7 +138,7 @@ def stream_features(
     from socialscore.modeling.hashing_blocks import fit_counts, weighted_blocks
 
     frame, labels = order_rows(comments)
-    texts = _as_strings(frame["text"].fillna("")).to_numpy(dtype=object)
+    texts = as_strings(frame["text"].fillna("")).to_numpy(dtype=object)
     n_train = int((~frame["_test"]).sum())
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -155,7 +155,7 @@ def training_languages(comments: pd.DataFrame) -> dict[str, Any]:
     """The languages and scripts of the train split (a LanguageProfile's state, saved with the model)."""
     from socialscore.modeling.language import LanguageProfile
 
-    train = _as_strings(comments.loc[comments["split"] == "train", "text"].fillna("")).tolist()
+    train = as_strings(comments.loc[comments["split"] == "train", "text"].fillna("")).tolist()
     return LanguageProfile.from_texts(train, sample=LANGUAGE_SAMPLE).to_state()
 
 
