@@ -181,3 +181,19 @@ def test_a_bias_floor_refuses_a_model(project_dir: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(step, "behaviour", biased)
     with pytest.raises(GateRefused, match="worst identity BPSN AUC 0.71 .gay"):
         step.run(ctx)
+
+
+def test_held_out_texts_read_only_the_test_split(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Error analysis and the regression check need the held-out texts: reading the whole comments
+    table for them held ~2 GB at 1M comments."""
+    ctx, _, _ = build_project(project_dir, threat=False)
+    reads: list[tuple[object, object]] = []
+    original = type(ctx.db).read_table
+
+    def spy(self, name, columns=None, where_split=None):  # type: ignore[no-untyped-def]
+        reads.append((columns, where_split))
+        return original(self, name, columns=columns, where_split=where_split)
+
+    monkeypatch.setattr(type(ctx.db), "read_table", spy)
+    step.run(ctx)
+    assert reads and all(split == "test" and set(columns or ()) <= {"id", "text"} for columns, split in reads)
