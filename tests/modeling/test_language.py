@@ -66,3 +66,18 @@ def test_detection_never_opens_a_network_connection(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(language, "_identifier", None)  # load the model again, offline
     assert detect_languages(["Das ist ein ganz normaler deutscher Satz über das Wetter."]) == ["de"]
+
+
+def test_ascii_texts_take_a_shortcut_with_the_same_answer(monkeypatch) -> None:
+    """The ASCII shortcut of ``script_of`` answers as the per-character lookup does."""
+    import random
+    import string
+
+    rng = random.Random(3)
+    texts = ["", "123 !?", "   ", "\t\n", "hello", "x1"] + [
+        "".join(rng.choice(string.printable) for _ in range(rng.randint(0, 40))) for _ in range(300)
+    ]
+    fast = [language.script_of(t) for t in texts]
+    # the same texts with one non-ASCII non-letter appended take the per-character path
+    slow = [language.script_of(t + "\u00a0") for t in texts]
+    assert fast == slow

@@ -71,3 +71,19 @@ def test_the_language_model_loads_without_writing_temp_files() -> None:
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "en"
+
+
+def test_a_big_batch_detects_languages_while_featurising_with_the_same_result() -> None:
+    """At PARALLEL_MIN_TEXTS texts and more, detection runs beside the featuriser's workers."""
+    from socialscore.modeling.features import PARALLEL_MIN_TEXTS
+
+    pipeline = english_pipeline()
+    texts = (ENGLISH + OTHERS) * (PARALLEL_MIN_TEXTS // 4 + 1)
+    big = pipeline.score(texts)
+    small = pipeline.score(ENGLISH + OTHERS)
+    assert len(big) == len(texts)
+    assert big.language == small.language * (len(texts) // 4)
+    assert big.reliable.tolist() == small.reliable.tolist() * (len(texts) // 4)
+    import numpy as np
+
+    np.testing.assert_allclose(big.probabilities, np.tile(small.probabilities, (len(texts) // 4, 1)))

@@ -74,6 +74,8 @@ def _load_identifier() -> Any:
 
 def script_of(text: str) -> str | None:
     """The most frequent script among the letters of ``text`` (kana wins over shared CJK ideographs)."""
+    if text.isascii():  # every ASCII letter is Latin: skips a name lookup per character (most comments)
+        return "Latn" if any(char.isalpha() for char in text) else None
     counts: Counter[str] = Counter()
     for char in text:
         if char.isalpha():

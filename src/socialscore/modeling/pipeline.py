@@ -104,12 +104,24 @@ class ScoringPipeline:
         """Probabilities, flags and risk bands; with a language profile, each text's language and
         whether the model was trained on it (``reliable``)."""
         cleaned = self.clean(texts)
-        scores = self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
-        if self.languages is not None:
-            from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+        if self.languages is None:
+            return self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
+        from socialscore.modeling.features import PARALLEL_MIN_TEXTS
+        from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
 
-            scores.language = detect_languages(cleaned)
-            scores.reliable = reliable(scores.language, LanguageProfile.from_state(self.languages))
+        if len(cleaned) < PARALLEL_MIN_TEXTS:
+            languages = detect_languages(cleaned)
+            scores = self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
+        else:
+            # a big batch is featurised in worker processes while this one waits: detect meanwhile
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as pool:
+                detecting = pool.submit(detect_languages, cleaned)
+                scores = self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
+                languages = detecting.result()
+        scores.language = languages
+        scores.reliable = reliable(languages, LanguageProfile.from_state(self.languages))
         return scores
 
     def scores(self, probabilities: np.ndarray) -> Scores:
