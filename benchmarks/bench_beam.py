@@ -28,6 +28,12 @@ from pathlib import Path
 
 from socialscore.pipeline.artifacts import sha256_file
 
+RUNS = {  # --runs name → run
+    "local-1": "local n_jobs=1",
+    "local-all": "local n_jobs=-1",
+    "beam-1": "beam FnApiRunner direct_num_workers=1",
+    "beam-2": "beam FnApiRunner direct_num_workers=2",
+}
 SHARED = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
 
 
@@ -64,6 +70,8 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=20_000)
     parser.add_argument("--work", type=Path, help="where outputs go (default: a temporary directory)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS),
+                        help="which runs, in this order (the first one's output is the reference)")
     args = parser.parse_args()
 
     from socialscore.beam.predict import predict_file_beam
@@ -76,7 +84,7 @@ def main() -> None:
     print(f"{rows:,} rows from {args.data}; model {models}; chunk {args.chunk_size:,}; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
-    runs = {
+    every = {
         "local n_jobs=1": lambda out: predict_file(args.data, out, served_loader(models), chunk_size=args.chunk_size, n_jobs=1),
         "local n_jobs=-1": lambda out: predict_file(args.data, out, served_loader(models), chunk_size=args.chunk_size, n_jobs=-1),
         "beam FnApiRunner direct_num_workers=1": lambda out: predict_file_beam(
@@ -85,6 +93,7 @@ def main() -> None:
             str(args.data), str(out), str(models), chunk_size=args.chunk_size,
             pipeline_args=["--direct_num_workers=2", "--direct_running_mode=multi_processing"]),
     }
+    runs = {RUNS[key]: every[RUNS[key]] for key in args.runs}
     results, reference = [], None
     for number, (name, run) in enumerate(runs.items()):
         out = work / f"out-{number}.csv"
