@@ -20,7 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-NO_NUMBA_ENV = "SOCIALSCORE_NO_NUMBA"
+from socialscore.text.preprocess import NO_NUMBA_ENV
+
 _ENCODING = ("utf-8", "surrogatepass")
 
 

@@ -7,10 +7,14 @@ WordNet lemmatisation are optional because they need NLTK data; the defaults nee
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
+
+NO_NUMBA_ENV = "SOCIALSCORE_NO_NUMBA"  # set (not "0"): the Python paths, not numba
 PLACEHOLDER_PATTERN = r"\[[A-Za-z][A-Za-z_]*\]"
 # a placeholder, or a word: letters/digits with leet symbols or masking stars (f*ck) inside,
 # and apostrophe suffixes
@@ -105,7 +109,10 @@ class TextPreprocessor:
             text = ELONGATION_RE.sub(r"\1\1", text)
         if self.lowercase:
             text = text.lower()
-        out = self._tokenize(text)
+        return self._finish(self._tokenize(text))
+
+    def _finish(self, out: list[str]) -> list[str]:
+        """Token-level rules: leetspeak undone, stop words out, lemmas."""
         if self.normalize_leetspeak:
             out = [_unleet(t) if not t.isalpha() and t[0] != "[" else t for t in out]
         if self._stopwords:
@@ -114,6 +121,33 @@ class TextPreprocessor:
         if self.lemmatize:
             out = [self._lemma(t) for t in out]
         return out
+
+    def tokens_batch(self, texts: list[str]) -> list[list[str]]:
+        """``[self.tokens(t) for t in texts]``, compiled for the default rules when numba imports."""
+        batch = self.token_batch(texts)
+        if batch is None:
+            return [self.tokens(t) for t in texts]
+        ends = np.cumsum(batch.doc_tokens)
+        return [batch.flat[e - n : e] for e, n in zip(ends.tolist(), batch.doc_tokens.tolist(), strict=True)]
+
+    def token_batch(self, texts: list[str]) -> TokenBatch | None:
+        """The texts' tokens from one compiled pass, or None where that pass does not apply (the
+        tweet tokenizer, stop words, lemmas, numba off or missing, a text containing U+0000)."""
+        kernel = _token_kernel() if self.tokenizer == "regex" and not self.remove_stopwords and not self.lemmatize else None
+        if kernel is None or not texts:
+            return None
+        tokenise, flags = kernel
+        text = "\0".join(texts)  # no rule matches across U+0000, nor does str.lower's final sigma look past it
+        if text.count("\0") != len(texts) - 1:
+            return None
+        if self.normalize_elongation:
+            text = ELONGATION_RE.sub(r"\1\1", text)
+        if self.lowercase:
+            text = text.lower()
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        tok_cps, utf8, tok_chars, doc_tokens = tokenise(cps, len(texts), flags, self.normalize_leetspeak)
+        flat = tok_cps.tobytes().decode("utf-32-le", "surrogatepass").split("\0")[: len(tok_chars)]
+        return TokenBatch(flat, utf8, tok_chars, doc_tokens)
 
     def _lemma(self, token: str) -> str:
         lemma = self._lemmas.get(token)
@@ -166,6 +200,32 @@ def _fix_placeholders(tokenize):
         return [t.upper() if t[0] == "[" else t for t in tokenize(text)]
 
     return run
+
+
+class TokenBatch(NamedTuple):
+    """A batch's tokens back to back: as strings, as UTF-8 bytes, code points per token, tokens per text."""
+
+    flat: list[str]
+    utf8: np.ndarray
+    tok_chars: np.ndarray
+    doc_tokens: np.ndarray
+
+
+_KERNEL: list[Any] = []  # [] = not tried yet; [None] = unavailable; [(tokenise, flags)]
+
+
+def _token_kernel() -> tuple[Any, np.ndarray] | None:
+    """The compiled tokeniser and its code point table (built on first use), or None without numba."""
+    if os.environ.get(NO_NUMBA_ENV, "").strip() not in ("", "0"):
+        return None
+    if not _KERNEL:
+        try:
+            from socialscore.text import token_numba  # imports numba
+        except ImportError:
+            _KERNEL.append(None)
+        else:
+            _KERNEL.append((token_numba.tokenise, token_numba.code_point_flags()))
+    return _KERNEL[0]
 
 
 def _unleet(token: str) -> str:

@@ -1,0 +1,87 @@
+"""The compiled batch tokeniser gives exactly the per-text tokens, hostile Unicode included."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pytest
+
+from socialscore.text import preprocess
+from socialscore.text.preprocess import TextPreprocessor
+
+needs_numba = pytest.mark.skipif(preprocess._token_kernel() is None, reason="numba is not importable")
+
+HOSTILE = [
+    "",
+    "   ",
+    "Hello THERE, friend!",
+    "mail [EMAIL] or see [URL], ask [user_name]! x[abc]y [] [1] [a [\u212a] [ab\u0130]",
+    "soooo cooool AAAhh aAAa ÀÀÀÀ ssSSss",
+    "you 1d10t sh1t @$$hole $$$ @@a f*ck f**k* *x* don't don’t it's' 2nd mp3 90s b4 user123",
+    "idiot іdiot ｉｄｉｏｔ 𝐢𝐝𝐢𝐨𝐭 ıdıot",  # look-alikes: Cyrillic і, full-width, maths bold, dotless i
+    "cafe\u0301 n\u0303o e\u0308\u0308\u0308 a\u0300\u0301\u0302",  # combining marks
+    "🙂🙂 !!! 👍🏽 👨‍👩‍👧 🇫🇷 ok🙂ok",  # emoji, skin tone, ZWJ sequence, flags
+    "مرحبا بالعالم ١٢٣ שלום עולם \u202eevil\u202c",  # RTL, Arabic-Indic digits, bidi overrides
+    "id\u200biot zero\u200dwidth\ufeffbom soft\u00adhyphen",  # zero-width and invisible characters
+    "ΟΔΟΣ ΣΑΣ Σ σς İstanbul ǅemal ﬁne ß Straße",  # final sigma, expanding lower-case, ligatures
+    "x²³ ⁴5 ½1 ①3 ٣a 1٣ 3l3ctr0n1c ٣٣ab ab١٢",  # digits that are not decimal, non-ASCII decimals
+    "lone \ud800 surrogate \udfff x\ud83dy",
+    "under_score _a a_ ___ __init__ a_1 1_a",
+    "w" * 3000 + " " + "ab" * 2000 + " " + "1" * 500 + "a",  # very long words
+    "tab\tnew\nline\rcr\x0bvt\x0cff\x1c\x1d\x1e\x85\u2028\u2029end",
+]
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "settings",
+    [None, {"lowercase": False}, {"normalize_leetspeak": False}, {"normalize_elongation": False}],
+)
+def test_batch_tokens_equal_per_text_tokens_on_hostile_unicode(settings) -> None:
+    pre = TextPreprocessor(settings)
+    assert pre.token_batch(HOSTILE) is not None  # the compiled pass, not the fallback
+    assert pre.tokens_batch(HOSTILE) == [pre.tokens(t) for t in HOSTILE]
+
+
+@needs_numba
+def test_batch_tokens_equal_per_text_tokens_on_random_text() -> None:
+    rng = random.Random(7)
+    alphabet = "aAbzZ019345678@$*'’_[]!?. \t\n-" + "іｉı\u0301\u200bΣσςİ٣²🙂\ud800ß\u212a" + "".join(map(chr, range(0x80, 0x2FF)))
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 80))) for _ in range(3000)]
+    pre = TextPreprocessor()
+    assert pre.tokens_batch(texts) == [pre.tokens(t) for t in texts]
+
+
+def test_batch_falls_back_where_the_compiled_pass_does_not_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["a\x00b", "Hello there 1d10t"]
+    pre = TextPreprocessor()
+    assert pre.token_batch(texts) is None  # U+0000 separates texts in the joined batch
+    assert pre.tokens_batch(texts) == [["a", "b"], ["hello", "there", "idiot"]]
+    assert TextPreprocessor({"tokenizer": "tweet"}).token_batch(texts[1:]) is None
+    monkeypatch.setenv(preprocess.NO_NUMBA_ENV, "1")
+    assert pre.token_batch(texts[1:]) is None
+    assert pre.tokens_batch(texts[1:]) == [["hello", "there", "idiot"]]
+
+
+@needs_numba
+def test_code_point_table_matches_the_re_module() -> None:
+    from socialscore.text.token_numba import ALPHA, DIGIT, WORD, code_point_flags
+
+    flags = code_point_flags()
+    every = "".join(map(chr, range(len(flags))))
+    for bit, pattern in ((WORD, r"\w"), (DIGIT, r"\d")):
+        expected = np.zeros(len(flags), bool)
+        expected[[m.start() for m in re.finditer(pattern, every)]] = True
+        assert np.array_equal((flags & bit) != 0, expected)
+    assert ((flags & ALPHA) != 0).sum() == sum(map(str.isalpha, every))
+
+
+@needs_numba
+def test_batch_utf8_and_counts_describe_the_tokens() -> None:
+    pre = TextPreprocessor()
+    batch = pre.token_batch(HOSTILE)
+    assert batch.utf8.tobytes() == "".join(batch.flat).encode("utf-8", "surrogatepass")
+    assert batch.tok_chars.tolist() == [len(t) for t in batch.flat]
+    assert batch.doc_tokens.tolist() == [len(pre.tokens(t)) for t in HOSTILE]
