@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,25 +15,9 @@ from socialscore.text.preprocess import TextPreprocessor
 
 needs_numba = pytest.mark.skipif(preprocess._token_kernel() is None, reason="numba is not importable")
 
-HOSTILE = [
-    "",
-    "   ",
-    "Hello THERE, friend!",
-    "mail [EMAIL] or see [URL], ask [user_name]! x[abc]y [] [1] [a [\u212a] [ab\u0130]",
-    "soooo cooool AAAhh aAAa ÀÀÀÀ ssSSss",
-    "you 1d10t sh1t @$$hole $$$ @@a f*ck f**k* *x* don't don’t it's' 2nd mp3 90s b4 user123",
-    "idiot іdiot ｉｄｉｏｔ 𝐢𝐝𝐢𝐨𝐭 ıdıot",  # look-alikes: Cyrillic і, full-width, maths bold, dotless i
-    "cafe\u0301 n\u0303o e\u0308\u0308\u0308 a\u0300\u0301\u0302",  # combining marks
-    "🙂🙂 !!! 👍🏽 👨‍👩‍👧 🇫🇷 ok🙂ok",  # emoji, skin tone, ZWJ sequence, flags
-    "مرحبا بالعالم ١٢٣ שלום עולם \u202eevil\u202c",  # RTL, Arabic-Indic digits, bidi overrides
-    "id\u200biot zero\u200dwidth\ufeffbom soft\u00adhyphen",  # zero-width and invisible characters
-    "ΟΔΟΣ ΣΑΣ Σ σς İstanbul ǅemal ﬁne ß Straße",  # final sigma, expanding lower-case, ligatures
-    "x²³ ⁴5 ½1 ①3 ٣a 1٣ 3l3ctr0n1c ٣٣ab ab١٢",  # digits that are not decimal, non-ASCII decimals
-    "lone \ud800 surrogate \udfff x\ud83dy",
-    "under_score _a a_ ___ __init__ a_1 1_a",
-    "w" * 3000 + " " + "ab" * 2000 + " " + "1" * 500 + "a",  # very long words
-    "tab\tnew\nline\rcr\x0bvt\x0cff\x1c\x1d\x1e\x85\u2028\u2029end",
-]
+# look-alikes, combining marks, emoji, RTL and bidi controls, zero-width characters, final sigma,
+# expanding lower-case, non-ASCII digits, lone surrogates, underscores, very long words, control characters
+HOSTILE = json.loads((Path(__file__).parent / "hostile_texts.json").read_text(encoding="utf-8"))
 
 
 @needs_numba

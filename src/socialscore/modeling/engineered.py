@@ -107,3 +107,36 @@ def engineered_features(
                 out[row, n_base + col] += 1.0
     out[:, n_base:] = np.log1p(out[:, n_base:])
     return out
+
+
+def engineered_batch(
+    raw: Sequence[str], batch: Any, placeholders: Sequence[str], lexicon: frozenset[str], stats: Any
+) -> np.ndarray:
+    """:func:`engineered_features` (same values) from a :class:`~socialscore.text.preprocess.TokenBatch`
+    and the compiled ``text_stats`` kernel: per-batch arrays instead of per-text Python."""
+    index = {p: i for i, p in enumerate(placeholders)}
+    n_base, n = len(ENGINEERED_BASE), len(raw)
+    texts = [t.strip() for t in raw]
+    chars = np.fromiter(map(len, texts), np.int64, count=n)
+    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    counted = stats(cps, chars)  # "!", "?", punctuation runs, longest run, elongations
+    n_tok = batch.doc_tokens
+    doc_of_token = np.repeat(np.arange(n), n_tok)
+    hit = np.fromiter(map(lexicon.__contains__, batch.flat), bool, count=len(batch.flat))
+    hits = np.bincount(doc_of_token[hit], minlength=n)
+    out = np.zeros((n, n_base + len(index)), dtype=np.float32)
+    found = np.zeros(n, np.int64)
+    for row in (i for i, t in enumerate(texts) if "[" in t):
+        tokens = PLACEHOLDER_RE.findall(texts[row])
+        found[row] = len(tokens)
+        for token in tokens:
+            col = index.get(token.upper())
+            if col is not None:
+                out[row, n_base + col] += 1.0
+    base = [chars, n_tok, counted[:, 0], counted[:, 1], counted[:, 2], counted[:, 3], counted[:, 4], found, hits]
+    for col, values in enumerate(base):  # math.log1p per value: the Python path's exact float64s
+        out[:, col] = np.fromiter(map(math.log1p, values.tolist()), np.float64, count=n)
+    out[:, n_base - 1] = np.divide(hits, n_tok, out=np.zeros(n), where=n_tok > 0)
+    out[chars == 0, :n_base] = 0.0  # a blank text's row stays zero
+    out[:, n_base:] = np.log1p(out[:, n_base:])
+    return out

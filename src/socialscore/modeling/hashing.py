@@ -25,12 +25,20 @@ import scipy.sparse as sp
 from socialscore.errors import ConfigError
 from socialscore.modeling.engineered import (
     LEXICON,
+    engineered_batch,
     engineered_features,
     engineered_names,
     known_placeholders,
 )
 from socialscore.modeling.features import _as_list, _map_parts, _stack, common_settings
-from socialscore.modeling.hash_kernel import buckets_of, char_grams, count_hashed, word_grams
+from socialscore.modeling.hash_kernel import (
+    buckets_of,
+    char_grams,
+    compiled_kernel,
+    count_encoded,
+    count_hashed,
+    word_grams,
+)
 from socialscore.text.preprocess import TextPreprocessor
 
 STATE_KIND = "socialscore.hashing/1"
@@ -85,17 +93,40 @@ class HashingFeaturiser:
     # --- counting ---------------------------------------------------------------------------------
     def count(self, raw: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
         """Raw hashed counts (one CSR per n-gram kind) and unscaled engineered features of texts."""
-        tokens = [self.preprocessor.tokens(t) for t in raw]
         blocks: list[list[sp.csr_matrix]] = [[] for _ in self._kinds()]
-        for start in range(0, max(len(tokens), 1), _BATCH):
-            part = tokens[start : start + _BATCH]
-            counted = count_hashed(part, self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
+        eng: list[np.ndarray] = []
+        lexicon = self.__dict__.get("lexicon", LEXICON)
+        for start in range(0, max(len(raw), 1), _BATCH):
+            part = raw[start : start + _BATCH]
+            compiled = self._compiled_parts()
+            batch = self.preprocessor.token_batch(part) if compiled else None
+            if batch is None:
+                tokens = [self.preprocessor.tokens(t) for t in part]
+                counted = count_hashed(tokens, self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
+                if self.engineered:
+                    eng.append(engineered_features(part, tokens, self.placeholders_, lexicon))
+            else:
+                kernel, stats = compiled
+                counted = count_encoded(
+                    kernel, batch.utf8, batch.tok_chars, batch.doc_tokens,
+                    self.word_ngram_range, self.char_ngram_range, self.n_buckets,
+                )  # fmt: skip
+                if self.engineered:
+                    eng.append(engineered_batch(part, batch, self.placeholders_, lexicon, stats))
             for i, arrays in enumerate(a for a in (counted.word, counted.char) if a is not None):
                 indptr, indices, counts = arrays
                 blocks[i].append(sp.csr_matrix((counts, indices, indptr), shape=(len(part), self.n_buckets)))
         stacked = [b[0] if len(b) == 1 else sp.vstack(b, format="csr") for b in blocks]
-        eng = engineered_features(raw, tokens, self.placeholders_, self.__dict__.get("lexicon", LEXICON)) if self.engineered else None
-        return stacked, eng
+        return stacked, (eng[0] if len(eng) == 1 else np.vstack(eng)) if self.engineered else None
+
+    def _compiled_parts(self) -> tuple[Any, Any] | None:
+        """The numba hash kernel and text statistics kernel, unless the Python path is asked for."""
+        kernel = compiled_kernel() if self.compiled is not False else None
+        if kernel is None:  # compiled=True without numba: count_hashed raises
+            return None
+        from socialscore.text.token_numba import text_stats
+
+        return kernel, text_stats
 
     def _kinds(self) -> list[str]:
         return [k for k, r in (("word", self.word_ngram_range), ("char", self.char_ngram_range)) if r]
@@ -238,6 +269,10 @@ class HashingFeaturiser:
     def warm_up(self) -> HashingFeaturiser:
         """Load (or compile) the numba kernel now, so a server's first request does not wait for it."""
         count_hashed([["warm"]], self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
+        compiled = self._compiled_parts()
+        if compiled:  # the tokeniser (and its code point table) and the text statistics kernel too
+            self.preprocessor.token_batch(["warm", "up"])
+            compiled[1](np.zeros(1, np.uint32), np.ones(1, np.int64))
         return self
 
 

@@ -183,3 +183,36 @@ def tokenise(cps, n_docs, flags, leet):
         doc_tokens[d] += 1
         i = end
     return tok_cps[:out].copy(), utf8[:out8].copy(), tok_chars[:n_tok].copy(), doc_tokens
+
+
+@_jit
+def text_stats(cps, doc_chars):
+    """Per text (``doc_chars`` code points each, back to back in ``cps``): "!" and "?" counts,
+    runs of 2+ of ``[!?.]`` and the longest, runs of 3+ of one ASCII letter (``ELONGATED_RE``)."""
+    out = np.zeros((len(doc_chars), 5), np.int64)
+    pos = 0
+    for d in range(len(doc_chars)):
+        end = pos + doc_chars[d]
+        run, same, prev = 0, 0, -1
+        for i in range(pos, end + 1):  # one step past the end closes the last runs
+            c = np.int64(cps[i]) if i < end else -2
+            if c == 33:
+                out[d, 0] += 1
+            elif c == 63:
+                out[d, 1] += 1
+            if c == 33 or c == 63 or c == 46:
+                run += 1
+            else:
+                if run >= 2:
+                    out[d, 2] += 1
+                    out[d, 3] = max(out[d, 3], run)
+                run = 0
+            if c == prev and _ascii_letter(c):
+                same += 1
+            else:
+                if same >= 3:
+                    out[d, 4] += 1
+                same = 1
+            prev = c
+        pos = end
+    return out

@@ -1,0 +1,76 @@
+"""The compiled batch path (numba tokeniser, hash kernel on encoded tokens, text statistics) gives the
+Python path's features bit for bit, hostile Unicode and engineered block included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from socialscore.modeling import hash_kernel, hashing
+from socialscore.modeling.engineered import engineered_batch, engineered_features, known_placeholders
+from socialscore.modeling.hashing import HashingFeaturiser
+from socialscore.storage.synthetic import generate_example
+from socialscore.text.preprocess import TextPreprocessor
+from socialscore.text.token_numba import text_stats
+
+needs_numba = pytest.mark.skipif(not hash_kernel.compiled_available(), reason="numba is not importable")
+BITS = 16
+HOSTILE = json.loads((Path(__file__).parents[1] / "text" / "hostile_texts.json").read_text(encoding="utf-8"))
+EXTRA = [
+    "[URL] [url] [EMAIL]x [Person] [USER_NAME] hi!!! ?? ... ?!.!? !. ..!! a!b?c",
+    "WHY?!?! Noooo... yesss!!!! zzzZZZ aaaAAA",
+    "  \t padded text with spaces?!  \n",
+    "NUL \x00 inside: the batch falls back to per-text tokens",
+]
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return generate_example(200, seed=5)["comment_text"].tolist() + HOSTILE + EXTRA
+
+
+def same_bits(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
+    return (
+        a.shape == b.shape
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data.view(np.uint32), b.data.view(np.uint32))
+    )
+
+
+@needs_numba
+@pytest.mark.parametrize("batch_rows", [4096, 7])
+def test_compiled_batches_equal_the_python_path_bit_for_bit(monkeypatch, texts: list[str], batch_rows: int) -> None:
+    monkeypatch.setattr(hashing, "_BATCH", batch_rows)
+    fast = HashingFeaturiser(hash_bits=BITS, min_df=1)
+    slow = HashingFeaturiser(hash_bits=BITS, min_df=1, compiled=False)
+    assert fast._compiled_parts() is not None and slow._compiled_parts() is None
+    assert same_bits(fast.fit_transform(texts[:150]), slow.fit_transform(texts[:150]))
+    assert same_bits(fast.transform(texts[150:]), slow.transform(texts[150:]))
+    assert same_bits(fast.transform(texts[150:151]), slow.transform(texts[150:151]))
+
+
+@needs_numba
+def test_engineered_batch_equals_engineered_features(texts: list[str]) -> None:
+    pre = TextPreprocessor()
+    clean = [t for t in texts if "\x00" not in t]
+    batch = pre.token_batch(clean)
+    placeholders = known_placeholders()
+    slow = engineered_features(clean, [pre.tokens(t) for t in clean], placeholders)
+    fast = engineered_batch(clean, batch, placeholders, hashing.LEXICON, text_stats)
+    assert np.array_equal(fast.view(np.uint32), slow.view(np.uint32))
+    assert fast[:, 2:8].any(axis=0).all()  # the texts exercise "!", "?", runs, elongations, placeholders
+
+
+@needs_numba
+def test_warm_up_loads_the_tokeniser_and_text_kernels(monkeypatch) -> None:
+    calls = []
+    real = TextPreprocessor.token_batch
+    monkeypatch.setattr(TextPreprocessor, "token_batch", lambda self, t: calls.append(t) or real(self, t))
+    HashingFeaturiser(hash_bits=BITS).warm_up()
+    assert calls
+    assert HashingFeaturiser(hash_bits=BITS, compiled=False).warm_up() and len(calls) == 1
