@@ -11,7 +11,11 @@ import pytest
 import scipy.sparse as sp
 
 from socialscore.modeling import hash_kernel, hashing
-from socialscore.modeling.engineered import engineered_batch, engineered_features, known_placeholders
+from socialscore.modeling.engineered import (
+    engineered_batch,
+    engineered_features,
+    known_placeholders,
+)
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
