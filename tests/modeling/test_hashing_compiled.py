@@ -78,3 +78,21 @@ def test_warm_up_loads_the_tokeniser_and_text_kernels(monkeypatch) -> None:
     HashingFeaturiser(hash_bits=BITS).warm_up()
     assert calls
     assert HashingFeaturiser(hash_bits=BITS, compiled=False).warm_up() and len(calls) == 1
+
+
+@needs_numba
+@pytest.mark.parametrize("sublinear_tf", [True, False])
+def test_compiled_weighing_equals_numpys_bit_for_bit(sublinear_tf: bool) -> None:
+    rng = np.random.default_rng(3)
+    n_buckets, lengths = 1 << 12, [0, 1, 7, 8, 9, 127, 128, 129, 300, 1000, 2049]
+    rows = [np.sort(rng.choice(n_buckets, size=n, replace=False)) for n in lengths]
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    counts = sp.csr_matrix(
+        (rng.integers(1, 40, indptr[-1]).astype(np.float32), np.concatenate(rows).astype(np.int32), indptr),
+        shape=(len(lengths), n_buckets),
+    )
+    idf = np.exp(rng.uniform(-7, 7, n_buckets)).astype(np.float32)  # a wide range: summation order shows
+    idf[rng.random(n_buckets) < 0.2] = 0.0  # masked buckets
+    fast = hashing.weigh_block(counts, idf, sublinear_tf, compiled=True)
+    slow = hashing.weigh_block(counts, idf, sublinear_tf, compiled=False)
+    assert same_bits(fast, slow)

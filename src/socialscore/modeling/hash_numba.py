@@ -227,10 +227,8 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
     slots = 1
     while slots < 2 * n_tok + 2:
         slots *= 2
-    slot_token = np.full(slots, -1, np.int64)
-    slot_start = np.empty(slots, np.int64)
-    slot_end = np.empty(slots, np.int64)
-    arena = np.empty(c_total if cl > 0 else 0, np.int64)
+    table = np.full((slots, 3), -1, np.int64)  # token, arena start, arena end: one cache line per probe
+    arena = np.empty(c_total if cl > 0 else 0, np.int32)
     arena_end = 0
     w_out, c_out, first = 0, 0, 0
     for d in range(n_docs):
@@ -260,19 +258,19 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
             for t in range(first, first + ntok):
                 a, b = tok_start[t], tok_start[t + 1]
                 slot = (murmur3_32(data, a, b - a) & 0x7FFFFFFF) & (slots - 1)
-                while slot_token[slot] >= 0:
-                    other = slot_token[slot]
+                while table[slot, 0] >= 0:
+                    other = table[slot, 0]
                     if _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
                         break
                     slot = (slot + 1) & (slots - 1)
-                if slot_token[slot] < 0:
-                    slot_token[slot] = t
-                    slot_start[slot] = arena_end
+                if table[slot, 0] < 0:
+                    table[slot, 0] = t
+                    table[slot, 1] = arena_end
                     arena_end = _char_buckets(
                         data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, arena, arena_end
                     )
-                    slot_end[slot] = arena_end
-                for k in range(slot_start[slot], slot_end[slot]):
+                    table[slot, 2] = arena_end
+                for k in range(table[slot, 1], table[slot, 2]):
                     bucket = arena[k]
                     row[n_row] = bucket
                     n_row += 1
@@ -287,3 +285,55 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
         c_indices[:c_out].copy(),
         c_counts[:c_out].copy(),
     )
+
+
+@_jit
+def _pairwise_sum(a, start, n) -> float:
+    """numpy's pairwise summation of ``a[start:start+n]`` (float64 ``add.reduce``), same rounding."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r = a[start : start + 8].copy()
+        i = 8
+        while i < n - (n % 8):
+            for j in range(8):
+                r[j] += a[start + i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res += a[start + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_sum(a, start, n2) + _pairwise_sum(a, start + n2, n - n2)
+
+
+@_jit
+def weigh_rows(indptr, indices, counts, idf, tf_table):
+    """:func:`socialscore.modeling.hashing.weigh_block`'s arithmetic in one pass: masked buckets
+    dropped, ``tf_table[count]`` × idf, rows divided by their L2 norm summed as numpy's ``reduceat``."""
+    n_rows = len(indptr) - 1
+    out_ptr = np.zeros(n_rows + 1, np.int64)
+    out_idx = np.empty(len(indices), np.int32)
+    out_val = np.empty(len(indices), np.float32)
+    squares = np.empty(len(indices), np.float64)
+    at = 0
+    for r in range(n_rows):
+        first = at
+        for k in range(indptr[r], indptr[r + 1]):
+            w = idf[indices[k]]
+            if w > 0:
+                v = tf_table[np.int64(counts[k])] * w
+                out_idx[at], out_val[at] = indices[k], v
+                squares[at] = np.float64(v) * np.float64(v)
+                at += 1
+        if at > first:  # reduceat: the first element, then the rest pairwise
+            norm = np.float32(np.sqrt(squares[first] + _pairwise_sum(squares, first + 1, at - first - 1)))
+            for k in range(first, at):
+                out_val[k] = out_val[k] / norm
+        out_ptr[r + 1] = at
+    return out_ptr, out_idx[:at].copy(), out_val[:at].copy()

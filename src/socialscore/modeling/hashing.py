@@ -170,7 +170,7 @@ class HashingFeaturiser:
         return self._weigh(counts, eng)
 
     def _weigh(self, counts: list[sp.csr_matrix], eng: np.ndarray | None) -> sp.csr_matrix:
-        blocks = [weigh_block(c, idf, self.sublinear_tf) for c, idf in zip(counts, self.idf_, strict=True)]
+        blocks = [weigh_block(c, idf, self.sublinear_tf, self.compiled) for c, idf in zip(counts, self.idf_, strict=True)]
         if self.engineered:
             blocks.append(sp.csr_matrix(eng * self.eng_scale_))
         return _stack(blocks)
@@ -299,8 +299,22 @@ class FitStatistics:
         return idf
 
 
-def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool) -> sp.csr_matrix:
-    """Drop masked buckets (idf 0), tf (sublinear) × idf, rows scaled to unit L2 norm."""
+def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool, compiled: bool | None = None) -> sp.csr_matrix:
+    """Drop masked buckets (idf 0), tf (sublinear) × idf, rows scaled to unit L2 norm.
+
+    ``compiled`` (None: when numba is available) runs one numba pass with the same arithmetic; tf
+    values come from a table numpy computes, so both paths give the same bits.
+    """
+    if compiled is not False and counts.nnz and compiled_kernel() is not None:
+        from socialscore.modeling.hash_numba import weigh_rows
+
+        top = int(counts.data.max())
+        values = np.arange(1, top + 1, dtype=np.float32)
+        tf = np.concatenate([[np.float32(0)], np.log(values) + np.float32(1) if sublinear_tf else values])
+        indptr, indices, data = weigh_rows(counts.indptr, counts.indices, counts.data, idf, tf.astype(np.float32))
+        out = sp.csr_matrix((data, indices, indptr), shape=counts.shape)
+        out.has_sorted_indices = True
+        return out
     weights = idf[counts.indices]  # one gather (the idf array is megabytes: random access is the cost)
     indices, indptr, data = counts.indices, counts.indptr, counts.data
     keep = weights > 0
