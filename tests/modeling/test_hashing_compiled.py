@@ -19,7 +19,6 @@ from socialscore.modeling.engineered import (
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
-from socialscore.text.token_numba import text_stats
 
 needs_numba = pytest.mark.skipif(not hash_kernel.compiled_available(), reason="numba is not importable")
 BITS = 16
@@ -27,6 +26,7 @@ HOSTILE = json.loads((Path(__file__).parents[1] / "text" / "hostile_texts.json")
 EXTRA = [
     "[URL] [url] [EMAIL]x [Person] [USER_NAME] hi!!! ?? ... ?!.!? !. ..!! a!b?c",
     "WHY?!?! Noooo... yesss!!!! zzzZZZ aaaAAA",
+    "idiot idio idiots idiotsx f*ck f*c sh*t shitty a ass asses ässes zzz aaa 1d10t",  # lexicon neighbours
     "  \t padded text with spaces?!  \n",
     "NUL \x00 inside: the batch falls back to per-text tokens",
 ]
@@ -52,7 +52,7 @@ def test_compiled_batches_equal_the_python_path_bit_for_bit(monkeypatch, texts: 
     monkeypatch.setattr(hashing, "_BATCH", batch_rows)
     fast = HashingFeaturiser(hash_bits=BITS, min_df=1)
     slow = HashingFeaturiser(hash_bits=BITS, min_df=1, compiled=False)
-    assert fast._compiled_parts() is not None and slow._compiled_parts() is None
+    assert fast._compiled_kernel() is not None and slow._compiled_kernel() is None
     assert same_bits(fast.fit_transform(texts[:150]), slow.fit_transform(texts[:150]))
     assert same_bits(fast.transform(texts[150:]), slow.transform(texts[150:]))
     assert same_bits(fast.transform(texts[150:151]), slow.transform(texts[150:151]))
@@ -65,9 +65,9 @@ def test_engineered_batch_equals_engineered_features(texts: list[str]) -> None:
     batch = pre.token_batch(clean)
     placeholders = known_placeholders()
     slow = engineered_features(clean, [pre.tokens(t) for t in clean], placeholders)
-    fast = engineered_batch(clean, batch, placeholders, hashing.LEXICON, text_stats)
+    fast = engineered_batch(clean, batch, placeholders, hashing.LEXICON)
     assert np.array_equal(fast.view(np.uint32), slow.view(np.uint32))
-    assert fast[:, 2:8].any(axis=0).all()  # the texts exercise "!", "?", runs, elongations, placeholders
+    assert fast[:, 2:10].any(axis=0).all()  # the texts exercise "!", "?", runs, elongations, placeholders, lexicon
 
 
 @needs_numba

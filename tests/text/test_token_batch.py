@@ -71,3 +71,12 @@ def test_batch_utf8_and_counts_describe_the_tokens() -> None:
     assert batch.utf8.tobytes() == "".join(batch.flat).encode("utf-8", "surrogatepass")
     assert batch.tok_chars.tolist() == [len(t) for t in batch.flat]
     assert batch.doc_tokens.tolist() == [len(pre.tokens(t)) for t in HOSTILE]
+
+
+@needs_numba
+def test_elongations_are_shortened_before_lower_casing_as_per_text() -> None:
+    texts = ["aAAA aaaA AAAAa Σσσσ", "ﬀﬀﬀ İİİ aaaa", "soooo ΣΑΣΣΣ"]  # the second text's lower-case form is longer
+    for settings in (None, {"lowercase": False}):
+        pre = TextPreprocessor(settings)
+        assert pre.tokens_batch(texts) == [pre.tokens(t) for t in texts]
+        assert pre.tokens_batch(texts[::2]) == [pre.tokens(t) for t in texts[::2]]

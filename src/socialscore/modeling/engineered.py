@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -109,21 +110,28 @@ def engineered_features(
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _sorted_lexicon(lexicon: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    from socialscore.text.token_numba import sorted_words
+
+    return sorted_words(lexicon)
+
+
 def engineered_batch(
-    raw: Sequence[str], batch: Any, placeholders: Sequence[str], lexicon: frozenset[str], stats: Any
+    raw: Sequence[str], batch: Any, placeholders: Sequence[str], lexicon: frozenset[str]
 ) -> np.ndarray:
     """:func:`engineered_features` (same values) from a :class:`~socialscore.text.preprocess.TokenBatch`
-    and the compiled ``text_stats`` kernel: per-batch arrays instead of per-text Python."""
+    and the compiled kernels of :mod:`socialscore.text.token_numba`: per-batch arrays, not per-text Python."""
+    from socialscore.text.token_numba import count_words, text_stats
+
     index = {p: i for i, p in enumerate(placeholders)}
     n_base, n = len(ENGINEERED_BASE), len(raw)
     texts = [t.strip() for t in raw]
     chars = np.fromiter(map(len, texts), np.int64, count=n)
     cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
-    counted = stats(cps, chars)  # "!", "?", punctuation runs, longest run, elongations
+    counted = text_stats(cps, chars)  # "!", "?", punctuation runs, longest run, elongations
     n_tok = batch.doc_tokens
-    doc_of_token = np.repeat(np.arange(n), n_tok)
-    hit = np.fromiter(map(lexicon.__contains__, batch.flat), bool, count=len(batch.flat))
-    hits = np.bincount(doc_of_token[hit], minlength=n)
+    hits = count_words(batch.utf8, batch.tok_chars, n_tok, *_sorted_lexicon(lexicon))
     out = np.zeros((n, n_base + len(index)), dtype=np.float32)
     found = np.zeros(n, np.int64)
     for row in (i for i, t in enumerate(texts) if "[" in t):

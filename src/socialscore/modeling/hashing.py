@@ -98,35 +98,30 @@ class HashingFeaturiser:
         lexicon = self.__dict__.get("lexicon", LEXICON)
         for start in range(0, max(len(raw), 1), _BATCH):
             part = raw[start : start + _BATCH]
-            compiled = self._compiled_parts()
-            batch = self.preprocessor.token_batch(part) if compiled else None
+            kernel = self._compiled_kernel()
+            batch = self.preprocessor.token_batch(part) if kernel else None
             if batch is None:
                 tokens = [self.preprocessor.tokens(t) for t in part]
                 counted = count_hashed(tokens, self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
                 if self.engineered:
                     eng.append(engineered_features(part, tokens, self.placeholders_, lexicon))
             else:
-                kernel, stats = compiled
                 counted = count_encoded(
                     kernel, batch.utf8, batch.tok_chars, batch.doc_tokens,
                     self.word_ngram_range, self.char_ngram_range, self.n_buckets,
                 )  # fmt: skip
                 if self.engineered:
-                    eng.append(engineered_batch(part, batch, self.placeholders_, lexicon, stats))
+                    eng.append(engineered_batch(part, batch, self.placeholders_, lexicon))
             for i, arrays in enumerate(a for a in (counted.word, counted.char) if a is not None):
                 indptr, indices, counts = arrays
                 blocks[i].append(sp.csr_matrix((counts, indices, indptr), shape=(len(part), self.n_buckets)))
         stacked = [b[0] if len(b) == 1 else sp.vstack(b, format="csr") for b in blocks]
         return stacked, (eng[0] if len(eng) == 1 else np.vstack(eng)) if self.engineered else None
 
-    def _compiled_parts(self) -> tuple[Any, Any] | None:
-        """The numba hash kernel and text statistics kernel, unless the Python path is asked for."""
-        kernel = compiled_kernel() if self.compiled is not False else None
-        if kernel is None:  # compiled=True without numba: count_hashed raises
-            return None
-        from socialscore.text.token_numba import text_stats
-
-        return kernel, text_stats
+    def _compiled_kernel(self) -> Any:
+        """The numba hash kernel, unless the Python path is asked for (None; compiled=True without
+        numba: count_hashed raises)."""
+        return compiled_kernel() if self.compiled is not False else None
 
     def _kinds(self) -> list[str]:
         return [k for k, r in (("word", self.word_ngram_range), ("char", self.char_ngram_range)) if r]
@@ -269,10 +264,9 @@ class HashingFeaturiser:
     def warm_up(self) -> HashingFeaturiser:
         """Load (or compile) the numba kernel now, so a server's first request does not wait for it."""
         count_hashed([["warm"]], self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
-        compiled = self._compiled_parts()
-        if compiled:  # the tokeniser (and its code point table) and the text statistics kernel too
-            self.preprocessor.token_batch(["warm", "up"])
-            compiled[1](np.zeros(1, np.uint32), np.ones(1, np.int64))
+        batch = self.preprocessor.token_batch(["warm", "up"]) if self._compiled_kernel() else None
+        if batch is not None:  # the tokeniser (its code point table too) and the engineered kernels
+            engineered_batch(["warm", "up"], batch, (), self.__dict__.get("lexicon", LEXICON))
         return self
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -140,14 +140,25 @@ class TextPreprocessor:
         text = "\0".join(texts)  # no rule matches across U+0000, nor does str.lower's final sigma look past it
         if text.count("\0") != len(texts) - 1:
             return None
+        lowered = text.lower() if self.lowercase else text
+        if len(lowered) != len(text):  # a lower-case form longer than its letter (İ) in some text
+            lowered, text = ("\0".join(parts) for parts in zip(*map(self._lower_aligned, texts), strict=True))
+        cps = _code_points(lowered)
+        orig = cps if lowered is text else _code_points(text)
+        tok_cps, utf8, tok_chars, doc_tokens = tokenise(
+            cps, orig, len(texts), flags, self.normalize_leetspeak, self.normalize_elongation
+        )
+        return TokenBatch(tok_cps, utf8, tok_chars, doc_tokens)
+
+    def _lower_aligned(self, text: str) -> tuple[str, str]:
+        """The text lower-cased, and the code points whose letter runs the compiled pass shortens in
+        it: the text itself, or (a lower-case form is longer) U+0000s after shortening them here."""
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            return lowered, text
         if self.normalize_elongation:
-            text = ELONGATION_RE.sub(r"\1\1", text)
-        if self.lowercase:
-            text = text.lower()
-        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        tok_cps, utf8, tok_chars, doc_tokens = tokenise(cps, len(texts), flags, self.normalize_leetspeak)
-        flat = tok_cps.tobytes().decode("utf-32-le", "surrogatepass").split("\0")[: len(tok_chars)]
-        return TokenBatch(flat, utf8, tok_chars, doc_tokens)
+            lowered = ELONGATION_RE.sub(r"\1\1", text).lower()
+        return lowered, "\0" * len(lowered)
 
     def _lemma(self, token: str) -> str:
         lemma = self._lemmas.get(token)
@@ -202,13 +213,22 @@ def _fix_placeholders(tokenize):
     return run
 
 
-class TokenBatch(NamedTuple):
-    """A batch's tokens back to back: as strings, as UTF-8 bytes, code points per token, tokens per text."""
+class TokenBatch:
+    """A batch's tokens back to back: UTF-8 bytes, code points per token, tokens per text, and
+    (decoded on first use) as strings."""
 
-    flat: list[str]
-    utf8: np.ndarray
-    tok_chars: np.ndarray
-    doc_tokens: np.ndarray
+    __slots__ = ("_flat", "doc_tokens", "tok_chars", "tok_cps", "utf8")
+
+    def __init__(self, tok_cps: np.ndarray, utf8: np.ndarray, tok_chars: np.ndarray, doc_tokens: np.ndarray) -> None:
+        self.tok_cps, self.utf8, self.tok_chars, self.doc_tokens = tok_cps, utf8, tok_chars, doc_tokens
+        self._flat: list[str] | None = None
+
+    @property
+    def flat(self) -> list[str]:
+        if self._flat is None:  # tok_cps: each token's code points then a 0
+            text = self.tok_cps.tobytes().decode("utf-32-le", "surrogatepass")
+            self._flat = text.split("\0")[: len(self.tok_chars)]
+        return self._flat
 
 
 _KERNEL: list[Any] = []  # [] = not tried yet; [None] = unavailable; [(tokenise, flags)]
@@ -226,6 +246,10 @@ def _token_kernel() -> tuple[Any, np.ndarray] | None:
         else:
             _KERNEL.append((token_numba.tokenise, token_numba.code_point_flags()))
     return _KERNEL[0]
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
 
 
 def _unleet(token: str) -> str:

@@ -133,12 +133,29 @@ def _utf8_put(out, at, c) -> int:
 
 
 @_jit
-def tokenise(cps, n_docs, flags, leet):
-    """Tokens of ``n_docs`` texts joined by 0 in ``cps`` (uint32 code points).
+def _shorten_elongations(cps, orig):
+    """``cps`` without the 3rd and later of each run of one ASCII letter in ``orig`` (``ELONGATION_RE``
+    → ``\\1\\1``); ``cps`` is ``orig`` lower-cased code point for code point."""
+    out = np.empty(len(cps), np.uint32)
+    at = 0
+    for i in range(len(cps)):
+        c = orig[i]
+        if i < 2 or c != orig[i - 1] or c != orig[i - 2] or not _ascii_letter(c):
+            out[at] = cps[i]
+            at += 1
+    return out[:at]
 
+
+@_jit
+def tokenise(cps, orig, n_docs, flags, leet, elongation):
+    """Tokens of ``n_docs`` texts joined by 0 in ``cps`` (uint32 code points, lower-cased as wanted).
+
+    ``orig``: the code points before lower-casing (same length), whose runs ``elongation`` shortens.
     Returns the tokens' code points each followed by 0, their UTF-8 bytes back to back, code points
     per token and tokens per text.
     """
+    if elongation:
+        cps = _shorten_elongations(cps, orig)
     n = len(cps)
     tok_cps = np.empty(2 * n + 1, np.uint32)  # tokens + one 0 each (a token has >= 1 code point)
     utf8 = np.empty(4 * n, np.uint8)
@@ -215,4 +232,47 @@ def text_stats(cps, doc_chars):
                 same = 1
             prev = c
         pos = end
+    return out
+
+
+def sorted_words(words) -> tuple[np.ndarray, np.ndarray]:
+    """Words as :func:`count_words` takes them: UTF-8 bytes back to back in byte order, and offsets."""
+    encoded = sorted(w.encode("utf-8", "surrogatepass") for w in words)
+    offsets = np.zeros(len(encoded) + 1, np.int64)
+    offsets[1:] = np.cumsum([len(w) for w in encoded])
+    return np.frombuffer(b"".join(encoded), np.uint8), offsets
+
+
+@_jit
+def _compare(a, a0, a1, b, b0, b1) -> int:
+    for k in range(min(a1 - a0, b1 - b0)):
+        if a[a0 + k] != b[b0 + k]:
+            return -1 if a[a0 + k] < b[b0 + k] else 1
+    return (a1 - a0) - (b1 - b0)
+
+
+@_jit
+def count_words(utf8, tok_chars, doc_tokens, words, offsets):
+    """Per text, its tokens (UTF-8 back to back, ``tok_chars`` code points each) found among the
+    sorted ``words`` (:func:`sorted_words`): a binary search per token."""
+    out = np.zeros(len(doc_tokens), np.int64)
+    pos, t = 0, 0
+    for d in range(len(doc_tokens)):
+        for _ in range(doc_tokens[d]):
+            start = pos
+            for _ in range(tok_chars[t]):
+                c = utf8[pos]
+                pos += 1 if c < 0x80 else 2 if c >> 5 == 6 else 3 if c >> 4 == 14 else 4
+            t += 1
+            lo, hi = 0, len(offsets) - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                order = _compare(words, offsets[mid], offsets[mid + 1], utf8, start, pos)
+                if order == 0:
+                    out[d] += 1
+                    break
+                if order < 0:
+                    lo = mid + 1
+                else:
+                    hi = mid
     return out
