@@ -96,3 +96,15 @@ def test_compiled_weighing_equals_numpys_bit_for_bit(sublinear_tf: bool) -> None
     fast = hashing.weigh_block(counts, idf, sublinear_tf, compiled=True)
     slow = hashing.weigh_block(counts, idf, sublinear_tf, compiled=False)
     assert same_bits(fast, slow)
+
+
+@needs_numba
+@pytest.mark.parametrize("n_buckets", [1 << BITS, 1000])  # the mask and the modulo
+def test_compiled_counts_with_many_distinct_tokens_equal_the_python_path(n_buckets: int) -> None:
+    rng = np.random.default_rng(5)
+    words = ["".join(rng.choice(list("abcdéfghij€𝄞"), size=rng.integers(1, 12))) for _ in range(4000)]
+    docs = [list(rng.choice(words, size=rng.integers(0, 60))) for _ in range(400)]  # the token cache grows
+    fast = hash_kernel.count_hashed(docs, (1, 2), (2, 5), n_buckets, compiled=True)
+    slow = hash_kernel.count_hashed(docs, (1, 2), (2, 5), n_buckets, compiled=False)
+    for a, b in ((fast.word, slow.word), (fast.char, slow.char)):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

@@ -172,6 +172,19 @@ def _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, 
 
 
 @_jit
+def _grown(table):
+    """The token cache table at twice the size, rows re-placed by their stored hash."""
+    out = np.full((2 * len(table), table.shape[1]), -1, np.int64)
+    for row in range(len(table)):
+        if table[row, 0] >= 0:
+            slot = table[row, 3] & (len(out) - 1)
+            while out[slot, 0] >= 0:
+                slot = (slot + 1) & (len(out) - 1)
+            out[slot] = table[row]
+    return out
+
+
+@_jit
 def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
     """Hashed n-gram counts of a batch of texts.
 
@@ -225,11 +238,10 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
     joined = np.empty(len(data) + n_tok + 1, np.uint8)  # a word n-gram: tokens joined by spaces
     padded_buf = np.empty(4 * longest + 2, np.uint8)  # " " + token + " "
     offsets = np.empty(longest + 3, np.int64)  # byte offset of each character of the padded token
-    # cache of each distinct token's char n-gram buckets: open addressing on the token's hash
-    slots = 1
-    while slots < 2 * n_tok + 2:
-        slots *= 2
-    table = np.full((slots, 3), -1, np.int64)  # token, arena start, arena end: one cache line per probe
+    # cache of each distinct token's char n-gram buckets: open addressing on the token's hash, grown
+    # as distinct tokens come (a table sized for all tokens would mostly miss the CPU caches)
+    table = np.full((1024, 4), -1, np.int64)  # token, arena start, arena end, hash: one cache line
+    n_distinct = 0
     arena = np.empty(c_total if cl > 0 else 0, np.int32)
     arena_end = 0
     w_out, c_out, first = 0, 0, 0
@@ -259,20 +271,24 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
             n_row = 0
             for t in range(first, first + ntok):
                 a, b = tok_start[t], tok_start[t + 1]
-                slot = (murmur3_32(data, a, b - a) & 0x7FFFFFFF) & (slots - 1)
+                hashed = murmur3_32(data, a, b - a) & 0x7FFFFFFF
+                slot = hashed & (len(table) - 1)
                 while table[slot, 0] >= 0:
                     other = table[slot, 0]
-                    if _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
+                    if table[slot, 3] == hashed and _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
                         break
-                    slot = (slot + 1) & (slots - 1)
+                    slot = (slot + 1) & (len(table) - 1)
                 if table[slot, 0] < 0:
-                    table[slot, 0] = t
-                    table[slot, 1] = arena_end
+                    table[slot, 0], table[slot, 1], table[slot, 3] = t, arena_end, hashed
                     arena_end = _char_buckets(
                         data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, arena, arena_end
                     )
                     table[slot, 2] = arena_end
-                for k in range(table[slot, 1], table[slot, 2]):
+                    n_distinct += 1
+                lo, hi = table[slot, 1], table[slot, 2]
+                if 2 * n_distinct > len(table):
+                    table = _grown(table)
+                for k in range(lo, hi):
                     bucket = arena[k]
                     row[n_row] = bucket
                     n_row += 1
