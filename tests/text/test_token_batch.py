@@ -80,3 +80,18 @@ def test_elongations_are_shortened_before_lower_casing_as_per_text() -> None:
         pre = TextPreprocessor(settings)
         assert pre.tokens_batch(texts) == [pre.tokens(t) for t in texts]
         assert pre.tokens_batch(texts[::2]) == [pre.tokens(t) for t in texts[::2]]
+
+
+@needs_numba
+def test_batch_tokens_equal_per_text_tokens_on_random_code_points() -> None:
+    rng = random.Random(11)
+    planes = [(0x20, 0x7F), (0x80, 0x2FFF), (0x3000, 0xD7FF), (0xD800, 0xDFFF), (0xE000, 0xFFFF), (0x10000, 0x10FFFF)]
+
+    def char() -> str:
+        low, high = rng.choice(planes)
+        return chr(rng.randint(low, high)) if rng.random() < 0.5 else rng.choice("aA1$@*'’[]_ İΣ")
+
+    texts = ["".join(char() for _ in range(rng.randrange(0, 40))) for _ in range(3000)]
+    texts = [t.replace("\x00", "") for t in texts]
+    pre = TextPreprocessor()
+    assert pre.tokens_batch(texts) == [pre.tokens(t) for t in texts]
