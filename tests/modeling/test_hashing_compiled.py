@@ -108,3 +108,12 @@ def test_compiled_counts_with_many_distinct_tokens_equal_the_python_path(n_bucke
     slow = hash_kernel.count_hashed(docs, (1, 2), (2, 5), n_buckets, compiled=False)
     for a, b in ((fast.word, slow.word), (fast.char, slow.char)):
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@needs_numba
+def test_engineered_batch_equals_engineered_features_on_long_texts() -> None:
+    texts = ["word!! " * 12000, "x" * 70000 + "?", "short [URL] text!!!"]  # lengths past the log1p table
+    pre = TextPreprocessor()
+    slow = engineered_features(texts, [pre.tokens(t) for t in texts], known_placeholders())
+    fast = engineered_batch(texts, pre.token_batch(texts), known_placeholders(), hashing.LEXICON)
+    assert np.array_equal(fast.view(np.uint32), slow.view(np.uint32))

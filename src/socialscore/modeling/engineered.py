@@ -110,6 +110,21 @@ def engineered_features(
     return out
 
 
+@functools.cache
+def _log1p_table() -> np.ndarray:
+    return np.fromiter(map(math.log1p, range(1 << 16)), np.float64, count=1 << 16)
+
+
+def _log1p_counts(values: np.ndarray) -> np.ndarray:
+    """``math.log1p`` of non-negative integers (the Python path's exact float64s), by table below 2**16."""
+    table = _log1p_table()
+    small = values < len(table)
+    out = table[np.where(small, values, 0)]
+    if not small.all():
+        out[~small] = np.fromiter(map(math.log1p, values[~small].tolist()), np.float64)
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def _sorted_lexicon(lexicon: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     from socialscore.text.token_numba import sorted_words
@@ -142,8 +157,8 @@ def engineered_batch(
             if col is not None:
                 out[row, n_base + col] += 1.0
     base = [chars, n_tok, counted[:, 0], counted[:, 1], counted[:, 2], counted[:, 3], counted[:, 4], found, hits]
-    for col, values in enumerate(base):  # math.log1p per value: the Python path's exact float64s
-        out[:, col] = np.fromiter(map(math.log1p, values.tolist()), np.float64, count=n)
+    for col, values in enumerate(base):
+        out[:, col] = _log1p_counts(values)
     out[:, n_base - 1] = np.divide(hits, n_tok, out=np.zeros(n), where=n_tok > 0)
     out[chars == 0, :n_base] = 0.0  # a blank text's row stays zero
     out[:, n_base:] = np.log1p(out[:, n_base:])

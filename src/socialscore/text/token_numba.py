@@ -14,8 +14,8 @@ import numpy as np
 
 WORD, DIGIT, ALPHA = 1, 2, 4  # flag bits per code point: \w, \d, str.isalpha
 N_CODE_POINTS = 0x110000
-_LEET_FROM = np.array([ord(c) for c in "013457@$"], np.int64)
-_LEET_TO = np.array([ord(c) for c in "oieastas"], np.int64)  # preprocess.LEET_TABLE
+_LEET = np.full(128, -1, np.int64)  # ASCII code point → its letter (preprocess.LEET_TABLE), else -1
+_LEET[[ord(c) for c in "013457@$"]] = [ord(c) for c in "oieastas"]
 
 
 def code_point_flags() -> np.ndarray:
@@ -108,11 +108,8 @@ def _not_leet(cps, a, b, flags) -> bool:
 
 
 @_jit
-def _leet_index(c) -> int:
-    for k in range(len(_LEET_FROM)):
-        if _LEET_FROM[k] == c:
-            return k
-    return -1
+def _leet_letter(c) -> int:
+    return _LEET[c] if c < 128 else -1
 
 
 @_jit
@@ -179,7 +176,7 @@ def tokenise(cps, orig, n_docs, flags, leet, elongation):
             for k in range(i, end):
                 ck = cps[k]
                 alpha = alpha and (flags[ck] & 4) != 0
-                has_leet = has_leet or _leet_index(ck) >= 0
+                has_leet = has_leet or _leet_letter(ck) >= 0
                 has_letter = has_letter or _letter(ck, flags)
             translate = not alpha and has_leet and has_letter and not _not_leet(cps, i, end, flags)
         for k in range(i, end):
@@ -187,9 +184,9 @@ def tokenise(cps, orig, n_docs, flags, leet, elongation):
             if placeholder and 97 <= ck <= 122:
                 ck -= 32
             elif translate:
-                t = _leet_index(ck)
-                if t >= 0:
-                    ck = _LEET_TO[t]
+                letter = _leet_letter(ck)
+                if letter >= 0:
+                    ck = letter
             tok_cps[out] = ck
             out += 1
             out8 = _utf8_put(utf8, out8, ck)
