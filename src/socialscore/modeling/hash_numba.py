@@ -7,19 +7,16 @@ on disk when the package directory or the user cache is writable.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from socialscore.text.token_numba import jit_cached
 
 _M32 = 0xFFFFFFFF
 _C1 = 0xCC9E2D51
 _C2 = 0x1B873593
 
 
-def _jit(function):
-    try:
-        return numba.njit(cache=True, nogil=True)(function)
-    except RuntimeError:  # no writable cache location (read-only install): compile per process
-        return numba.njit(cache=False, nogil=True)(function)
+_jit = jit_cached
 
 
 @_jit

@@ -28,29 +28,30 @@ def code_point_flags() -> np.ndarray:
     return flags
 
 
-def _jit(function):
+def jit_cached(function):
+    """``numba.njit`` (no GIL), cached on disk where the package directory or user cache is writable."""
     try:
         return numba.njit(cache=True, nogil=True)(function)
     except RuntimeError:  # no writable cache location (read-only install): compile per process
         return numba.njit(cache=False, nogil=True)(function)
 
 
-@_jit
+@jit_cached
 def _ascii_letter(c) -> bool:
     return 65 <= c <= 90 or 97 <= c <= 122
 
 
-@_jit
+@jit_cached
 def _wordx(c, flags) -> bool:  # [\w@$]
     return (flags[c] & 1) != 0 or c == 64 or c == 36
 
 
-@_jit
+@jit_cached
 def _letter(c, flags) -> bool:  # [^\W\d_]
     return (flags[c] & 3) == 1 and c != 95
 
 
-@_jit
+@jit_cached
 def _match_end(cps, i, flags) -> int:
     """End of ``WORD_RE``'s match at ``i`` (placeholder first, then word), or -1."""
     n = len(cps)
@@ -84,7 +85,7 @@ def _match_end(cps, i, flags) -> int:
     return j
 
 
-@_jit
+@jit_cached
 def _not_leet(cps, a, b, flags) -> bool:
     """``NOT_LEET_RE.fullmatch``: digits then at most 2 letters, or letters then digits."""
     j = a
@@ -107,12 +108,12 @@ def _not_leet(cps, a, b, flags) -> bool:
     return True
 
 
-@_jit
+@jit_cached
 def _leet_letter(c) -> int:
     return _LEET[c] if c < 128 else -1
 
 
-@_jit
+@jit_cached
 def _utf8_put(out, at, c) -> int:
     """UTF-8 of code point ``c`` at ``out[at:]`` (lone surrogates as 3 bytes, like ``surrogatepass``)."""
     if c < 0x80:
@@ -129,7 +130,7 @@ def _utf8_put(out, at, c) -> int:
     return at + 4
 
 
-@_jit
+@jit_cached
 def _shorten_elongations(cps, orig):
     """``cps`` without the 3rd and later of each run of one ASCII letter in ``orig`` (``ELONGATION_RE``
     → ``\\1\\1``); ``cps`` is ``orig`` lower-cased code point for code point."""
@@ -143,7 +144,7 @@ def _shorten_elongations(cps, orig):
     return out[:at]
 
 
-@_jit
+@jit_cached
 def tokenise(cps, orig, n_docs, flags, leet, elongation):
     """Tokens of ``n_docs`` texts joined by 0 in ``cps`` (uint32 code points, lower-cased as wanted).
 
@@ -199,7 +200,7 @@ def tokenise(cps, orig, n_docs, flags, leet, elongation):
     return tok_cps[:out].copy(), utf8[:out8].copy(), tok_chars[:n_tok].copy(), doc_tokens
 
 
-@_jit
+@jit_cached
 def text_stats(cps, doc_chars):
     """Per text (``doc_chars`` code points each, back to back in ``cps``): "!" and "?" counts,
     runs of 2+ of ``[!?.]`` and the longest, runs of 3+ of one ASCII letter (``ELONGATED_RE``)."""
@@ -240,7 +241,7 @@ def sorted_words(words) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(encoded), np.uint8), offsets
 
 
-@_jit
+@jit_cached
 def _compare(a, a0, a1, b, b0, b1) -> int:
     for k in range(min(a1 - a0, b1 - b0)):
         if a[a0 + k] != b[b0 + k]:
@@ -248,7 +249,7 @@ def _compare(a, a0, a1, b, b0, b1) -> int:
     return (a1 - a0) - (b1 - b0)
 
 
-@_jit
+@jit_cached
 def count_words(utf8, tok_chars, doc_tokens, words, offsets):
     """Per text, its tokens (UTF-8 back to back, ``tok_chars`` code points each) found among the
     sorted ``words`` (:func:`sorted_words`): a binary search per token."""
