@@ -4,6 +4,7 @@ Python path's features bit for bit, hostile Unicode and engineered block include
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -71,13 +72,16 @@ def test_engineered_batch_equals_engineered_features(texts: list[str]) -> None:
 
 
 @needs_numba
-def test_warm_up_loads_the_tokeniser_and_text_kernels(monkeypatch) -> None:
+def test_unpickling_runs_the_compiled_path_before_the_first_text(monkeypatch, texts: list[str]) -> None:
+    fast = HashingFeaturiser(hash_bits=BITS).fit(texts[:50])
+    slow = HashingFeaturiser(hash_bits=BITS, compiled=False).fit(texts[:50])
     calls = []
     real = TextPreprocessor.token_batch
     monkeypatch.setattr(TextPreprocessor, "token_batch", lambda self, t: calls.append(t) or real(self, t))
-    HashingFeaturiser(hash_bits=BITS).warm_up()
-    assert calls
-    assert HashingFeaturiser(hash_bits=BITS, compiled=False).warm_up() and len(calls) == 1
+    pickle.loads(pickle.dumps(fast))
+    assert len(calls) == 1  # the tokeniser, its table and every kernel a request uses
+    pickle.loads(pickle.dumps(slow))
+    assert len(calls) == 1
 
 
 @needs_numba
@@ -117,3 +121,28 @@ def test_engineered_batch_equals_engineered_features_on_long_texts() -> None:
     slow = engineered_features(texts, [pre.tokens(t) for t in texts], known_placeholders())
     fast = engineered_batch(texts, pre.token_batch(texts), known_placeholders(), hashing.LEXICON)
     assert np.array_equal(fast.view(np.uint32), slow.view(np.uint32))
+
+
+FIRST_REQUEST = """
+import pickle, sys
+from socialscore.modeling import hash_numba
+from socialscore.text import token_numba
+
+kernels = [hash_numba.count_batch, hash_numba.weigh_rows, token_numba.tokenise, token_numba.text_stats, token_numba.count_words]
+featuriser = pickle.loads(open(sys.argv[1], "rb").read())
+before = [len(k.signatures) for k in kernels]
+featuriser.transform(["the first request, you 1d10t!!"])
+featuriser.transform(["one", "batch [URL]"])
+print([len(k.signatures) for k in kernels] == before)
+"""
+
+
+@needs_numba
+def test_a_fresh_process_compiles_nothing_for_its_first_request(tmp_path, texts: list[str]) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "featuriser.pkl"
+    path.write_bytes(pickle.dumps(HashingFeaturiser(hash_bits=BITS).fit(texts[:50])))
+    done = subprocess.run([sys.executable, "-c", FIRST_REQUEST, str(path)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"  # every kernel specialisation was loaded at unpickling (warm_up)

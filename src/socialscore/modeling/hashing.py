@@ -262,13 +262,10 @@ class HashingFeaturiser:
         self.warm_up()
 
     def warm_up(self) -> HashingFeaturiser:
-        """Load (or compile) the numba kernel now, so a server's first request does not wait for it."""
+        """Load (or compile) the numba kernels now, so a server's first request does not wait for them."""
         count_hashed([["warm"]], self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
-        batch = self.preprocessor.token_batch(["warm", "up"]) if self._compiled_kernel() else None
-        if batch is not None:  # the tokeniser (its code point table too), the engineered and weighing kernels
-            engineered_batch(["warm", "up"], batch, (), self.__dict__.get("lexicon", LEXICON))
-            one = sp.csr_matrix((np.ones(1, np.float32), np.zeros(1, np.int32), np.array([0, 1], np.int32)), shape=(1, 1))
-            weigh_block(one, np.ones(1, np.float32), self.sublinear_tf, self.compiled)
+        if self.fitted_ and self._compiled_kernel():  # a request's path, with its array types
+            self.transform(["warm up", "[URL] 1d10t!!"])
         return self
 
 
