@@ -4,10 +4,12 @@
     uv run python benchmarks/bench_featurise.py --repeat 5 --json out.json
 
 All featurisers are fitted on the same 8,000 texts and time ``transform`` of the other texts in
-one batch (one process: ``n_jobs=1``), best of ``--repeat`` runs; the tokenisation alone
-(``TextPreprocessor.tokens``), the hash kernel on those tokens and the engineered features (both
-featurisers share them) are timed alone too, so each part's share is visible. CPU time is the figure
-to compare on a shared machine; wall time is printed beside it.
+one batch (one process: ``n_jobs=1``), best of ``--repeat`` runs. The parts are timed alone too, so
+each one's share is visible: tokenisation per text (``TextPreprocessor.tokens``, the Python path and
+the vocabulary featuriser's) and compiled per batch (``token_batch``, the hashing featuriser's), the
+hash kernel on token lists and on the batch's encoded tokens, the engineered features per text and
+per batch, and the tf-idf weighing of the counts. CPU time is the figure to compare on a shared
+machine; wall time is printed beside it.
 Without the shared sample, ``socialscore.storage.synthetic.generate_example`` texts are used (it says so).
 """
 
@@ -23,9 +25,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from socialscore.modeling.engineered import engineered_features, known_placeholders
+from socialscore.modeling.engineered import (
+    LEXICON,
+    engineered_batch,
+    engineered_features,
+    known_placeholders,
+)
 from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.hash_kernel import compiled_available, count_hashed
+from socialscore.modeling.hash_kernel import (
+    compiled_available,
+    compiled_kernel,
+    count_encoded,
+    count_hashed,
+)
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
@@ -68,6 +80,7 @@ def main() -> None:
         print("numba unavailable: the 'compiled' row runs the Python path")
 
     pre = TextPreprocessor()
+    compiled = compiled_kernel()
     candidates = {
         "vocabulary (FeatureBuilder)": FeatureBuilder(n_jobs=1),
         "hashing, compiled (numba)": HashingFeaturiser(hash_bits=args.hash_bits, n_jobs=1, compiled=None),
@@ -75,26 +88,35 @@ def main() -> None:
     }
     per_text = 1e6 / len(batch)
     results: dict[str, dict[str, float]] = {}
-    wall, cpu = best_of(args.repeat, lambda: [pre.tokens(t) for t in batch])
-    results["tokenisation only"] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
-    tokens = [pre.tokens(t) for t in batch]
     hashing = candidates["hashing, compiled (numba)"]
-    count_hashed(tokens[:10], hashing.word_ngram_range, hashing.char_ngram_range, hashing.n_buckets)  # warm-up
-    wall, cpu = best_of(
-        args.repeat,
-        lambda: count_hashed(tokens, hashing.word_ngram_range, hashing.char_ngram_range, hashing.n_buckets),
-    )
-    results["hash kernel only (tokens in)"] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
-    wall, cpu = best_of(args.repeat, lambda: engineered_features(batch, tokens, known_placeholders()))
-    results["engineered features only"] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
+    grams = hashing.word_ngram_range, hashing.char_ngram_range, hashing.n_buckets
+    tokens = [pre.tokens(t) for t in batch]
+    encoded = pre.token_batch(batch) if compiled else None  # warms the compiled tokeniser up too
+    parts = {
+        "tokenisation, per text": lambda: [pre.tokens(t) for t in batch],
+        "tokenisation, compiled batch": encoded and (lambda: pre.token_batch(batch)),
+        "hash kernel (token lists in)": lambda: count_hashed(tokens, *grams),
+        "hash kernel (encoded batch in)": encoded and (lambda: count_encoded(compiled, encoded.utf8, encoded.tok_chars, encoded.doc_tokens, *grams)),
+        "engineered, per text": lambda: engineered_features(batch, tokens, known_placeholders()),
+        "engineered, compiled batch": encoded and (lambda: engineered_batch(batch, encoded, known_placeholders(), LEXICON)),
+    }  # fmt: skip
+    for name, part in parts.items():
+        if part:
+            part()  # warm-up: compiles or loads kernels
+            wall, cpu = best_of(args.repeat, part)
+            results[name] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
     for name, featuriser in candidates.items():
         featuriser.fit(fit)
         featuriser.transform(batch[:50])  # warm-up: compiles or loads the kernel, fills caches' first entries
         wall, cpu = best_of(args.repeat, lambda f=featuriser: f.transform(batch))
         results[name] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
-    print(f"{'path':32s} {'wall µs/comment':>16s} {'CPU µs/comment':>15s}")
+        if isinstance(featuriser, HashingFeaturiser):
+            counts = featuriser.count(batch)
+            wall, cpu = best_of(args.repeat, lambda f=featuriser, c=counts: f._weigh(*c))
+            results[f"  of which tf-idf weighing ({name.split(', ')[1]})"] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
+    print(f"{'path':44s} {'wall µs/comment':>16s} {'CPU µs/comment':>15s}")
     for name, row in results.items():
-        print(f"{name:32s} {row['wall_us']:16.1f} {row['cpu_us']:15.1f}")
+        print(f"{name:44s} {row['wall_us']:16.1f} {row['cpu_us']:15.1f}")
     target = results["hashing, compiled (numba)"]["cpu_us"]
     print(f"target <= 40 µs per comment (CPU): {'met' if target <= 40 else 'missed'} ({target:.1f})")
     if args.json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -105,5 +106,60 @@ def engineered_features(
             col = index.get(token.upper())
             if col is not None:
                 out[row, n_base + col] += 1.0
+    out[:, n_base:] = np.log1p(out[:, n_base:])
+    return out
+
+
+@functools.cache
+def _log1p_table() -> np.ndarray:
+    return np.fromiter(map(math.log1p, range(1 << 16)), np.float64, count=1 << 16)
+
+
+def _log1p_counts(values: np.ndarray) -> np.ndarray:
+    """``math.log1p`` of non-negative integers (the Python path's exact float64s), by table below 2**16."""
+    table = _log1p_table()
+    small = values < len(table)
+    out = table[np.where(small, values, 0)]
+    if not small.all():
+        out[~small] = np.fromiter(map(math.log1p, values[~small].tolist()), np.float64)
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _sorted_lexicon(lexicon: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    from socialscore.text.token_numba import sorted_words
+
+    return sorted_words(lexicon)
+
+
+def engineered_batch(
+    raw: Sequence[str], batch: Any, placeholders: Sequence[str], lexicon: frozenset[str]
+) -> np.ndarray:
+    """:func:`engineered_features` (same values) from a :class:`~socialscore.text.preprocess.TokenBatch`
+    and the compiled kernels of :mod:`socialscore.text.token_numba`: per-batch arrays, not per-text Python."""
+    from socialscore.text.token_numba import count_words, text_stats
+
+    index = {p: i for i, p in enumerate(placeholders)}
+    n_base, n = len(ENGINEERED_BASE), len(raw)
+    texts = [t.strip() for t in raw]
+    chars = np.fromiter(map(len, texts), np.int64, count=n)
+    cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    counted = text_stats(cps, chars)  # "!", "?", punctuation runs, longest run, elongations
+    n_tok = batch.doc_tokens
+    hits = count_words(batch.utf8, batch.tok_chars, n_tok, *_sorted_lexicon(lexicon))
+    out = np.zeros((n, n_base + len(index)), dtype=np.float32)
+    found = np.zeros(n, np.int64)
+    for row in (i for i, t in enumerate(texts) if "[" in t):
+        tokens = PLACEHOLDER_RE.findall(texts[row])
+        found[row] = len(tokens)
+        for token in tokens:
+            col = index.get(token.upper())
+            if col is not None:
+                out[row, n_base + col] += 1.0
+    base = [chars, n_tok, counted[:, 0], counted[:, 1], counted[:, 2], counted[:, 3], counted[:, 4], found, hits]
+    for col, values in enumerate(base):
+        out[:, col] = _log1p_counts(values)
+    out[:, n_base - 1] = np.divide(hits, n_tok, out=np.zeros(n), where=n_tok > 0)
+    out[chars == 0, :n_base] = 0.0  # a blank text's row stays zero
     out[:, n_base:] = np.log1p(out[:, n_base:])
     return out

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-NO_NUMBA_ENV = "SOCIALSCORE_NO_NUMBA"
+from socialscore.text.preprocess import NO_NUMBA_ENV
+
 _ENCODING = ("utf-8", "surrogatepass")
 
 
@@ -35,9 +36,14 @@ class HashedCounts:
 
 def compiled_available() -> bool:
     """True when the numba kernel can be used (numba imports and is not switched off)."""
+    return compiled_kernel() is not None
+
+
+def compiled_kernel() -> object | None:
+    """The numba kernel, or None when numba does not import or is switched off."""
     if os.environ.get(NO_NUMBA_ENV, "").strip() not in ("", "0"):
-        return False
-    return _compiled_kernel() is not None
+        return None
+    return _compiled_kernel()
 
 
 def count_hashed(
@@ -150,6 +156,19 @@ def _count_compiled(
     data = np.frombuffer("".join(flat).encode(*_ENCODING), dtype=np.uint8)
     tok_chars = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     doc_tokens = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    return count_encoded(kernel, data, tok_chars, doc_tokens, word_range, char_range, n_buckets)
+
+
+def count_encoded(
+    kernel: object,
+    data: np.ndarray,
+    tok_chars: np.ndarray,
+    doc_tokens: np.ndarray,
+    word_range: tuple[int, int] | None,
+    char_range: tuple[int, int] | None,
+    n_buckets: int,
+) -> HashedCounts:
+    """The compiled kernel on tokens already encoded: UTF-8 back to back, code points per token, tokens per text."""
     wl, wh = word_range or (0, 0)
     cl, ch = char_range or (0, 0)
     w_ptr, w_idx, w_cnt, c_ptr, c_idx, c_cnt = kernel(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets)
@@ -170,4 +189,15 @@ def _compiled_kernel() -> object | None:
     return _KERNEL[0]
 
 
-__all__ = ["NO_NUMBA_ENV", "HashedCounts", "bucket_of", "buckets_of", "char_grams", "compiled_available", "count_hashed", "word_grams"]
+__all__ = [
+    "NO_NUMBA_ENV",
+    "HashedCounts",
+    "bucket_of",
+    "buckets_of",
+    "char_grams",
+    "compiled_available",
+    "compiled_kernel",
+    "count_encoded",
+    "count_hashed",
+    "word_grams",
+]

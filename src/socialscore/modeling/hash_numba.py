@@ -7,19 +7,16 @@ on disk when the package directory or the user cache is writable.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from socialscore.text.token_numba import jit_cached
 
 _M32 = 0xFFFFFFFF
 _C1 = 0xCC9E2D51
 _C2 = 0x1B873593
 
 
-def _jit(function):
-    try:
-        return numba.njit(cache=True, nogil=True)(function)
-    except RuntimeError:  # no writable cache location (read-only install): compile per process
-        return numba.njit(cache=False, nogil=True)(function)
+_jit = jit_cached
 
 
 @_jit
@@ -68,6 +65,8 @@ def _bucket(buf: np.ndarray, start: int, length: int, n_buckets: int) -> int:
     h = murmur3_32(buf, start, length)
     if h == -(1 << 31):
         return ((1 << 31) - 1 - (n_buckets - 1)) % n_buckets
+    if n_buckets & (n_buckets - 1) == 0:  # a power of two (the featuriser's): a mask, not a division
+        return abs(h) & (n_buckets - 1)
     return abs(h) % n_buckets
 
 
@@ -170,6 +169,19 @@ def _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, 
 
 
 @_jit
+def _grown(table):
+    """The token cache table at twice the size, rows re-placed by their stored hash."""
+    out = np.full((2 * len(table), table.shape[1]), -1, np.int64)
+    for row in range(len(table)):
+        if table[row, 0] >= 0:
+            slot = table[row, 3] & (len(out) - 1)
+            while out[slot, 0] >= 0:
+                slot = (slot + 1) & (len(out) - 1)
+            out[slot] = table[row]
+    return out
+
+
+@_jit
 def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
     """Hashed n-gram counts of a batch of texts.
 
@@ -223,14 +235,11 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
     joined = np.empty(len(data) + n_tok + 1, np.uint8)  # a word n-gram: tokens joined by spaces
     padded_buf = np.empty(4 * longest + 2, np.uint8)  # " " + token + " "
     offsets = np.empty(longest + 3, np.int64)  # byte offset of each character of the padded token
-    # cache of each distinct token's char n-gram buckets: open addressing on the token's hash
-    slots = 1
-    while slots < 2 * n_tok + 2:
-        slots *= 2
-    slot_token = np.full(slots, -1, np.int64)
-    slot_start = np.empty(slots, np.int64)
-    slot_end = np.empty(slots, np.int64)
-    arena = np.empty(c_total if cl > 0 else 0, np.int64)
+    # cache of each distinct token's char n-gram buckets: open addressing on the token's hash, grown
+    # as distinct tokens come (a table sized for all tokens would mostly miss the CPU caches)
+    table = np.full((1024, 4), -1, np.int64)  # token, arena start, arena end, hash: one cache line
+    n_distinct = 0
+    arena = np.empty(c_total if cl > 0 else 0, np.int32)
     arena_end = 0
     w_out, c_out, first = 0, 0, 0
     for d in range(n_docs):
@@ -259,20 +268,24 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
             n_row = 0
             for t in range(first, first + ntok):
                 a, b = tok_start[t], tok_start[t + 1]
-                slot = (murmur3_32(data, a, b - a) & 0x7FFFFFFF) & (slots - 1)
-                while slot_token[slot] >= 0:
-                    other = slot_token[slot]
-                    if _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
+                hashed = murmur3_32(data, a, b - a) & 0x7FFFFFFF
+                slot = hashed & (len(table) - 1)
+                while table[slot, 0] >= 0:
+                    other = table[slot, 0]
+                    if table[slot, 3] == hashed and _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
                         break
-                    slot = (slot + 1) & (slots - 1)
-                if slot_token[slot] < 0:
-                    slot_token[slot] = t
-                    slot_start[slot] = arena_end
+                    slot = (slot + 1) & (len(table) - 1)
+                if table[slot, 0] < 0:
+                    table[slot, 0], table[slot, 1], table[slot, 3] = t, arena_end, hashed
                     arena_end = _char_buckets(
                         data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, arena, arena_end
                     )
-                    slot_end[slot] = arena_end
-                for k in range(slot_start[slot], slot_end[slot]):
+                    table[slot, 2] = arena_end
+                    n_distinct += 1
+                lo, hi = table[slot, 1], table[slot, 2]
+                if 2 * n_distinct > len(table):
+                    table = _grown(table)
+                for k in range(lo, hi):
                     bucket = arena[k]
                     row[n_row] = bucket
                     n_row += 1
@@ -287,3 +300,55 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
         c_indices[:c_out].copy(),
         c_counts[:c_out].copy(),
     )
+
+
+@_jit
+def _pairwise_sum(a, start, n) -> float:
+    """numpy's pairwise summation of ``a[start:start+n]`` (float64 ``add.reduce``), same rounding."""
+    if n < 8:
+        res = 0.0
+        for i in range(start, start + n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r = a[start : start + 8].copy()
+        i = 8
+        while i < n - (n % 8):
+            for j in range(8):
+                r[j] += a[start + i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res += a[start + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_sum(a, start, n2) + _pairwise_sum(a, start + n2, n - n2)
+
+
+@_jit
+def weigh_rows(indptr, indices, counts, idf, tf_table):
+    """:func:`socialscore.modeling.hashing.weigh_block`'s arithmetic in one pass: masked buckets
+    dropped, ``tf_table[count]`` × idf, rows divided by their L2 norm summed as numpy's ``reduceat``."""
+    n_rows = len(indptr) - 1
+    out_ptr = np.zeros(n_rows + 1, np.int64)
+    out_idx = np.empty(len(indices), np.int32)
+    out_val = np.empty(len(indices), np.float32)
+    squares = np.empty(len(indices), np.float64)
+    at = 0
+    for r in range(n_rows):
+        first = at
+        for k in range(indptr[r], indptr[r + 1]):
+            w = idf[indices[k]]
+            if w > 0:
+                v = tf_table[np.int64(counts[k])] * w
+                out_idx[at], out_val[at] = indices[k], v
+                squares[at] = np.float64(v) * np.float64(v)
+                at += 1
+        if at > first:  # reduceat: the first element, then the rest pairwise
+            norm = np.float32(np.sqrt(squares[first] + _pairwise_sum(squares, first + 1, at - first - 1)))
+            for k in range(first, at):
+                out_val[k] = out_val[k] / norm
+        out_ptr[r + 1] = at
+    return out_ptr, out_idx[:at].copy(), out_val[:at].copy()

@@ -25,12 +25,20 @@ import scipy.sparse as sp
 from socialscore.errors import ConfigError
 from socialscore.modeling.engineered import (
     LEXICON,
+    engineered_batch,
     engineered_features,
     engineered_names,
     known_placeholders,
 )
 from socialscore.modeling.features import _as_list, _map_parts, _stack, common_settings
-from socialscore.modeling.hash_kernel import buckets_of, char_grams, count_hashed, word_grams
+from socialscore.modeling.hash_kernel import (
+    buckets_of,
+    char_grams,
+    compiled_kernel,
+    count_encoded,
+    count_hashed,
+    word_grams,
+)
 from socialscore.text.preprocess import TextPreprocessor
 
 STATE_KIND = "socialscore.hashing/1"
@@ -85,17 +93,35 @@ class HashingFeaturiser:
     # --- counting ---------------------------------------------------------------------------------
     def count(self, raw: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
         """Raw hashed counts (one CSR per n-gram kind) and unscaled engineered features of texts."""
-        tokens = [self.preprocessor.tokens(t) for t in raw]
         blocks: list[list[sp.csr_matrix]] = [[] for _ in self._kinds()]
-        for start in range(0, max(len(tokens), 1), _BATCH):
-            part = tokens[start : start + _BATCH]
-            counted = count_hashed(part, self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
+        eng: list[np.ndarray] = []
+        lexicon = self.__dict__.get("lexicon", LEXICON)
+        for start in range(0, max(len(raw), 1), _BATCH):
+            part = raw[start : start + _BATCH]
+            kernel = self._compiled_kernel()
+            batch = self.preprocessor.token_batch(part) if kernel else None
+            if batch is None:
+                tokens = [self.preprocessor.tokens(t) for t in part]
+                counted = count_hashed(tokens, self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
+                if self.engineered:
+                    eng.append(engineered_features(part, tokens, self.placeholders_, lexicon))
+            else:
+                counted = count_encoded(
+                    kernel, batch.utf8, batch.tok_chars, batch.doc_tokens,
+                    self.word_ngram_range, self.char_ngram_range, self.n_buckets,
+                )  # fmt: skip
+                if self.engineered:
+                    eng.append(engineered_batch(part, batch, self.placeholders_, lexicon))
             for i, arrays in enumerate(a for a in (counted.word, counted.char) if a is not None):
                 indptr, indices, counts = arrays
                 blocks[i].append(sp.csr_matrix((counts, indices, indptr), shape=(len(part), self.n_buckets)))
         stacked = [b[0] if len(b) == 1 else sp.vstack(b, format="csr") for b in blocks]
-        eng = engineered_features(raw, tokens, self.placeholders_, self.__dict__.get("lexicon", LEXICON)) if self.engineered else None
-        return stacked, eng
+        return stacked, (eng[0] if len(eng) == 1 else np.vstack(eng)) if self.engineered else None
+
+    def _compiled_kernel(self) -> Any:
+        """The numba hash kernel, unless the Python path is asked for (None; compiled=True without
+        numba: count_hashed raises)."""
+        return compiled_kernel() if self.compiled is not False else None
 
     def _kinds(self) -> list[str]:
         return [k for k, r in (("word", self.word_ngram_range), ("char", self.char_ngram_range)) if r]
@@ -139,7 +165,7 @@ class HashingFeaturiser:
         return self._weigh(counts, eng)
 
     def _weigh(self, counts: list[sp.csr_matrix], eng: np.ndarray | None) -> sp.csr_matrix:
-        blocks = [weigh_block(c, idf, self.sublinear_tf) for c, idf in zip(counts, self.idf_, strict=True)]
+        blocks = [weigh_block(c, idf, self.sublinear_tf, self.compiled) for c, idf in zip(counts, self.idf_, strict=True)]
         if self.engineered:
             blocks.append(sp.csr_matrix(eng * self.eng_scale_))
         return _stack(blocks)
@@ -236,8 +262,10 @@ class HashingFeaturiser:
         self.warm_up()
 
     def warm_up(self) -> HashingFeaturiser:
-        """Load (or compile) the numba kernel now, so a server's first request does not wait for it."""
+        """Load (or compile) the numba kernels now, so a server's first request does not wait for them."""
         count_hashed([["warm"]], self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
+        if self.fitted_ and self._compiled_kernel():  # a request's path, with its array types
+            self.transform(["warm up", "[URL] 1d10t!!"])
         return self
 
 
@@ -264,8 +292,22 @@ class FitStatistics:
         return idf
 
 
-def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool) -> sp.csr_matrix:
-    """Drop masked buckets (idf 0), tf (sublinear) × idf, rows scaled to unit L2 norm."""
+def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool, compiled: bool | None = None) -> sp.csr_matrix:
+    """Drop masked buckets (idf 0), tf (sublinear) × idf, rows scaled to unit L2 norm.
+
+    ``compiled`` (None: when numba is available) runs one numba pass with the same arithmetic; tf
+    values come from a table numpy computes, so both paths give the same bits.
+    """
+    if compiled is not False and counts.nnz and compiled_kernel() is not None:
+        from socialscore.modeling.hash_numba import weigh_rows
+
+        top = int(counts.data.max())
+        values = np.arange(1, top + 1, dtype=np.float32)
+        tf = np.concatenate([[np.float32(0)], np.log(values) + np.float32(1) if sublinear_tf else values])
+        indptr, indices, data = weigh_rows(counts.indptr, counts.indices, counts.data, idf, tf.astype(np.float32))
+        out = sp.csr_matrix((data, indices, indptr), shape=counts.shape)
+        out.has_sorted_indices = True
+        return out
     weights = idf[counts.indices]  # one gather (the idf array is megabytes: random access is the cost)
     indices, indptr, data = counts.indices, counts.indptr, counts.data
     keep = weights > 0

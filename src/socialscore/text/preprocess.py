@@ -7,10 +7,14 @@ WordNet lemmatisation are optional because they need NLTK data; the defaults nee
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+NO_NUMBA_ENV = "SOCIALSCORE_NO_NUMBA"  # set (not "0"): the Python paths, not numba
 PLACEHOLDER_PATTERN = r"\[[A-Za-z][A-Za-z_]*\]"
 # a placeholder, or a word: letters/digits with leet symbols or masking stars (f*ck) inside,
 # and apostrophe suffixes
@@ -105,7 +109,10 @@ class TextPreprocessor:
             text = ELONGATION_RE.sub(r"\1\1", text)
         if self.lowercase:
             text = text.lower()
-        out = self._tokenize(text)
+        return self._finish(self._tokenize(text))
+
+    def _finish(self, out: list[str]) -> list[str]:
+        """Token-level rules: leetspeak undone, stop words out, lemmas."""
         if self.normalize_leetspeak:
             out = [_unleet(t) if not t.isalpha() and t[0] != "[" else t for t in out]
         if self._stopwords:
@@ -114,6 +121,44 @@ class TextPreprocessor:
         if self.lemmatize:
             out = [self._lemma(t) for t in out]
         return out
+
+    def tokens_batch(self, texts: list[str]) -> list[list[str]]:
+        """``[self.tokens(t) for t in texts]``, compiled for the default rules when numba imports."""
+        batch = self.token_batch(texts)
+        if batch is None:
+            return [self.tokens(t) for t in texts]
+        ends = np.cumsum(batch.doc_tokens)
+        return [batch.flat[e - n : e] for e, n in zip(ends.tolist(), batch.doc_tokens.tolist(), strict=True)]
+
+    def token_batch(self, texts: list[str]) -> TokenBatch | None:
+        """The texts' tokens from one compiled pass, or None where that pass does not apply (the
+        tweet tokenizer, stop words, lemmas, numba off or missing, a text containing U+0000)."""
+        kernel = _token_kernel() if self.tokenizer == "regex" and not self.remove_stopwords and not self.lemmatize else None
+        if kernel is None or not texts:
+            return None
+        tokenise, flags = kernel
+        text = "\0".join(texts)  # no rule matches across U+0000, nor does str.lower's final sigma look past it
+        if text.count("\0") != len(texts) - 1:
+            return None
+        lowered = text.lower() if self.lowercase else text
+        if len(lowered) != len(text):  # a lower-case form longer than its letter (İ) in some text
+            lowered, text = ("\0".join(parts) for parts in zip(*map(self._lower_aligned, texts), strict=True))
+        cps = _code_points(lowered)
+        orig = cps if lowered is text else _code_points(text)
+        tok_cps, utf8, tok_chars, doc_tokens = tokenise(
+            cps, orig, len(texts), flags, self.normalize_leetspeak, self.normalize_elongation
+        )
+        return TokenBatch(tok_cps, utf8, tok_chars, doc_tokens)
+
+    def _lower_aligned(self, text: str) -> tuple[str, str]:
+        """The text lower-cased, and the code points whose letter runs the compiled pass shortens in
+        it: the text itself, or (a lower-case form is longer) U+0000s after shortening them here."""
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            return lowered, text
+        if self.normalize_elongation:
+            lowered = ELONGATION_RE.sub(r"\1\1", text).lower()
+        return lowered, "\0" * len(lowered)
 
     def _lemma(self, token: str) -> str:
         lemma = self._lemmas.get(token)
@@ -166,6 +211,45 @@ def _fix_placeholders(tokenize):
         return [t.upper() if t[0] == "[" else t for t in tokenize(text)]
 
     return run
+
+
+class TokenBatch:
+    """A batch's tokens back to back: UTF-8 bytes, code points per token, tokens per text, and
+    (decoded on first use) as strings."""
+
+    __slots__ = ("_flat", "doc_tokens", "tok_chars", "tok_cps", "utf8")
+
+    def __init__(self, tok_cps: np.ndarray, utf8: np.ndarray, tok_chars: np.ndarray, doc_tokens: np.ndarray) -> None:
+        self.tok_cps, self.utf8, self.tok_chars, self.doc_tokens = tok_cps, utf8, tok_chars, doc_tokens
+        self._flat: list[str] | None = None
+
+    @property
+    def flat(self) -> list[str]:
+        if self._flat is None:  # tok_cps: each token's code points then a 0
+            text = self.tok_cps.tobytes().decode("utf-32-le", "surrogatepass")
+            self._flat = text.split("\0")[: len(self.tok_chars)]
+        return self._flat
+
+
+_KERNEL: list[Any] = []  # [] = not tried yet; [None] = unavailable; [(tokenise, flags)]
+
+
+def _token_kernel() -> tuple[Any, np.ndarray] | None:
+    """The compiled tokeniser and its code point table (built on first use), or None without numba."""
+    if os.environ.get(NO_NUMBA_ENV, "").strip() not in ("", "0"):
+        return None
+    if not _KERNEL:
+        try:
+            from socialscore.text import token_numba  # imports numba
+        except ImportError:
+            _KERNEL.append(None)
+        else:
+            _KERNEL.append((token_numba.tokenise, token_numba.code_point_flags()))
+    return _KERNEL[0]
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
 
 
 def _unleet(token: str) -> str:
