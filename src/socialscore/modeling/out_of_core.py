@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
+from socialscore.modeling import sgd_kernel
 from socialscore.modeling.estimators import (
     SocialScoreModel,
     fallback_reason,
@@ -161,7 +162,7 @@ def fit_label(
                 block_cv = None if cv_rows is None else cv_rows[start:stop][order]
                 shuffled = block[order]
 
-                def step(i: int, shuffled=shuffled, block_folds=block_folds, block_y=block_y, block_cv=block_cv) -> None:
+                def step(i: int, shuffled=shuffled, block_folds=block_folds, block_y=block_y, block_cv=block_cv, loss=loss) -> None:
                     k, model = fold_ids[i], models[i]
                     if k is None:
                         rows = np.arange(len(block_y))
@@ -194,6 +195,63 @@ def fit_label(
             if len(mine):
                 coef, intercept = fitted[k]
                 raw[start + mine] = block[mine] @ coef + intercept
+    return fitted, raw, history
+
+
+def fit_labels(
+    blocks: Any, Y: np.ndarray, folds: np.ndarray, sums: ColumnSums, todo: list[int], cross: list[bool],
+    n_folds: int, params: dict[str, Any], cv_rows: np.ndarray | None = None,
+) -> tuple[list[tuple[np.ndarray, float]], np.ndarray, dict[int, list[float]]]:
+    """:func:`fit_label` for the labels ``todo`` at once with the compiled kernel (``sgd_kernel``): one
+    pass over each block per epoch trains every model of every label still running, on threads by
+    label. Returns each label's final (coef, intercept), the out-of-fold raw scores (columns in
+    ``todo`` order, NaN for labels without CV) and each label's epoch losses."""
+    from socialscore.modeling.sgd_kernel import optimal_t0, score_block, sgd_block
+
+    n_labels, width, n_models = len(todo), blocks.n_features, n_folds + 1
+    nb_alpha, alpha = params.get("nb_alpha", 1.0), params.get("alpha", 3e-5)
+    W = np.zeros((n_labels, width, n_models))
+    R = np.zeros((n_labels, width, n_models), dtype=np.float32)
+    for i, j in enumerate(todo):
+        for m in range(n_models) if cross[i] else [n_folds]:
+            R[i, :, m] = sums.ratio(j, None if m == n_folds else m, nb_alpha)
+    wscale, intercept, t = np.ones((n_labels, n_models)), np.zeros((n_labels, n_models)), np.ones((n_labels, n_models))
+    Y = np.ascontiguousarray(Y[:, todo], dtype=np.int8)
+    class_w = np.ones((n_labels, 2))
+    for i in range(n_labels):
+        weight = _class_weight(params, Y[:, i])
+        class_w[i] = [1.0, 1.0] if weight is None else [weight[0], weight[1]]
+    cross_flags = np.asarray(cross, dtype=np.bool_)
+    cv = np.ones(len(Y), dtype=np.bool_) if cv_rows is None else cv_rows
+    rng = np.random.default_rng(params.get("random_state", 42))
+    history: dict[int, list[float]] = {i: [] for i in range(n_labels)}
+    running = list(range(n_labels))
+    workers = max(1, _cpus(params.get("n_jobs", -1)))
+    t0 = optimal_t0(alpha)
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in range(params.get("epochs", 10)):
+            if not running:
+                break
+            groups = [np.asarray(running[g::workers], dtype=np.int64) for g in range(min(workers, len(running)))]
+            loss = np.zeros((n_labels, 2))
+            for number in rng.permutation(len(blocks.starts)):
+                start, block = blocks.starts[number], blocks.block(number)
+                stop = start + block.shape[0]
+                order = rng.permutation(block.shape[0])
+                args = (block.indptr, block.indices, block.data, order, Y[start:stop], folds[start:stop], cv[start:stop])
+                list(pool.map(lambda group, args=args, loss=loss: sgd_block(
+                    *args, group, cross_flags, class_w, W, R, wscale, intercept, t, alpha, t0, loss), groups))
+            for i in running:
+                history[i].append(float(loss[i, 0] / loss[i, 1]) if loss[i, 1] else float("nan"))
+            running = [i for i in running if not (loss[i, 1] and _stalled(history[i]))]
+    raw = np.full((len(Y), n_labels), np.nan)
+    scored = np.flatnonzero(cross_flags)
+    if len(scored):
+        for start, block in blocks:
+            score_block(block.indptr, block.indices, block.data, folds[start : start + block.shape[0]], scored,
+                        W, R, wscale, intercept, raw[start : start + block.shape[0]])
+    fitted = [(W[i, :, n_folds] * wscale[i, n_folds] * R[i, :, n_folds], float(intercept[i, n_folds]))
+              for i in range(n_labels)]
     return fitted, raw, history
 
 
@@ -234,6 +292,7 @@ def train_out_of_core(
     skipped: dict[str, str] = {}
     epochs: dict[str, list[float]] = {}
     cv_rows = cv_subsample(n, getattr(settings.train, "cv_max_rows", None), params.get("random_state", 42))
+    todo, cross = [], []
     for j, label in enumerate(labels):
         whole = fallback_reason(Y[:, j], 2)
         if whole:
@@ -243,12 +302,20 @@ def train_out_of_core(
         reason = fallback_reason(Y[:, j], n_folds)
         if reason:
             skipped[label] = reason
-        fitted, raw, epochs[label] = fit_label(
-            blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=reason is None, cv_rows=cv_rows
-        )
-        model.estimators_[j] = _Packed(*fitted[-1])
-        if raw is not None:
-            raw_oof[:, j] = raw
+        todo.append(j)
+        cross.append(reason is None)
+    if sgd_kernel.AVAILABLE:
+        finals, raws, histories = fit_labels(blocks, Y, folds, sums, todo, cross, n_folds, params, cv_rows)
+    else:  # sklearn's partial_fit, label by label
+        runs = [fit_label(blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=c, cv_rows=cv_rows)
+                for j, c in zip(todo, cross, strict=True)]
+        finals, histories = [fitted[-1] for fitted, _, _ in runs], [history for _, _, history in runs]
+        raws = np.column_stack([raw if raw is not None else np.full(n, np.nan) for _, raw, _ in runs] or [raw_oof[:, :0]])
+    for i, j in enumerate(todo):
+        model.estimators_[j] = _Packed(*finals[i])
+        epochs[labels[j]] = histories[i]
+        if cross[i]:
+            raw_oof[:, j] = raws[:, i]
     model._pack()
     fit_seconds = time.perf_counter() - t0
     thresholds, report, prevalence = calibrate_and_threshold(
