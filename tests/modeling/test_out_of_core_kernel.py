@@ -14,7 +14,7 @@ from socialscore.modeling import sgd_kernel
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.modeling.out_of_core import train_out_of_core
 from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
-from socialscore.modeling.sgd_kernel import optimal_t0, sgd_block
+from socialscore.modeling.sgd_kernel import optimal_t0, sgd_block, slots
 from socialscore.storage.synthetic import generate_example
 
 LABELS = ["toxic", "insult"]
@@ -29,18 +29,18 @@ def corpus():
 
 
 def _state(n_labels: int, width: int, n_models: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    R = rng.uniform(0.2, 2.0, (n_labels, width, n_models)).astype(np.float32)
-    return (np.zeros((n_labels, width, n_models)), R, np.ones((n_labels, n_models)),
-            np.zeros((n_labels, n_models)), np.ones((n_labels, n_models)))
+    """One weight table for all labels: W, R, wscale, intercept, t (columns label by label)."""
+    n = n_labels * n_models
+    R = np.random.default_rng(seed).uniform(0.2, 2.0, (width, n)).astype(np.float32)
+    return np.zeros((width, n)), R, np.ones(n), np.zeros(n), np.ones(n)
 
 
 def _run(kernel, X, y, folds, cv, cross, class_w, state, order=None):
-    W, R, wscale, intercept, t = state
+    n_models = state[0].shape[1] // y.shape[1]
     loss = np.zeros((y.shape[1], 2))
     order = np.arange(X.shape[0]) if order is None else order
-    kernel(X.indptr, X.indices, X.data, order, y, folds, cv, np.arange(y.shape[1]), cross, class_w,
-           W, R, wscale, intercept, t, ALPHA, optimal_t0(ALPHA), loss)
+    kernel(X.indptr, X.indices, X.data, order, y, folds, cv, *slots(np.arange(y.shape[1]), n_models),
+           np.ones(y.shape[1], dtype=bool), cross, class_w, *state, ALPHA, optimal_t0(ALPHA), loss)
     return loss
 
 
@@ -65,13 +65,14 @@ def test_every_model_takes_sklearns_sgd_steps_on_the_rows_outside_its_fold(corpu
     W, R, wscale, intercept, t = state
     for i, models in ((0, range(n_folds + 1)), (1, [n_folds])):
         for m in models:
+            s = i * (n_folds + 1) + m
             rows = np.arange(600) if m == n_folds else np.flatnonzero((folds != m) & cv)
-            coef, b = _sklearn(X, y[:, i], R[i, :, m], rows, class_w[i])
-            np.testing.assert_allclose(W[i, :, m] * wscale[i, m], coef, rtol=1e-7, atol=1e-10)
-            assert intercept[i, m] == pytest.approx(b, rel=1e-7, abs=1e-12)
-            assert t[i, m] == 1 + len(rows)
-    untouched = W[1, :, :n_folds]  # label 1 is not cross-validated: its fold models never learn
-    assert not untouched.any() and (t[1, :n_folds] == 1).all()
+            coef, b = _sklearn(X, y[:, i], R[:, s], rows, class_w[i])
+            np.testing.assert_allclose(W[:, s] * wscale[s], coef, rtol=1e-7, atol=1e-10)
+            assert intercept[s] == pytest.approx(b, rel=1e-7, abs=1e-12)
+            assert t[s] == 1 + len(rows)
+    untouched = W[:, n_folds + 1 : 2 * n_folds + 1]  # label 1 is not cross-validated: its fold models never learn
+    assert not untouched.any() and (t[n_folds + 1 : 2 * n_folds + 1] == 1).all()
     assert loss[0, 1] == 600 and loss[1, 1] == 600 and (loss[:, 0] > 0).all()
 
 
@@ -116,15 +117,19 @@ def test_kernel_reads_one_block_at_a_time_and_cv_rows_limit_the_fold_models(proj
     original = sgd_kernel.sgd_block
 
     def spy(indptr, *args):
-        calls.append((len(indptr) - 1, args[13]))
+        calls.append((len(indptr) - 1, args[6], args[7], args[15]))  # rows, slot label, slot model, t
         return original(indptr, *args)
 
     monkeypatch.setattr(sgd_kernel, "sgd_block", spy)
     model, report = _fit(project_dir, X[:1200], y[:1200], ids[:1200], True, monkeypatch, cv_max_rows=300)
-    assert max(rows for rows, _ in calls) <= 500
-    t = calls[-1][1]  # updates per (label, model) + 1
+    assert max(rows for rows, *_ in calls) <= 500
     epochs = [len(report["epoch_losses"][label]) for label in LABELS]
-    for i, n in enumerate(epochs):
-        assert t[i, -1] - 1 == 1200 * n  # the final model: every row, every epoch
-        assert (200 * n * 0.5 < t[i, :-1] - 1).all() and (t[i, :-1] - 1 < 200 * n * 1.5).all()  # ~2/3 of ~300
+    tables = {id(t): (label, model, t) for _, label, model, t in calls}
+    assert sum(len(t) for *_, t in tables.values()) == len(LABELS) * 4  # every model of every label, once
+    for slot_label, slot_model, t in tables.values():
+        for i, m, updates in zip(slot_label, slot_model, t - 1, strict=True):
+            if m == 3:  # the final model: every row, every epoch
+                assert updates == 1200 * epochs[i]
+            else:  # a fold model: ~2/3 of the ~300 cv rows
+                assert 200 * epochs[i] * 0.5 < updates < 200 * epochs[i] * 1.5
     assert np.isfinite(model.calibration["toxic"]).all()

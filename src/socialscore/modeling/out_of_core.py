@@ -203,19 +203,25 @@ def fit_labels(
     n_folds: int, params: dict[str, Any], cv_rows: np.ndarray | None = None,
 ) -> tuple[list[tuple[np.ndarray, float]], np.ndarray, dict[int, list[float]]]:
     """:func:`fit_label` for the labels ``todo`` at once with the compiled kernel (``sgd_kernel``): one
-    pass over each block per epoch trains every model of every label still running, on threads by
-    label. Returns each label's final (coef, intercept), the out-of-fold raw scores (columns in
-    ``todo`` order, NaN for labels without CV) and each label's epoch losses."""
-    from socialscore.modeling.sgd_kernel import optimal_t0, score_block, sgd_block
+    pass over each block per epoch trains every model of every label still running. The labels are
+    split into one weight table per thread (``model.n_jobs``), each ``[bucket, label × model]``.
+    Returns each label's final (coef, intercept), the out-of-fold raw scores (columns in ``todo``
+    order, NaN for labels without CV) and each label's epoch losses."""
+    from socialscore.modeling.sgd_kernel import optimal_t0, score_block, sgd_block, slots
 
-    n_labels, width, n_models = len(todo), blocks.n_features, n_folds + 1
+    n_labels, n_models = len(todo), n_folds + 1
     nb_alpha, alpha = params.get("nb_alpha", 1.0), params.get("alpha", 3e-5)
-    W = np.zeros((n_labels, width, n_models))
-    R = np.zeros((n_labels, width, n_models), dtype=np.float32)
-    for i, j in enumerate(todo):
-        for m in range(n_models) if cross[i] else [n_folds]:
-            R[i, :, m] = sums.ratio(j, None if m == n_folds else m, nb_alpha)
-    wscale, intercept, t = np.ones((n_labels, n_models)), np.zeros((n_labels, n_models)), np.ones((n_labels, n_models))
+    workers = max(1, min(n_labels, _cpus(params.get("n_jobs", -1))))
+    tables = []
+    for group in np.array_split(np.arange(n_labels), workers):
+        slot_label, slot_model = slots(group, n_models)
+        W = np.zeros((blocks.n_features, len(slot_label)))
+        R = np.zeros((blocks.n_features, len(slot_label)), dtype=np.float32)
+        for s, (i, m) in enumerate(zip(slot_label, slot_model, strict=True)):
+            if cross[i] or m == n_folds:
+                R[:, s] = sums.ratio(todo[i], None if m == n_folds else int(m), nb_alpha)
+        state = np.ones(len(slot_label)), np.zeros(len(slot_label)), np.ones(len(slot_label))  # wscale, b, t
+        tables.append((slot_label, slot_model, W, R, *state))
     Y = np.ascontiguousarray(Y[:, todo], dtype=np.int8)
     class_w = np.ones((n_labels, 2))
     for i in range(n_labels):
@@ -225,33 +231,34 @@ def fit_labels(
     cv = np.ones(len(Y), dtype=np.bool_) if cv_rows is None else cv_rows
     rng = np.random.default_rng(params.get("random_state", 42))
     history: dict[int, list[float]] = {i: [] for i in range(n_labels)}
-    running = list(range(n_labels))
-    workers = max(1, _cpus(params.get("n_jobs", -1)))
+    running = np.ones(n_labels, dtype=np.bool_)
     t0 = optimal_t0(alpha)
     with ThreadPoolExecutor(workers) as pool:
         for _ in range(params.get("epochs", 10)):
-            if not running:
+            if not running.any():
                 break
-            groups = [np.asarray(running[g::workers], dtype=np.int64) for g in range(min(workers, len(running)))]
             loss = np.zeros((n_labels, 2))
             for number in rng.permutation(len(blocks.starts)):
                 start, block = blocks.starts[number], blocks.block(number)
                 stop = start + block.shape[0]
                 order = rng.permutation(block.shape[0])
                 args = (block.indptr, block.indices, block.data, order, Y[start:stop], folds[start:stop], cv[start:stop])
-                list(pool.map(lambda group, args=args, loss=loss: sgd_block(
-                    *args, group, cross_flags, class_w, W, R, wscale, intercept, t, alpha, t0, loss), groups))
-            for i in running:
+                list(pool.map(lambda table, args=args, loss=loss: sgd_block(
+                    *args, *table[:2], running, cross_flags, class_w, *table[2:], alpha, t0, loss), tables))
+            for i in np.flatnonzero(running):
                 history[i].append(float(loss[i, 0] / loss[i, 1]) if loss[i, 1] else float("nan"))
-            running = [i for i in running if not (loss[i, 1] and _stalled(history[i]))]
+                running[i] = not (loss[i, 1] and _stalled(history[i]))
     raw = np.full((len(Y), n_labels), np.nan)
-    scored = np.flatnonzero(cross_flags)
-    if len(scored):
+    if cross_flags.any():
         for start, block in blocks:
-            score_block(block.indptr, block.indices, block.data, folds[start : start + block.shape[0]], scored,
-                        W, R, wscale, intercept, raw[start : start + block.shape[0]])
-    fitted = [(W[i, :, n_folds] * wscale[i, n_folds] * R[i, :, n_folds], float(intercept[i, n_folds]))
-              for i in range(n_labels)]
+            part = slice(start, start + block.shape[0])
+            for table in tables:
+                score_block(block.indptr, block.indices, block.data, folds[part], *table[:2], cross_flags, *table[2:6],
+                            raw[part])
+    fitted: list[tuple[np.ndarray, float]] = [(np.empty(0), 0.0)] * n_labels
+    for slot_label, slot_model, W, R, wscale, intercept, _ in tables:
+        for s in np.flatnonzero(slot_model == n_folds):
+            fitted[slot_label[s]] = (W[:, s] * wscale[s] * R[:, s], float(intercept[s]))
     return fitted, raw, history
 
 
