@@ -39,7 +39,7 @@ def _run(kernel, X, y, folds, cv, cross, class_w, state, order=None):
     n_models = state[0].shape[1] // y.shape[1]
     loss = np.zeros((y.shape[1], 2))
     order = np.arange(X.shape[0]) if order is None else order
-    kernel(X.indptr, X.indices, X.data, order, y, folds, cv, *slots(np.arange(y.shape[1]), n_models),
+    kernel(X.indptr, X.indices, X.data, order, y, folds, cv, *slots(np.arange(y.shape[1]), n_models), n_models - 1,
            np.ones(y.shape[1], dtype=bool), cross, class_w, *state, ALPHA, optimal_t0(ALPHA), loss)
     return loss
 
@@ -117,7 +117,7 @@ def test_kernel_reads_one_block_at_a_time_and_cv_rows_limit_the_fold_models(proj
     original = sgd_kernel.sgd_block
 
     def spy(indptr, *args):
-        calls.append((len(indptr) - 1, args[6], args[7], args[15]))  # rows, slot label, slot model, t
+        calls.append((len(indptr) - 1, args[6], args[7], args[16]))  # rows, slot label, slot model, t
         return original(indptr, *args)
 
     monkeypatch.setattr(sgd_kernel, "sgd_block", spy)

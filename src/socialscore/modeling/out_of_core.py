@@ -204,24 +204,21 @@ def fit_labels(
 ) -> tuple[list[tuple[np.ndarray, float]], np.ndarray, dict[int, list[float]]]:
     """:func:`fit_label` for the labels ``todo`` at once with the compiled kernel (``sgd_kernel``): one
     pass over each block per epoch trains every model of every label still running. The labels are
-    split into one weight table per thread (``model.n_jobs``), each ``[bucket, label × model]``.
+    split across threads (``model.n_jobs``); a thread's labels share one final-model table
+    ``[bucket, label]`` and one fold-model table ``[bucket, label × fold]``, so a row outside
+    ``cv_rows`` touches only the final models' weights.
     Returns each label's final (coef, intercept), the out-of-fold raw scores (columns in ``todo``
     order, NaN for labels without CV) and each label's epoch losses."""
     from socialscore.modeling.sgd_kernel import optimal_t0, score_block, sgd_block, slots
 
-    n_labels, n_models = len(todo), n_folds + 1
+    n_labels = len(todo)
     nb_alpha, alpha = params.get("nb_alpha", 1.0), params.get("alpha", 3e-5)
     workers = max(1, min(n_labels, _cpus(params.get("n_jobs", -1))))
-    tables = []
+    tables: list[list[tuple]] = []  # per thread: its labels' final-model table, then its fold-model table
     for group in np.array_split(np.arange(n_labels), workers):
-        slot_label, slot_model = slots(group, n_models)
-        W = np.zeros((blocks.n_features, len(slot_label)))
-        R = np.zeros((blocks.n_features, len(slot_label)), dtype=np.float32)
-        for s, (i, m) in enumerate(zip(slot_label, slot_model, strict=True)):
-            if cross[i] or m == n_folds:
-                R[:, s] = sums.ratio(todo[i], None if m == n_folds else int(m), nb_alpha)
-        state = np.ones(len(slot_label)), np.zeros(len(slot_label)), np.ones(len(slot_label))  # wscale, b, t
-        tables.append((slot_label, slot_model, W, R, *state))
+        folded = [i for i in group if cross[i]]
+        layouts = [(group, np.full(len(group), n_folds))] + ([slots(folded, n_folds)] if folded else [])
+        tables.append([_table(blocks.n_features, *layout, todo, n_folds, sums, nb_alpha) for layout in layouts])
     Y = np.ascontiguousarray(Y[:, todo], dtype=np.int8)
     class_w = np.ones((n_labels, 2))
     for i in range(n_labels):
@@ -242,9 +239,18 @@ def fit_labels(
                 start, block = blocks.starts[number], blocks.block(number)
                 stop = start + block.shape[0]
                 order = rng.permutation(block.shape[0])
-                args = (block.indptr, block.indices, block.data, order, Y[start:stop], folds[start:stop], cv[start:stop])
-                list(pool.map(lambda table, args=args, loss=loss: sgd_block(
-                    *args, *table[:2], running, cross_flags, class_w, *table[2:], alpha, t0, loss), tables))
+                block_cv = cv[start:stop]
+                args = (block.indptr, block.indices, block.data)
+                rest = (Y[start:stop], folds[start:stop], block_cv)
+                # the fold models learn from (and are scored on) the cv rows only; the final models on all
+                orders = (order, order[block_cv[order]])
+
+                def learn(group, args=args, rest=rest, orders=orders, loss=loss) -> None:
+                    for table, rows in zip(group, orders, strict=False):
+                        sgd_block(*args, rows, *rest, *table[:2], n_folds, running, cross_flags, class_w, *table[2:],
+                                  alpha, t0, loss)
+
+                list(pool.map(learn, tables))
             for i in np.flatnonzero(running):
                 history[i].append(float(loss[i, 0] / loss[i, 1]) if loss[i, 1] else float("nan"))
                 running[i] = not (loss[i, 1] and _stalled(history[i]))
@@ -252,14 +258,25 @@ def fit_labels(
     if cross_flags.any():
         for start, block in blocks:
             part = slice(start, start + block.shape[0])
-            for table in tables:
+            for table in (group[1] for group in tables if len(group) > 1):
                 score_block(block.indptr, block.indices, block.data, folds[part], *table[:2], cross_flags, *table[2:6],
                             raw[part])
     fitted: list[tuple[np.ndarray, float]] = [(np.empty(0), 0.0)] * n_labels
-    for slot_label, slot_model, W, R, wscale, intercept, _ in tables:
-        for s in np.flatnonzero(slot_model == n_folds):
-            fitted[slot_label[s]] = (W[:, s] * wscale[s] * R[:, s], float(intercept[s]))
+    for slot_label, _, W, R, wscale, intercept, _ in (group[0] for group in tables):
+        for s, i in enumerate(slot_label):
+            fitted[i] = (W[:, s] * wscale[s] * R[:, s], float(intercept[s]))
     return fitted, raw, history
+
+
+def _table(width: int, slot_label: np.ndarray, slot_model: np.ndarray, todo: list[int], n_folds: int,
+           sums: ColumnSums, nb_alpha: float) -> tuple:
+    """A weight table for the kernel: slot labels and models, weights, NB ratios, wscale, intercept, t."""
+    slot_label, slot_model = np.asarray(slot_label, dtype=np.int64), np.asarray(slot_model, dtype=np.int64)
+    R = np.empty((width, len(slot_label)), dtype=np.float32)
+    for s, (i, m) in enumerate(zip(slot_label, slot_model, strict=True)):
+        R[:, s] = sums.ratio(todo[i], None if m == n_folds else int(m), nb_alpha)
+    n = len(slot_label)
+    return slot_label, slot_model, np.zeros((width, n)), R, np.ones(n), np.zeros(n), np.ones(n)
 
 
 def _cpus(n_jobs: int) -> int:

@@ -50,16 +50,15 @@ def slots(labels: np.ndarray, n_models: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @_jit
-def sgd_block(indptr, indices, data, order, y, folds, cv, slot_label, slot_model, running, cross, class_w,
+def sgd_block(indptr, indices, data, order, y, folds, cv, slot_label, slot_model, final, running, cross, class_w,
               W, R, wscale, intercept, t, alpha, t0, loss):
     """Visit the block's rows in ``order``. Weight column ``s`` of ``W[bucket, s]`` (``R``: its NB
-    ratios) is model ``slot_model[s]`` of label ``slot_label[s]``; the last model of a label is its
-    final model, the others its fold models. For each running label a row first adds its log loss
+    ratios) is model ``slot_model[s]`` of label ``slot_label[s]``: a fold's model, or the label's
+    final model when it is ``final``. For each running label a row first adds its log loss
     under the model that must not learn from it (its fold's model when ``cross[label]``, else the final
     model before its update) to ``loss[label] = (sum, rows)``; then every model outside its fold (fold
     models only when ``cv[row]``) and the final model take one SGD step on it. One pass over the row's
     nonzeros reads every model of the table, one more updates them."""
-    final = slot_model.max()
     n_slots = W.shape[1]
     margin = np.zeros(n_slots)
     step = np.zeros(n_slots)
