@@ -29,10 +29,11 @@ def corpus():
 
 
 def _state(n_labels: int, width: int, n_models: int, seed: int = 0):
-    """One weight table for all labels: W, R, wscale, intercept, t (columns label by label)."""
+    """One table for all labels: weights beside NB ratios, wscale, intercept, t (label by label)."""
     n = n_labels * n_models
-    R = np.random.default_rng(seed).uniform(0.2, 2.0, (width, n)).astype(np.float32)
-    return np.zeros((width, n)), R, np.ones(n), np.zeros(n), np.ones(n)
+    WR = np.zeros((width, n, 2))
+    WR[:, :, 1] = np.random.default_rng(seed).uniform(0.2, 2.0, (width, n))
+    return WR, np.ones(n), np.zeros(n), np.ones(n)
 
 
 def _run(kernel, X, y, folds, cv, cross, class_w, state, order=None):
@@ -62,16 +63,16 @@ def test_every_model_takes_sklearns_sgd_steps_on_the_rows_outside_its_fold(corpu
     class_w = np.array([[0.7, 1.9], [0.6, 3.0]])
     state = _state(2, X.shape[1], n_folds + 1)
     loss = _run(sgd_block, X, y, folds, cv, np.array([True, False]), class_w, state)
-    W, R, wscale, intercept, t = state
+    WR, wscale, intercept, t = state
     for i, models in ((0, range(n_folds + 1)), (1, [n_folds])):
         for m in models:
             s = i * (n_folds + 1) + m
             rows = np.arange(600) if m == n_folds else np.flatnonzero((folds != m) & cv)
-            coef, b = _sklearn(X, y[:, i], R[:, s], rows, class_w[i])
-            np.testing.assert_allclose(W[:, s] * wscale[s], coef, rtol=1e-7, atol=1e-10)
+            coef, b = _sklearn(X, y[:, i], WR[:, s, 1], rows, class_w[i])
+            np.testing.assert_allclose(WR[:, s, 0] * wscale[s], coef, rtol=1e-7, atol=1e-10)
             assert intercept[s] == pytest.approx(b, rel=1e-7, abs=1e-12)
             assert t[s] == 1 + len(rows)
-    untouched = W[:, n_folds + 1 : 2 * n_folds + 1]  # label 1 is not cross-validated: its fold models never learn
+    untouched = WR[:, n_folds + 1 : 2 * n_folds + 1, 0]  # label 1 is not cross-validated: its fold models never learn
     assert not untouched.any() and (t[n_folds + 1 : 2 * n_folds + 1] == 1).all()
     assert loss[0, 1] == 600 and loss[1, 1] == 600 and (loss[:, 0] > 0).all()
 
@@ -117,7 +118,7 @@ def test_kernel_reads_one_block_at_a_time_and_cv_rows_limit_the_fold_models(proj
     original = sgd_kernel.sgd_block
 
     def spy(indptr, *args):
-        calls.append((len(indptr) - 1, args[6], args[7], args[16]))  # rows, slot label, slot model, t
+        calls.append((len(indptr) - 1, args[6], args[7], args[15]))  # rows, slot label, slot model, t
         return original(indptr, *args)
 
     monkeypatch.setattr(sgd_kernel, "sgd_block", spy)

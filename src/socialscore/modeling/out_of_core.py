@@ -259,24 +259,24 @@ def fit_labels(
         for start, block in blocks:
             part = slice(start, start + block.shape[0])
             for table in (group[1] for group in tables if len(group) > 1):
-                score_block(block.indptr, block.indices, block.data, folds[part], *table[:2], cross_flags, *table[2:6],
+                score_block(block.indptr, block.indices, block.data, folds[part], *table[:2], cross_flags, *table[2:5],
                             raw[part])
     fitted: list[tuple[np.ndarray, float]] = [(np.empty(0), 0.0)] * n_labels
-    for slot_label, _, W, R, wscale, intercept, _ in (group[0] for group in tables):
+    for slot_label, _, WR, wscale, intercept, _ in (group[0] for group in tables):
         for s, i in enumerate(slot_label):
-            fitted[i] = (W[:, s] * wscale[s] * R[:, s], float(intercept[s]))
+            fitted[i] = (WR[:, s, 0] * wscale[s] * WR[:, s, 1], float(intercept[s]))
     return fitted, raw, history
 
 
 def _table(width: int, slot_label: np.ndarray, slot_model: np.ndarray, todo: list[int], n_folds: int,
            sums: ColumnSums, nb_alpha: float) -> tuple:
-    """A weight table for the kernel: slot labels and models, weights, NB ratios, wscale, intercept, t."""
+    """A table for the kernel: slot labels and models, weights beside NB ratios, wscale, intercept, t."""
     slot_label, slot_model = np.asarray(slot_label, dtype=np.int64), np.asarray(slot_model, dtype=np.int64)
-    R = np.empty((width, len(slot_label)), dtype=np.float32)
+    WR = np.zeros((width, len(slot_label), 2))
     for s, (i, m) in enumerate(zip(slot_label, slot_model, strict=True)):
-        R[:, s] = sums.ratio(todo[i], None if m == n_folds else int(m), nb_alpha)
+        WR[:, s, 1] = sums.ratio(todo[i], None if m == n_folds else int(m), nb_alpha)
     n = len(slot_label)
-    return slot_label, slot_model, np.zeros((width, n)), R, np.ones(n), np.zeros(n), np.ones(n)
+    return slot_label, slot_model, WR, np.ones(n), np.zeros(n), np.ones(n)
 
 
 def _cpus(n_jobs: int) -> int:
