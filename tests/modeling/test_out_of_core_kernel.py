@@ -92,9 +92,9 @@ def test_the_compiled_kernel_equals_the_plain_python_function(corpus) -> None:
     np.testing.assert_allclose(loss_c, loss_p, rtol=1e-12)
 
 
-def _fit(project_dir, X, y, ids, kernel: bool, monkeypatch, **train):
+def _fit(project_dir, X, y, ids, kernel: bool, monkeypatch, n_jobs: int = -1, **train):
     monkeypatch.setattr(sgd_kernel, "AVAILABLE", kernel)
-    cfg = load_settings("dev", project_dir, [{"model": {"epochs": 10}, "train": train}])
+    cfg = load_settings("dev", project_dir, [{"model": {"epochs": 10, "n_jobs": n_jobs}, "train": train}])
     return train_out_of_core(CsrBlocks(X, 500), ids, y, LABELS, cfg)
 
 
@@ -134,3 +134,11 @@ def test_kernel_reads_one_block_at_a_time_and_cv_rows_limit_the_fold_models(proj
             else:  # a fold model: ~2/3 of the ~300 cv rows
                 assert 200 * epochs[i] * 0.5 < updates < 200 * epochs[i] * 1.5
     assert np.isfinite(model.calibration["toxic"]).all()
+
+
+def test_labels_on_threads_give_the_single_thread_model(project_dir, corpus, monkeypatch) -> None:
+    X, y, ids = corpus
+    one, _ = _fit(project_dir, X[:900], y[:900], ids[:900], True, monkeypatch, n_jobs=1)
+    two, _ = _fit(project_dir, X[:900], y[:900], ids[:900], True, monkeypatch, n_jobs=2)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.calibration["insult"], two.calibration["insult"])
