@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
+from socialscore.modeling import sgd_kernel
 from socialscore.modeling.estimators import SocialScoreModel
 from socialscore.modeling.hashing import HashingFeaturiser
 from socialscore.modeling.out_of_core import (
@@ -156,7 +157,7 @@ def test_row_ranges_cut_blocks_and_gather_fills_one_matrix(tmp_path, corpus) -> 
 def test_epochs_stop_early_once_the_held_out_loss_is_flat(project_dir, corpus) -> None:
     X, y, ids = corpus
     cfg = load_settings("dev", project_dir, [{"model": {"epochs": 40}}])
-    model, report = train_out_of_core(CsrBlocks(X[:1200], 300), ids[:1200], y[:1200], LABELS, cfg)
+    _, report = train_out_of_core(CsrBlocks(X[:1200], 300), ids[:1200], y[:1200], LABELS, cfg)
     for label in LABELS:
         losses = report["epoch_losses"][label]
         assert 3 <= len(losses) < 40  # stopped: N_ITER_NO_CHANGE epochs without a TOL improvement
@@ -187,6 +188,7 @@ def test_no_fold_is_gathered_and_cv_rows_limit_the_fold_models(project_dir, corp
         return original(self, X_part, y_part, **kwargs)
 
     monkeypatch.setattr(SGDClassifier, "partial_fit", spy)
+    monkeypatch.setattr(sgd_kernel, "AVAILABLE", False)  # the sklearn fallback (the kernel: test_out_of_core_kernel)
     cfg = load_settings("dev", project_dir, [{"model": {"epochs": 2}, "train": {"cv_max_rows": 300}}])
     model, report = train_out_of_core(CsrBlocks(X[:1200], 200), ids[:1200], y[:1200], LABELS, cfg)
     assert max(sizes) <= 200  # never more rows than one block

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
+from socialscore.modeling import sgd_kernel
 from socialscore.modeling.estimators import (
     SocialScoreModel,
     fallback_reason,
@@ -161,7 +162,7 @@ def fit_label(
                 block_cv = None if cv_rows is None else cv_rows[start:stop][order]
                 shuffled = block[order]
 
-                def step(i: int, shuffled=shuffled, block_folds=block_folds, block_y=block_y, block_cv=block_cv) -> None:
+                def step(i: int, shuffled=shuffled, block_folds=block_folds, block_y=block_y, block_cv=block_cv, loss=loss) -> None:
                     k, model = fold_ids[i], models[i]
                     if k is None:
                         rows = np.arange(len(block_y))
@@ -197,6 +198,87 @@ def fit_label(
     return fitted, raw, history
 
 
+def fit_labels(
+    blocks: Any, Y: np.ndarray, folds: np.ndarray, sums: ColumnSums, todo: list[int], cross: list[bool],
+    n_folds: int, params: dict[str, Any], cv_rows: np.ndarray | None = None,
+) -> tuple[list[tuple[np.ndarray, float]], np.ndarray, dict[int, list[float]]]:
+    """:func:`fit_label` for the labels ``todo`` at once with the compiled kernel (``sgd_kernel``): one
+    pass over each block per epoch trains every model of every label still running. The labels are
+    split across threads (``model.n_jobs``); a thread's labels share one final-model table
+    ``[bucket, label]`` and one fold-model table ``[bucket, label × fold]``, so a row outside
+    ``cv_rows`` touches only the final models' weights.
+    Returns each label's final (coef, intercept), the out-of-fold raw scores (columns in ``todo``
+    order, NaN for labels without CV) and each label's epoch losses."""
+    from socialscore.modeling.sgd_kernel import optimal_t0, score_block, sgd_block, slots
+
+    n_labels = len(todo)
+    nb_alpha, alpha = params.get("nb_alpha", 1.0), params.get("alpha", 3e-5)
+    workers = max(1, min(n_labels, _cpus(params.get("n_jobs", -1))))
+    tables: list[list[tuple]] = []  # per thread: its labels' final-model table, then its fold-model table
+    for group in np.array_split(np.arange(n_labels), workers):
+        folded = [i for i in group if cross[i]]
+        layouts = [(group, np.full(len(group), n_folds))] + ([slots(folded, n_folds)] if folded else [])
+        tables.append([_table(blocks.n_features, *layout, todo, n_folds, sums, nb_alpha) for layout in layouts])
+    Y = np.ascontiguousarray(Y[:, todo], dtype=np.int8)
+    class_w = np.ones((n_labels, 2))
+    for i in range(n_labels):
+        weight = _class_weight(params, Y[:, i])
+        class_w[i] = [1.0, 1.0] if weight is None else [weight[0], weight[1]]
+    cross_flags = np.asarray(cross, dtype=np.bool_)
+    cv = np.ones(len(Y), dtype=np.bool_) if cv_rows is None else cv_rows
+    rng = np.random.default_rng(params.get("random_state", 42))
+    history: dict[int, list[float]] = {i: [] for i in range(n_labels)}
+    running = np.ones(n_labels, dtype=np.bool_)
+    t0 = optimal_t0(alpha)
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in range(params.get("epochs", 10)):
+            if not running.any():
+                break
+            loss = np.zeros((n_labels, 2))
+            for number in rng.permutation(len(blocks.starts)):
+                start, block = blocks.starts[number], blocks.block(number)
+                stop = start + block.shape[0]
+                order = rng.permutation(block.shape[0])
+                block_cv = cv[start:stop]
+                args = (block.indptr, block.indices, block.data)
+                rest = (Y[start:stop], folds[start:stop], block_cv)
+                # the fold models learn from (and are scored on) the cv rows only; the final models on all
+                orders = (order, order[block_cv[order]])
+
+                def learn(group, args=args, rest=rest, orders=orders, loss=loss) -> None:
+                    for table, rows in zip(group, orders, strict=False):
+                        sgd_block(*args, rows, *rest, *table[:2], n_folds, running, cross_flags, class_w, *table[2:],
+                                  alpha, t0, loss)
+
+                list(pool.map(learn, tables))
+            for i in np.flatnonzero(running):
+                history[i].append(float(loss[i, 0] / loss[i, 1]) if loss[i, 1] else float("nan"))
+                running[i] = not (loss[i, 1] and _stalled(history[i]))
+    raw = np.full((len(Y), n_labels), np.nan)
+    if cross_flags.any():
+        for start, block in blocks:
+            part = slice(start, start + block.shape[0])
+            for table in (group[1] for group in tables if len(group) > 1):
+                score_block(block.indptr, block.indices, block.data, folds[part], *table[:2], cross_flags, *table[2:5],
+                            raw[part])
+    fitted: list[tuple[np.ndarray, float]] = [(np.empty(0), 0.0)] * n_labels
+    for slot_label, _, WR, wscale, intercept, _ in (group[0] for group in tables):
+        for s, i in enumerate(slot_label):
+            fitted[i] = (WR[:, s, 0] * wscale[s] * WR[:, s, 1], float(intercept[s]))
+    return fitted, raw, history
+
+
+def _table(width: int, slot_label: np.ndarray, slot_model: np.ndarray, todo: list[int], n_folds: int,
+           sums: ColumnSums, nb_alpha: float) -> tuple:
+    """A table for the kernel: slot labels and models, weights beside NB ratios, wscale, intercept, t."""
+    slot_label, slot_model = np.asarray(slot_label, dtype=np.int64), np.asarray(slot_model, dtype=np.int64)
+    WR = np.zeros((width, len(slot_label), 2))
+    for s, (i, m) in enumerate(zip(slot_label, slot_model, strict=True)):
+        WR[:, s, 1] = sums.ratio(todo[i], None if m == n_folds else int(m), nb_alpha)
+    n = len(slot_label)
+    return slot_label, slot_model, WR, np.ones(n), np.zeros(n), np.ones(n)
+
+
 def _cpus(n_jobs: int) -> int:
     from joblib import cpu_count
 
@@ -226,6 +308,7 @@ def train_out_of_core(
     t0 = time.perf_counter()
     folds = hash_folds(row_ids, n_folds)
     sums = ColumnSums(blocks, Y, folds, n_folds)
+    sums_seconds = time.perf_counter() - t0
     model = SocialScoreModel("nb_logistic", labels, primary, params)
     model.n_features_ = blocks.n_features
     model.priors_ = Y.mean(axis=0)
@@ -234,6 +317,7 @@ def train_out_of_core(
     skipped: dict[str, str] = {}
     epochs: dict[str, list[float]] = {}
     cv_rows = cv_subsample(n, getattr(settings.train, "cv_max_rows", None), params.get("random_state", 42))
+    todo, cross = [], []
     for j, label in enumerate(labels):
         whole = fallback_reason(Y[:, j], 2)
         if whole:
@@ -243,19 +327,27 @@ def train_out_of_core(
         reason = fallback_reason(Y[:, j], n_folds)
         if reason:
             skipped[label] = reason
-        fitted, raw, epochs[label] = fit_label(
-            blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=reason is None, cv_rows=cv_rows
-        )
-        model.estimators_[j] = _Packed(*fitted[-1])
-        if raw is not None:
-            raw_oof[:, j] = raw
+        todo.append(j)
+        cross.append(reason is None)
+    if sgd_kernel.AVAILABLE:
+        finals, raws, histories = fit_labels(blocks, Y, folds, sums, todo, cross, n_folds, params, cv_rows)
+    else:  # sklearn's partial_fit, label by label
+        runs = [fit_label(blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=c, cv_rows=cv_rows)
+                for j, c in zip(todo, cross, strict=True)]
+        finals, histories = [fitted[-1] for fitted, _, _ in runs], [history for _, _, history in runs]
+        raws = np.column_stack([raw if raw is not None else np.full(n, np.nan) for _, raw, _ in runs] or [raw_oof[:, :0]])
+    for i, j in enumerate(todo):
+        model.estimators_[j] = _Packed(*finals[i])
+        epochs[labels[j]] = histories[i]
+        if cross[i]:
+            raw_oof[:, j] = raws[:, i]
     model._pack()
     fit_seconds = time.perf_counter() - t0
     thresholds, report, prevalence = calibrate_and_threshold(
         model, raw_oof, Y, labels, folds, n_folds, skipped, settings
     )
     model.threshold = thresholds[primary]
-    timing = {"cv_and_final_fit": round(fit_seconds, 3)}
+    timing = {"column_sums": round(sums_seconds, 3), "cv_and_final_fit": round(fit_seconds, 3)}
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "trainer": OUT_OF_CORE,
                    "thresholds": thresholds, "epoch_losses": {k: [round(v, 5) for v in h] for k, h in epochs.items()},
                    "prevalence": prevalence, "cv_rows": None if cv_rows is None else int(cv_rows.sum())}
