@@ -109,6 +109,13 @@ def test_rare_label_skips_cv_and_constant_label_falls_back(project_dir, corpus) 
     assert "insult" in model.fallbacks and np.isfinite(model.predict_proba(X[800:900])).all()
 
 
+def test_the_default_budget_sends_the_160k_run_out_of_core(project_dir) -> None:
+    """160k generated comments (128k training rows, ~595 non-zeros each) peaked at 3.48 GB summed in
+    the in-memory trainer, over the 3 GB default budget; at 36 bytes per non-zero it was judged to fit."""
+    assert choose_trainer(settings(project_dir), 128_000, 128_000 * 595) == OUT_OF_CORE
+    assert choose_trainer(settings(project_dir), 8_000, 8_000 * 595) == IN_MEMORY  # the shared sample's size
+
+
 def test_the_trainer_is_chosen_by_size_budget_or_setting(project_dir, corpus) -> None:
     assert choose_trainer(settings(project_dir), 1000, 10_000) == IN_MEMORY
     assert choose_trainer(settings(project_dir, out_of_core_rows=999), 1000, 10_000) == OUT_OF_CORE
