@@ -229,6 +229,30 @@ def read_file_artifact(kind: Kind, path: Path) -> Any:
     raise ValueError(f"no reader for kind {kind!r}")
 
 
+def iter_parquet(path: Path, rows: int, columns: list[str] | None = None) -> Iterator[Any]:
+    """A parquet file as pandas frames of at most ``rows`` rows, index = row number (one batch in
+    memory at a time); a file without rows gives one empty frame with the file's columns."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as handle:
+        start = 0
+        for batch in handle.iter_batches(batch_size=rows, columns=columns):
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            yield frame
+        if not start:
+            yield handle.schema_arrow.empty_table().select(columns or handle.schema_arrow.names).to_pandas()
+
+
+def parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as handle:
+        return handle.metadata.num_rows
+
+
 def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
     if kind == "parquet":
         with atomic_path(path, ".parquet") as tmp:
