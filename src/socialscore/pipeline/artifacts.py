@@ -235,7 +235,9 @@ def iter_parquet(path: Path, rows: int, columns: list[str] | None = None) -> Ite
     import pandas as pd
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(path) as handle:
+    # Buffered page reads without pre-buffering: a batch reads only its pages, even when the file is
+    # one row group (pre_buffer reads whole column chunks: the size of the file).
+    with pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20) as handle:
         start = 0
         for batch in handle.iter_batches(batch_size=rows, columns=columns):
             frame = batch.to_pandas()
