@@ -12,7 +12,7 @@ unless ``transform.max_id_conflict_share`` allows that share (the later rows are
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 CONFLICT_RULE = "a label is 1 if any duplicate says 1"
 CLEAN_COLUMNS = ("id", "text", "source")
+CHUNK_ROWS = 50_000  # rows per chunk of the raw table
 
 
 @dataclass
@@ -129,17 +130,61 @@ def _scrub(texts: list[str], already: np.ndarray | None) -> tuple[list[str], dic
     return out, counts
 
 
-def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
-    """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report.
+def transform(raw: pd.DataFrame, cfg: TransformConfig, chunk_rows: int = CHUNK_ROWS) -> TransformResult:
+    """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report."""
+    frame = raw.reset_index(drop=True)
+    starts = range(0, len(frame), chunk_rows) if len(frame) else [0]
+    return transform_chunks(lambda: (frame.iloc[s : s + chunk_rows] for s in starts), cfg)
 
-    The Beam engine (socialscore.beam.transform) runs the same four functions: the row-local ones
+
+def transform_chunks(chunks: Callable[[], Iterator[pd.DataFrame]], cfg: TransformConfig) -> TransformResult:
+    """:func:`transform` of the table that ``chunks()`` yields in order (index = row number, at least
+    one chunk), holding one chunk's rows plus the slim per-row results, never the whole raw table.
+
+    ``chunks`` is called twice: the id check needs every row before any row can be split. The Beam
+    engine (socialscore.beam.transform) runs the same four functions: the row-local ones
     (:func:`prepare_rows`, :func:`split_rows`) per chunk, the whole-table ones once.
     """
-    frame = raw.reset_index(drop=True)
-    prepared = prepare_rows(frame, cfg)
-    id_report, conflicts = find_id_conflicts(id_columns(frame, prepared), cfg)
-    kept, rejected, pii = split_rows(frame, prepared, conflicts, cfg)
-    return finish(kept, rejected, pii, id_report, len(frame), label_names(frame), cfg)
+    prepared, ids, rows_in, labels = [], [], 0, None
+    for chunk in chunks():
+        ready = prepare_rows(chunk, cfg)
+        ids.append(_compact(id_columns(chunk, ready)))
+        prepared.append(_compact(ready))
+        rows_in += len(chunk)
+        labels = label_names(chunk) if labels is None else labels
+    id_report, conflicts = find_id_conflicts(pd.concat(ids), cfg)
+    del ids
+    kept, rejected, pii = [], [], {}
+    for chunk, ready in zip(chunks(), prepared, strict=True):
+        part = split_rows(chunk, _restore(ready), conflicts, cfg)
+        kept.append(part[0])
+        rejected.append(part[1])
+        for kind, count in part[2].items():
+            pii[kind] = pii.get(kind, 0) + count
+    del prepared
+    kept_rows = pd.concat(filled(kept), ignore_index=True)
+    del kept
+    return finish(kept_rows, pd.concat(filled(rejected)), pii, id_report, rows_in, labels or [], cfg)
+
+
+def filled(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The non-empty frames (an empty chunk's columns lose their string dtype), else the first."""
+    return [f for f in frames if len(f)] or frames[:1]
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns (strings or None) as pandas' Arrow-backed strings: a few bytes per value."""
+    return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
+
+
+def _restore(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`_compact`: string columns back to objects, missing values as None."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        if out[column].dtype == "str":
+            values = out[column].astype(object)
+            out[column] = values.where(values.notna(), None)
+    return out
 
 
 def label_names(frame: pd.DataFrame) -> list[str]:
@@ -233,6 +278,7 @@ def finish(
     kept = kept.reset_index(drop=True)
     kept, by_id, conflicts_id = _merge_duplicates(kept, "id", labels)
     kept, by_text, conflicts_text = _merge_duplicates(kept, "text_key", labels)
+    kept = kept.drop(columns="text_key")
 
     sampled_out = 0
     if cfg.sample_size is not None and len(kept) > cfg.sample_size:
@@ -271,7 +317,7 @@ def finish(
 
 
 def run(ctx: StepContext) -> None:
-    record(ctx, transform(ctx.read("raw"), ctx.settings.transform))
+    record(ctx, transform_chunks(lambda: ctx.read_chunks("raw", CHUNK_ROWS), ctx.settings.transform))
 
 
 def record(ctx: StepContext, result: TransformResult) -> None:
