@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from socialscore.errors import DataError
 from socialscore.ingest.identity import check_ids, enforce
@@ -162,9 +163,16 @@ def transform_chunks(chunks: Callable[[], Iterator[pd.DataFrame]], cfg: Transfor
         for kind, count in part[2].items():
             pii[kind] = pii.get(kind, 0) + count
     del prepared
-    kept_rows = pd.concat(filled(kept), ignore_index=True)
-    del kept
-    return finish(kept_rows, pd.concat(filled(rejected)), pii, id_report, rows_in, labels or [], cfg)
+    pa.default_memory_pool().release_unused()  # the prepared columns' Arrow memory, for finish
+    # No name holds the concatenated rows here, so finish can drop them once they are merged.
+    return finish(_concat_emptying(kept), pd.concat(filled(rejected)), pii, id_report, rows_in, labels or [], cfg)
+
+
+def _concat_emptying(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts concatenated (fresh index); the list is emptied, so they can be freed."""
+    out = pd.concat(filled(parts), ignore_index=True)
+    parts.clear()
+    return out
 
 
 def filled(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -276,20 +284,28 @@ def finish(
     """The whole-table part: merge duplicates, sample (dev), split, report. ``kept`` and ``rejected``
     are :func:`split_rows`' outputs in input row order (concatenated when it ran per chunk)."""
     kept = kept.reset_index(drop=True)
-    kept, by_id, conflicts_id = _merge_duplicates(kept, "id", labels)
-    kept, by_text, conflicts_text = _merge_duplicates(kept, "text_key", labels)
-    kept = kept.drop(columns="text_key")
+    # Merging, sampling and splitting need only the ids, text keys and labels; the texts are copied
+    # once, for the rows that stay (each column dropped from ``kept`` as it is taken).
+    slim = kept[["id", "text_key", *labels]]
+    slim, by_id, conflicts_id = _merge_duplicates(slim, "id", labels)
+    slim, by_text, conflicts_text = _merge_duplicates(slim, "text_key", labels)
 
     sampled_out = 0
-    if cfg.sample_size is not None and len(kept) > cfg.sample_size:
-        strata = kept[labels].max(axis=1) if labels else pd.Series(0, index=kept.index)
-        chosen = stratified_take(kept["id"], strata, cfg.sample_size, cfg.seed)
+    if cfg.sample_size is not None and len(slim) > cfg.sample_size:
+        strata = slim[labels].max(axis=1) if labels else pd.Series(0, index=slim.index)
+        chosen = stratified_take(slim["id"], strata, cfg.sample_size, cfg.seed)
         sampled_out = int((~chosen).sum())
-        kept = kept[chosen]
+        slim = slim[chosen]
 
-    kept = kept.reset_index(drop=True)
-    kept["split"] = assign_split(kept["id"], kept[labels], cfg.test_size, cfg.seed)
-    clean = kept[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
+    stays = np.zeros(len(kept), dtype=bool)
+    stays[slim.index.to_numpy()] = True  # the rows stay in order: a mask, which Arrow applies per chunk
+    slim = slim.reset_index(drop=True)
+    slim["split"] = assign_split(slim["id"], slim[labels], cfg.test_size, cfg.seed)
+    for column in ("text", "source", "content_hash"):
+        slim[column] = kept.pop(column)[stays].array
+    del kept
+    pa.default_memory_pool().release_unused()
+    clean = slim[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
     kinds = rejected["kind"]
     rejected = rejected.drop(columns=["kind"]).reset_index(drop=True)
 
