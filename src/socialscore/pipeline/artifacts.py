@@ -229,6 +229,10 @@ def read_file_artifact(kind: Kind, path: Path) -> Any:
     raise ValueError(f"no reader for kind {kind!r}")
 
 
+# Rows per parquet row group: the writer holds one row group's encoded pages until it is complete.
+PARQUET_ROW_GROUP = 65_536
+
+
 def iter_parquet(path: Path, rows: int, columns: list[str] | None = None) -> Iterator[Any]:
     """A parquet file as pandas frames of at most ``rows`` rows, index = row number (one batch in
     memory at a time); a file without rows gives one empty frame with the file's columns."""
@@ -258,7 +262,7 @@ def parquet_rows(path: Path) -> int:
 def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
     if kind == "parquet":
         with atomic_path(path, ".parquet") as tmp:
-            value.to_parquet(tmp, index=False)
+            value.to_parquet(tmp, index=False, row_group_size=PARQUET_ROW_GROUP)
     elif kind == "csv":
         from socialscore.storage.csvsafe import write_csv_safe
 
