@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +288,36 @@ def test_gzip_and_parquet_are_read_directly_and_bounded(tmp_path: Path) -> None:
     pd.DataFrame({"id": [1, 2], "comment_text": ["a", None], "toxic": [0, 1]}).to_parquet(parquet)
     table = read_table(parquet)
     assert table.frame["id"].tolist() == ["1", "2"] and table.frame["comment_text"].tolist() == ["a", None]
+
+
+def test_after_decoding_reading_holds_no_more_than_the_text_and_its_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once decoded, the bytes are dropped, nothing copies the whole text (strip, split), and the
+    parser gets UTF-8 (a str of emoji takes 4 bytes per character) and makes Python strings for one
+    chunk of rows at a time."""
+    import tracemalloc
+
+    from socialscore.storage import datasets
+
+    def decode_then_measure(*args: object, **kwargs: object) -> object:
+        decoded = decode_bytes(*args, **kwargs)
+        tracemalloc.reset_peak()
+        return decoded
+
+    monkeypatch.setattr(datasets, "decode_bytes", decode_then_measure)
+    monkeypatch.setattr(datasets, "PARSE_CHUNK_ROWS", 1_000)
+    path = tmp_path / "big.csv"
+    rows = "".join(f"r{i},{'😀 ' * 40}{i},{i % 2}\n" for i in range(20_000))
+    path.write_text("id,comment_text,toxic\n" + rows, encoding="utf-8")
+    text_size = sys.getsizeof(path.read_text(encoding="utf-8"))
+    tracemalloc.start()
+    try:
+        table = read_table(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(table.frame) == 20_000 and table.frame.loc[7, "id"] == "r7"
+    encoded = path.stat().st_size
+    # 1.6: str.encode first fills a worst-case buffer (4 bytes per character), then shrinks it
+    assert peak < 1.6 * (text_size + encoded), f"peak {peak / (text_size + encoded):.2f}x text + UTF-8"
