@@ -262,7 +262,12 @@ def parquet_rows(path: Path) -> int:
 def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
     if kind == "parquet":
         with atomic_path(path, ".parquet") as tmp:
-            value.to_parquet(tmp, index=False, row_group_size=PARQUET_ROW_GROUP)
+            if hasattr(value, "to_parquet"):  # a pandas frame, else a pyarrow Table
+                value.to_parquet(tmp, index=False, row_group_size=PARQUET_ROW_GROUP)
+            else:
+                import pyarrow.parquet as pq
+
+                pq.write_table(value, tmp, row_group_size=PARQUET_ROW_GROUP)
     elif kind == "csv":
         from socialscore.storage.csvsafe import write_csv_safe
 
