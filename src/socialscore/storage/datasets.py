@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from socialscore.errors import DataError
-from socialscore.ingest.decoding import container_kind
+from socialscore.ingest.decoding import container_kind, plain_utf8
 from socialscore.ingest.guards import check_header, read_input_bytes
 from socialscore.storage.csvformat import ERROR_COLUMN, _clean_names, decode_bytes, detect_delimiter
 
@@ -64,6 +64,7 @@ def _read_fast(data: bytes, sep: str) -> pd.DataFrame | None:
 
 
 _SEP_HINT = re.compile(r"sep=([,\t;|])\r?\n")
+_VISIBLE = re.compile(rb"[!-~]")  # a file with one is not blank
 UNBALANCED_QUOTE = "unbalanced quote (the records after it were recovered)"
 TRUNCATED_QUOTE = "unterminated quoted field (truncated file?)"
 
@@ -207,6 +208,13 @@ def read_table(
     if container:
         what, todo = container
         raise DataError(f"data file {path} is {what}, not CSV text; {todo}")
+    if encoding is None and _VISIBLE.search(data) and not data.startswith(b"sep=") and plain_utf8(data):
+        # Decoding would give these very bytes as text: the parser reads them as they are (a str of
+        # non-ASCII text takes 2-4 bytes a character) and the checks look at the bytes.
+        end = data.find(b"\n")
+        sep = delimiter or detect_delimiter((data if end == -1 else data[:end]).decode("utf-8"))
+        check_header(data, sep, path.name, max_columns, max_line_chars)
+        return _table_of(path, data, sep, [])
     decoded = decode_bytes(data, f"data file {path}", encoding)
     del data  # large inputs: each full copy of the file counts, so none is kept longer than needed
     text = decoded.text
@@ -227,12 +235,16 @@ def read_table(
     notes += [f"{path.name}: {note}" for note in decoded_notes]
     if nul_chars:
         notes.append(f"{path.name}: removed {nul_chars} NUL character(s)")
-    if sep != ",":
-        notes.append(f"{path.name}: delimiter {sep!r}")
-
     # The parser reads UTF-8 bytes: a str of non-ASCII text takes 2-4 bytes per character.
     encoded = text.encode("utf-8")
     del text
+    return _table_of(path, encoded, sep, notes)
+
+
+def _table_of(path: Path, encoded: bytes, sep: str, notes: list[str]) -> Table:
+    """The table of ``encoded``, the file's checked text as UTF-8; ``notes`` so far."""
+    if sep != ",":
+        notes.append(f"{path.name}: delimiter {sep!r}")
     frame = _read_fast(encoded, sep)
     raw: dict[int, str] = {}
     if frame is not None:
