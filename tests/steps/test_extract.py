@@ -242,7 +242,9 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(
         Path(path).write_bytes(b"PAR1 half written")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(pq, "write_table", full_disk)  # extract writes an Arrow table
     with pytest.raises(DataError) as info:
         run(ctx)
     message = str(info.value)
@@ -288,3 +290,53 @@ def test_unicode_label_names_are_sanitised_and_displayed(tmp_path: Path) -> None
     assert labels[0] == "label_toxicite" and labels[1].startswith("label_u_")
     assert result.label_display["toxicite"] == "toxicité"
     assert any("'toxicité' is stored as label_toxicite" in n for n in result.notes)
+
+
+def hostile_files(tmp_path: Path) -> list[Path]:
+    """Two files: one the careful parser reads (records with too many fields, an unbalanced quote),
+    with PII, look-alikes and missing ids; one in Davidson's format without an id column."""
+    rows = []
+    for i in range(60):
+        text = f"comment {i} mail u{i}@example.com" if i % 5 == 0 else f"ｃｏｍｍｅｎｔ {i} 😀"
+        ident = "" if i % 7 == 0 else f"a{i}"
+        rows.append(f"{ident},{text},{i % 2},{i % 3 % 2}")
+        if i % 11 == 3:
+            rows.append(f"x{i},too,many,fields,here")
+    rows.insert(45, 'q1,"an unbalanced quote,0,0')
+    first = write(tmp_path / "a.csv", "id,comment_text,toxic,insult\n" + "\n".join(rows) + "\n")
+    davidson = "".join(f"{i},3,0,0,3,{i % 3},tweet {i} call 555-123-{4000 + i}\n" for i in range(30))
+    second = write(tmp_path / "labeled_data.csv", ",count,hate_speech,offensive_language,neither,class,tweet\n" + davidson)
+    return [first, second]
+
+
+@pytest.mark.parametrize("keep_raw", [False, True])
+def test_extract_in_chunks_equals_extract_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_raw: bool) -> None:
+    from socialscore.steps import extract as step
+
+    paths, cfg = hostile_files(tmp_path), DataConfig(keep_raw=keep_raw)
+    monkeypatch.setattr(step, "CHUNK_ROWS", 10_000)
+    whole = extract(paths, cfg)
+    assert whole.frame["_error"].notna().sum() >= 5 and whole.table.num_rows > 90
+    for rows in (1, 7):
+        monkeypatch.setattr(step, "CHUNK_ROWS", rows)
+        chunked = extract(paths, cfg)
+        pd.testing.assert_frame_equal(chunked.frame, whole.frame)
+        assert (chunked.notes, chunked.pii_replaced, chunked.label_display) == (
+            whole.notes, whole.pii_replaced, whole.label_display
+        )
+
+
+def test_extract_protects_the_rows_in_chunks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialscore.steps import extract as step
+
+    paths = hostile_files(project_dir / "data" / "raw")
+    ctx = context(project_dir, "extract", files=[str(p) for p in paths])
+    monkeypatch.setattr(step, "CHUNK_ROWS", 16)
+    seen: list[int] = []
+    real = step.protect
+    monkeypatch.setattr(step, "protect", lambda frame, keep: seen.append(len(frame)) or real(frame, keep))
+    run(ctx)
+    assert seen and max(seen) <= 16  # never the whole table's Python strings at once
+    written = pd.read_parquet(ctx.location("raw"))
+    assert len(written) == sum(seen) == ctx.facts["rows"]
+    assert ctx.facts["unparsed_records"] == int(written["_error"].notna().sum()) >= 5

@@ -124,3 +124,32 @@ def test_context_read_returns_the_loaded_comments(project_dir: Path, database: D
     comments = ctx.read("comments")
     assert comments["id"].tolist() == [f"c{i}" for i in range(8)]
     assert set(comments["split"]) == {"train", "test"}
+
+
+def test_checksum_chunks_equals_the_whole_tables_checksum() -> None:
+    table = load.table_frame(clean_frame(23), STAMP)
+    table.loc[5, "text"] = "ｆｕｌｌ-width ＡＢＣ and a \u202e right-to-left mark"
+    parts = [table.iloc[start : start + 4] for start in range(0, len(table), 4)]
+    assert load.checksum_chunks(parts) == load.checksum(table)
+    assert load.checksum_chunks(parts[:-1]) != load.checksum(table)
+
+
+def test_load_reads_the_clean_rows_in_chunks(
+    project_dir: Path, database: Database, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean = clean_frame(30)
+    ctx = context(project_dir, "dev", prefix, database, clean)
+    monkeypatch.setattr(load, "CHUNK_ROWS", 7)
+    seen: list[int] = []
+    real = load.table_frame
+
+    def spy(frame: pd.DataFrame, loaded_at: pd.Timestamp) -> pd.DataFrame:
+        seen.append(len(frame))
+        return real(frame, loaded_at)
+
+    monkeypatch.setattr(load, "table_frame", spy)
+    load.run(ctx)
+    assert seen and max(seen) <= 7  # never the whole clean table at once
+    table = ctx.location("comments")
+    assert database.table_checksum(table) == load.checksum(real(clean, STAMP))
+    assert database.read_table(table)["id"].tolist() == clean["id"].tolist()

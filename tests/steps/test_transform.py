@@ -375,3 +375,62 @@ def test_unicode_label_columns_flow_through_extract_transform_and_load(project_d
     labels = [c for c in table.columns if c.startswith("label_")]
     assert labels[0] == "label_toxicite" and labels[1].startswith("label_u_") and len(table) == 12
     assert table.sort_values("id")["label_toxicite"].tolist() == [int(i) % 2 for i in sorted(str(i) for i in range(12))]
+
+
+def hostile_raw(rows: int, keep_raw: bool) -> pd.DataFrame:
+    """extract's table of generated comments with duplicates, id conflicts, bad rows, PII and look-alikes
+    spread over the table, so that they cross chunk boundaries."""
+    from socialscore.config import DataConfig
+    from socialscore.storage.synthetic import generate_example
+
+    frame = generate_example(rows, seed=11).astype({"toxic": object, "insult": object})
+    for i in range(0, rows - 30, 37):
+        frame.loc[i, "comment_text"] = frame.loc[i + 23, "comment_text"]  # same text: merged
+        frame.loc[i + 1, "id"] = frame.loc[i + 29, "id"]  # same id, other text: a conflict
+        frame.loc[i + 2, "comment_text"] = f"call 555-123-{4000 + i} or mail u{i}@example.com"
+        frame.loc[i + 3, "comment_text"] = "ｆｕｌｌ ｗｉｄｔｈ" if i % 2 else "full width"  # NFKC look-alikes
+        frame.loc[i + 4, "toxic"] = "maybe"  # not 0/1: rejected
+        frame.loc[i + 5, "comment_text"] = "  "  # empty: rejected
+        frame.loc[i + 6, "id"] = ""  # id derived from the text
+        frame.loc[i + 7, ["id", "comment_text", "insult"]] = [frame.loc[i + 8, "id"], frame.loc[i + 8, "comment_text"], 1]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "in.csv"
+        frame.to_csv(path, index=False)
+        return extract([path], DataConfig(keep_raw=keep_raw)).frame
+
+
+@pytest.mark.parametrize("keep_raw", [False, True])
+@pytest.mark.parametrize("sample_size", [None, 250])
+def test_chunked_transform_equals_the_whole_table(keep_raw: bool, sample_size: int | None) -> None:
+    raw = hostile_raw(600, keep_raw)
+    config = cfg(max_id_conflict_share=0.2, sample_size=sample_size)
+    whole = transform(raw, config, chunk_rows=len(raw))
+    assert whole.report["rows_rejected"] >= 30 and whole.report["duplicates_merged"] >= 20
+    assert whole.report["ids"]["conflicting_rows"] >= 10 and whole.report["label_conflicts"] >= 1
+    for rows in (7, 100):
+        chunked = transform(raw, config, chunk_rows=rows)
+        pd.testing.assert_frame_equal(chunked.clean, whole.clean)
+        pd.testing.assert_frame_equal(chunked.rejected, whole.rejected)
+        assert chunked.report == whole.report
+
+
+def test_run_reads_the_raw_table_in_chunks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialscore.steps import transform as step
+
+    settings = load_settings("dev", project_dir, [{"transform": {"max_id_conflict_share": 0.2}}])
+    layout = Layout(project_dir, "dev")
+    layout.ensure()
+    ctx = StepContext("transform", settings, layout, logging.getLogger("socialscore.test"))
+    raw = hostile_raw(200, keep_raw=False)
+    ctx.write("raw", raw)
+    monkeypatch.setattr(step, "CHUNK_ROWS", 16)
+    seen: list[int] = []
+    real = step.prepare_rows
+    monkeypatch.setattr(step, "prepare_rows", lambda frame, c: seen.append(len(frame)) or real(frame, c))
+    run(ctx)
+    assert seen and max(seen) <= 16  # the raw table is never whole in memory
+    expected = transform(raw, settings.transform)
+    pd.testing.assert_frame_equal(pd.read_parquet(ctx.location("clean")), expected.clean)
+    assert ctx.facts["rows_in"] == 200 and ctx.facts["rows_kept"] == expected.report["rows_kept"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +288,68 @@ def test_gzip_and_parquet_are_read_directly_and_bounded(tmp_path: Path) -> None:
     pd.DataFrame({"id": [1, 2], "comment_text": ["a", None], "toxic": [0, 1]}).to_parquet(parquet)
     table = read_table(parquet)
     assert table.frame["id"].tolist() == ["1", "2"] and table.frame["comment_text"].tolist() == ["a", None]
+
+
+def emoji_csv(path: Path, bom: bool = False) -> Path:
+    rows = "".join(f"r{i},{'😀 ' * 40}{i},{i % 2}\n" for i in range(20_000))
+    path.write_text(("\ufeff" if bom else "") + "id,comment_text,toxic\n" + rows, encoding="utf-8")
+    return path
+
+
+def test_plain_utf8_is_parsed_as_read_without_a_decoded_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain UTF-8 (no BOM, no NUL) is what decoding would give: the parser reads the bytes, and no
+    str of the whole file (4 bytes a character for emoji) is made."""
+    import tracemalloc
+
+    from socialscore.storage import datasets
+
+    monkeypatch.setattr(datasets, "PARSE_CHUNK_ROWS", 1_000)
+    path = emoji_csv(tmp_path / "big.csv")
+    tracemalloc.start()
+    try:
+        table = read_table(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(table.frame) == 20_000 and table.frame.loc[7, "comment_text"] == "😀 " * 40 + "7"
+    assert table.frame.equals(read_table(emoji_csv(tmp_path / "bom.csv", bom=True)).frame)
+    # the bytes (1x) and one chunk being parsed; a decoded str of the file alone would be 1.76x more
+    assert peak < 2.0 * path.stat().st_size, f"peak {peak / path.stat().st_size:.2f}x the file"
+
+
+def test_line_limit_counts_characters_when_checking_bytes(tmp_path: Path) -> None:
+    path = write(tmp_path / "e.csv", "id,text,toxic\n1," + "😀" * 30 + ",0\n2," + "é" * 60 + ",1\n")
+    assert len(read_table(path, max_line_chars=64).frame) == 2  # 34 characters, 124 bytes
+    with pytest.raises(DataError, match="line 3 has over 62"):
+        read_table(path, max_line_chars=62)
+
+
+def test_after_decoding_reading_holds_no_more_than_the_text_and_its_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once decoded, the bytes are dropped, nothing copies the whole text (strip, split), and the
+    parser gets UTF-8 (a str of emoji takes 4 bytes per character) and makes Python strings for one
+    chunk of rows at a time."""
+    import tracemalloc
+
+    from socialscore.storage import datasets
+
+    def decode_then_measure(*args: object, **kwargs: object) -> object:
+        decoded = decode_bytes(*args, **kwargs)
+        tracemalloc.reset_peak()
+        return decoded
+
+    monkeypatch.setattr(datasets, "decode_bytes", decode_then_measure)
+    monkeypatch.setattr(datasets, "PARSE_CHUNK_ROWS", 1_000)
+    path = emoji_csv(tmp_path / "big.csv", bom=True)  # with a BOM: decoded, then encoded again
+    text_size = sys.getsizeof(path.read_text(encoding="utf-8-sig"))
+    tracemalloc.start()
+    try:
+        table = read_table(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(table.frame) == 20_000 and table.frame.loc[7, "id"] == "r7"
+    encoded = path.stat().st_size - 3
+    # 1.6: str.encode first fills a worst-case buffer (4 bytes per character), then shrinks it
+    assert peak < 1.6 * (text_size + encoded), f"peak {peak / (text_size + encoded):.2f}x text + UTF-8"

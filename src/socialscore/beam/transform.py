@@ -37,6 +37,7 @@ from socialscore.beam.runner import (
 from socialscore.errors import SocialScoreError
 from socialscore.steps.transform import (
     TransformResult,
+    filled,
     find_id_conflicts,
     finish,
     id_columns,
@@ -76,11 +77,6 @@ def split_chunk(element: tuple[int, pd.DataFrame, pd.DataFrame], checked: Any, c
         return number, None, None, {}, label_names(frame)
     kept, rejected, pii = split_rows(frame, prepared, checked[1], cfg)
     return number, kept, rejected, pii, label_names(frame)
-
-
-def filled(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """The non-empty frames (an empty chunk's columns lose their string dtype), else the first."""
-    return [f for f in frames if len(f)] or frames[:1]
 
 
 def finish_all(parts: list[tuple], checked: Any, cfg: Any, output_dir: str) -> str:

@@ -164,6 +164,22 @@ def decode_bytes(data: bytes, name: str = "the file", encoding: str | None = Non
     return _finish(text, guess, notes)
 
 
+def plain_utf8(data: bytes) -> bool:
+    """Whether ``decode_bytes(data)`` is ``data`` as it is: valid UTF-8 without a BOM, without NUL,
+    not UTF-16/32. Checked in blocks, so no decoded copy of the whole file is made."""
+    if b"\x00" in data or any(data.startswith(bom) for bom, _ in _BOMS) or _bomless_wide(data[:4096]):
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), 1 << 16):  # small blocks: the decoded text is thrown away
+            decoder.decode(view[start : start + (1 << 16)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _finish(text: str, encoding: str, notes: list[str]) -> Decoded:
     nuls = text.count("\x00")
     if nuls:

@@ -81,11 +81,19 @@ def read_input_bytes(path: Path, max_file_mb: int) -> bytes:
         raise DataError(describe_os_error(exc, path)) from None
 
 
-def check_header(text: str, sep: str, name: str, max_columns: int, max_line_chars: int) -> None:
-    """Fail fast on a header with too many columns or a physical line over ``max_line_chars``."""
-    end = text.find("\n")
+def check_header(
+    text: str | bytes, sep: str, name: str, max_columns: int, max_line_chars: int
+) -> None:
+    """Fail fast on a header with too many columns or a physical line over ``max_line_chars``.
+
+    ``text`` may be UTF-8 bytes: a line longer in bytes is then measured again in characters.
+    """
+    newline: str | bytes = "\n"
+    if isinstance(text, bytes):
+        newline, sep = b"\n", sep.encode()  # type: ignore[assignment]
+    end = text.find(newline)  # type: ignore[arg-type]
     header_len = len(text) if end == -1 else end
-    columns = text.count(sep, 0, header_len) + 1
+    columns = text.count(sep, 0, header_len) + 1  # type: ignore[arg-type]
     if columns > max_columns:
         raise DataError(
             f"{name}: the header has {columns:,} columns, over "
@@ -94,10 +102,13 @@ def check_header(text: str, sep: str, name: str, max_columns: int, max_line_char
         )
     longest, start = 0, 0
     while True:  # str.find runs in C: a 1 GB file is scanned in about a second
-        end = text.find("\n", start)
+        end = text.find(newline, start)  # type: ignore[arg-type]
         stop = len(text) if end == -1 else end
-        if stop - start > max_line_chars:
-            line = text.count("\n", 0, start) + 1
+        over = stop - start > max_line_chars
+        if over and isinstance(text, bytes):
+            over = len(text[start:stop].decode("utf-8")) > max_line_chars
+        if over:
+            line = text.count(newline, 0, start) + 1  # type: ignore[arg-type]
             raise DataError(
                 f"{name}: line {line} has over {max_line_chars:,} characters (data.max_line_chars); "
                 "is this a CSV file? Raise the limit with --set data.max_line_chars=N if it is"

@@ -229,10 +229,45 @@ def read_file_artifact(kind: Kind, path: Path) -> Any:
     raise ValueError(f"no reader for kind {kind!r}")
 
 
+# Rows per parquet row group: the writer holds one row group's encoded pages until it is complete.
+PARQUET_ROW_GROUP = 65_536
+
+
+def iter_parquet(path: Path, rows: int, columns: list[str] | None = None) -> Iterator[Any]:
+    """A parquet file as pandas frames of at most ``rows`` rows, index = row number (one batch in
+    memory at a time); a file without rows gives one empty frame with the file's columns."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    # Buffered page reads without pre-buffering: a batch reads only its pages, even when the file is
+    # one row group (pre_buffer reads whole column chunks: the size of the file).
+    with pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20) as handle:
+        start = 0
+        for batch in handle.iter_batches(batch_size=rows, columns=columns):
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            yield frame
+        if not start:
+            yield handle.schema_arrow.empty_table().select(columns or handle.schema_arrow.names).to_pandas()
+
+
+def parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as handle:
+        return handle.metadata.num_rows
+
+
 def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
     if kind == "parquet":
         with atomic_path(path, ".parquet") as tmp:
-            value.to_parquet(tmp, index=False)
+            if hasattr(value, "to_parquet"):  # a pandas frame, else a pyarrow Table
+                value.to_parquet(tmp, index=False, row_group_size=PARQUET_ROW_GROUP)
+            else:
+                import pyarrow.parquet as pq
+
+                pq.write_table(value, tmp, row_group_size=PARQUET_ROW_GROUP)
     elif kind == "csv":
         from socialscore.storage.csvsafe import write_csv_safe
 

@@ -13,6 +13,7 @@ from socialscore.errors import MissingArtifactError
 from socialscore.pipeline.artifacts import (
     ARTIFACTS,
     Artifact,
+    iter_parquet,
     read_file_artifact,
     write_file_artifact,
 )
@@ -78,15 +79,25 @@ class StepContext:
         return Path(self.location(key)).exists()
 
     def read(self, key: str) -> Any:
+        artifact = self._require(key)
+        if artifact.kind == "table":
+            return self.db.read_table(self.location(key))
+        return read_file_artifact(artifact.kind, Path(self.location(key)))
+
+    def read_chunks(self, key: str, rows: int) -> Iterator[Any]:
+        """A parquet artifact as frames of at most ``rows`` rows (index = row number)."""
+        if self._require(key).kind != "parquet":
+            raise ValueError(f"{key} is not a parquet artifact")
+        return iter_parquet(Path(self.location(key)), rows)
+
+    def _require(self, key: str) -> Artifact:
         artifact = self.artifacts[key]
         if not self.exists(key):
             raise MissingArtifactError(
                 f"step '{self.step}' needs {key} ({self.location(key)}), which does not exist; "
                 f"run step '{artifact.producer}' first"
             )
-        if artifact.kind == "table":
-            return self.db.read_table(self.location(key))
-        return read_file_artifact(artifact.kind, Path(self.location(key)))
+        return artifact
 
     def write(self, key: str, value: Any) -> None:
         artifact = self.artifacts[key]

@@ -11,6 +11,7 @@ PII-scrubbed before the table is written to ``data/interim/raw_{mode}.parquet``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,22 +24,32 @@ from socialscore.storage.csvformat import ERROR_COLUMN, Schema, detect_schema
 # module stays cheap.
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from socialscore.config import DataConfig
     from socialscore.pipeline.context import StepContext
+    from socialscore.storage.datasets import Table
 
 EXAMPLE_SOURCE = "generated-example"
 LABEL_PREFIX = "label_"
 KEY_FORM = "NFKC"  # the de-duplication key's normalisation, whatever transform.unicode_form says
 
 
+CHUNK_ROWS = 50_000  # rows normalised, scrubbed and hashed at a time
+
+
 @dataclass
 class ExtractResult:
-    frame: pd.DataFrame
+    table: pa.Table  # the raw table as it is written (Arrow strings: compact)
     notes: list[str] = field(default_factory=list)
     schemas: dict[str, str] = field(default_factory=dict)  # file name → detected format
     label_display: dict[str, str] = field(default_factory=dict)  # label name → column as written
     pii_replaced: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The raw table as the next step reads it back."""
+        return self.table.to_pandas()
 
 
 def protect(frame: pd.DataFrame, keep_raw: bool) -> dict[str, int]:
@@ -67,28 +78,49 @@ def protect(frame: pd.DataFrame, keep_raw: bool) -> dict[str, int]:
 def _raw_from_table(
     frame: pd.DataFrame, schema: Schema, source: str, raw_records: dict[int, str]
 ) -> pd.DataFrame:
+    """Raw rows of ``frame``: a file's table or a slice of it (index = row position in the file)."""
     import pandas as pd
 
     from socialscore.storage.datasets import davidson_label
 
     def strings(column: str | None) -> pd.Series:
         if column is None:
-            return pd.Series([None] * len(frame), dtype=object)
-        values = frame[column].astype(object).reset_index(drop=True)
+            return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        values = frame[column].astype(object)
         return values.where(values.notna(), None)
 
     out = pd.DataFrame({"id": strings(schema.id_column), "text": strings(schema.text_column)})
     out.loc[out["id"].astype(str).str.strip() == "", "id"] = None
-    if raw_records:  # an unparseable record keeps its raw content in `text` for the rejected file
-        positions = list(raw_records)
+    positions = [p for p in raw_records if p in out.index]
+    if positions:  # an unparseable record keeps its raw content in `text` for the rejected file
         out.loc[positions, "text"] = [raw_records[p] for p in positions]
     out["source"] = source
-    out["source_row"] = pd.RangeIndex(1, len(frame) + 1).to_numpy(dtype="int64")
+    out["source_row"] = frame.index.to_numpy(dtype="int64") + 1
     for label, column in schema.labels.items():
         values = strings(column)
         out[LABEL_PREFIX + label] = davidson_label(values, label) if schema.davidson else values
     out[ERROR_COLUMN] = strings(ERROR_COLUMN)
-    return out
+    return out.reset_index(drop=True)
+
+
+def _protected_chunks(
+    table: Table, schema: Schema, columns: list[str], keep_raw: bool, counts: dict[str, int]
+) -> Iterator[pa.Table]:
+    """The raw rows of one file as Arrow tables of ``CHUNK_ROWS`` rows, protected; PII counts added
+    to ``counts``."""
+    for start in range(0, len(table.frame), CHUNK_ROWS):
+        part = table.frame.iloc[start : start + CHUNK_ROWS]
+        raw = _raw_from_table(part, schema, table.path.name, table.raw_records)[columns]
+        for kind, count in protect(raw, keep_raw).items():
+            counts[kind] = counts.get(kind, 0) + count
+        yield _to_arrow(raw)
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """Without pandas' schema metadata: it would describe the first chunk's dtypes only."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
 def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
@@ -110,7 +142,7 @@ def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
 
 def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     """Read ``paths`` (or generate the example when empty) into the raw table."""
-    import pandas as pd
+    import pyarrow as pa
 
     from socialscore.storage.datasets import read_input
 
@@ -118,12 +150,12 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
         frame = _example_frame(data_cfg)
         counts = protect(frame, data_cfg.keep_raw)
         return ExtractResult(
-            frame,
+            _to_arrow(frame),
             [f"generated {len(frame)} synthetic example comments"],
             {EXAMPLE_SOURCE: "example"},
             pii_replaced=counts,
         )
-    parts, notes, schemas, display = [], [], {}, {}
+    tables, notes, schemas, display = [], [], {}, {}
     for path in paths:
         table = read_input(path, data_cfg)
         schema = detect_schema(
@@ -148,8 +180,8 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
             display.setdefault(label, column if not schema.davidson else label)
             if column != label and not schema.davidson:
                 notes.append(f"{path.name}: label column {column!r} is stored as label_{label}")
-        parts.append(_raw_from_table(table.frame, schema, path.name, table.raw_records))
-    label_sets = [{c for c in p.columns if c.startswith(LABEL_PREFIX)} for p in parts]
+        tables.append((table, schema))
+    label_sets = [{LABEL_PREFIX + label for label in schema.labels} for _, schema in tables]
     shared = set.intersection(*label_sets)
     if not shared:
         raise DataError(
@@ -161,12 +193,17 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     dropped = set.union(*label_sets) - shared
     if dropped:
         notes.append(f"labels not in every file were dropped: {', '.join(sorted(dropped))}")
-    ordered = [c for c in parts[0].columns if c in shared]
+    ordered = [LABEL_PREFIX + label for label in tables[0][1].labels if LABEL_PREFIX + label in shared]
     columns = ["id", "text", "source", "source_row", *ordered, ERROR_COLUMN]
-    frame = pd.concat([p[columns] for p in parts], ignore_index=True)
-    counts = protect(frame, data_cfg.keep_raw)
+    counts: dict[str, int] = {}
+    chunks = []
+    while tables:  # each file's table is dropped once its rows are protected
+        table, schema = tables.pop(0)
+        chunks += _protected_chunks(table, schema, columns, data_cfg.keep_raw, counts)
+        del table
+    raw = pa.concat_tables(chunks, promote_options="permissive")  # a column of None in one chunk
     shown = {k: v for k, v in display.items() if LABEL_PREFIX + k in shared}
-    return ExtractResult(frame, notes, schemas, shown, counts)
+    return ExtractResult(raw, notes, schemas, shown, counts)
 
 
 def run(ctx: StepContext) -> None:
@@ -182,15 +219,15 @@ def run(ctx: StepContext) -> None:
     result = extract(paths, ctx.settings.data)
     for note in result.notes:
         ctx.info(note)
-    write_artifact(ctx, "raw", result.frame)
+    write_artifact(ctx, "raw", result.table)
     if ctx.settings.data.keep_raw:
         ctx.warn(f"data.keep_raw is true: {ctx.location('raw')} holds the raw, unscrubbed comments")
     else:
         ctx.fact("pii_replaced", sum(result.pii_replaced.values()))
     if result.label_display:
         ctx.fact("label_columns", result.label_display)
-    errors = int(result.frame[ERROR_COLUMN].notna().sum())
-    ctx.fact("rows", len(result.frame))
+    errors = result.table.num_rows - result.table.column(ERROR_COLUMN).null_count
+    ctx.fact("rows", result.table.num_rows)
     ctx.fact("files", [p.name for p in paths] or [EXAMPLE_SOURCE])
     ctx.fact("formats", result.schemas)
     ctx.fact("unparsed_records", errors)

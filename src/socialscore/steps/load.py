@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 
 from socialscore.errors import DataError
+from socialscore.pipeline.artifacts import parquet_rows
 from socialscore.pipeline.context import StepContext
-from socialscore.storage.db.content_hash import frame_hash
+from socialscore.storage.db.content_hash import ContentHasher
+from socialscore.storage.db.schema import infer_schema, normalise
 
 LEADING = ("id", "text")
 TRAILING = ("split", "source", "content_hash", "loaded_at")
@@ -60,25 +62,39 @@ def table_frame(clean: pd.DataFrame, loaded_at: pd.Timestamp) -> pd.DataFrame:
 
 def checksum(table: pd.DataFrame) -> str:
     """The table's content hash without ``loaded_at``, so an identical reload has the same one."""
-    return frame_hash(table.drop(columns=["loaded_at"]))
+    return checksum_chunks([table])
 
 
-def chunks(table: pd.DataFrame, size: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    for start in range(0, max(len(table), 1), size):
-        yield table.iloc[start : start + size]
+def checksum_chunks(tables: Iterable[pd.DataFrame]) -> str:
+    """:func:`checksum` of the concatenation of ``tables`` (at least one), one chunk at a time."""
+    hasher = None
+    for table in tables:
+        rows = table.drop(columns=["loaded_at"])
+        if hasher is None:
+            hasher = ContentHasher(infer_schema(rows))
+        hasher.update(normalise(rows, hasher.schema))
+    if hasher is None:
+        raise ValueError("no chunks to hash")
+    return hasher.hexdigest()
 
 
 def run(ctx: StepContext) -> None:
-    clean = ctx.read("clean")
-    table = table_frame(clean, pd.Timestamp.now(tz="UTC"))
+    # The clean rows are read twice in chunks (never whole): once for the checksum, which the table's
+    # metadata needs before the rows are written, then to write them.
+    loaded_at = pd.Timestamp.now(tz="UTC")
+
+    def tables() -> Iterator[pd.DataFrame]:
+        return (table_frame(clean, loaded_at) for clean in ctx.read_chunks("clean", CHUNK_ROWS))
+
+    content_hash = checksum_chunks(tables())
+    total = parquet_rows(ctx.location("clean"))
     name = ctx.location("comments")
     db = ctx.db
     started = time.perf_counter()
-    n_chunks = max(1, -(-len(table) // CHUNK_ROWS))
     rows = db.replace_table_from_chunks(
         name,
-        ctx.progress(chunks(table), total=n_chunks, description=f"loading {len(table):,} rows"),
-        content_hash=checksum(table),
+        ctx.progress(tables(), total=max(1, -(-total // CHUNK_ROWS)), description=f"loading {total:,} rows"),
+        content_hash=content_hash,
     )
     seconds = time.perf_counter() - started
     ctx.info(f"loaded {rows:,} rows into {name} ({db.describe()}) in {seconds:.2f}s")

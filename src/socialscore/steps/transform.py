@@ -12,12 +12,13 @@ unless ``transform.max_id_conflict_share`` allows that share (the later rows are
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from socialscore.errors import DataError
 from socialscore.ingest.identity import check_ids, enforce
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 CONFLICT_RULE = "a label is 1 if any duplicate says 1"
 CLEAN_COLUMNS = ("id", "text", "source")
+CHUNK_ROWS = 50_000  # rows per chunk of the raw table
 
 
 @dataclass
@@ -129,17 +131,68 @@ def _scrub(texts: list[str], already: np.ndarray | None) -> tuple[list[str], dic
     return out, counts
 
 
-def transform(raw: pd.DataFrame, cfg: TransformConfig) -> TransformResult:
-    """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report.
+def transform(raw: pd.DataFrame, cfg: TransformConfig, chunk_rows: int = CHUNK_ROWS) -> TransformResult:
+    """Clean ``raw`` (extract's table) into kept rows, rejected rows and a report."""
+    frame = raw.reset_index(drop=True)
+    starts = range(0, len(frame), chunk_rows) if len(frame) else [0]
+    return transform_chunks(lambda: (frame.iloc[s : s + chunk_rows] for s in starts), cfg)
 
-    The Beam engine (socialscore.beam.transform) runs the same four functions: the row-local ones
+
+def transform_chunks(chunks: Callable[[], Iterator[pd.DataFrame]], cfg: TransformConfig) -> TransformResult:
+    """:func:`transform` of the table that ``chunks()`` yields in order (index = row number, at least
+    one chunk), holding one chunk's rows plus the slim per-row results, never the whole raw table.
+
+    ``chunks`` is called twice: the id check needs every row before any row can be split. The Beam
+    engine (socialscore.beam.transform) runs the same four functions: the row-local ones
     (:func:`prepare_rows`, :func:`split_rows`) per chunk, the whole-table ones once.
     """
-    frame = raw.reset_index(drop=True)
-    prepared = prepare_rows(frame, cfg)
-    id_report, conflicts = find_id_conflicts(id_columns(frame, prepared), cfg)
-    kept, rejected, pii = split_rows(frame, prepared, conflicts, cfg)
-    return finish(kept, rejected, pii, id_report, len(frame), label_names(frame), cfg)
+    prepared, ids, rows_in, labels = [], [], 0, None
+    for chunk in chunks():
+        ready = prepare_rows(chunk, cfg)
+        ids.append(_compact(id_columns(chunk, ready)))
+        prepared.append(_compact(ready))
+        rows_in += len(chunk)
+        labels = label_names(chunk) if labels is None else labels
+    id_report, conflicts = find_id_conflicts(pd.concat(ids), cfg)
+    del ids
+    kept, rejected, pii = [], [], {}
+    for chunk, ready in zip(chunks(), prepared, strict=True):
+        part = split_rows(chunk, _restore(ready), conflicts, cfg)
+        kept.append(part[0])
+        rejected.append(part[1])
+        for kind, count in part[2].items():
+            pii[kind] = pii.get(kind, 0) + count
+    del prepared
+    pa.default_memory_pool().release_unused()  # the prepared columns' Arrow memory, for finish
+    # No name holds the concatenated rows here, so finish can drop them once they are merged.
+    return finish(_concat_emptying(kept), pd.concat(filled(rejected)), pii, id_report, rows_in, labels or [], cfg)
+
+
+def _concat_emptying(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts concatenated (fresh index); the list is emptied, so they can be freed."""
+    out = pd.concat(filled(parts), ignore_index=True)
+    parts.clear()
+    return out
+
+
+def filled(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The non-empty frames (an empty chunk's columns lose their string dtype), else the first."""
+    return [f for f in frames if len(f)] or frames[:1]
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns (strings or None) as pandas' Arrow-backed strings: a few bytes per value."""
+    return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
+
+
+def _restore(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`_compact`: string columns back to objects, missing values as None."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        if out[column].dtype == "str":
+            values = out[column].astype(object)
+            out[column] = values.where(values.notna(), None)
+    return out
 
 
 def label_names(frame: pd.DataFrame) -> list[str]:
@@ -231,19 +284,28 @@ def finish(
     """The whole-table part: merge duplicates, sample (dev), split, report. ``kept`` and ``rejected``
     are :func:`split_rows`' outputs in input row order (concatenated when it ran per chunk)."""
     kept = kept.reset_index(drop=True)
-    kept, by_id, conflicts_id = _merge_duplicates(kept, "id", labels)
-    kept, by_text, conflicts_text = _merge_duplicates(kept, "text_key", labels)
+    # Merging, sampling and splitting need only the ids, text keys and labels; the texts are copied
+    # once, for the rows that stay (each column dropped from ``kept`` as it is taken).
+    slim = kept[["id", "text_key", *labels]]
+    slim, by_id, conflicts_id = _merge_duplicates(slim, "id", labels)
+    slim, by_text, conflicts_text = _merge_duplicates(slim, "text_key", labels)
 
     sampled_out = 0
-    if cfg.sample_size is not None and len(kept) > cfg.sample_size:
-        strata = kept[labels].max(axis=1) if labels else pd.Series(0, index=kept.index)
-        chosen = stratified_take(kept["id"], strata, cfg.sample_size, cfg.seed)
+    if cfg.sample_size is not None and len(slim) > cfg.sample_size:
+        strata = slim[labels].max(axis=1) if labels else pd.Series(0, index=slim.index)
+        chosen = stratified_take(slim["id"], strata, cfg.sample_size, cfg.seed)
         sampled_out = int((~chosen).sum())
-        kept = kept[chosen]
+        slim = slim[chosen]
 
-    kept = kept.reset_index(drop=True)
-    kept["split"] = assign_split(kept["id"], kept[labels], cfg.test_size, cfg.seed)
-    clean = kept[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
+    stays = np.zeros(len(kept), dtype=bool)
+    stays[slim.index.to_numpy()] = True  # the rows stay in order: a mask, which Arrow applies per chunk
+    slim = slim.reset_index(drop=True)
+    slim["split"] = assign_split(slim["id"], slim[labels], cfg.test_size, cfg.seed)
+    for column in ("text", "source", "content_hash"):
+        slim[column] = kept.pop(column)[stays].array
+    del kept
+    pa.default_memory_pool().release_unused()
+    clean = slim[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
     kinds = rejected["kind"]
     rejected = rejected.drop(columns=["kind"]).reset_index(drop=True)
 
@@ -271,7 +333,7 @@ def finish(
 
 
 def run(ctx: StepContext) -> None:
-    record(ctx, transform(ctx.read("raw"), ctx.settings.transform))
+    record(ctx, transform_chunks(lambda: ctx.read_chunks("raw", CHUNK_ROWS), ctx.settings.transform))
 
 
 def record(ctx: StepContext, result: TransformResult) -> None:

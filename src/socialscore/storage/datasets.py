@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from socialscore.errors import DataError
-from socialscore.ingest.decoding import container_kind
+from socialscore.ingest.decoding import container_kind, plain_utf8
 from socialscore.ingest.guards import check_header, read_input_bytes
 from socialscore.storage.csvformat import ERROR_COLUMN, _clean_names, decode_bytes, detect_delimiter
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 
 # --- reading ------------------------------------------------------------------------------------
+PARSE_CHUNK_ROWS = 50_000
 @dataclass
 class Table:
     """A CSV as strings: ``frame`` has the file's columns plus ``_error`` (None or why)."""
@@ -42,26 +43,28 @@ class Table:
     raw_records: dict[int, str] = field(default_factory=dict)  # row position → raw record (errors)
 
 
-def _read_fast(text: str, sep: str) -> pd.DataFrame | None:
-    """The pandas C parser; None when the file needs the careful path."""
+def _read_fast(data: bytes, sep: str) -> pd.DataFrame | None:
+    """The pandas C parser on the UTF-8 text; None when the file needs the careful path.
+
+    Parsed in chunks of ``PARSE_CHUNK_ROWS`` rows: the parser makes a Python string per field before
+    pandas stores the column as Arrow strings, so only one chunk's fields are Python strings at once.
+    """
+    options = {"encoding": "utf-8", "sep": sep, "dtype": str, "keep_default_na": False, "na_filter": False}
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            engine="c",
-            skip_blank_lines=True,
-        )
+        reader = pd.read_csv(io.BytesIO(data), **options, engine="c", skip_blank_lines=True, chunksize=PARSE_CHUNK_ROWS)
+        with reader:
+            chunks = list(reader)
     except pd.errors.ParserError:
         return None
-    if not isinstance(frame.index, pd.RangeIndex):
+    if any(not isinstance(chunk.index, pd.RangeIndex) for chunk in chunks):
         return None  # every row had more fields than the header: pandas took column 1 as an index
-    return frame
+    if len(chunks) == 1:
+        return chunks[0]
+    return pd.concat(chunks, ignore_index=True) if chunks else pd.read_csv(io.BytesIO(data), **options, nrows=0)
 
 
 _SEP_HINT = re.compile(r"sep=([,\t;|])\r?\n")
+_VISIBLE = re.compile(rb"[!-~]")  # a file with one is not blank
 UNBALANCED_QUOTE = "unbalanced quote (the records after it were recovered)"
 TRUNCATED_QUOTE = "unterminated quoted field (truncated file?)"
 
@@ -205,12 +208,22 @@ def read_table(
     if container:
         what, todo = container
         raise DataError(f"data file {path} is {what}, not CSV text; {todo}")
+    if encoding is None and _VISIBLE.search(data) and not data.startswith(b"sep=") and plain_utf8(data):
+        # Decoding would give these very bytes as text: the parser reads them as they are (a str of
+        # non-ASCII text takes 2-4 bytes a character) and the checks look at the bytes.
+        end = data.find(b"\n")
+        sep = delimiter or detect_delimiter((data if end == -1 else data[:end]).decode("utf-8"))
+        check_header(data, sep, path.name, max_columns, max_line_chars)
+        return _table_of(path, data, sep, [])
     decoded = decode_bytes(data, f"data file {path}", encoding)
+    del data  # large inputs: each full copy of the file counts, so none is kept longer than needed
     text = decoded.text
-    if not text.strip():
+    if not text or text.isspace():  # not strip(): that copies the text
         raise DataError(f"data file {path} is empty")
     if decoded.nul_chars > 0.05 * len(text) + 16:
         raise DataError(f"data file {path} looks binary, not like a CSV text file")
+    decoded_notes, nul_chars = decoded.notes, decoded.nul_chars
+    del decoded
     notes = []
     hint = _SEP_HINT.match(text)
     if hint:  # Excel's "sep=;" first line
@@ -219,20 +232,28 @@ def read_table(
         notes.append(f"{path.name}: used the spreadsheet hint line 'sep={hint.group(1)}'")
     sep = delimiter or detect_delimiter(text)
     check_header(text, sep, path.name, max_columns, max_line_chars)
-    notes += [f"{path.name}: {note}" for note in decoded.notes]
-    if decoded.nul_chars:
-        notes.append(f"{path.name}: removed {decoded.nul_chars} NUL character(s)")
+    notes += [f"{path.name}: {note}" for note in decoded_notes]
+    if nul_chars:
+        notes.append(f"{path.name}: removed {nul_chars} NUL character(s)")
+    # The parser reads UTF-8 bytes: a str of non-ASCII text takes 2-4 bytes per character.
+    encoded = text.encode("utf-8")
+    del text
+    return _table_of(path, encoded, sep, notes)
+
+
+def _table_of(path: Path, encoded: bytes, sep: str, notes: list[str]) -> Table:
+    """The table of ``encoded``, the file's checked text as UTF-8; ``notes`` so far."""
     if sep != ",":
         notes.append(f"{path.name}: delimiter {sep!r}")
-
-    frame = _read_fast(text, sep)
+    frame = _read_fast(encoded, sep)
     raw: dict[int, str] = {}
     if frame is not None:
+        del encoded
         columns = _clean_names(list(frame.columns))
         frame.columns = columns
         frame[ERROR_COLUMN] = None
     else:
-        header, rows, errors, raw, careful_notes = _read_careful(text, sep)
+        header, rows, errors, raw, careful_notes = _read_careful(encoded.decode("utf-8"), sep)
         columns = _clean_names(header)
         frame = pd.DataFrame(rows, columns=columns, dtype=object)
         frame[ERROR_COLUMN] = pd.Series(errors, dtype=object)
