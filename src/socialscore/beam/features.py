@@ -224,7 +224,7 @@ def run(ctx: StepContext) -> None:
     import tempfile
     import time
 
-    from socialscore.steps.features import read_inputs, record
+    from socialscore.steps.features import read_inputs, record, training_languages
 
     comments, builder, read_seconds = read_inputs(ctx)
     ctx.layout.processed_dir.mkdir(parents=True, exist_ok=True)
@@ -233,4 +233,4 @@ def run(ctx: StepContext) -> None:
         t0 = time.perf_counter()
         ctx.write("features", (block for _, block in NpzBlocks(Path(blocks_dir))))
         metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
-    record(ctx, comments, builder, (metadata, labels, rows), read_seconds)
+    record(ctx, training_languages(comments), builder, (metadata, labels, rows), read_seconds)
