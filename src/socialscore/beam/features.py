@@ -1,6 +1,6 @@
 """``socialscore run --engine beam``, features step: the hashing featuriser's fit and transform in Beam.
 
-    ordered rows (steps.features.order_rows: train first, then test) staged as parquet
+    ordered rows (steps.features_rows.order_rows: train first, then test) staged as parquet
       → numbered chunks of texts (train and test chunks apart) → Reshuffle
       → train chunks: CombineGlobally(CountStatistics): document frequencies per bucket, documents,
         engineered maxima (HashingFeaturiser.count + FitStatistics, merged by addition and maximum)
@@ -191,7 +191,8 @@ def build_feature_blocks(
     import tempfile
     import time
 
-    from socialscore.steps.features import add_shape, as_strings, describe_rows, order_rows
+    from socialscore.steps.features import add_shape, describe_rows
+    from socialscore.steps.features_rows import as_strings, order_rows
 
     featuriser = prepared_featuriser(builder)
     frame, label_columns = order_rows(comments)
