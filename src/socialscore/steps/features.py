@@ -34,16 +34,16 @@ def describe_rows(
 ) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
     """(labels array, rows, metadata without the matrix's shape) of the ordered rows."""
     n_train = int((~frame["_test"]).sum())
-    ids = frame["id"].astype(str).to_numpy()
+    ids = frame["id"].astype(str)
     return describe(ids, label_values(frame, labels), n_train, labels, builder, seconds, input_hash_by_id(comments))
 
 
 def describe(
-    ids: np.ndarray, label_array: np.ndarray, n_train: int, labels: list[str], builder: Any,
+    ids: pd.Series, label_array: np.ndarray, n_train: int, labels: list[str], builder: Any,
     seconds: dict[str, float], content_hash: str,
 ) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
-    """:func:`describe_rows` of rows given as ids and labels (train rows first)."""
-    rows = pd.DataFrame({"id": ids, "split": np.where(np.arange(len(ids)) < n_train, "train", "test")})
+    """:func:`describe_rows` of rows given as ids (strings) and labels (train rows first)."""
+    rows = pd.DataFrame({"id": ids.reset_index(drop=True), "split": np.where(np.arange(len(ids)) < n_train, "train", "test")})
     names = [c[len(LABEL_PREFIX) :] for c in labels]
     metadata = {
         "feature_groups": _groups(builder.get_feature_names_out()),
@@ -98,11 +98,12 @@ def stream_features(
     without the shape). The blocks equal :func:`build_features`'s matrix row for row."""
     from socialscore.modeling.hashing_blocks import fit_counts, weighted_blocks
 
-    kept: list[tuple[np.ndarray, np.ndarray]] = []  # (ids, labels) of each chunk, in order
+    # (ids, labels) of each chunk, in order; the ids as Arrow strings (~20 bytes an id, not ~70)
+    kept: list[tuple[pd.Series, np.ndarray]] = []
 
     def texts(chunks: Iterator[pd.DataFrame]) -> Iterator[list[str]]:
         for chunk in chunks:
-            kept.append((chunk["id"].astype(str).to_numpy(), label_values(chunk, source.labels)))
+            kept.append((chunk["id"].astype(str), label_values(chunk, source.labels)))
             yield as_strings(chunk["text"].fillna("")).tolist()
 
     seconds: dict[str, float] = {}
@@ -113,10 +114,11 @@ def stream_features(
         raise DataError(NO_TRAIN_ROWS)
     count_paths = fit_counts(builder, chain([first], train), scratch)
     seconds["count_train"] = round(time.perf_counter() - t0, 3)
+    trim_heap()  # the counting pass's freed chunks, before the blocks are built
     n_train = sum(len(ids) for ids, _ in kept)
 
     def described() -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
-        ids = np.concatenate([ids for ids, _ in kept])
+        ids = pd.concat([ids for ids, _ in kept], ignore_index=True)
         label_array = np.concatenate([y for _, y in kept])
         return describe(ids, label_array, n_train, source.labels, builder, seconds, source.input_hash())
 
@@ -220,13 +222,19 @@ def record(
 def release_memory() -> None:
     """Stop idle featuriser worker processes and hand freed heap back to the OS: the pipeline runs
     every step in one process, and the next steps' peak should not sit on top of this one's."""
-    import gc
     import sys
 
     if "joblib.externals.loky" in sys.modules:
         from joblib.externals.loky import get_reusable_executor
 
         get_reusable_executor().shutdown(wait=True)
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Collect garbage and hand the freed heap back to the OS (glibc keeps it otherwise)."""
+    import gc
+
     gc.collect()
     try:
         import ctypes
@@ -246,6 +254,7 @@ def _write_streamed(ctx: StepContext, source: Any, builder: Any) -> tuple[dict[s
         t0 = time.perf_counter()
         ctx.write("features", blocks)
         transformed = round(time.perf_counter() - t0, 3)
+    release_memory()  # the worker processes are done: the rest of the step runs without them
     labels, rows, metadata = described()
     metadata["seconds"]["transform_and_write"] = transformed
     written = ctx.read("features")

@@ -161,7 +161,7 @@ class TableRows:
             typed = next(first, pd.DataFrame(columns=self.columns)).iloc[:0]
         # what mitigate_train_split appends to the whole table (identity augmentation)
         self.extra = mitigate_train_split(typed, features).reset_index(drop=True)
-        self.ids: list[np.ndarray] = []
+        self.ids: list[pd.Series] = []  # Arrow strings: ~20 bytes an id, not ~70 as Python strings
         self.hashes: list[np.ndarray] = []
         self.n_train = 0  # train rows in the table (the extra rows not counted)
         self.read_seconds = 0.0
@@ -173,7 +173,7 @@ class TableRows:
             chunk = next(chunks, None)
             if chunk is not None:
                 chunk["text"] = chunk["text"].astype(object)  # as read_comments: hashed alike
-                self.ids.append(chunk["id"].to_numpy(dtype=object))
+                self.ids.append(chunk["id"].astype(str))
                 self.hashes.append(_row_hashes(chunk))
             self.read_seconds += time.perf_counter() - t0
             if chunk is None:
@@ -193,7 +193,7 @@ class TableRows:
 
     def input_hash(self) -> str:
         """``input_hash_by_id`` of the mitigated table: the table's rows, then the extra rows."""
-        ids = pd.Series(np.concatenate([*self.ids, self.extra["id"].to_numpy(dtype=object)]), dtype=object)
+        ids = pd.concat([*self.ids, self.extra["id"].astype(str)], ignore_index=True)
         return hash_in_id_order(ids, np.concatenate([*self.hashes, _row_hashes(self.extra)]))
 
     def languages(self) -> dict[str, Any]:
