@@ -43,7 +43,8 @@ def describe(
     seconds: dict[str, float], content_hash: str,
 ) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
     """:func:`describe_rows` of rows given as ids (strings) and labels (train rows first)."""
-    rows = pd.DataFrame({"id": ids.reset_index(drop=True), "split": np.where(np.arange(len(ids)) < n_train, "train", "test")})
+    # the ids as one array again (not Arrow chunks): the rows artifact's bytes stay as they were
+    rows = pd.DataFrame({"id": ids.to_numpy(dtype=object), "split": np.where(np.arange(len(ids)) < n_train, "train", "test")})
     names = [c[len(LABEL_PREFIX) :] for c in labels]
     metadata = {
         "feature_groups": _groups(builder.get_feature_names_out()),
