@@ -24,6 +24,7 @@ from socialscore.modeling.probes import augmentation_sentences
 from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
+from socialscore.steps import features_rows as rows_module
 from socialscore.text.preprocess import TextPreprocessor
 
 
@@ -48,6 +49,22 @@ class FakeDatabase:
 
     def read_table(self, name: str, **kwargs) -> pd.DataFrame:
         return self.tables[name].copy()
+
+    def _written(self):
+        """The tables in a real SQLite database (the file beside), for the chunked reads."""
+        from socialscore.storage.db.database import Database
+
+        db = Database.from_url(f"sqlite:///{self.sqlite_path}")
+        for name, frame in self.tables.items():
+            if not db.table_exists(name):
+                db.replace_table(name, frame)
+        return db
+
+    def table_columns(self, name: str) -> list[str]:
+        return self._written().table_columns(name)
+
+    def read_table_chunks(self, name: str, *args, **kwargs):
+        return self._written().read_table_chunks(name, *args, **kwargs)
 
 
 def make_context(project_dir: Path, comments: pd.DataFrame | None, **overrides) -> StepContext:
@@ -187,8 +204,9 @@ def test_streamed_blocks_equal_the_whole_matrix(tmp_path: Path) -> None:
     comments = make_comments(230, seed=5)
     X, y, rows, meta = step.build_features(comments, HashingFeaturiser(hash_bits=12, min_df=2))
     streamed = HashingFeaturiser(hash_bits=12, min_df=2)
-    blocks, y2, rows2, meta2 = step.stream_features(comments, streamed, tmp_path, block_rows=40)
+    blocks, described = step.stream_features(rows_module.FrameRows(comments, 0.0, 40), streamed, tmp_path)
     parts = list(blocks)
+    y2, rows2, meta2 = described()
     n_train = meta["split_sizes"]["train"]
     # train chunks of 40 rows, then the test rows in chunks of their own (a block never straddles the split)
     assert [b.shape[0] for b in parts][: n_train // 40] == [40] * (n_train // 40)
@@ -228,11 +246,11 @@ def test_the_hashing_step_writes_row_blocks(project_dir: Path, monkeypatch: pyte
 
 def test_input_hash_follows_content() -> None:
     comments = make_comments(30)
-    same = step.input_hash(comments)
-    assert step.input_hash(comments.copy()) == same
+    same = rows_module.input_hash(comments)
+    assert rows_module.input_hash(comments.copy()) == same
     changed = comments.copy()
     changed.loc[0, "label_toxic"] = 1 - changed.loc[0, "label_toxic"]
-    assert step.input_hash(changed) != same
+    assert rows_module.input_hash(changed) != same
 
 
 def test_stacking_in_row_chunks_equals_hstack(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,7 +285,7 @@ def test_input_hash_by_id_equals_hashing_the_rows_sorted_by_id(
 ) -> None:
     """The features metadata's input_hash is unchanged by computing it in row chunks, without a
     sorted copy."""
-    monkeypatch.setattr(step, "HASH_CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(rows_module, "HASH_CHUNK_ROWS", chunk_rows)
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({
         "id": [f"r{i:03d}" for i in rng.permutation(300)],
@@ -281,10 +299,10 @@ def test_input_hash_by_id_equals_hashing_the_rows_sorted_by_id(
         pd.util.hash_pandas_object(sorted_copy[["id", "text", "split", "label_toxic"]].astype(str), index=False)
         .to_numpy().tobytes()
     ).hexdigest()
-    assert step.input_hash_by_id(frame) == expected == step.input_hash(frame.sort_values("id", kind="stable"))
+    assert rows_module.input_hash_by_id(frame) == expected == rows_module.input_hash(frame.sort_values("id", kind="stable"))
 
 
 def test_a_column_of_python_strings_is_not_copied_for_hashing() -> None:
     texts = pd.Series(["a", "b", "c"], dtype=object)
-    assert step.as_strings(texts) is texts
-    assert step.as_strings(pd.Series([1, 2])).tolist() == ["1", "2"]
+    assert rows_module.as_strings(texts) is texts
+    assert rows_module.as_strings(pd.Series([1, 2])).tolist() == ["1", "2"]

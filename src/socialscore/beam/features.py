@@ -1,6 +1,6 @@
 """``socialscore run --engine beam``, features step: the hashing featuriser's fit and transform in Beam.
 
-    ordered rows (steps.features.order_rows: train first, then test) staged as parquet
+    ordered rows (steps.features_rows.order_rows: train first, then test) staged as parquet
       → numbered chunks of texts (train and test chunks apart) → Reshuffle
       → train chunks: CombineGlobally(CountStatistics): document frequencies per bucket, documents,
         engineered maxima (HashingFeaturiser.count + FitStatistics, merged by addition and maximum)
@@ -191,7 +191,8 @@ def build_feature_blocks(
     import tempfile
     import time
 
-    from socialscore.steps.features import add_shape, as_strings, describe_rows, order_rows
+    from socialscore.steps.features import add_shape, describe_rows
+    from socialscore.steps.features_rows import as_strings, order_rows
 
     featuriser = prepared_featuriser(builder)
     frame, label_columns = order_rows(comments)
@@ -224,7 +225,7 @@ def run(ctx: StepContext) -> None:
     import tempfile
     import time
 
-    from socialscore.steps.features import read_inputs, record
+    from socialscore.steps.features import read_inputs, record, training_languages
 
     comments, builder, read_seconds = read_inputs(ctx)
     ctx.layout.processed_dir.mkdir(parents=True, exist_ok=True)
@@ -233,4 +234,4 @@ def run(ctx: StepContext) -> None:
         t0 = time.perf_counter()
         ctx.write("features", (block for _, block in NpzBlocks(Path(blocks_dir))))
         metadata["seconds"]["write"] = round(time.perf_counter() - t0, 3)
-    record(ctx, comments, builder, (metadata, labels, rows), read_seconds)
+    record(ctx, training_languages(comments), builder, (metadata, labels, rows), read_seconds)

@@ -1,15 +1,15 @@
 """The hashing featuriser over row blocks: fit and transform without the whole matrix in memory.
 
-:func:`fit_counts` is the counting pass over the train texts chunk by chunk (document frequencies,
+:func:`fit_counts` is the counting pass over the train texts, given chunk by chunk (document frequencies,
 engineered maxima); each chunk's raw counts are kept in a scratch file so the texts are tokenised
 once. :func:`weighted_blocks` then yields the TF-IDF rows of the train chunks (from those counts)
-and of the test texts, one block at a time. The rows equal ``fit_transform(train)`` stacked on
+and of the test chunks, one block at a time. The rows equal ``fit_transform(train)`` stacked on
 ``transform(test)`` (a text's weights depend on that text and the fitted idf alone).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,6 @@ from socialscore.modeling.hashing import (
     _count_part,
     _vstack,
 )
-
-
-def _chunks(texts: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(texts), size):
-        yield [t for t in texts[start : start + size]]
 
 
 def _count(featuriser: HashingFeaturiser, chunk: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
@@ -61,37 +56,39 @@ def _load_counts(path: Path, n_kinds: int, n_buckets: int) -> tuple[list[sp.csr_
     return counts, eng
 
 
-def fit_counts(featuriser: HashingFeaturiser, train_texts: Sequence[str], scratch: Path, chunk_rows: int) -> list[Path]:
-    """Fit ``featuriser`` on ``train_texts`` in chunks; return the chunks' raw-count files (in order)."""
-    if not len(train_texts):
-        raise ValueError("no training texts to fit on")
+def fit_counts(featuriser: HashingFeaturiser, train_chunks: Iterable[list[str]], scratch: Path) -> list[Path]:
+    """Fit ``featuriser`` on the train texts, given chunk by chunk; return the chunks' raw-count
+    files (in order)."""
     featuriser.placeholders_ = known_placeholders() if featuriser.engineered else ()
     n_kinds = len(featuriser._kinds())
     stats: FitStatistics | None = None
-    paths = []
-    for number, chunk in enumerate(_chunks(train_texts, chunk_rows)):
+    paths: list[Path] = []
+    named: list[str] = []  # the first texts, whose n-grams name the buckets
+    for number, chunk in enumerate(train_chunks):
+        named.extend(chunk[: NAME_SAMPLE_TEXTS - len(named)])
         counts, eng = _count(featuriser, chunk)
         if stats is None:
             stats = FitStatistics(n_kinds, featuriser.n_buckets, eng.shape[1] if eng is not None else 0)
         stats.add(counts, eng)
         paths.append(scratch / f"counts_{number:05d}.npz")
         _save_counts(paths[-1], counts, eng, featuriser.n_buckets)
-    assert stats is not None
+    if stats is None:
+        raise ValueError("no training texts to fit on")
     featuriser.set_statistics(stats)
-    featuriser._sample_names([t for t in train_texts[:NAME_SAMPLE_TEXTS]])
+    featuriser._sample_names(named)
     return paths
 
 
 def weighted_blocks(
-    featuriser: HashingFeaturiser, count_paths: list[Path], test_texts: Sequence[str], chunk_rows: int
+    featuriser: HashingFeaturiser, count_paths: list[Path], test_chunks: Iterable[list[str]]
 ) -> Iterator[sp.csr_matrix]:
-    """The fitted featuriser's rows: the train chunks (from their counts), then the test texts."""
+    """The fitted featuriser's rows: the train chunks (from their counts), then the test chunks."""
     n_kinds = len(featuriser._kinds())
     for path in count_paths:
         counts, eng = _load_counts(path, n_kinds, featuriser.n_buckets)
         yield featuriser._weigh(counts, eng)
         path.unlink(missing_ok=True)
-    for chunk in _chunks(test_texts, chunk_rows):
+    for chunk in test_chunks:
         yield featuriser.transform(chunk)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,89 +15,50 @@ import scipy.sparse as sp
 from socialscore.errors import DataError
 from socialscore.modeling.features import FeatureBuilder
 from socialscore.modeling.mitigation import mitigate_train_split
+from socialscore.steps.features_rows import (
+    LABEL_PREFIX,
+    NO_TRAIN_ROWS,
+    as_strings,
+    input_hash_by_id,
+    label_values,
+    order_rows,
+    training_languages,
+)
 
 if TYPE_CHECKING:
     from socialscore.pipeline.context import StepContext
-
-LABEL_PREFIX = "label_"
-
-
-def label_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c.startswith(LABEL_PREFIX)]
-
-
-def as_strings(column: pd.Series) -> pd.Series:
-    """``column`` as strings; a column already holding Python strings is returned as it is (a copy
-    of 1M comment texts costs ~0.4 GB; strings hash alike in the object and str dtypes)."""
-    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=False) == "string":
-        return column
-    return column.astype(str)
-
-
-HASH_CHUNK_ROWS = 50_000  # rows hashed at a time: hashing 1M texts at once held ~1.2 GB more
-
-
-def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One uint64 per row of the hashed columns as strings (a row's hash depends on that row only)."""
-    columns = ["id", "text", "split", *label_columns(frame)]
-    parts = [np.empty(0, dtype=np.uint64)]
-    for start in range(0, len(frame), HASH_CHUNK_ROWS):
-        chunk = frame.iloc[start : start + HASH_CHUNK_ROWS]
-        as_text = pd.DataFrame({c: as_strings(chunk[c]) for c in columns})
-        parts.append(pd.util.hash_pandas_object(as_text, index=False).to_numpy())
-    return np.concatenate(parts)
-
-
-def input_hash(frame: pd.DataFrame) -> str:
-    """A content hash of what the features depend on (ids, texts, labels, split), order-sensitive."""
-    return hashlib.sha256(_row_hashes(frame).tobytes()).hexdigest()
-
-
-def input_hash_by_id(frame: pd.DataFrame) -> str:
-    """:func:`input_hash` of the rows in (stable) id order, without a sorted copy of the frame: a
-    row's hash depends on that row alone, so the hashes are sorted instead of the rows."""
-    order = frame["id"].argsort(kind="stable").to_numpy()
-    return hashlib.sha256(_row_hashes(frame)[order].tobytes()).hexdigest()
-
-
-def order_rows(comments: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The comments checked and ordered train first, then test (each in id order), + label columns."""
-    for column in ("id", "text", "split"):
-        if column not in comments.columns:
-            raise DataError(f"the comments table has no {column!r} column; rerun the load step")
-    labels = label_columns(comments)
-    if not labels:
-        raise DataError("the comments table has no label_<name> columns: nothing to train on")
-    frame = comments.assign(_test=comments["split"].ne("train")).sort_values(["_test", "id"], kind="stable")
-    if not (~frame["_test"]).any():
-        raise DataError("no rows in the train split; check transform.test_size and the input data")
-    y = frame[labels]
-    if y.isna().any().any():
-        raise DataError(f"missing label values in {', '.join(c for c in labels if y[c].isna().any())}")
-    return frame, labels
 
 
 def describe_rows(
     comments: pd.DataFrame, frame: pd.DataFrame, labels: list[str], builder: Any, seconds: dict[str, float]
 ) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
     """(labels array, rows, metadata without the matrix's shape) of the ordered rows."""
-    label_array = frame[labels].to_numpy().astype(np.int8)
-    rows = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(), "split": np.where(frame["_test"], "test", "train")})
-    names = [c[len(LABEL_PREFIX) :] for c in labels]
     n_train = int((~frame["_test"]).sum())
+    ids = frame["id"].astype(str)
+    return describe(ids, label_values(frame, labels), n_train, labels, builder, seconds, input_hash_by_id(comments))
+
+
+def describe(
+    ids: pd.Series, label_array: np.ndarray, n_train: int, labels: list[str], builder: Any,
+    seconds: dict[str, float], content_hash: str,
+) -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
+    """:func:`describe_rows` of rows given as ids (strings) and labels (train rows first)."""
+    # the ids as one array again (not Arrow chunks): the rows artifact's bytes stay as they were
+    rows = pd.DataFrame({"id": ids.to_numpy(dtype=object), "split": np.where(np.arange(len(ids)) < n_train, "train", "test")})
+    names = [c[len(LABEL_PREFIX) :] for c in labels]
     metadata = {
         "feature_groups": _groups(builder.get_feature_names_out()),
         "engineered_features": builder.engineered_names() if builder.engineered else [],
         "labels": names,
         "label_columns": labels,
-        "split_sizes": {"train": n_train, "test": int(len(frame) - n_train)},
+        "split_sizes": {"train": n_train, "test": int(len(ids) - n_train)},
         "positives": {
             name: {"train": int(label_array[:n_train, j].sum()), "test": int(label_array[n_train:, j].sum())}
             for j, name in enumerate(names)
         },
         "preprocessing": dict(builder.preprocessor.settings),
         "nltk_resources": builder.required_resources(),
-        "input_hash": input_hash_by_id(comments),
+        "input_hash": content_hash,
         "seconds": seconds,
     }
     return label_array, rows, metadata
@@ -130,33 +91,39 @@ def build_features(
 
 
 def stream_features(
-    comments: pd.DataFrame, builder: Any, scratch: Path, block_rows: int
-) -> tuple[Iterator[sp.csr_matrix], np.ndarray, pd.DataFrame, dict[str, Any]]:
-    """:func:`build_features` for a chunk-fittable featuriser (hashing): the counting pass runs here,
-    the rows come as a lazy stream of CSR blocks (train blocks, then test blocks; the metadata's shape
-    is added once they are written). The blocks equal :func:`build_features`'s matrix row for row."""
+    source: Any, builder: Any, scratch: Path
+) -> tuple[Iterator[sp.csr_matrix], Callable[[], tuple[np.ndarray, pd.DataFrame, dict[str, Any]]]]:
+    """:func:`build_features` for a chunk-fittable featuriser (hashing) over ``source``'s ordered
+    chunks (steps.features_rows: FrameRows, TableRows): the counting pass runs here; the rows come as a lazy stream of CSR
+    blocks (train blocks, then test blocks), then ``described()`` gives (labels, rows, metadata
+    without the shape). The blocks equal :func:`build_features`'s matrix row for row."""
     from socialscore.modeling.hashing_blocks import fit_counts, weighted_blocks
 
-    frame, labels = order_rows(comments)
-    texts = as_strings(frame["text"].fillna("")).to_numpy(dtype=object)
-    n_train = int((~frame["_test"]).sum())
+    # (ids, labels) of each chunk, in order; the ids as Arrow strings (~20 bytes an id, not ~70)
+    kept: list[tuple[pd.Series, np.ndarray]] = []
+
+    def texts(chunks: Iterator[pd.DataFrame]) -> Iterator[list[str]]:
+        for chunk in chunks:
+            kept.append((chunk["id"].astype(str), label_values(chunk, source.labels)))
+            yield as_strings(chunk["text"].fillna("")).tolist()
+
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    count_paths = fit_counts(builder, texts[:n_train], scratch, block_rows)
+    train = texts(source.train())
+    first = next(train, None)
+    if first is None:
+        raise DataError(NO_TRAIN_ROWS)
+    count_paths = fit_counts(builder, chain([first], train), scratch)
     seconds["count_train"] = round(time.perf_counter() - t0, 3)
-    label_array, rows, metadata = describe_rows(comments, frame, labels, builder, seconds)
-    return weighted_blocks(builder, count_paths, texts[n_train:], block_rows), label_array, rows, metadata
+    trim_heap()  # the counting pass's freed chunks, before the blocks are built
+    n_train = sum(len(ids) for ids, _ in kept)
 
+    def described() -> tuple[np.ndarray, pd.DataFrame, dict[str, Any]]:
+        ids = pd.concat([ids for ids, _ in kept], ignore_index=True)
+        label_array = np.concatenate([y for _, y in kept])
+        return describe(ids, label_array, n_train, source.labels, builder, seconds, source.input_hash())
 
-LANGUAGE_SAMPLE = 3000  # texts detected for the profile: shares to ~1%, at ~0.3 ms a text
-
-
-def training_languages(comments: pd.DataFrame) -> dict[str, Any]:
-    """The languages and scripts of the train split (a LanguageProfile's state, saved with the model)."""
-    from socialscore.modeling.language import LanguageProfile
-
-    train = as_strings(comments.loc[comments["split"] == "train", "text"].fillna("")).tolist()
-    return LanguageProfile.from_texts(train, sample=LANGUAGE_SAMPLE).to_state()
+    return weighted_blocks(builder, count_paths, texts(source.test())), described
 
 
 def _groups(names: np.ndarray) -> dict[str, int]:
@@ -168,31 +135,52 @@ def _groups(names: np.ndarray) -> dict[str, int]:
 
 
 def run(ctx: StepContext) -> None:
-    comments, builder, read_seconds = read_inputs(ctx)
     from socialscore.modeling.hashing_blocks import is_streamable
+    from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS
 
-    if is_streamable(builder):
-        metadata, labels, rows = _write_streamed(ctx, comments, builder)
+    builder = featuriser(ctx)
+    if not is_streamable(builder):
+        comments, read_seconds = read_comments(ctx)
+        built = write_matrix(ctx, *build_features(comments, builder))
+        record(ctx, training_languages(comments), builder, built, read_seconds)
+        return
+    from socialscore.steps.features_rows import FrameRows, TableRows
+
+    if ctx.settings.features.negative_repeats > 1:  # the repeated rows (ids "<id>~k") need the whole table
+        source: FrameRows | TableRows = FrameRows(*read_comments(ctx), DEFAULT_BLOCK_ROWS)
     else:
-        metadata, labels, rows = write_matrix(ctx, *build_features(comments, builder))
-    record(ctx, comments, builder, (metadata, labels, rows), read_seconds)
+        if not ctx.exists("comments"):
+            ctx.read("comments")  # raises the standard "run step 'load' first" error
+        source = TableRows(ctx.db, ctx.location("comments"), ctx.settings.features, DEFAULT_BLOCK_ROWS)
+    built = _write_streamed(ctx, source, builder)
+    record(ctx, source.languages(), builder, built, source.read_seconds)
 
 
 def read_inputs(ctx: StepContext) -> tuple[pd.DataFrame, Any, float]:
-    """(the comments with the train-split mitigations, the unfitted featuriser, seconds to read);
-    every engine's features step starts here."""
+    """(the comments with the train-split mitigations, the unfitted featuriser, seconds to read):
+    the whole-table start of the step (the Beam engine's)."""
+    comments, read_seconds = read_comments(ctx)
+    return comments, featuriser(ctx), read_seconds
+
+
+def read_comments(ctx: StepContext) -> tuple[pd.DataFrame, float]:
+    """(the whole comments table with the train-split mitigations, seconds to read)."""
     t0 = time.perf_counter()
     comments = ctx.read("comments")
     # Python strings, once: the pyarrow-backed text column would be copied by every sort and
     # again by every conversion to a list (~0.4 GB each at 1M comments)
     comments["text"] = comments["text"].astype(object)
     comments = mitigate_train_split(comments, ctx.settings.features)
-    read_seconds = time.perf_counter() - t0
+    return comments, time.perf_counter() - t0
+
+
+def featuriser(ctx: StepContext) -> Any:
+    """The unfitted featuriser of the settings, its NLTK resources checked before any work."""
     from socialscore.modeling.hashing import featuriser_from_settings
 
     builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
-    return comments, builder, read_seconds
+    return builder
 
 
 def write_matrix(
@@ -206,13 +194,14 @@ def write_matrix(
 
 
 def record(
-    ctx: StepContext, comments: pd.DataFrame, builder: Any,
+    ctx: StepContext, languages: dict[str, Any], builder: Any,
     built: tuple[dict[str, Any], np.ndarray, pd.DataFrame], read_seconds: float,
 ) -> None:
-    """Write everything but the features (already written), report, and free the step's memory."""
+    """Write everything but the features (already written), report, and free the step's memory;
+    ``languages``: :func:`training_languages`'s profile."""
     metadata, labels, rows = built
     metadata["features_settings"] = ctx.settings.features.model_dump(mode="json")
-    metadata["languages"] = training_languages(comments)
+    metadata["languages"] = languages
     metadata["seconds"]["read"] = round(read_seconds, 3)
     ctx.write("labels", labels)
     ctx.write("rows", rows)
@@ -227,20 +216,26 @@ def record(
     ctx.fact("features", int(n_features))
     for phase, seconds in metadata["seconds"].items():
         ctx.fact(f"{phase}_s", seconds)
-    del comments, labels, rows, built
+    del labels, rows, built
     release_memory()
 
 
 def release_memory() -> None:
     """Stop idle featuriser worker processes and hand freed heap back to the OS: the pipeline runs
     every step in one process, and the next steps' peak should not sit on top of this one's."""
-    import gc
     import sys
 
     if "joblib.externals.loky" in sys.modules:
         from joblib.externals.loky import get_reusable_executor
 
         get_reusable_executor().shutdown(wait=True)
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Collect garbage and hand the freed heap back to the OS (glibc keeps it otherwise)."""
+    import gc
+
     gc.collect()
     try:
         import ctypes
@@ -250,18 +245,19 @@ def release_memory() -> None:
         pass
 
 
-def _write_streamed(ctx: StepContext, comments: pd.DataFrame, builder: Any) -> tuple[dict[str, Any], np.ndarray, pd.DataFrame]:
+def _write_streamed(ctx: StepContext, source: Any, builder: Any) -> tuple[dict[str, Any], np.ndarray, pd.DataFrame]:
     """Fit by chunks and write the features as row blocks, never holding the whole matrix."""
     import tempfile
 
-    from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS
-
     ctx.layout.processed_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".feature-counts-", dir=ctx.layout.processed_dir) as scratch:
-        blocks, labels, rows, metadata = stream_features(comments, builder, Path(scratch), DEFAULT_BLOCK_ROWS)
+        blocks, described = stream_features(source, builder, Path(scratch))
         t0 = time.perf_counter()
         ctx.write("features", blocks)
-        metadata["seconds"]["transform_and_write"] = round(time.perf_counter() - t0, 3)
+        transformed = round(time.perf_counter() - t0, 3)
+    release_memory()  # the worker processes are done: the rest of the step runs without them
+    labels, rows, metadata = described()
+    metadata["seconds"]["transform_and_write"] = transformed
     written = ctx.read("features")
     add_shape(metadata, written.n_rows, written.n_features, written.nnz)
     return metadata, labels, rows

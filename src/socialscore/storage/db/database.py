@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from socialscore.errors import DatabaseError
 from socialscore.storage.db.content_hash import ContentHasher
-from socialscore.storage.db.postgres import _pg_read, _pg_replace
+from socialscore.storage.db.postgres import _pg_read, _pg_read_chunks, _pg_replace
 from socialscore.storage.db.schema import (
     _BATCH_ROWS,
     META_TABLE,
@@ -36,7 +36,12 @@ from socialscore.storage.db.schema import (
     infer_schema,
     normalise,
 )
-from socialscore.storage.db.sqlite import _sqlite_on_connect, _sqlite_read, _sqlite_replace
+from socialscore.storage.db.sqlite import (
+    _sqlite_on_connect,
+    _sqlite_read,
+    _sqlite_read_chunks,
+    _sqlite_replace,
+)
 from socialscore.storage.db.url import normalise_url, resolve_url
 
 if TYPE_CHECKING:
@@ -202,27 +207,65 @@ class Database:
             rows = [(r[1], r[2]) for r in conn.execute(f"PRAGMA table_info({_q(name)})").fetchall()]
         return {col: _logical(declared or "") for col, declared in rows}
 
+    def table_columns(self, name: str) -> list[str]:
+        """The table's column names (in order); empty when the table does not exist."""
+        check_name(name)
+        with self._connection(f"reading the columns of {name}") as conn:
+            return list(self._columns(conn, name))
+
+    def _wanted(self, conn: Any, name: str, columns: list[str] | None, split: bool) -> dict[str, str]:
+        types = self._columns(conn, name)
+        if not types:
+            raise DatabaseError(f"{self.describe()}: table {name} does not exist")
+        wanted = list(columns) if columns is not None else list(types)
+        missing = [c for c in wanted if c not in types]
+        if missing:
+            raise DatabaseError(f"table {name} has no column {missing[0]!r}")
+        if split and "split" not in types:
+            raise DatabaseError(f"table {name} has no split column")
+        return {c: types[c] for c in wanted}
+
     def read_table(
         self, name: str, columns: list[str] | None = None, where_split: str | None = None
     ) -> pd.DataFrame:
         """The table (or some columns, or one split) as a DataFrame with the dtypes it was written with."""
         check_name(name)
         with self._connection(f"reading table {name}") as conn:
-            types = self._columns(conn, name)
-            if not types:
-                raise DatabaseError(f"{self.describe()}: table {name} does not exist")
-            wanted = list(columns) if columns is not None else list(types)
-            missing = [c for c in wanted if c not in types]
-            if missing:
-                raise DatabaseError(f"table {name} has no column {missing[0]!r}")
-            if where_split is not None and "split" not in types:
-                raise DatabaseError(f"table {name} has no split column")
-            types = {c: types[c] for c in wanted}
+            types = self._wanted(conn, name, columns, where_split is not None)
             if self.dialect == "postgresql":
                 frame = _pg_read(conn, name, types, where_split)
             else:
                 frame = _sqlite_read(conn, name, types, where_split)
         return _coerce(frame, types)
+
+    def read_table_chunks(
+        self,
+        name: str,
+        columns: list[str] | None = None,
+        *,
+        chunk_rows: int,
+        where_split: str | None = None,
+        not_split: str | None = None,
+        order_by: str | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """The table as DataFrames of at most ``chunk_rows`` rows (dtypes as :meth:`read_table`'s),
+        never the whole table at once: a server-side cursor on PostgreSQL, ``fetchmany`` on SQLite.
+
+        ``where_split``: only rows of that split; ``not_split``: only rows of any other split (or
+        none). ``order_by``: a column, in code-point order of its text (``COLLATE "C"`` on
+        PostgreSQL, SQLite's byte order), as Python sorts strings; else the order written.
+        """
+        check_name(name)
+        if chunk_rows < 1:
+            raise ValueError("chunk_rows must be at least 1")
+        with self._connection(f"reading table {name}") as conn:
+            split = where_split is not None or not_split is not None
+            types = self._wanted(conn, name, columns, split)
+            if order_by is not None and order_by not in self._columns(conn, name):
+                raise DatabaseError(f"table {name} has no column {order_by!r}")
+            read = _pg_read_chunks if self.dialect == "postgresql" else _sqlite_read_chunks
+            for frame in read(conn, name, types, chunk_rows, (where_split, not_split), order_by):
+                yield _coerce(frame, types)
 
     # --- writes ---------------------------------------------------------------------------------
     def replace_table(self, name: str, frame: pd.DataFrame, content_hash: str | None = None) -> int:

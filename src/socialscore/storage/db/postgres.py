@@ -122,6 +122,14 @@ def _pg_replace(
     return rows
 
 
+def _in_write_order(conn: Any) -> None:
+    """Rows come back in the order they were written: the table is append-only, so heap order is
+    write order, as long as the plan reads the heap in block order from the first block (no
+    synchronised scan starting mid-table, no index scan returning rows in key order)."""
+    for setting in ("synchronize_seqscans", "enable_indexscan", "enable_indexonlyscan"):
+        conn.execute(f"SET LOCAL {setting} = off")
+
+
 def _pg_read(conn: Any, name: str, types: dict[str, str], where_split: str | None) -> pd.DataFrame:
     import pandas as pd
     import pyarrow as pa
@@ -137,11 +145,7 @@ def _pg_read(conn: Any, name: str, types: dict[str, str], where_split: str | Non
         null=sql.Literal("\\N"),
     )
     buffer = io.BytesIO()
-    # Rows come back in the order they were written: the table is append-only, so heap order is
-    # write order, as long as the plan reads the heap in block order from the first block (no
-    # synchronised scan starting mid-table, no index scan returning rows in key order).
-    for setting in ("synchronize_seqscans", "enable_indexscan", "enable_indexonlyscan"):
-        conn.execute(f"SET LOCAL {setting} = off")
+    _in_write_order(conn)
     with conn.cursor() as cur, cur.copy(query) as copy:
         for block in copy:
             buffer.write(block)
@@ -180,3 +184,41 @@ def _empty_dtype(kind: str) -> str:
     if kind == "timestamp":
         return "datetime64[us]"
     return _NUMPY[kind]
+
+
+def _pg_read_chunks(
+    conn: Any,
+    name: str,
+    types: dict[str, str],
+    chunk_rows: int,
+    splits: tuple[str | None, str | None],
+    order_by: str | None,
+) -> Iterator[pd.DataFrame]:
+    """Chunks through a named (server-side) cursor: the server holds the result, not this process."""
+    import pandas as pd
+    from psycopg import sql
+
+    where_split, not_split = splits
+    split = sql.Identifier("split")
+    conditions = []
+    if where_split is not None:
+        conditions.append(sql.SQL("{} = {}").format(split, sql.Literal(where_split)))
+    if not_split is not None:
+        conditions.append(sql.SQL("{} IS DISTINCT FROM {}").format(split, sql.Literal(not_split)))
+    query = sql.SQL("SELECT {cols} FROM {table}{where}{order}").format(
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in types),
+        table=sql.Identifier(name),
+        where=sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL(""),
+        # "C": byte order of the UTF-8 text, the code-point order Python sorts strings in
+        order=sql.SQL(' ORDER BY {} COLLATE "C"').format(sql.Identifier(order_by)) if order_by else sql.SQL(""),
+    )
+    try:
+        if order_by is None:
+            _in_write_order(conn)
+        with conn.cursor(name="socialscore_read_chunks") as cur:
+            cur.itersize = chunk_rows
+            cur.execute(query)
+            while rows := cur.fetchmany(chunk_rows):
+                yield pd.DataFrame.from_records(rows, columns=list(types), coerce_float=False)
+    finally:
+        conn.rollback()  # end the read transaction (and the cursor); nothing to keep

@@ -100,3 +100,36 @@ def _sqlite_read(
     query += " ORDER BY rowid"  # the order written, even when an index covers the columns
     rows = conn.execute(query, params).fetchall()
     return pd.DataFrame.from_records(rows, columns=list(types), coerce_float=False)
+
+
+def _sqlite_read_chunks(
+    conn: sqlite3.Connection,
+    name: str,
+    types: dict[str, str],
+    chunk_rows: int,
+    splits: tuple[str | None, str | None],
+    order_by: str | None,
+) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    where_split, not_split = splits
+    query = f"SELECT {', '.join(_q(c) for c in types)} FROM {_q(name)}"
+    conditions, params = [], []
+    # "+split": the split index must not drive the plan, or an ORDER BY would sort the whole split
+    # in memory (temp_store=MEMORY) instead of walking the ordered column's index
+    if where_split is not None:
+        conditions.append('+"split" = ?')
+        params.append(where_split)
+    if not_split is not None:
+        conditions.append('+"split" IS NOT ?')
+        params.append(not_split)
+    if conditions:
+        query += " WHERE " + " AND ".join(conditions)
+    # BINARY collation compares the UTF-8 bytes: the code-point order Python sorts strings in
+    query += f" ORDER BY {_q(order_by)} COLLATE BINARY" if order_by is not None else " ORDER BY rowid"
+    cursor = conn.execute(query, params)
+    try:
+        while rows := cursor.fetchmany(chunk_rows):
+            yield pd.DataFrame.from_records(rows, columns=list(types), coerce_float=False)
+    finally:
+        cursor.close()
