@@ -52,20 +52,6 @@ def comments(n: int, tag: str = "a") -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def db(database: Database) -> Database:
-    """The suite's SQLite-then-PostgreSQL ``database`` fixture (tests/conftest.py), by a short name."""
-    return database
-
-
-@pytest.fixture
-def table(db: Database):
-    """A table name unique to this test (parallel runs share the PostgreSQL database); dropped after."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield name
-    db.drop_table(name)
-
-
 def test_round_trip_keeps_awkward_text_and_dtypes(db: Database, table: str) -> None:
     frame = comments(len(AWKWARD))
     frame["text"] = AWKWARD

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pandas as pd
 import pytest
 
@@ -12,18 +10,6 @@ from socialscore.storage.db.database import Database
 
 # ids whose code-point order differs from a locale's order (case, accents, symbols, CJK, emoji)
 IDS = ["b", "B", "a", "á", "Z", "z~1", "z", "zz", "é", "e", "10", "9", "_x", "漢", "😀", "ß", "ä", "A-1", "a-1"]
-
-
-@pytest.fixture
-def db(database: Database) -> Database:
-    return database
-
-
-@pytest.fixture
-def table(db: Database):
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield name
-    db.drop_table(name)
 
 
 def frame() -> pd.DataFrame:
