@@ -67,14 +67,24 @@ class FakeDatabase:
     def __init__(self, tables: dict[str, pd.DataFrame] | None = None) -> None:
         self.tables = dict(tables or {})
         self.chunk_sizes: list[int] = []
+        self.chunk_reads: list[int] = []
 
     def table_exists(self, name: str) -> bool:
         return name in self.tables
 
-    def read_table(self, name: str, columns=None, where_split=None) -> pd.DataFrame:
+    def _rows(self, name: str, columns=None, where_split=None) -> pd.DataFrame:
         table = self.tables[name]
         table = table if where_split is None else table[table["split"] == where_split]
         return table[columns or list(table.columns)].copy()
+
+    def read_table(self, name: str, columns=None, where_split=None) -> pd.DataFrame:
+        return self._rows(name, columns, where_split)
+
+    def read_table_chunks(self, name: str, columns=None, *, chunk_rows: int, where_split=None):
+        self.chunk_reads.append(chunk_rows)
+        table = self._rows(name, columns, where_split)
+        for start in range(0, len(table), chunk_rows):
+            yield table.iloc[start : start + chunk_rows]
 
     def replace_table_from_chunks(self, name: str, chunks) -> None:
         parts = []
@@ -242,6 +252,21 @@ def test_run_scores_only_the_test_split(project_dir: Path, fitted) -> None:
     assert list(table.columns) == COLUMNS
     np.testing.assert_allclose(csv["toxicity"], table["toxicity"])
     assert db.chunk_sizes == [3, 3, 3, 1] and ctx.facts["rows"] == 10
+
+
+def test_run_reads_the_test_split_in_chunks(project_dir: Path, fitted, monkeypatch) -> None:
+    """The test split is 1M texts at 5M comments: never read whole."""
+    texts, _ = corpus(12, seed=7)
+    comments = pd.DataFrame({"id": [f"c{i}" for i in range(12)], "text": texts, "split": ["test", "train"] * 6})
+    db = FakeDatabase({"comments_dev": comments})
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the comments table was read whole")
+
+    monkeypatch.setattr(db, "read_table", whole)
+    ctx = make_ctx(project_dir, fitted, db, chunk_size=4)
+    step.run(ctx)
+    assert db.chunk_reads == [4] and db.tables["predictions_dev"]["id"].tolist() == [f"c{i}" for i in range(0, 12, 2)]
 
 
 def test_run_scores_prod_csv_when_present(project_dir: Path, fitted) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -115,10 +115,9 @@ def _delimiter(path: Path, encoding: str) -> str:
         return detect_delimiter(handle.readline())
 
 
-def held_out_chunks(test: pd.DataFrame, chunk_size: int) -> Iterator[pd.DataFrame]:
-    """The test split's (id, text) rows, as chunks."""
-    for start in range(0, len(test), chunk_size):
-        part = test.iloc[start : start + chunk_size]
+def held_out_chunks(parts: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The test split's (id, text) rows, chunk by chunk as read."""
+    for part in parts:
         yield pd.DataFrame(
             {
                 "id": part["id"].astype(str).to_numpy(dtype=object),
@@ -284,10 +283,11 @@ def run(ctx: StepContext) -> None:
     else:
         if not ctx.exists("comments"):
             ctx.read("comments")  # raises the standard "run step 'load' first" error
-        test = ctx.db.read_table(
-            ctx.location("comments"), columns=["id", "text"], where_split=TEST_SPLIT
+        # in chunks: the test split is 200k texts at 1M comments, 1M texts at 5M
+        parts = ctx.db.read_table_chunks(
+            ctx.location("comments"), ["id", "text"], chunk_rows=settings.chunk_size, where_split=TEST_SPLIT
         )
-        chunks = held_out_chunks(test, settings.chunk_size)
+        chunks = held_out_chunks(parts)
         origin = "the test split"
     table = ctx.location("predictions_table")
     rows = write_predictions(
