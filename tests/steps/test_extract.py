@@ -238,13 +238,12 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(
     write(project_dir / "data" / "raw" / "train.csv", PII_CSV)
     ctx = context(project_dir, "extract")
 
-    def full_disk(self, path, *args, **kwargs):
-        Path(path).write_bytes(b"PAR1 half written")
+    def full_disk(self, table, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     import pyarrow.parquet as pq
 
-    monkeypatch.setattr(pq, "write_table", full_disk)  # extract writes an Arrow table
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)  # extract writes the chunks as they come
     with pytest.raises(DataError) as info:
         run(ctx)
     message = str(info.value)
@@ -338,5 +337,31 @@ def test_extract_protects_the_rows_in_chunks(project_dir: Path, monkeypatch: pyt
     run(ctx)
     assert seen and max(seen) <= 16  # never the whole table's Python strings at once
     written = pd.read_parquet(ctx.location("raw"))
-    assert len(written) == sum(seen) == ctx.facts["rows"]
+    assert len(written) == sum(seen) - 1 == ctx.facts["rows"]  # + the one-row probe of the schema
     assert ctx.facts["unparsed_records"] == int(written["_error"].notna().sum()) >= 5
+
+
+@pytest.mark.parametrize("files", ["hostile", "clean"])
+def test_run_writes_the_raw_table_in_chunks_as_the_whole_one(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch, files: str
+) -> None:
+    import pyarrow.parquet as pq
+
+    from socialscore.steps import extract as step
+
+    if files == "hostile":
+        paths = hostile_files(project_dir / "data" / "raw")
+    else:  # no parse errors, no ids: the _error and id columns are None in every row (null type)
+        rows = "".join(f"comment {i},{i % 2}\n" for i in range(40))
+        paths = [write(project_dir / "data" / "raw" / "plain.csv", "comment_text,toxic\n" + rows)]
+    ctx = context(project_dir, "extract", files=[str(p) for p in paths])
+    monkeypatch.setattr(step, "CHUNK_ROWS", 16)
+    whole = extract(paths, ctx.settings.data).table
+    sizes: list[int] = []
+    real = pq.ParquetWriter.write_table
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", lambda w, t, *a, **k: sizes.append(t.num_rows) or real(w, t, *a, **k))
+    run(ctx)
+    assert len(sizes) > 2 and max(sizes) <= 16  # the raw table is never whole in memory
+    written = pq.read_table(ctx.location("raw"))
+    assert written.schema == whole.schema and written.equals(whole)
+    assert ctx.facts["rows"] == whole.num_rows and ctx.facts["unparsed_records"] == written.num_rows - written.column("_error").null_count

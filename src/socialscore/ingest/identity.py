@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from socialscore.errors import DataError
@@ -41,23 +42,29 @@ def check_ids(raw_ids: pd.Series, ids: pd.Series, text_keys: pd.Series) -> tuple
     """
     report = IdReport()
     present = ids.notna()
-    as_text = raw_ids.astype(object).where(raw_ids.notna(), "").astype(str)
+    as_text = raw_ids.astype("str").fillna("")  # Arrow strings: no Python string per row
     mangled = present & as_text.str.strip().str.fullmatch(EXCEL_SCIENTIFIC.pattern, case=False)
     report.excel_mangled = int(mangled.sum())
     report.excel_samples = as_text[mangled].drop_duplicates().head(3).tolist()
-    frame = pd.DataFrame({"id": ids[present], "raw": as_text[present], "key": text_keys[present]})
-    variants = frame.groupby("id", sort=False)["raw"].nunique()
-    report.whitespace_collisions = int((variants > 1).sum())
-    distinct = frame.drop_duplicates(["id", "key"])
-    texts_per_id = distinct.groupby("id", sort=False)["key"].nunique()
-    conflicting = texts_per_id[texts_per_id > 1]
+    # Integer codes (in order of first appearance) instead of groupbys over the strings.
+    id_codes, id_values = pd.factorize(ids[present])
+    key_codes = pd.factorize(text_keys[present])[0]
+    report.whitespace_collisions = int((_distinct_per_group(id_codes, pd.factorize(as_text[present])[0], len(id_values)) > 1).sum())
+    conflicting = np.flatnonzero(_distinct_per_group(id_codes, key_codes, len(id_values)) > 1)
     report.conflicting_ids = len(conflicting)
-    first_key = frame.groupby("id", sort=False)["key"].transform("first")
+    first_row = np.unique(id_codes, return_index=True)[1]  # per id code, its first row
     later = pd.Series(False, index=ids.index)
-    later[frame.index] = (frame["key"] != first_key).to_numpy()
+    later[present.to_numpy()] = key_codes != key_codes[first_row][id_codes]
     report.conflicting_rows = int(later.sum())
-    report.samples = [str(i) for i in conflicting.index[:5]]
+    report.samples = [str(i) for i in id_values[conflicting[:5]]]
     return report, later
+
+
+def _distinct_per_group(groups: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """The number of distinct ``values`` per group code ``0..count-1`` (codes as from pd.factorize)."""
+    width = np.int64(values.max(initial=0)) + 1
+    pairs = np.unique(groups.astype(np.int64) * width + values)
+    return np.bincount(pairs // width, minlength=count)
 
 
 def enforce(report: IdReport, rows: int, max_share: float) -> None:

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,6 +252,32 @@ def iter_parquet(path: Path, rows: int, columns: list[str] | None = None) -> Ite
             yield handle.schema_arrow.empty_table().select(columns or handle.schema_arrow.names).to_pandas()
 
 
+def write_parquet_parts(path: Path, parts: Iterable[Any]) -> None:
+    """The pandas frames (or Arrow tables) of ``parts`` as one parquet file, one part in memory at a
+    time; the schema (with pandas' metadata) is the first part's. Empty parts are skipped unless all
+    are empty (then the file has the first part's columns and no rows); no part: ValueError."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer, empty = None, None
+    try:
+        for part in parts:
+            table = pa.Table.from_pandas(part, preserve_index=False) if hasattr(part, "to_parquet") else part
+            if not table.num_rows:
+                empty = table if empty is None else empty
+                continue
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table.cast(writer.schema), row_group_size=PARQUET_ROW_GROUP)
+        if writer is None:
+            if empty is None:
+                raise ValueError(f"no parts to write to {path}")
+            pq.write_table(empty, path)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 def parquet_rows(path: Path) -> int:
     import pyarrow.parquet as pq
 
@@ -264,6 +290,8 @@ def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
         with atomic_path(path, ".parquet") as tmp:
             if hasattr(value, "to_parquet"):  # a pandas frame, else a pyarrow Table
                 value.to_parquet(tmp, index=False, row_group_size=PARQUET_ROW_GROUP)
+            elif not hasattr(value, "schema"):  # an iterable of frames or tables: streamed
+                write_parquet_parts(tmp, value)
             else:
                 import pyarrow.parquet as pq
 

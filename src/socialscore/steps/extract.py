@@ -11,7 +11,7 @@ PII-scrubbed before the table is written to ``data/interim/raw_{mode}.parquet``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,11 +40,13 @@ CHUNK_ROWS = 50_000  # rows normalised, scrubbed and hashed at a time
 
 @dataclass
 class ExtractResult:
-    table: pa.Table  # the raw table as it is written (Arrow strings: compact)
+    table: pa.Table | None  # the raw table as it is written (Arrow strings); None: already written
     notes: list[str] = field(default_factory=list)
     schemas: dict[str, str] = field(default_factory=dict)  # file name → detected format
     label_display: dict[str, str] = field(default_factory=dict)  # label name → column as written
     pii_replaced: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+    unparsed: int = 0  # rows with an ``_error``
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -140,8 +142,13 @@ def _example_frame(data_cfg: DataConfig) -> pd.DataFrame:
     return out
 
 
-def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
-    """Read ``paths`` (or generate the example when empty) into the raw table."""
+def extract(
+    paths: list[Path], data_cfg: DataConfig, write: Callable[[Iterator[pa.Table]], None] | None = None
+) -> ExtractResult:
+    """Read ``paths`` (or generate the example when empty) into the raw table.
+
+    With ``write``, the files' raw rows are given to it chunk by chunk (all with the schema the
+    whole table would have) and the result's ``table`` is None."""
     import pyarrow as pa
 
     from socialscore.storage.datasets import read_input
@@ -149,11 +156,8 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     if not paths:
         frame = _example_frame(data_cfg)
         counts = protect(frame, data_cfg.keep_raw)
-        return ExtractResult(
-            _to_arrow(frame),
-            [f"generated {len(frame)} synthetic example comments"],
-            {EXAMPLE_SOURCE: "example"},
-            pii_replaced=counts,
+        return _whole(
+            _to_arrow(frame), [f"generated {len(frame)} synthetic example comments"], {EXAMPLE_SOURCE: "example"}, {}, counts
         )
     tables, notes, schemas, display = [], [], {}, {}
     for path in paths:
@@ -196,14 +200,56 @@ def extract(paths: list[Path], data_cfg: DataConfig) -> ExtractResult:
     ordered = [LABEL_PREFIX + label for label in tables[0][1].labels if LABEL_PREFIX + label in shared]
     columns = ["id", "text", "source", "source_row", *ordered, ERROR_COLUMN]
     counts: dict[str, int] = {}
-    chunks = []
+    shown = {k: v for k, v in display.items() if LABEL_PREFIX + k in shared}
+    if write is None:
+        chunks = list(_file_chunks(tables, columns, data_cfg.keep_raw, counts))
+        raw = pa.concat_tables(chunks, promote_options="permissive")  # a column of None in one chunk
+        return _whole(raw, notes, schemas, shown, counts)
+    target = _raw_schema(tables, columns, data_cfg.keep_raw)
+    tally = [0, 0]
+
+    def parts() -> Iterator[pa.Table]:
+        for chunk in _file_chunks(tables, columns, data_cfg.keep_raw, counts):
+            tally[0] += chunk.num_rows
+            tally[1] += chunk.num_rows - chunk.column(ERROR_COLUMN).null_count
+            yield chunk.cast(target)
+
+    write(parts())
+    return ExtractResult(None, notes, schemas, shown, counts, tally[0], tally[1])
+
+
+def _whole(raw: pa.Table, notes: list[str], schemas: dict, shown: dict, counts: dict) -> ExtractResult:
+    unparsed = raw.num_rows - raw.column(ERROR_COLUMN).null_count
+    return ExtractResult(raw, notes, schemas, shown, counts, raw.num_rows, unparsed)
+
+
+def _file_chunks(
+    tables: list[tuple[Table, Schema]], columns: list[str], keep_raw: bool, counts: dict[str, int]
+) -> Iterator[pa.Table]:
     while tables:  # each file's table is dropped once its rows are protected
         table, schema = tables.pop(0)
-        chunks += _protected_chunks(table, schema, columns, data_cfg.keep_raw, counts)
+        yield from _protected_chunks(table, schema, columns, keep_raw, counts)
         del table
-    raw = pa.concat_tables(chunks, promote_options="permissive")  # a column of None in one chunk
-    shown = {k: v for k, v in display.items() if LABEL_PREFIX + k in shared}
-    return ExtractResult(raw, notes, schemas, shown, counts)
+
+
+def _raw_schema(tables: list[tuple[Table, Schema]], columns: list[str], keep_raw: bool) -> pa.Schema:
+    """The schema that concatenating the raw chunks gives: each column's type as a row with every
+    field filled makes it, or null where the column is None in every row (a pass without protecting)."""
+    import pyarrow as pa
+
+    table, schema = tables[0]
+    probe = table.frame.iloc[:1].copy()
+    for column in probe.columns:
+        probe[column] = "x"
+    probe = _raw_from_table(probe, schema, table.path.name, {})[columns]
+    protect(probe, keep_raw)
+    filled = {"source", "source_row", "text_key", "pii_scrubbed"}
+    for table, schema in tables:
+        for start in range(0, len(table.frame), CHUNK_ROWS):
+            part = _raw_from_table(table.frame.iloc[start : start + CHUNK_ROWS], schema, table.path.name, table.raw_records)
+            filled |= {c for c in columns if c not in filled and part[c].notna().any()}
+    full = _to_arrow(probe).schema
+    return pa.schema([(f.name, f.type if f.name in filled else pa.null()) for f in full])
 
 
 def run(ctx: StepContext) -> None:
@@ -216,21 +262,21 @@ def run(ctx: StepContext) -> None:
             f"SYNTHETIC example dataset ({ctx.settings.data.example_rows} rows) is used. Point at real data "
             "with --data my.csv (and --text-column/--label-column) or data.files in socialscore.yaml."
         )
-    result = extract(paths, ctx.settings.data)
+    result = extract(paths, ctx.settings.data, lambda parts: write_artifact(ctx, "raw", parts))
     for note in result.notes:
         ctx.info(note)
-    write_artifact(ctx, "raw", result.table)
+    if result.table is not None:  # else written chunk by chunk
+        write_artifact(ctx, "raw", result.table)
     if ctx.settings.data.keep_raw:
         ctx.warn(f"data.keep_raw is true: {ctx.location('raw')} holds the raw, unscrubbed comments")
     else:
         ctx.fact("pii_replaced", sum(result.pii_replaced.values()))
     if result.label_display:
         ctx.fact("label_columns", result.label_display)
-    errors = result.table.num_rows - result.table.column(ERROR_COLUMN).null_count
-    ctx.fact("rows", result.table.num_rows)
+    ctx.fact("rows", result.rows)
     ctx.fact("files", [p.name for p in paths] or [EXAMPLE_SOURCE])
     ctx.fact("formats", result.schemas)
-    ctx.fact("unparsed_records", errors)
+    ctx.fact("unparsed_records", result.unparsed)
     encoding = [n for n in result.notes if "read as" in n or "UTF" in n or "NUL" in n]
     if encoding:
         ctx.fact("encoding_notes", encoding)

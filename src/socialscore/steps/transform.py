@@ -40,7 +40,7 @@ CHUNK_ROWS = 50_000  # rows per chunk of the raw table
 
 @dataclass
 class TransformResult:
-    clean: pd.DataFrame
+    clean: pd.DataFrame | None  # None: written chunk by chunk (transform_chunks' ``write_clean``)
     rejected: pd.DataFrame
     report: dict[str, Any]
 
@@ -138,34 +138,59 @@ def transform(raw: pd.DataFrame, cfg: TransformConfig, chunk_rows: int = CHUNK_R
     return transform_chunks(lambda: (frame.iloc[s : s + chunk_rows] for s in starts), cfg)
 
 
-def transform_chunks(chunks: Callable[[], Iterator[pd.DataFrame]], cfg: TransformConfig) -> TransformResult:
+def transform_chunks(
+    chunks: Callable[[], Iterator[pd.DataFrame]],
+    cfg: TransformConfig,
+    write_clean: Callable[[Iterator[pd.DataFrame]], None] | None = None,
+) -> TransformResult:
     """:func:`transform` of the table that ``chunks()`` yields in order (index = row number, at least
-    one chunk), holding one chunk's rows plus the slim per-row results, never the whole raw table.
+    one chunk), holding one chunk's rows plus a few keys per row, never the whole raw table.
 
-    ``chunks`` is called twice: the id check needs every row before any row can be split. The Beam
-    engine (socialscore.beam.transform) runs the same four functions: the row-local ones
-    (:func:`prepare_rows`, :func:`split_rows`) per chunk, the whole-table ones once.
+    ``chunks`` is called twice: pass 1 keeps only each valid row's ids, text key and labels (what the
+    id check and the merge/sample/split decide on); pass 2 prepares and splits the chunks again and
+    gives the kept rows that stay, chunk by chunk, to ``write_clean`` (the result's ``clean`` is then
+    None; it is not called when no row is kept), else they are gathered into ``clean``. The Beam
+    engine (socialscore.beam.transform) runs the same functions: the row-local ones
+    (:func:`prepare_rows`, :func:`split_rows`) per chunk, :func:`finish` once.
     """
-    prepared, ids, rows_in, labels = [], [], 0, None
+    keys, rows_in, labels = [], 0, None
     for chunk in chunks():
-        ready = prepare_rows(chunk, cfg)
-        ids.append(_compact(id_columns(chunk, ready)))
-        prepared.append(_compact(ready))
-        rows_in += len(chunk)
         labels = label_names(chunk) if labels is None else labels
-    id_report, conflicts = find_id_conflicts(pd.concat(ids), cfg)
-    del ids
-    kept, rejected, pii = [], [], {}
-    for chunk, ready in zip(chunks(), prepared, strict=True):
-        part = split_rows(chunk, _restore(ready), conflicts, cfg)
-        kept.append(part[0])
-        rejected.append(part[1])
-        for kind, count in part[2].items():
-            pii[kind] = pii.get(kind, 0) + count
-    del prepared
-    pa.default_memory_pool().release_unused()  # the prepared columns' Arrow memory, for finish
-    # No name holds the concatenated rows here, so finish can drop them once they are merged.
-    return finish(_concat_emptying(kept), pd.concat(filled(rejected)), pii, id_report, rows_in, labels or [], cfg)
+        keys.append(_compact(key_columns(chunk, prepare_rows(chunk, cfg), labels)))
+        rows_in += len(chunk)
+    labels = labels or []
+    valid = pd.concat(filled(keys))
+    keys.clear()
+    id_report, conflicts = find_id_conflicts(valid, cfg)
+    slim = valid.drop(index=conflicts)[["id", "key", *labels]].rename(columns={"key": "text_key"})
+    del valid
+    slim, stays, counts = decide(slim.reset_index(drop=True), labels, cfg)
+    rejected: list[pd.DataFrame] = []
+    pii: dict[str, int] = {}
+
+    def clean_parts() -> Iterator[pd.DataFrame]:
+        at = taken = 0  # kept rows before de-duplication seen; rows of ``slim`` given out
+        for chunk in chunks():
+            kept, rejects, counted = split_rows(chunk, prepare_rows(chunk, cfg), conflicts, cfg)
+            rejected.append(rejects)
+            for kind, count in counted.items():
+                pii[kind] = pii.get(kind, 0) + count
+            mask = stays[at : at + len(kept)]
+            at += len(kept)
+            part = slim.iloc[taken : taken + int(mask.sum())].reset_index(drop=True)
+            taken += len(part)
+            yield _with_texts(part, kept.reset_index(drop=True), mask, labels)
+
+    parts = clean_parts()
+    clean = None
+    if write_clean is None:
+        clean = _concat_emptying(list(parts))
+    elif len(slim):
+        write_clean(part for part in parts if len(part))
+    for _ in parts:  # the rejected rows of the chunks not written (nothing kept)
+        pass
+    rejects = pd.concat(filled(rejected))
+    return _result(clean, rejects, slim, rejects["kind"], pii, id_report, rows_in, labels, counts)
 
 
 def _concat_emptying(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -181,18 +206,11 @@ def filled(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns (strings or None) as pandas' Arrow-backed strings: a few bytes per value."""
+    """Object columns (strings or None) as pandas' Arrow-backed strings: a few bytes per value (an
+    empty frame keeps its dtypes, as the whole-table path has them)."""
+    if not len(frame):
+        return frame
     return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
-
-
-def _restore(frame: pd.DataFrame) -> pd.DataFrame:
-    """Undo :func:`_compact`: string columns back to objects, missing values as None."""
-    out = frame.copy(deep=False)
-    for column in out.columns:
-        if out[column].dtype == "str":
-            values = out[column].astype(object)
-            out[column] = values.where(values.notna(), None)
-    return out
 
 
 def label_names(frame: pd.DataFrame) -> list[str]:
@@ -226,6 +244,22 @@ def id_columns(frame: pd.DataFrame, prepared: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {"raw": frame["id"].astype(object)[valid], "stripped": prepared["stripped"][valid], "key": prepared["key"][valid]}
     )
+
+
+def key_columns(frame: pd.DataFrame, prepared: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """:func:`id_columns` plus what :func:`finish` decides on: the kept id and the parsed labels."""
+    out = id_columns(frame, prepared)
+    out["id"] = _kept_ids(out["stripped"], out["key"])
+    for column in labels:
+        out[column] = prepared["parsed:" + column][out.index].to_numpy()
+    return out
+
+
+def _kept_ids(stripped: pd.Series, keys: pd.Series) -> np.ndarray:
+    """The stripped id, or one derived from the text key when the row has none."""
+    ids = stripped.to_numpy(dtype=object)
+    derived = np.array(["sha-" + h[:16] for h in keys], dtype=object)
+    return np.where(pd.isna(ids), derived, ids)
 
 
 def find_id_conflicts(ids: pd.DataFrame, cfg: TransformConfig) -> tuple[Any, pd.Index]:
@@ -266,9 +300,7 @@ def split_rows(
         kept[column] = prepared.loc[valid, "parsed:" + column].to_numpy()
     kept["content_hash"] = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
     kept["text_key"] = prepared["key"][valid].to_numpy()
-    ids = stripped[valid].to_numpy(dtype=object)
-    derived = np.array(["sha-" + h[:16] for h in kept["text_key"]], dtype=object)
-    kept["id"] = np.where(pd.isna(ids), derived, ids)
+    kept["id"] = _kept_ids(stripped[valid], kept["text_key"])
     return kept, rejected, pii
 
 
@@ -284,9 +316,17 @@ def finish(
     """The whole-table part: merge duplicates, sample (dev), split, report. ``kept`` and ``rejected``
     are :func:`split_rows`' outputs in input row order (concatenated when it ran per chunk)."""
     kept = kept.reset_index(drop=True)
-    # Merging, sampling and splitting need only the ids, text keys and labels; the texts are copied
-    # once, for the rows that stay (each column dropped from ``kept`` as it is taken).
-    slim = kept[["id", "text_key", *labels]]
+    slim, stays, counts = decide(kept[["id", "text_key", *labels]], labels, cfg)
+    clean = _with_texts(slim, kept, stays, labels)
+    del kept
+    pa.default_memory_pool().release_unused()
+    return _result(clean, rejected, slim, rejected["kind"], pii, id_report, rows_in, labels, counts)
+
+
+def decide(slim: pd.DataFrame, labels: list[str], cfg: TransformConfig) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """Merge duplicates, sample (dev) and split on the kept rows' ids, text keys and labels (index
+    0..n-1): (the rows that stay with their merged labels and ``split``, which rows stay, counts)."""
+    rows = len(slim)
     slim, by_id, conflicts_id = _merge_duplicates(slim, "id", labels)
     slim, by_text, conflicts_text = _merge_duplicates(slim, "text_key", labels)
 
@@ -297,33 +337,52 @@ def finish(
         sampled_out = int((~chosen).sum())
         slim = slim[chosen]
 
-    stays = np.zeros(len(kept), dtype=bool)
+    stays = np.zeros(rows, dtype=bool)
     stays[slim.index.to_numpy()] = True  # the rows stay in order: a mask, which Arrow applies per chunk
     slim = slim.reset_index(drop=True)
     slim["split"] = assign_split(slim["id"], slim[labels], cfg.test_size, cfg.seed)
-    for column in ("text", "source", "content_hash"):
-        slim[column] = kept.pop(column)[stays].array
-    del kept
-    pa.default_memory_pool().release_unused()
-    clean = slim[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
-    kinds = rejected["kind"]
-    rejected = rejected.drop(columns=["kind"]).reset_index(drop=True)
+    counts = {"by_id": by_id, "by_text": by_text, "conflicts": conflicts_id + conflicts_text}
+    return slim, stays, counts | {"sampled_out": sampled_out}
 
+
+def _with_texts(slim: pd.DataFrame, kept: pd.DataFrame, stays: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """The clean rows: ``slim``'s rows (those of ``kept`` where ``stays``) with their texts; each text
+    column is dropped from ``kept`` as it is taken."""
+    out = slim.copy(deep=False)
+    for column in ("text", "source", "content_hash"):
+        out[column] = kept.pop(column)[stays].array
+    return out[[*CLEAN_COLUMNS, *labels, "split", "content_hash"]]
+
+
+def _result(
+    clean: pd.DataFrame | None,
+    rejected: pd.DataFrame,
+    slim: pd.DataFrame,
+    kinds: pd.Series,
+    pii: dict[str, int],
+    id_report: Any,
+    rows_in: int,
+    labels: list[str],
+    counts: dict,
+) -> TransformResult:
+    """The result and its report; ``slim`` has the clean rows' labels and split."""
+    rejected = rejected.drop(columns=["kind"]).reset_index(drop=True)
+    sampled_out = counts["sampled_out"]
     report: dict[str, Any] = {
         "rows_in": rows_in,
-        "rows_kept": len(clean),
+        "rows_kept": len(slim),
         "rows_rejected": len(rejected),
-        "duplicates_merged": by_id + by_text,
-        "duplicates_by_id": by_id,
-        "duplicates_by_text": by_text,
-        "label_conflicts": conflicts_id + conflicts_text,
+        "duplicates_merged": counts["by_id"] + counts["by_text"],
+        "duplicates_by_id": counts["by_id"],
+        "duplicates_by_text": counts["by_text"],
+        "label_conflicts": counts["conflicts"],
         "label_conflict_rule": CONFLICT_RULE,
         "sampled_out": sampled_out,
         "rejected_by_reason": {str(k): int(v) for k, v in kinds.value_counts().items()},
         "pii_replaced": pii,
         "ids": id_report.as_dict(),
-        "split": {s: int((clean["split"] == s).sum()) for s in ("train", "test")},
-        "positives": {c.removeprefix(LABEL_PREFIX): int(clean[c].sum()) for c in labels},
+        "split": {s: int((slim["split"] == s).sum()) for s in ("train", "test")},
+        "positives": {c.removeprefix(LABEL_PREFIX): int(slim[c].sum()) for c in labels},
     }
     accounted = (
         report["rows_kept"] + report["rows_rejected"] + report["duplicates_merged"] + sampled_out
@@ -333,7 +392,13 @@ def finish(
 
 
 def run(ctx: StepContext) -> None:
-    record(ctx, transform_chunks(lambda: ctx.read_chunks("raw", CHUNK_ROWS), ctx.settings.transform))
+    """The clean rows are written chunk by chunk as pass 2 makes them."""
+    result = transform_chunks(
+        lambda: ctx.read_chunks("raw", CHUNK_ROWS),
+        ctx.settings.transform,
+        lambda parts: write_artifact(ctx, "clean", parts),
+    )
+    record(ctx, result)
 
 
 def record(ctx: StepContext, result: TransformResult) -> None:
@@ -345,7 +410,8 @@ def record(ctx: StepContext, result: TransformResult) -> None:
             f"no usable rows: all {report['rows_in']} were rejected or merged "
             f"({report['rejected_by_reason']}); see {ctx.location('rejected')}"
         )
-    write_artifact(ctx, "clean", result.clean)
+    if result.clean is not None:  # else written as it was made
+        write_artifact(ctx, "clean", result.clean)
     for key in ("rows_in", "rows_kept", "rows_rejected", "duplicates_merged", "label_conflicts"):
         ctx.fact(key, report[key])
     if report["sampled_out"]:
