@@ -416,21 +416,27 @@ def test_chunked_transform_equals_the_whole_table(keep_raw: bool, sample_size: i
         assert chunked.report == whole.report
 
 
-def test_run_reads_the_raw_table_in_chunks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from socialscore.steps import transform as step
-
+def context_with_raw(project_dir: Path, raw: pd.DataFrame) -> StepContext:
+    """A dev transform context (id conflicts allowed up to 20%) whose ``raw`` artifact is ``raw``."""
     settings = load_settings("dev", project_dir, [{"transform": {"max_id_conflict_share": 0.2}}])
     layout = Layout(project_dir, "dev")
     layout.ensure()
     ctx = StepContext("transform", settings, layout, logging.getLogger("socialscore.test"))
-    raw = hostile_raw(200, keep_raw=False)
     ctx.write("raw", raw)
+    return ctx
+
+
+def test_run_reads_the_raw_table_in_chunks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialscore.steps import transform as step
+
+    raw = hostile_raw(200, keep_raw=False)
+    ctx = context_with_raw(project_dir, raw)
     monkeypatch.setattr(step, "CHUNK_ROWS", 16)
     seen: list[int] = []
     real = step.prepare_rows
     monkeypatch.setattr(step, "prepare_rows", lambda frame, c: seen.append(len(frame)) or real(frame, c))
     run(ctx)
     assert seen and max(seen) <= 16  # the raw table is never whole in memory
-    expected = transform(raw, settings.transform)
+    expected = transform(raw, ctx.settings.transform)
     pd.testing.assert_frame_equal(pd.read_parquet(ctx.location("clean")), expected.clean)
     assert ctx.facts["rows_in"] == 200 and ctx.facts["rows_kept"] == expected.report["rows_kept"]

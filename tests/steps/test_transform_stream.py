@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_transform import cfg, hostile_raw, raw_frame
+from test_transform import cfg, context_with_raw, hostile_raw, raw_frame
 
-from socialscore.config import load_settings
-from socialscore.layout import Layout
-from socialscore.pipeline.context import StepContext
 from socialscore.steps import transform as step
 
 TEXT_CHARS = 2_000
@@ -50,12 +46,8 @@ def test_what_pass_two_holds_per_row_is_keys_not_texts(monkeypatch: pytest.Monke
 
 
 def test_run_writes_the_clean_table_in_parts(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = load_settings("dev", project_dir, [{"transform": {"max_id_conflict_share": 0.2}}])
-    layout = Layout(project_dir, "dev")
-    layout.ensure()
-    ctx = StepContext("transform", settings, layout, logging.getLogger("socialscore.test"))
     raw = hostile_raw(200, keep_raw=False)
-    ctx.write("raw", raw)
+    ctx = context_with_raw(project_dir, raw)
     monkeypatch.setattr(step, "CHUNK_ROWS", 16)
     sizes: list[int] = []
     real = pq.ParquetWriter.write_table
@@ -67,7 +59,7 @@ def test_run_writes_the_clean_table_in_parts(project_dir: Path, monkeypatch: pyt
 
     monkeypatch.setattr(pq.ParquetWriter, "write_table", spy)
     step.run(ctx)
-    expected = step.transform(raw, settings.transform)
+    expected = step.transform(raw, ctx.settings.transform)
     assert len(sizes) > 3 and max(sizes) <= 16  # the clean table is never whole in memory
     pd.testing.assert_frame_equal(pd.read_parquet(ctx.location("clean")), expected.clean)
     assert ctx.facts["rows_kept"] == expected.report["rows_kept"] == sum(sizes)
