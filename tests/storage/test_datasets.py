@@ -290,6 +290,18 @@ def test_gzip_and_parquet_are_read_directly_and_bounded(tmp_path: Path) -> None:
     assert table.frame["id"].tolist() == ["1", "2"] and table.frame["comment_text"].tolist() == ["a", None]
 
 
+def read_traced(path: Path):
+    """(``read_table(path)``, the peak bytes Python allocated while reading it)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        table = read_table(path)
+        return table, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def emoji_csv(path: Path, bom: bool = False) -> Path:
     rows = "".join(f"r{i},{'😀 ' * 40}{i},{i % 2}\n" for i in range(20_000))
     path.write_text(("\ufeff" if bom else "") + "id,comment_text,toxic\n" + rows, encoding="utf-8")
@@ -299,18 +311,12 @@ def emoji_csv(path: Path, bom: bool = False) -> Path:
 def test_plain_utf8_is_parsed_as_read_without_a_decoded_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Plain UTF-8 (no BOM, no NUL) is what decoding would give: the parser reads the bytes, and no
     str of the whole file (4 bytes a character for emoji) is made."""
-    import tracemalloc
 
     from socialscore.storage import datasets
 
     monkeypatch.setattr(datasets, "PARSE_CHUNK_ROWS", 1_000)
     path = emoji_csv(tmp_path / "big.csv")
-    tracemalloc.start()
-    try:
-        table = read_table(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    table, peak = read_traced(path)
     assert len(table.frame) == 20_000 and table.frame.loc[7, "comment_text"] == "😀 " * 40 + "7"
     assert table.frame.equals(read_table(emoji_csv(tmp_path / "bom.csv", bom=True)).frame)
     # the bytes (1x) and one chunk being parsed; a decoded str of the file alone would be 1.76x more
@@ -343,12 +349,7 @@ def test_after_decoding_reading_holds_no_more_than_the_text_and_its_utf8(
     monkeypatch.setattr(datasets, "PARSE_CHUNK_ROWS", 1_000)
     path = emoji_csv(tmp_path / "big.csv", bom=True)  # with a BOM: decoded, then encoded again
     text_size = sys.getsizeof(path.read_text(encoding="utf-8-sig"))
-    tracemalloc.start()
-    try:
-        table = read_table(path)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    table, peak = read_traced(path)
     assert len(table.frame) == 20_000 and table.frame.loc[7, "id"] == "r7"
     encoded = path.stat().st_size - 3
     # 1.6: str.encode first fills a worst-case buffer (4 bytes per character), then shrinks it
