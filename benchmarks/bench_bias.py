@@ -7,7 +7,7 @@ Each dataset goes through the project's own extract + transform (the pipeline's 
 come from the configured featuriser (``features.vectorizer``, hashing by default) fitted on the (possibly augmented) train split and the model from
 ``train_model`` (cross-validation, Platt calibration, F1 threshold on out-of-fold scores) with the
 settings of ``--mode``. For every variant: held-out ROC AUC of the primary label (``toxic``), and on the
-evaluation probes (``socialscore.modeling.probes``, disjoint from the augmentation sentences) at the
+evaluation probes (``socialscore.modeling.behaviour.probes``, disjoint from the augmentation sentences) at the
 model's own threshold: FPR on non-toxic identity statements, kind sentences flagged, worst per-term
 BPSN AUC and the final bias score. Wall seconds are on a shared 2-core machine (load printed).
 """
@@ -30,16 +30,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean
 
 from socialscore.config import Settings, deep_merge, load_settings
-from socialscore.modeling import mitigation
-from socialscore.modeling.bias import auc, bias_report, plot_bias
-from socialscore.modeling.estimators import resolve_labels
-from socialscore.modeling.hashing import featuriser_from_settings
-from socialscore.modeling.mitigation import (
+from socialscore.modeling.behaviour import mitigation
+from socialscore.modeling.behaviour.bias import auc, bias_report, plot_bias
+from socialscore.modeling.training.estimators import resolve_labels
+from socialscore.modeling.featurizers.hashing import featuriser_from_settings
+from socialscore.modeling.behaviour.mitigation import (
     apply_column_weights,
     column_weights,
     mitigate_train_split,
 )
-from socialscore.modeling.probes import augmentation_sentences
+from socialscore.modeling.behaviour.probes import augmentation_sentences
 from socialscore.steps.train import train_model
 
 ISSUE_EXAMPLES = ["you are a genius", "you are kind", "I love my gay friends", "I am a proud muslim woman"]

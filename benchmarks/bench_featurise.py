@@ -25,20 +25,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from socialscore.modeling.engineered import (
+from socialscore.modeling.featurizers.engineered import (
     LEXICON,
     engineered_batch,
     engineered_features,
     known_placeholders,
 )
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.hash_kernel import (
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.featurizers.hash_kernel import (
     compiled_available,
     compiled_kernel,
     count_encoded,
     count_hashed,
 )
-from socialscore.modeling.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 

@@ -2,7 +2,7 @@
 
     uv run python benchmarks/bench_language.py
 
-Times ``socialscore.modeling.language.detect_languages`` on the held-out texts of the shared Jigsaw
+Times ``socialscore.modeling.behaviour.language.detect_languages`` on the held-out texts of the shared Jigsaw
 sample (one text per call, as the API would, and one batch call), then prints the language profile
 of each shared dataset's texts and how many of its texts would be marked unreliable. Wall times on a
 shared machine: the load average is printed with them.
@@ -22,7 +22,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import DATASETS
 
-from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+from socialscore.modeling.behaviour.language import LanguageProfile, detect_languages, reliable
 
 TEXT_COLUMNS = ("anonymized_comment", "comment_text", "tweet", "text")
 

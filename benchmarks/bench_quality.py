@@ -37,14 +37,14 @@ import scipy.sparse as sp
 from sklearn.metrics import f1_score, roc_auc_score
 
 from socialscore.config import Settings, deep_merge, load_settings
-from socialscore.modeling.estimators import (
+from socialscore.modeling.training.estimators import (
     MODEL_TYPES,
     SocialScoreModel,
     label_matrix,
     resolve_labels,
 )
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.validation import choose_threshold, cross_validate
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.training.validation import choose_threshold, cross_validate
 from socialscore.steps.extract import extract
 from socialscore.steps.features import build_features
 from socialscore.steps.train import model_params, train_model

@@ -91,7 +91,8 @@ class FeaturesConfig(Section):
     identity_augmentation: int = Field(default=1, ge=0, le=20)  # times the non-toxic probe sentences join train
     identity_terms_in_lexicon: bool = False  # False: identity terms ("gay") do not count as insult words
     negative_repeats: int = Field(default=1, ge=1, le=10)  # times each non-toxic train row is used (2: -bias, +cost)
-    vectorizer: Literal["vocabulary", "hashing"] = "hashing"  # modeling/hashing.py; vocabulary: features.py
+    # hashing: modeling/featurizers/hashing.py; vocabulary: modeling/featurizers/features.py
+    vectorizer: Literal["vocabulary", "hashing"] = "hashing"
     hash_bits: int = Field(default=20, ge=4, le=28)  # hashing: 2**hash_bits buckets per n-gram kind
 
 
@@ -116,11 +117,12 @@ class TrainConfig(Section):
     cv_folds: int = Field(default=3, ge=2, le=20)
     primary_label: str = "auto"
     threshold_metric: Literal["f1", "f2", "precision_at_recall_0.9", "fixed_0.5"] = "f1"
-    # the deployment's base rate of the primary label (modeling/prior.py): calibration and thresholds are
-    # weighted for it when the training sample was rebalanced; None: the sample's own rate
+    # the deployment's base rate of the primary label (modeling/training/prior.py): calibration and
+    # thresholds are weighted for it when the training sample was rebalanced; None: the sample's own rate
     prevalence: float | None = Field(default=None, gt=0.0, lt=1.0)
-    # in_memory (models.py) or out_of_core (modeling/out_of_core.py: row blocks, SGD partial_fit, hashed
-    # folds); auto: out_of_core above out_of_core_rows or when the features would need > memory_budget MB
+    # in_memory (modeling/training/estimators.py) or out_of_core (modeling/training/out_of_core.py: row
+    # blocks, SGD partial_fit, hashed folds); auto: out_of_core above out_of_core_rows or when the
+    # features would need > memory_budget MB
     trainer: Literal["auto", "in_memory", "out_of_core"] = "auto"
     memory_budget: int = Field(default=3072, ge=64)  # MB
     out_of_core_rows: int = Field(default=500_000, ge=1)
@@ -160,7 +162,7 @@ DEFAULT_INVARIANCE = (
 
 
 class GateConfig(Section):
-    """The quality gate between training and promotion (see modeling/gate.py).
+    """The quality gate between training and promotion (see modeling/behaviour/gate.py).
 
     ``enforce``: a refused model fails the run (prod); otherwise the verdict is recorded and shown (dev).
     ``override``: a reason to promote despite a refusal; recorded in the registry.
@@ -227,8 +229,8 @@ class Settings(Section):
 
 
 # The base rate of toxic comments a moderation deployment is assumed to see, declared by the CLI's modes
-# (train.prevalence; modeling/prior.py): Jigsaw's full Wikipedia training set is 9.6% toxic, while the
-# samples teams train on are often rebalanced (the shared Jigsaw sample: 47%). ``null`` in
+# (train.prevalence; modeling/training/prior.py): Jigsaw's full Wikipedia training set is 9.6% toxic,
+# while the samples teams train on are often rebalanced (the shared Jigsaw sample: 47%). ``null`` in
 # socialscore.yaml uses the training sample's own rate instead.
 DEPLOYMENT_PREVALENCE = 0.1
 

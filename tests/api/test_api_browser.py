@@ -76,7 +76,7 @@ def test_page_highlights_the_words_that_drove_the_score(browser, live_server, li
     text = "You stupid CLOWN, go away"
     By, _ = _score(browser, server.url, text)
     assert browser.find_element(By.ID, "explanation").is_displayed()
-    from socialscore.modeling.explain import explain_pipeline
+    from socialscore.modeling.behaviour.explain import explain_pipeline
     from socialscore.registry.serving import load_served
 
     terms = explain_pipeline(load_served(linear_bundle_dir), text)

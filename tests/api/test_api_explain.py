@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from socialscore.modeling.explain import explain
+from socialscore.modeling.behaviour.explain import explain
 from socialscore.registry.serving import load_served
 
 

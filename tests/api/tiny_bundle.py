@@ -33,9 +33,9 @@ def build_tiny_pipeline(version: str = "tiny-1", threshold: float = 0.5, nltk_re
     """A real ScoringPipeline (FeatureBuilder + SocialScoreModel) trained on the generated comments."""
     import numpy as np
 
-    from socialscore.modeling.estimators import SocialScoreModel
-    from socialscore.modeling.features import FeatureBuilder
-    from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+    from socialscore.modeling.training.estimators import SocialScoreModel
+    from socialscore.modeling.featurizers.features import FeatureBuilder
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
 
     texts, targets = _samples(400, seed=7)
     preprocess = {"remove_stopwords": "stopwords" in (nltk_resources or [])}
@@ -64,9 +64,9 @@ def build_forest_bundle(models_dir: Path, version: str = "forest-1") -> Path:
     """A random-forest pipeline (no exact decomposition of its scores: it cannot explain them)."""
     import numpy as np
 
-    from socialscore.modeling.estimators import SocialScoreModel
-    from socialscore.modeling.features import FeatureBuilder
-    from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+    from socialscore.modeling.training.estimators import SocialScoreModel
+    from socialscore.modeling.featurizers.features import FeatureBuilder
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
     from socialscore.registry.serving import export_pipeline
 
     texts, targets = _samples(200, seed=3)
@@ -86,8 +86,8 @@ def build_linear_bundle(models_dir: Path, version: str = "linear-1") -> Path:
     import numpy as np
 
     from socialscore.config import load_settings
-    from socialscore.modeling.features import FeatureBuilder
-    from socialscore.modeling.pipeline import ScoringPipeline, TextRules
+    from socialscore.modeling.featurizers.features import FeatureBuilder
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
     from socialscore.registry.serving import export_pipeline
     from socialscore.steps.train import train_model
 

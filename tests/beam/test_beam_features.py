@@ -13,9 +13,9 @@ beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOC
 
 from socialscore.beam.features import build_feature_blocks
 from socialscore.errors import ConfigError
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.hashing import HashingFeaturiser
-from socialscore.modeling.out_of_core_blocks import NpzBlocks
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.training.out_of_core_blocks import NpzBlocks
 from socialscore.steps.features import build_features
 from socialscore.storage.synthetic import generate_example
 

@@ -14,7 +14,7 @@ beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOC
 from typer.testing import CliRunner
 
 from socialscore.layout import Layout
-from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
+from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
 from socialscore.terminal.app import app
 
 STEPS = ["--steps", "extract", "--steps", "transform", "--steps", "load", "--steps", "features"]

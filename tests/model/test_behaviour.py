@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.modeling.features import FeatureBuilder
+from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.steps.train import train_model
 
 LABELS = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from socialscore.modeling import estimators as models
-from socialscore.modeling.estimators import NBLogistic, logistic_estimator
+from socialscore.modeling.training import estimators as models
+from socialscore.modeling.training.estimators import NBLogistic, logistic_estimator
 
 PARAMS = {"alpha": 3e-5, "epochs": 10, "nb_alpha": 1.0, "random_state": 0}
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from socialscore.modeling import bias
-from socialscore.modeling.probes import Probe
+from socialscore.modeling.behaviour import bias
+from socialscore.modeling.behaviour.probes import Probe
 
 # subgroup A: non-toxic scores 0.1 and 0.7, toxic 0.6; background: non-toxic 0.2, toxic 0.5
 Y = np.array([0, 0, 1, 0, 1])

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.modeling.bias import bias_report
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.mitigation import mitigate_train_split
+from socialscore.modeling.behaviour.bias import bias_report
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.behaviour.mitigation import mitigate_train_split
 from socialscore.steps.features import build_features
 from socialscore.steps.train import train_model
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from socialscore.config import load_settings
-from socialscore.modeling.explain import contributions, error_analysis, explain
-from socialscore.modeling.features import FeatureBuilder
+from socialscore.modeling.behaviour.explain import contributions, error_analysis, explain
+from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.steps.train import train_model
 
 TOXIC = ["you are a fucking idiot", "what a fucking moron", "fucking stupid edit", "shut up idiot",
@@ -75,7 +75,7 @@ def test_error_analysis_picks_the_most_confident_mistakes(fitted):
 
 
 def test_error_analysis_html_escapes_texts(fitted):
-    from socialscore.modeling.explain import error_analysis_html
+    from socialscore.modeling.behaviour.explain import error_analysis_html
 
     builder, model = fitted
     texts = ["<script>alert(1)</script> idiot", "fine"]

@@ -13,9 +13,9 @@ from sklearn.utils import murmurhash3_32
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError
-from socialscore.modeling import hash_kernel
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.hashing import HashingFeaturiser, featuriser_from_settings
+from socialscore.modeling.featurizers import hash_kernel
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser, featuriser_from_settings
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
@@ -44,7 +44,7 @@ needs_numba = pytest.mark.skipif(not hash_kernel.compiled_available(), reason="n
 
 @needs_numba
 def test_compiled_murmurhash_equals_sklearns() -> None:
-    from socialscore.modeling.hash_numba import murmur3_32
+    from socialscore.modeling.featurizers.hash_numba import murmur3_32
 
     rng = random.Random(0)
     alphabet = "ab€𝄞 ü"
@@ -171,6 +171,6 @@ def test_unpickling_loads_the_kernel_before_the_first_text(monkeypatch: pytest.M
     feats = HashingFeaturiser(hash_bits=BITS).fit(texts[:50])
     calls = []
     real = hash_kernel.count_hashed
-    monkeypatch.setattr("socialscore.modeling.hashing.count_hashed", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr("socialscore.modeling.featurizers.hashing.count_hashed", lambda *a: calls.append(a) or real(*a))
     again = pickle.loads(pickle.dumps(feats))
     assert calls and calls[0][0] == [["warm"]] and again.n_jobs == 1

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from socialscore.modeling import hash_kernel, hashing
-from socialscore.modeling.engineered import (
+from socialscore.modeling.featurizers import hash_kernel, hashing
+from socialscore.modeling.featurizers.engineered import (
     engineered_batch,
     engineered_features,
     known_placeholders,
 )
-from socialscore.modeling.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
@@ -125,7 +125,7 @@ def test_engineered_batch_equals_engineered_features_on_long_texts() -> None:
 
 FIRST_REQUEST = """
 import pickle, sys
-from socialscore.modeling import hash_numba
+from socialscore.modeling.featurizers import hash_numba
 from socialscore.text import token_numba
 
 kernels = [hash_numba.count_batch, hash_numba.weigh_rows, token_numba.tokenise, token_numba.text_stats, token_numba.count_words]

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from socialscore.modeling import language
-from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+from socialscore.modeling.behaviour import language
+from socialscore.modeling.behaviour.language import LanguageProfile, detect_languages, reliable
 
 ENGLISH_TRAINING = [
     "Thanks for the edit, that section reads much better now.",

@@ -10,7 +10,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
 from tiny_bundle import build_tiny_pipeline  # noqa: E402
 
-from socialscore.modeling.language import LanguageProfile  # noqa: E402
+from socialscore.modeling.behaviour.language import LanguageProfile  # noqa: E402
 from socialscore.registry.serving import export_pipeline  # noqa: E402
 from socialscore.steps.predict import predict_file, served_loader  # noqa: E402
 
@@ -64,7 +64,7 @@ def test_the_language_model_loads_without_writing_temp_files() -> None:
     import sys
 
     code = ("import os, tempfile; tempfile.tempdir = os.environ['TMPDIR']\n"
-            "from socialscore.modeling.language import detect_language\n"
+            "from socialscore.modeling.behaviour.language import detect_language\n"
             "print(detect_language('the weather is lovely today and the article reads well'))")
     # a directory no file can be created in, even by root (the tests run as root here)
     env = {**os.environ, "TMPDIR": "/proc/self"}
@@ -75,7 +75,7 @@ def test_the_language_model_loads_without_writing_temp_files() -> None:
 
 def test_a_big_batch_detects_languages_while_featurising_with_the_same_result() -> None:
     """At PARALLEL_MIN_TEXTS texts and more, detection runs beside the featuriser's workers."""
-    from socialscore.modeling.features import PARALLEL_MIN_TEXTS
+    from socialscore.modeling.featurizers.features import PARALLEL_MIN_TEXTS
 
     pipeline = english_pipeline()
     texts = (ENGLISH + OTHERS) * (PARALLEL_MIN_TEXTS // 4 + 1)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from socialscore.modeling import metrics
+from socialscore.modeling.training import metrics
 
 
 def test_label_metrics_match_hand_computed_values() -> None:

@@ -8,17 +8,22 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.modeling import sgd_kernel
-from socialscore.modeling.estimators import SocialScoreModel
-from socialscore.modeling.hashing import HashingFeaturiser
-from socialscore.modeling.out_of_core import (
+from socialscore.modeling.training import sgd_kernel
+from socialscore.modeling.training.estimators import SocialScoreModel
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.training.out_of_core import (
     IN_MEMORY,
     OUT_OF_CORE,
     ColumnSums,
     choose_trainer,
     train_out_of_core,
 )
-from socialscore.modeling.out_of_core_blocks import CsrBlocks, NpzBlocks, NpzBlockWriter, hash_folds
+from socialscore.modeling.training.out_of_core_blocks import (
+    CsrBlocks,
+    NpzBlocks,
+    NpzBlockWriter,
+    hash_folds,
+)
 from socialscore.steps.train import train_chosen, train_model
 from socialscore.storage.synthetic import generate_example
 
@@ -146,7 +151,7 @@ def test_pipeline_summary_says_which_trainer_ran(project_dir) -> None:
 
 
 def test_row_ranges_cut_blocks_and_gather_fills_one_matrix(tmp_path, corpus) -> None:
-    from socialscore.modeling.out_of_core_blocks import RowRange, gather, write_blocks
+    from socialscore.modeling.training.out_of_core_blocks import RowRange, gather, write_blocks
 
     X = corpus[0]
     write_blocks(tmp_path / "b", (b for _, b in CsrBlocks(X, 300)))
@@ -175,7 +180,7 @@ def test_epochs_stop_early_once_the_held_out_loss_is_flat(project_dir, corpus) -
 
 
 def test_stopping_rule_is_sklearns() -> None:
-    from socialscore.modeling.out_of_core import _stalled
+    from socialscore.modeling.training.out_of_core import _stalled
 
     assert not _stalled([0.5, 0.4, 0.3])
     assert not _stalled([0.5, 0.4, 0.3995])  # one epoch without a 1e-3 improvement

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socialscore.modeling import probes
+from socialscore.modeling.behaviour import probes
 
 
 def test_probe_set_covers_every_group_with_both_classes():

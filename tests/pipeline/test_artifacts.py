@@ -95,7 +95,7 @@ def _matrix(rows: int, seed: int):
 
 
 def test_row_blocks_round_trip_and_a_crash_keeps_the_old_blocks(tmp_path: Path) -> None:
-    from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
+    from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
     from socialscore.pipeline.artifacts import FileHasher, read_file_artifact, write_file_artifact
 
     target = tmp_path / "features_dev"

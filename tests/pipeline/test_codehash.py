@@ -87,7 +87,7 @@ def test_editing_a_step_changes_that_step(package_copy: Path) -> None:
 def test_editing_the_probe_set_changes_the_steps_that_read_it(package_copy: Path) -> None:
     """Package data counts as code: the features step adds the probe set's sentences to training."""
     before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
-    _edit(package_copy / "modeling" / "data" / "identity_probes.yaml", "# one more template")
+    _edit(package_copy / "modeling" / "behaviour" / "data" / "identity_probes.yaml", "# one more template")
     after = {s.name: code_digest(_roots(s.name)) for s in STEPS}
     changed = [n for n in before if before[n] != after[n]]
     assert "features" in changed and "evaluate" in changed

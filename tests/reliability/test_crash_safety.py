@@ -21,7 +21,7 @@ import pytest
 from reliability.helpers import MODE, child_env, cli_argv, log_since, log_size, run_cli
 from socialscore.config import load_settings
 from socialscore.layout import Layout
-from socialscore.modeling.pipeline import ScoringPipeline
+from socialscore.modeling.scorer.pipeline import ScoringPipeline
 from socialscore.pipeline.orchestrator import Orchestrator
 from socialscore.registry.store import ModelRegistry
 from socialscore.storage.db.database import Database

@@ -11,8 +11,8 @@ import pytest
 from test_features import make_context
 
 from socialscore.errors import DataError, ModelError
-from socialscore.modeling.gate import GateRefused
-from socialscore.modeling.out_of_core_blocks import CsrBlocks, NpzBlocks, gather
+from socialscore.modeling.behaviour.gate import GateRefused
+from socialscore.modeling.training.out_of_core_blocks import CsrBlocks, NpzBlocks, gather
 from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.steps import evaluate as step
 from socialscore.steps import features as features_step
@@ -82,7 +82,7 @@ def test_run_writes_metrics_figures_and_report(project_dir: Path) -> None:
 
 
 def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from socialscore.modeling.pipeline import ScoringPipeline
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline
 
     ctx, _, rows = build_project(project_dir)
     features = gather(ctx.read("features"))

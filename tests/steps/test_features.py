@@ -17,11 +17,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, DataError
 from socialscore.layout import Layout
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.hashing import HashingFeaturiser
-from socialscore.modeling.out_of_core_blocks import NpzBlocks, gather
-from socialscore.modeling.probes import augmentation_sentences
-from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
+from socialscore.modeling.behaviour.probes import augmentation_sentences
+from socialscore.modeling.featurizers.tfidf import CharNgramTfidf, WordNgramTfidf
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
 from socialscore.steps import features_rows as rows_module
@@ -122,7 +122,7 @@ def test_one_text_equals_its_row_in_a_batch_and_survives_pickling(texts: list[st
 
 def test_worker_processes_give_the_same_features(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Counting in 2 processes (vocabularies merged) equals counting in one, for fit and transform."""
-    import socialscore.modeling.features as features_module
+    import socialscore.modeling.featurizers.features as features_module
 
     monkeypatch.setattr(features_module, "PARALLEL_MIN_TEXTS", 10)
     monkeypatch.setattr(features_module, "_effective_jobs", lambda n_jobs: 1 if n_jobs == 1 else 2)
@@ -219,7 +219,7 @@ def test_streamed_blocks_equal_the_whole_matrix(tmp_path: Path) -> None:
 
 
 def test_the_hashing_step_writes_row_blocks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import socialscore.modeling.out_of_core_blocks as blocks_module
+    import socialscore.modeling.training.out_of_core_blocks as blocks_module
 
     monkeypatch.setattr(blocks_module, "DEFAULT_BLOCK_ROWS", 32)
     comments = make_comments(150, seed=3)
@@ -232,7 +232,7 @@ def test_the_hashing_step_writes_row_blocks(project_dir: Path, monkeypatch: pyte
     meta = ctx.read("features_metadata")
     assert meta["shape"] == [blocks.n_rows, blocks.n_features] and meta["nnz"] == blocks.nnz
     rows = ctx.read("rows")
-    from socialscore.modeling.hashing import featuriser_from_settings
+    from socialscore.modeling.featurizers.hashing import featuriser_from_settings
 
     whole = featuriser_from_settings(ctx.settings)
     ordered = comments.set_index("id").loc[rows["id"]]
@@ -254,7 +254,7 @@ def test_input_hash_follows_content() -> None:
 
 
 def test_stacking_in_row_chunks_equals_hstack(monkeypatch: pytest.MonkeyPatch) -> None:
-    import socialscore.modeling.features as features_module
+    import socialscore.modeling.featurizers.features as features_module
 
     rng = np.random.default_rng(3)
     blocks = [sp.random(53, width, density=0.2, format="csr", dtype=np.float32, random_state=rng) for width in (7, 40, 3)]

@@ -16,8 +16,8 @@ from model_corpus import make_comments
 
 from socialscore.config import load_settings
 from socialscore.layout import Layout
-from socialscore.modeling.hashing import HashingFeaturiser
-from socialscore.modeling.mitigation import mitigate_train_split
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.behaviour.mitigation import mitigate_train_split
 from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
@@ -80,7 +80,7 @@ def test_streamed_table_equals_the_whole_table_path(
 
 
 def test_the_step_reads_the_table_in_chunks_only(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import socialscore.modeling.out_of_core_blocks as blocks_module
+    import socialscore.modeling.training.out_of_core_blocks as blocks_module
 
     monkeypatch.setattr(blocks_module, "DEFAULT_BLOCK_ROWS", 32)
     settings = load_settings("dev", project_dir, overrides=[{"features": {"vectorizer": "hashing", "hash_bits": 12}}])

@@ -12,10 +12,10 @@ from test_features import make_context
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, ModelError
-from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.gate import GateRefused
-from socialscore.modeling.validation import choose_threshold
+from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.behaviour.gate import GateRefused
+from socialscore.modeling.training.validation import choose_threshold
 from socialscore.steps import features as features_step
 from socialscore.steps import train as step
 from socialscore.steps.train import load_model, train_model

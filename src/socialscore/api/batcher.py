@@ -19,7 +19,7 @@ Item = tuple[Any, str, "asyncio.Future[dict]"]  # (LoadedModel, text, future)
 
 class MicroBatcher:
     def __init__(self, score: Callable[[Any, list[str]], Any], max_batch: int = 64):
-        self._score = score  # (LoadedModel, texts) -> socialscore.modeling.scoring.Scores, blocking
+        self._score = score  # (LoadedModel, texts) -> modeling.scorer.scores.Scores, blocking
         self._max_batch = max_batch
         self._pending: list[Item] = []
         self._wake: asyncio.Event | None = None

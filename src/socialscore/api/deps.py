@@ -35,7 +35,7 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class LoadedModel:
-    pipeline: Any  # socialscore.modeling.pipeline.ScoringPipeline
+    pipeline: Any  # socialscore.modeling.scorer.pipeline.ScoringPipeline
     manifest: dict[str, Any]
     loaded_at: float
     # one scoring call at a time per model: the featuriser's word cache is not built for concurrent

@@ -6,7 +6,7 @@
         engineered maxima (HashingFeaturiser.count + FitStatistics, merged by addition and maximum)
       → every chunk: HashingFeaturiser._transform_serial with the statistics as a side input
       → one ``block_00000.npz`` per chunk and ``blocks.json`` last: the NpzBlockWriter format, so
-        modeling.out_of_core_blocks.NpzBlocks reads the directory as it is.
+        modeling.training.out_of_core_blocks.NpzBlocks reads the directory as it is.
 
 A hashed row depends on its text and the statistics alone, so the rows equal the local engine's.
 The fitted-vocabulary featuriser (``features.vectorizer: vocabulary``) needs the whole vocabulary
@@ -38,8 +38,12 @@ from socialscore.beam.runner import (
     write_bytes,
 )
 from socialscore.errors import ConfigError
-from socialscore.modeling.hashing import NAME_SAMPLE_TEXTS, FitStatistics, HashingFeaturiser
-from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS, MANIFEST, NpzBlocks
+from socialscore.modeling.featurizers.hashing import (
+    NAME_SAMPLE_TEXTS,
+    FitStatistics,
+    HashingFeaturiser,
+)
+from socialscore.modeling.training.out_of_core_blocks import DEFAULT_BLOCK_ROWS, MANIFEST, NpzBlocks
 
 if TYPE_CHECKING:
     from socialscore.pipeline.context import StepContext
@@ -171,7 +175,7 @@ def prepared_featuriser(builder: Any) -> HashingFeaturiser:
             "--engine beam needs the hashing featuriser (features.vectorizer: hashing); the vocabulary "
             "featuriser must see every text before it can build any row, so it runs on the local engine only"
         )
-    from socialscore.modeling.engineered import known_placeholders
+    from socialscore.modeling.featurizers.engineered import known_placeholders
 
     builder.placeholders_ = known_placeholders() if builder.engineered else ()
     builder.n_jobs = 1  # Beam runs the parallelism

@@ -1,2 +1,3 @@
-"""Modelling: the scoring pipeline, its storage, the quality gate, model behaviour (bias, mitigation,
-explanations, language awareness) and scale (the hashing featuriser, the out-of-core trainer)."""
+"""Modelling, one subpackage per concern: ``featurizers`` (texts to features), ``training`` (estimators,
+out-of-core trainer, validation, metrics), ``behaviour`` (bias, mitigation, probes, gate, explanations,
+language) and ``scorer`` (the scoring pipeline and its storage)."""

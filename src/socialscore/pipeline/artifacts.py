@@ -217,7 +217,7 @@ def read_file_artifact(kind: Kind, path: Path) -> Any:
 
         return np.load(path, allow_pickle=False)
     if kind == "blocks":
-        from socialscore.modeling.out_of_core_blocks import NpzBlocks
+        from socialscore.modeling.training.out_of_core_blocks import NpzBlocks
 
         return NpzBlocks(path)
     if kind == "featurizer":
@@ -317,7 +317,7 @@ def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
         # value: a sparse matrix, or an iterable of CSR row blocks (streamed: one block in memory)
         import scipy.sparse as sp
 
-        from socialscore.modeling.out_of_core_blocks import matrix_blocks, write_blocks
+        from socialscore.modeling.training.out_of_core_blocks import matrix_blocks, write_blocks
 
         blocks = matrix_blocks(value) if sp.issparse(value) else value
         replace_dir_atomic(path, lambda tmp_dir: write_blocks(tmp_dir, blocks))
@@ -343,7 +343,7 @@ def _write_featurizer(directory: Path, featurizer: Any) -> None:
     """A fitted featuriser as plain JSON + arrays (never a pickle: loading it runs no code)."""
     import numpy as np
 
-    from socialscore.modeling.serialize import featurizer_state
+    from socialscore.modeling.scorer.serialize import featurizer_state
 
     meta, arrays, vocabularies = featurizer_state(featurizer)
     (directory / "featurizer.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
@@ -355,7 +355,7 @@ def _write_featurizer(directory: Path, featurizer: Any) -> None:
 def _read_featurizer(directory: Path) -> Any:
     import numpy as np
 
-    from socialscore.modeling.serialize import featurizer_from_state
+    from socialscore.modeling.scorer.serialize import featurizer_from_state
 
     meta = json.loads((directory / "featurizer.json").read_text(encoding="utf-8"))
     vocabularies = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))

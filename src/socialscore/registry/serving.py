@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from socialscore.errors import ModelError
-from socialscore.modeling.pipeline import FILES, ScoringPipeline, verify_files
+from socialscore.modeling.scorer.pipeline import FILES, ScoringPipeline, verify_files
 from socialscore.registry.store import PRODUCTION, ModelRegistry
 
 MANIFEST = "bundle.json"

@@ -187,7 +187,7 @@ class ModelRegistry:
 
     def load(self, name: str) -> Any:
         """The ScoringPipeline of a version or alias, its files checked against the recorded sha256."""
-        from socialscore.modeling.pipeline import ScoringPipeline
+        from socialscore.modeling.scorer.pipeline import ScoringPipeline
 
         version = self.resolve(name)
         return ScoringPipeline.load(self.version_dir(version), self.get(version)["files"])

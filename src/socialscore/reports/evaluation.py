@@ -332,7 +332,7 @@ def _gate_html(gate: Mapping[str, Any] | None) -> str:
 def _bias_html(bias: Mapping[str, Any] | None) -> str:
     if not bias:
         return ""
-    from socialscore.modeling.bias import bias_html
+    from socialscore.modeling.behaviour.bias import bias_html
 
     return bias_html(dict(bias), image_src=None)
 
@@ -341,6 +341,6 @@ def _errors_html(errors: Mapping[str, Any] | None) -> str:
     """The error analysis (``evaluate.error_examples``): the most confident mistakes with their top terms."""
     if not errors:
         return ""
-    from socialscore.modeling.explain import error_analysis_html
+    from socialscore.modeling.behaviour.explain import error_analysis_html
 
     return error_analysis_html(dict(errors))

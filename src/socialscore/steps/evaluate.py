@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from socialscore.errors import DataError
-from socialscore.modeling.bias import bias_png
-from socialscore.modeling.gate import GateRefused, GateResult
-from socialscore.modeling.metrics import compute_metrics, label_metrics
+from socialscore.modeling.behaviour.bias import bias_png
+from socialscore.modeling.behaviour.gate import GateRefused, GateResult
+from socialscore.modeling.training.metrics import compute_metrics, label_metrics
 from socialscore.registry.store import PRODUCTION, STAGING
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def held_out_proba(features: Any, index: np.ndarray, pipeline: Any) -> np.ndarra
 
 def behaviour(pipeline: Any) -> dict[str, Any]:
     """Identity-term bias on the shipped probe set, at the served threshold (Borkan et al.'s metrics)."""
-    from socialscore.modeling.bias import bias_report
+    from socialscore.modeling.behaviour.bias import bias_report
 
     j = pipeline.labels.index(pipeline.primary_label)
     return bias_report(lambda texts: pipeline.predict_proba(texts)[:, j], pipeline.threshold)
@@ -166,7 +166,7 @@ def language_summary(pipeline: Any, texts: list[str]) -> dict[str, Any] | None:
     """The training languages, and the share of held-out texts in them (the rest scored unreliable)."""
     if pipeline.languages is None:
         return None
-    from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+    from socialscore.modeling.behaviour.language import LanguageProfile, detect_languages, reliable
 
     # what pipeline.score reports per text, without featurising and scoring the split a second time
     flags = reliable(detect_languages(pipeline.clean(texts)), LanguageProfile.from_state(pipeline.languages))
@@ -178,7 +178,7 @@ def language_summary(pipeline: Any, texts: list[str]) -> dict[str, Any] | None:
 
 def judge(ctx: StepContext, pipeline: Any, metrics: dict[str, Any], held: HeldOut, texts: list[str]) -> GateResult:
     """The quality gate after evaluation: floors, behaviour and bias checks, no regression against production."""
-    from socialscore.modeling.gate import (
+    from socialscore.modeling.behaviour.gate import (
         behaviour_checks,
         bias_checks,
         metric_checks,
@@ -277,7 +277,7 @@ def error_examples(pipeline: Any, texts: list[str], held: HeldOut, k: int) -> di
     (``evaluate.error_examples``; none by default: their texts are comments)."""
     if k <= 0:
         return None
-    from socialscore.modeling.explain import error_analysis
+    from socialscore.modeling.behaviour.explain import error_analysis
 
     j = pipeline.labels.index(pipeline.primary_label)
     linear = not getattr(pipeline.model, "trees_", None)

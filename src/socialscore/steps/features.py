@@ -13,8 +13,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
-from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.mitigation import mitigate_train_split
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.behaviour.mitigation import mitigate_train_split
 from socialscore.steps.features_rows import (
     LABEL_PREFIX,
     NO_TRAIN_ROWS,
@@ -97,7 +97,7 @@ def stream_features(
     chunks (steps.features_rows: FrameRows, TableRows): the counting pass runs here; the rows come as a lazy stream of CSR
     blocks (train blocks, then test blocks), then ``described()`` gives (labels, rows, metadata
     without the shape). The blocks equal :func:`build_features`'s matrix row for row."""
-    from socialscore.modeling.hashing_blocks import fit_counts, weighted_blocks
+    from socialscore.modeling.featurizers.hashing_blocks import fit_counts, weighted_blocks
 
     # (ids, labels) of each chunk, in order; the ids as Arrow strings (~20 bytes an id, not ~70)
     kept: list[tuple[pd.Series, np.ndarray]] = []
@@ -135,8 +135,8 @@ def _groups(names: np.ndarray) -> dict[str, int]:
 
 
 def run(ctx: StepContext) -> None:
-    from socialscore.modeling.hashing_blocks import is_streamable
-    from socialscore.modeling.out_of_core_blocks import DEFAULT_BLOCK_ROWS
+    from socialscore.modeling.featurizers.hashing_blocks import is_streamable
+    from socialscore.modeling.training.out_of_core_blocks import DEFAULT_BLOCK_ROWS
 
     builder = featuriser(ctx)
     if not is_streamable(builder):
@@ -176,7 +176,7 @@ def read_comments(ctx: StepContext) -> tuple[pd.DataFrame, float]:
 
 def featuriser(ctx: StepContext) -> Any:
     """The unfitted featuriser of the settings, its NLTK resources checked before any work."""
-    from socialscore.modeling.hashing import featuriser_from_settings
+    from socialscore.modeling.featurizers.hashing import featuriser_from_settings
 
     builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from socialscore.errors import DataError
-from socialscore.modeling.mitigation import mitigate_train_split
+from socialscore.modeling.behaviour.mitigation import mitigate_train_split
 
 if TYPE_CHECKING:
     from socialscore.storage.db.database import Database
@@ -115,7 +115,7 @@ LANGUAGE_SAMPLE = 3000  # texts detected for the profile: shares to ~1%, at ~0.3
 
 def training_languages(comments: pd.DataFrame) -> dict[str, Any]:
     """The languages and scripts of the train split (a LanguageProfile's state, saved with the model)."""
-    from socialscore.modeling.language import LanguageProfile
+    from socialscore.modeling.behaviour.language import LanguageProfile
 
     train = as_strings(comments.loc[comments["split"] == "train", "text"].fillna("")).tolist()
     return LanguageProfile.from_texts(train, sample=LANGUAGE_SAMPLE).to_state()
@@ -199,7 +199,7 @@ class TableRows:
     def languages(self) -> dict[str, Any]:
         """``training_languages`` of the mitigated table (call after ``train``): its sample is
         picked by position among the train rows in table order, then the extra rows."""
-        from socialscore.modeling.language import LanguageProfile
+        from socialscore.modeling.behaviour.language import LanguageProfile
 
         n = self.n_train + len(self.extra)
         # LanguageProfile.from_texts's sample (seed 0): Random.sample picks positions by n alone

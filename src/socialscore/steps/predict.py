@@ -1,6 +1,6 @@
 """predict: score new comments (data/raw/prod.csv, any CSV) or the test split, in chunks.
 
-Scores come from the model's :class:`~socialscore.modeling.pipeline.ScoringPipeline`, the object the
+Scores come from the model's :class:`~socialscore.modeling.scorer.pipeline.ScoringPipeline`, the object the
 API calls too, so batch output and the API agree for the same text.
 The CSV is written chunk by chunk to a temporary file (spreadsheet-safe) and renamed at the end;
 the same chunks feed the database table in the same pass, so memory does not grow with the input.
@@ -23,7 +23,7 @@ from socialscore.steps.sources import resolve_input
 from socialscore.storage.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
 
 if TYPE_CHECKING:
-    from socialscore.modeling.pipeline import ScoringPipeline
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline
     from socialscore.pipeline.context import StepContext
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError, ModelError
-from socialscore.modeling.estimators import SocialScoreModel, label_matrix, resolve_labels
-from socialscore.modeling.gate import GateRefused, GateResult, data_checks
-from socialscore.modeling.pipeline import ScoringPipeline, TextRules
-from socialscore.modeling.prior import calibrate_and_threshold
-from socialscore.modeling.validation import cross_validate
+from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
+from socialscore.modeling.behaviour.gate import GateRefused, GateResult, data_checks
+from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
+from socialscore.modeling.training.prior import calibrate_and_threshold
+from socialscore.modeling.training.validation import cross_validate
 from socialscore.pipeline.artifacts import write_json_atomic
 
 if TYPE_CHECKING:
@@ -73,7 +73,11 @@ def train_chosen(
     X: sp.csr_matrix, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Settings
 ) -> tuple[SocialScoreModel, dict[str, Any]]:
     """:func:`train_model` or the out-of-core trainer (``train.trainer``); the report says which ran."""
-    from socialscore.modeling.out_of_core import OUT_OF_CORE, choose_trainer, train_in_blocks
+    from socialscore.modeling.training.out_of_core import (
+        OUT_OF_CORE,
+        choose_trainer,
+        train_in_blocks,
+    )
 
     trainer = choose_trainer(settings, X.shape[0], X.nnz)
     if trainer == OUT_OF_CORE:
@@ -84,7 +88,7 @@ def train_chosen(
 
 def train_blocks(features: Any, train: np.ndarray) -> Any:
     """The train rows of the features' row blocks (they lead, in the features step's order)."""
-    from socialscore.modeling.out_of_core_blocks import RowRange
+    from socialscore.modeling.training.out_of_core_blocks import RowRange
 
     n = int(train.sum())
     if not train[:n].all():
@@ -97,8 +101,12 @@ def train_from_blocks(
 ) -> tuple[SocialScoreModel, dict[str, Any]]:
     """The trainer ``train.trainer`` picks, over row blocks: out-of-core reads them one at a time, the
     in-memory trainer gathers them into one matrix first."""
-    from socialscore.modeling.out_of_core import OUT_OF_CORE, choose_trainer, train_out_of_core
-    from socialscore.modeling.out_of_core_blocks import gather
+    from socialscore.modeling.training.out_of_core import (
+        OUT_OF_CORE,
+        choose_trainer,
+        train_out_of_core,
+    )
+    from socialscore.modeling.training.out_of_core_blocks import gather
 
     nnz = blocks.nnz if blocks.nnz is not None else sum(b.nnz for _, b in blocks)
     trainer = choose_trainer(settings, blocks.n_rows, nnz)

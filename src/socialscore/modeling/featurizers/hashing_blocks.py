@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from socialscore.modeling.engineered import known_placeholders
-from socialscore.modeling.features import _map_parts
-from socialscore.modeling.hashing import (
+from socialscore.modeling.featurizers.engineered import known_placeholders
+from socialscore.modeling.featurizers.features import _map_parts
+from socialscore.modeling.featurizers.hashing import (
     NAME_SAMPLE_TEXTS,
     FitStatistics,
     HashingFeaturiser,

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from socialscore.modeling.probes import Probe, evaluation_probes, implicit_hate_probes
+from socialscore.modeling.behaviour.probes import Probe, evaluation_probes, implicit_hate_probes
 
 POWER = -5.0
 WEIGHT = 0.25

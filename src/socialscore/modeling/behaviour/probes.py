@@ -30,7 +30,8 @@ class Probe:
 @lru_cache(maxsize=1)
 def raw_probes() -> dict[str, Any]:
     """The YAML file as shipped in the package."""
-    text = (resources.files("socialscore.modeling") / PROBES_FILE).read_text(encoding="utf-8")
+    package = resources.files("socialscore.modeling.behaviour")
+    text = (package / PROBES_FILE).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

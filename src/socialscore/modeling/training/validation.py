@@ -10,8 +10,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
-from socialscore.modeling.estimators import canonical, fallback_reason, make_estimator, run_parallel
-from socialscore.modeling.metrics import _constant, binary_metrics, mean_metrics
+from socialscore.modeling.training.estimators import (
+    canonical,
+    fallback_reason,
+    make_estimator,
+    run_parallel,
+)
+from socialscore.modeling.training.metrics import _constant, binary_metrics, mean_metrics
 
 
 # --- cross-validation and thresholds ------------------------------------------------------------

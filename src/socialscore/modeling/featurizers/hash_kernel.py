@@ -181,7 +181,7 @@ _KERNEL: list[object] = []  # [] = not tried yet; [None] = numba unavailable
 def _compiled_kernel() -> object | None:
     if not _KERNEL:
         try:
-            from socialscore.modeling import hash_numba  # imports numba
+            from socialscore.modeling.featurizers import hash_numba  # imports numba
         except ImportError:
             _KERNEL.append(None)
         else:

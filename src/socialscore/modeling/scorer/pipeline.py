@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from socialscore.errors import ModelError
-from socialscore.modeling.scoring import DEFAULT_HIGH_RISK, Scores, scores_from_probabilities
+from socialscore.modeling.scorer.scores import DEFAULT_HIGH_RISK, Scores, scores_from_probabilities
 
 FORMAT = "socialscore-pipeline/1"
 PIPELINE_FILE = "pipeline.json"
@@ -47,11 +47,11 @@ class TextRules:
 
 @dataclass
 class ScoringPipeline:
-    """Raw texts in, :class:`~socialscore.modeling.scoring.Scores` out; built by training, stored as plain data."""
+    """Raw texts in, :class:`~socialscore.modeling.scorer.scores.Scores` out; built by training, stored as plain data."""
 
     rules: TextRules
     featurizer: Any
-    model: Any  # socialscore.modeling.estimators.SocialScoreModel
+    model: Any  # socialscore.modeling.training.estimators.SocialScoreModel
     thresholds: dict[str, float]
     high_risk: float = DEFAULT_HIGH_RISK
     card: dict[str, Any] = field(default_factory=dict)  # version, training data, metrics: never used to score
@@ -106,8 +106,12 @@ class ScoringPipeline:
         cleaned = self.clean(texts)
         if self.languages is None:
             return self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
-        from socialscore.modeling.features import PARALLEL_MIN_TEXTS
-        from socialscore.modeling.language import LanguageProfile, detect_languages, reliable
+        from socialscore.modeling.featurizers.features import PARALLEL_MIN_TEXTS
+        from socialscore.modeling.behaviour.language import (
+            LanguageProfile,
+            detect_languages,
+            reliable,
+        )
 
         if len(cleaned) < PARALLEL_MIN_TEXTS:
             languages = detect_languages(cleaned)
@@ -132,7 +136,7 @@ class ScoringPipeline:
     # --- storage --------------------------------------------------------------------------------
     def save(self, directory: Path) -> dict[str, str]:
         """Write the three files into ``directory`` (which must not hold a pipeline); return their sha256."""
-        from socialscore.modeling.serialize import featurizer_state, model_state
+        from socialscore.modeling.scorer.serialize import featurizer_state, model_state
         from socialscore.pipeline.artifacts import sha256_file
 
         directory.mkdir(parents=True, exist_ok=True)
@@ -159,7 +163,7 @@ class ScoringPipeline:
     @classmethod
     def load(cls, directory: Path, expected: Mapping[str, str]) -> ScoringPipeline:
         """Read a stored pipeline after checking each file against ``expected`` sha256s."""
-        from socialscore.modeling.serialize import featurizer_from_state, model_from_state
+        from socialscore.modeling.scorer.serialize import featurizer_from_state, model_from_state
 
         verify_files(directory, expected, FILES)
         try:

@@ -25,15 +25,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
-from socialscore.modeling import sgd_kernel
-from socialscore.modeling.estimators import (
+from socialscore.modeling.training import sgd_kernel
+from socialscore.modeling.training.estimators import (
     SocialScoreModel,
     fallback_reason,
     label_matrix,
     resolve_labels,
 )
-from socialscore.modeling.out_of_core_blocks import CsrBlocks, hash_folds
-from socialscore.modeling.prior import calibrate_and_threshold
+from socialscore.modeling.training.out_of_core_blocks import CsrBlocks, hash_folds
+from socialscore.modeling.training.prior import calibrate_and_threshold
 
 OUT_OF_CORE = "out_of_core"
 IN_MEMORY = "in_memory"
@@ -211,7 +211,7 @@ def fit_labels(
     ``cv_rows`` touches only the final models' weights.
     Returns each label's final (coef, intercept), the out-of-fold raw scores (columns in ``todo``
     order, NaN for labels without CV) and each label's epoch losses."""
-    from socialscore.modeling.sgd_kernel import optimal_t0, score_block, sgd_block, slots
+    from socialscore.modeling.training.sgd_kernel import optimal_t0, score_block, sgd_block, slots
 
     n_labels = len(todo)
     nb_alpha, alpha = params.get("nb_alpha", 1.0), params.get("alpha", 3e-5)

@@ -1,4 +1,4 @@
-"""The compiled twin of :func:`socialscore.modeling.hash_kernel._count_python` (numba, no GIL).
+"""The compiled twin of :func:`socialscore.modeling.featurizers.hash_kernel._count_python` (numba, no GIL).
 
 MurmurHash3 x86 32-bit is written out in int64 arithmetic masked to 32 bits after every step
 (numba would turn mixed unsigned/signed arithmetic into floats). Compiled on first use and cached
@@ -329,7 +329,7 @@ def _pairwise_sum(a, start, n) -> float:
 
 @_jit
 def weigh_rows(indptr, indices, counts, idf, tf_table):
-    """:func:`socialscore.modeling.hashing.weigh_block`'s arithmetic in one pass: masked buckets
+    """:func:`socialscore.modeling.featurizers.hashing.weigh_block`'s arithmetic in one pass: masked buckets
     dropped, ``tf_table[count]`` × idf, rows divided by their L2 norm summed as numpy's ``reduceat``."""
     n_rows = len(indptr) - 1
     out_ptr = np.zeros(n_rows + 1, np.int64)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from socialscore.modeling.probes import augmentation_sentences, identity_terms
+from socialscore.modeling.behaviour.probes import augmentation_sentences, identity_terms
 
 AUGMENT_ID_PREFIX = "augment-"
 MIN_CHAR_GRAM = 4  # shorter character n-grams ("us", "ay") belong to too many other words

@@ -2,7 +2,7 @@
 
 :class:`FeatureBuilder` is fitted on the train split and pickled with the model bundle, so serving
 turns a raw comment into exactly the features the model was trained on. The TF-IDF transformers are in
-modeling/tfidf.py, the engineered features in modeling/engineered.py.
+modeling/featurizers/tfidf.py, the engineered features in modeling/featurizers/engineered.py.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
-from socialscore.modeling.engineered import (
+from socialscore.modeling.featurizers.engineered import (
     LEXICON,
     engineered_features,
     engineered_names,
     known_placeholders,
     lexicon_for,
 )
-from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf, _NgramTfidf
+from socialscore.modeling.featurizers.tfidf import CharNgramTfidf, WordNgramTfidf, _NgramTfidf
 from socialscore.text.preprocess import TextPreprocessor
 
 

@@ -1,9 +1,9 @@
 """A stateless-per-text featuriser: hashed word and character n-gram TF-IDF plus engineered features.
 
-:class:`HashingFeaturiser` has :class:`socialscore.modeling.features.FeatureBuilder`'s interface and column
+:class:`HashingFeaturiser` has :class:`socialscore.modeling.featurizers.features.FeatureBuilder`'s interface and column
 semantics (``word__`` block, ``char__`` block, ``eng__`` block; the same preprocessing and engineered
 features, sublinear tf, smooth idf, ``min_df``, L2-normalised blocks) but no vocabulary: an n-gram's
-column is its MurmurHash3 bucket (:mod:`socialscore.modeling.hash_kernel`). Fitting is one counting
+column is its MurmurHash3 bucket (:mod:`socialscore.modeling.featurizers.hash_kernel`). Fitting is one counting
 pass: document frequencies per bucket give the idf and the ``min_df`` mask, the engineered features'
 maxima give their scale. A text's features then depend on that text alone, so transform can run
 anywhere (worker processes, Beam workers, out-of-core blocks) and its state is a few arrays.
@@ -23,15 +23,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
-from socialscore.modeling.engineered import (
+from socialscore.modeling.featurizers.engineered import (
     LEXICON,
     engineered_batch,
     engineered_features,
     engineered_names,
     known_placeholders,
 )
-from socialscore.modeling.features import _as_list, _map_parts, _stack, common_settings
-from socialscore.modeling.hash_kernel import (
+from socialscore.modeling.featurizers.features import _as_list, _map_parts, _stack, common_settings
+from socialscore.modeling.featurizers.hash_kernel import (
     buckets_of,
     char_grams,
     compiled_kernel,
@@ -299,7 +299,7 @@ def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool, comp
     values come from a table numpy computes, so both paths give the same bits.
     """
     if compiled is not False and counts.nnz and compiled_kernel() is not None:
-        from socialscore.modeling.hash_numba import weigh_rows
+        from socialscore.modeling.featurizers.hash_numba import weigh_rows
 
         top = int(counts.data.max())
         values = np.arange(1, top + 1, dtype=np.float32)
@@ -339,6 +339,6 @@ def featuriser_from_settings(settings: Any, nltk_cache_dir: Path | None = None) 
     """The featuriser ``features.vectorizer`` names: the fitted-vocabulary FeatureBuilder or hashing."""
     if getattr(settings.features, "vectorizer", "vocabulary") == "hashing":
         return HashingFeaturiser.from_settings(settings, nltk_cache_dir)
-    from socialscore.modeling.features import FeatureBuilder
+    from socialscore.modeling.featurizers.features import FeatureBuilder
 
     return FeatureBuilder.from_settings(settings, nltk_cache_dir)

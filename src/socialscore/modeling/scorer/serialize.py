@@ -36,7 +36,7 @@ def featurizer_state(featurizer: Any) -> tuple[dict[str, Any], dict[str, np.ndar
     if hasattr(featurizer, "to_state"):  # featurisers that define their own state (e.g. hashing)
         meta, arrays = featurizer.to_state()
         return {"kind": meta.get("kind", type(featurizer).__name__), **meta}, arrays, {}
-    from socialscore.modeling.features import FeatureBuilder
+    from socialscore.modeling.featurizers.features import FeatureBuilder
 
     if not isinstance(featurizer, FeatureBuilder) or not featurizer.fitted_:
         raise ModelError(f"cannot store a {type(featurizer).__name__}: not a fitted featuriser")
@@ -72,8 +72,8 @@ def featurizer_from_state(
     kind = meta.get("kind")
     if kind != FEATURIZER_VOCABULARY:
         return _external_featurizer(kind, meta, arrays)
-    from socialscore.modeling.features import FeatureBuilder
-    from socialscore.modeling.tfidf import CharNgramTfidf, WordNgramTfidf
+    from socialscore.modeling.featurizers.features import FeatureBuilder
+    from socialscore.modeling.featurizers.tfidf import CharNgramTfidf, WordNgramTfidf
 
     builder = FeatureBuilder(
         preprocess=dict(meta["preprocess"]),
@@ -116,7 +116,7 @@ def _external_featurizer(kind: Any, meta: Mapping[str, Any], arrays: Mapping[str
 def _registered_featurizers() -> dict[str, Any]:
     """Featuriser classes with their own ``to_state``/``from_state``, by kind."""
     found: dict[str, Any] = {}
-    from socialscore.modeling.hashing import STATE_KIND, HashingFeaturiser
+    from socialscore.modeling.featurizers.hashing import STATE_KIND, HashingFeaturiser
 
     found[STATE_KIND] = HashingFeaturiser
     return found
@@ -128,7 +128,7 @@ def _pair(value: Any) -> tuple[int, int] | None:
 
 # --- models -------------------------------------------------------------------------------------
 def model_state(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """(meta, arrays) of a fitted :class:`socialscore.modeling.estimators.SocialScoreModel`."""
+    """(meta, arrays) of a fitted :class:`socialscore.modeling.training.estimators.SocialScoreModel`."""
     meta = {
         "model_type": model.model_type,
         "labels": list(model.labels),
@@ -154,7 +154,7 @@ def model_state(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Any:
-    from socialscore.modeling.estimators import SocialScoreModel
+    from socialscore.modeling.training.estimators import SocialScoreModel
 
     model = SocialScoreModel(
         meta["model_type"], list(meta["labels"]), meta["primary_label"], dict(meta["params"]),
@@ -175,7 +175,7 @@ def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) 
 def _forest_from_state(model: Any, j: int, arrays: Mapping[str, np.ndarray]) -> Any:
     import skops.io as sio
 
-    from socialscore.modeling.estimators import _Forest
+    from socialscore.modeling.training.estimators import _Forest
 
     data = np.asarray(arrays[f"forest_{j}_skops"], dtype=np.uint8).tobytes()
     untrusted = set(sio.get_untrusted_types(data=data))

@@ -3,8 +3,8 @@
 :class:`SocialScoreModel` is what gets pickled. Linear types (``logistic_regression``,
 ``nb_logistic``) are packed into one coefficient matrix after fitting, so scoring every label is one
 sparse matrix product. ``random_forest`` keeps a chi²-selected feature subset per label. Every type
-gets Platt scaling fitted on the cross-validation's out-of-fold scores (:meth:`calibrate`). Cross-validation and thresholds are in modeling/validation.py, the
-metrics in modeling/metrics.py.
+gets Platt scaling fitted on the cross-validation's out-of-fold scores (:meth:`calibrate`). Cross-validation and thresholds are in modeling/training/validation.py, the
+metrics in modeling/training/metrics.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
-from socialscore.modeling.metrics import _constant
+from socialscore.modeling.training.metrics import _constant
 
 MODEL_TYPES = ("nb_logistic", "logistic_regression", "random_forest")
 LINEAR_TYPES = ("nb_logistic", "logistic_regression")
@@ -309,7 +309,7 @@ class SocialScoreModel:
 
     def calibrate(self, raw_oof: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> SocialScoreModel:
         """Platt-scale each label from out-of-fold raw scores (rows with NaN scores are ignored);
-        ``sample_weight``: row weights (modeling/prior.py: a declared deployment base rate)."""
+        ``sample_weight``: row weights (modeling/training/prior.py: a declared deployment base rate)."""
         from sklearn.linear_model import LogisticRegression
 
         self.calibration = {}

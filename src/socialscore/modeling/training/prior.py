@@ -41,7 +41,7 @@ def calibrate_and_threshold(
     calibrated out-of-fold scores, both weighted for ``settings.train.prevalence`` when declared.
 
     Returns the thresholds, the out-of-fold report and the primary label's sample and declared rates."""
-    from socialscore.modeling.validation import out_of_fold_report
+    from socialscore.modeling.training.validation import out_of_fold_report
 
     Y = np.asarray(Y)
     primary = labels.index(model.primary_label)

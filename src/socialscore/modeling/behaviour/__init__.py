@@ -1,0 +1,1 @@
+"""Model behaviour: identity bias and its mitigations, probes, the quality gate, explanations, language."""
