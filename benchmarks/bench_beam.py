@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from socialscore.pipeline.artifacts import sha256_file
+from socialscore.storage.digest import sha256_file
 
 RUNS = {  # --runs name → run
     "local-1": "local n_jobs=1",

@@ -32,14 +32,14 @@ from bench_quality import DATASETS, Prepared, prepare, prepare_from_clean
 from socialscore.config import Settings, deep_merge, load_settings
 from socialscore.modeling.behaviour import mitigation
 from socialscore.modeling.behaviour.bias import auc, bias_report, plot_bias
-from socialscore.modeling.training.estimators import resolve_labels
-from socialscore.modeling.featurizers.hashing import featuriser_from_settings
 from socialscore.modeling.behaviour.mitigation import (
     apply_column_weights,
     column_weights,
     mitigate_train_split,
 )
 from socialscore.modeling.behaviour.probes import augmentation_sentences
+from socialscore.modeling.featurizers.hashing import featuriser_from_settings
+from socialscore.modeling.training.estimators import resolve_labels
 from socialscore.steps.train import train_model
 
 ISSUE_EXAMPLES = ["you are a genius", "you are kind", "I love my gay friends", "I am a proud muslim woman"]

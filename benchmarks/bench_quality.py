@@ -37,13 +37,13 @@ import scipy.sparse as sp
 from sklearn.metrics import f1_score, roc_auc_score
 
 from socialscore.config import Settings, deep_merge, load_settings
+from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.training.estimators import (
     MODEL_TYPES,
     SocialScoreModel,
     label_matrix,
     resolve_labels,
 )
-from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.training.validation import choose_threshold, cross_validate
 from socialscore.steps.extract import extract
 from socialscore.steps.features import build_features

@@ -33,9 +33,9 @@ def build_tiny_pipeline(version: str = "tiny-1", threshold: float = 0.5, nltk_re
     """A real ScoringPipeline (FeatureBuilder + SocialScoreModel) trained on the generated comments."""
     import numpy as np
 
-    from socialscore.modeling.training.estimators import SocialScoreModel
     from socialscore.modeling.featurizers.features import FeatureBuilder
     from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
+    from socialscore.modeling.training.estimators import SocialScoreModel
 
     texts, targets = _samples(400, seed=7)
     preprocess = {"remove_stopwords": "stopwords" in (nltk_resources or [])}
@@ -64,9 +64,9 @@ def build_forest_bundle(models_dir: Path, version: str = "forest-1") -> Path:
     """A random-forest pipeline (no exact decomposition of its scores: it cannot explain them)."""
     import numpy as np
 
-    from socialscore.modeling.training.estimators import SocialScoreModel
     from socialscore.modeling.featurizers.features import FeatureBuilder
     from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
+    from socialscore.modeling.training.estimators import SocialScoreModel
     from socialscore.registry.serving import export_pipeline
 
     texts, targets = _samples(200, seed=3)

@@ -1,4 +1,5 @@
-"""The house rules of issue #16: few modules at the package root, none over 450 lines, no import circle.
+"""The house rules of issues #16 and #24: few modules at the package root, none over 450 lines, no
+import circle, and every import between top-level packages points down the layer order.
 
 The import graph is read statically with the step cache's walker over import statements
 (``socialscore.pipeline.codehash``): imports inside functions count, imports under
@@ -16,6 +17,24 @@ from socialscore.pipeline.codehash import PACKAGE, _import_nodes, module_file, p
 
 MAX_ROOT_MODULES = 8
 MAX_LINES = 450
+
+# The layers, top (entry points) to bottom (leaves). A top-level package or root module may import
+# only from a lower layer, never from its own layer's siblings or from above.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("__main__",),
+    ("terminal",),  # the command line
+    ("deploy",),  # Vertex AI pipeline compile/submit
+    ("beam",),  # the Beam engines of the batch steps
+    ("api", "steps"),  # the web service; the pipeline's steps
+    ("pipeline",),  # the generic orchestrator, its artifact catalog, cache and run lock
+    ("registry", "reports"),  # model versions and aliases; the evaluation report
+    ("modeling",),  # featurizers, training, behaviour, the scorer
+    ("storage",),  # files (atomic writes, parquet, CSV), input discovery, the database
+    ("ingest", "text"),  # reading input files safely; text rules and PII scrubbing
+    ("config", "layout", "logs", "settings"),
+    ("errors",),
+    ("socialscore",),  # the package face: __version__
+)
 
 
 def module_names(root: Path, package: str = PACKAGE) -> dict[str, Path]:
@@ -92,6 +111,51 @@ def test_no_module_over_450_lines() -> None:
 
 def test_no_import_circle() -> None:
     assert circles(import_graph(package_root())) == []
+
+
+def top_level(module: str) -> str:
+    """socialscore.storage.atomic -> storage; socialscore.config -> config; socialscore -> socialscore."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Imports between top-level packages that do not point to a lower layer (or name no layer)."""
+    rank = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+    found = []
+    for module, imported in sorted(graph.items()):
+        for target in sorted(imported):
+            a, b = top_level(module), top_level(target)
+            if a != b and not rank.get(a, -1) < rank.get(b, -1):
+                found.append(f"{module} -> {target}")
+    return found
+
+
+def test_every_package_has_a_layer() -> None:
+    packages = {top_level(m) for m in module_names(package_root())}
+    assert packages == {name for layer in LAYERS for name in layer}
+
+
+def test_no_import_points_up() -> None:
+    assert upward_imports(import_graph(package_root())) == []
+
+
+@pytest.mark.parametrize(
+    "relative, source, expected",
+    [
+        ("storage/a.py", "from socialscore.pipeline.b import f\n", ["socialscore.storage.a -> socialscore.pipeline.b"]),
+        ("api/a.py", "def f():\n    from socialscore.steps import b\n", ["socialscore.api.a -> socialscore.steps.b"]),
+        ("pipeline/a.py", "from socialscore.storage.b import f\n", []),
+    ],
+    ids=["upward", "sibling-in-a-function", "downward"],
+)
+def test_a_planted_upward_import_is_found(tmp_path: Path, relative: str, source: str, expected: list[str]) -> None:
+    root = tmp_path / "socialscore"
+    for name in ("__init__.py", "storage/__init__.py", "pipeline/__init__.py", "api/__init__.py",
+                 "steps/__init__.py", "pipeline/b.py", "steps/b.py", "storage/b.py"):
+        _write(root, name, "def f():\n    return 1\n")
+    _write(root, relative, source)
+    assert upward_imports(import_graph(root)) == expected
 
 
 def _write(root: Path, relative: str, text: str) -> None:

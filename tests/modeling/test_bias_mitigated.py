@@ -13,8 +13,8 @@ import pytest
 
 from socialscore.config import load_settings
 from socialscore.modeling.behaviour.bias import bias_report
-from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.behaviour.mitigation import mitigate_train_split
+from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.steps.features import build_features
 from socialscore.steps.train import train_model
 

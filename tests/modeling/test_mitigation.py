@@ -8,9 +8,9 @@ import scipy.sparse as sp
 
 from socialscore.config import load_settings
 from socialscore.modeling.behaviour import mitigation
+from socialscore.modeling.behaviour.probes import augmentation_sentences, evaluation_probes
 from socialscore.modeling.featurizers.engineered import LEXICON
 from socialscore.modeling.featurizers.features import FeatureBuilder
-from socialscore.modeling.behaviour.probes import augmentation_sentences, evaluation_probes
 
 
 def _comments() -> pd.DataFrame:

@@ -8,9 +8,9 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
 from socialscore.modeling.training import sgd_kernel
 from socialscore.modeling.training.estimators import SocialScoreModel
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
 from socialscore.modeling.training.out_of_core import (
     IN_MEMORY,
     OUT_OF_CORE,

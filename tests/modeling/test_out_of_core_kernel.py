@@ -10,8 +10,8 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.modeling.training import sgd_kernel
 from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.training import sgd_kernel
 from socialscore.modeling.training.out_of_core import train_out_of_core
 from socialscore.modeling.training.out_of_core_blocks import CsrBlocks, hash_folds
 from socialscore.modeling.training.sgd_kernel import optimal_t0, sgd_block, slots

@@ -9,8 +9,8 @@ from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError
-from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.modeling.training.prior import prior_weights
 from socialscore.modeling.training.validation import choose_threshold
 from socialscore.steps.train import train_model

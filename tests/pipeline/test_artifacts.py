@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from socialscore.pipeline.artifacts import (
+from socialscore.storage.atomic import (
     JOURNAL_NAME,
     atomic_group,
     atomic_path,
@@ -96,7 +96,8 @@ def _matrix(rows: int, seed: int):
 
 def test_row_blocks_round_trip_and_a_crash_keeps_the_old_blocks(tmp_path: Path) -> None:
     from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
-    from socialscore.pipeline.artifacts import FileHasher, read_file_artifact, write_file_artifact
+    from socialscore.pipeline.artifacts import read_file_artifact, write_file_artifact
+    from socialscore.storage.digest import FileHasher
 
     target = tmp_path / "features_dev"
     first = _matrix(50, 1)

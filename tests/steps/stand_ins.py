@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
+from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.registry.serving import export_pipeline
 from socialscore.registry.store import version_dir
 

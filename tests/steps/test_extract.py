@@ -13,9 +13,9 @@ from socialscore.errors import DataError
 from socialscore.layout import Layout
 from socialscore.pipeline.context import StepContext
 from socialscore.steps.extract import EXAMPLE_SOURCE, extract, run
-from socialscore.steps.sources import extract_sources as resolve_sources
 from socialscore.steps.transform import transform
 from socialscore.storage.csvformat import JIGSAW_LABELS
+from socialscore.storage.sources import extract_sources as resolve_sources
 
 RAW_COLUMNS = ["id", "text", "source", "source_row"]
 

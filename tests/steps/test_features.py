@@ -17,11 +17,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, DataError
 from socialscore.layout import Layout
+from socialscore.modeling.behaviour.probes import augmentation_sentences
 from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.featurizers.hashing import HashingFeaturiser
-from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
-from socialscore.modeling.behaviour.probes import augmentation_sentences
 from socialscore.modeling.featurizers.tfidf import CharNgramTfidf, WordNgramTfidf
+from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
 from socialscore.steps import features_rows as rows_module

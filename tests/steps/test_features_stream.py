@@ -16,8 +16,8 @@ from model_corpus import make_comments
 
 from socialscore.config import load_settings
 from socialscore.layout import Layout
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
 from socialscore.modeling.behaviour.mitigation import mitigate_train_split
+from socialscore.modeling.featurizers.hashing import HashingFeaturiser
 from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step

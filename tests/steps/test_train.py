@@ -12,9 +12,9 @@ from test_features import make_context
 
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError, ModelError
-from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
-from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.behaviour.gate import GateRefused
+from socialscore.modeling.featurizers.features import FeatureBuilder
+from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
 from socialscore.modeling.training.validation import choose_threshold
 from socialscore.steps import features as features_step
 from socialscore.steps import train as step

@@ -8,12 +8,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from socialscore.pipeline.artifacts import (
-    iter_parquet,
-    parquet_rows,
-    read_file_artifact,
-    write_file_artifact,
-)
+from socialscore.pipeline.artifacts import read_file_artifact, write_file_artifact
+from socialscore.storage.parquet import iter_parquet, parquet_rows
 
 
 def test_chunks_concatenate_to_the_whole_file(tmp_path: Path) -> None:

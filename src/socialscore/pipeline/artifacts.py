@@ -1,21 +1,25 @@
-"""The pipeline's artifacts: where each lives, how it is read, written (atomically) and hashed.
+"""The pipeline's artifacts: where each lives and how each kind is read and written.
 
 Steps never build paths; they ask the context for an artifact by key. Writers always write to a
-temporary file beside the target and rename it into place, so a crash leaves the old file whole.
+temporary file beside the target and rename it into place (``storage.atomic``), so a crash leaves the
+old file whole.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+from socialscore.storage.atomic import (
+    atomic_path,
+    replace_dir_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
+from socialscore.storage.parquet import PARQUET_ROW_GROUP, write_parquet_parts
 
 if TYPE_CHECKING:
     from socialscore.config import Settings
@@ -84,118 +88,6 @@ ARTIFACTS: dict[str, Artifact] = {
 }
 
 
-# --- atomic writes ------------------------------------------------------------------------------
-@contextmanager
-def atomic_path(target: Path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; artifacts are read by other users (e.g. in Docker)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-JOURNAL_NAME = ".commit.json"
-
-
-@contextmanager
-def atomic_group(directory: Path) -> Iterator[Callable[[str], Path]]:
-    """Replace several files of one directory together, or not at all.
-
-    ``stage(name)`` gives a temporary path for ``directory/name``. When the block ends normally every
-    staged file is complete and synced; a journal naming them is written atomically, then the files are
-    renamed into place and the journal removed. A crash before the journal leaves the old files; a crash
-    after it is rolled forward by ``recover`` — so a model is never paired with another model's metadata.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    if not recover(directory):
-        # Staged files with no journal belong to a group that was killed before it committed.
-        for leftover in directory.glob(".*.staged"):
-            leftover.unlink(missing_ok=True)
-    staged: dict[str, Path] = {}
-
-    def stage(name: str) -> Path:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".staged", dir=directory)
-        os.close(fd)
-        staged[name] = Path(tmp_name)
-        return staged[name]
-
-    try:
-        yield stage
-        for tmp in staged.values():
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-        write_json_atomic(directory / JOURNAL_NAME, {name: tmp.name for name, tmp in staged.items()})
-    except BaseException:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    _roll_forward(directory)
-
-
-def recover(directory: Path) -> bool:
-    """Finish a group commit that a crash interrupted after its journal was written."""
-    if not (directory / JOURNAL_NAME).exists():
-        return False
-    _roll_forward(directory)
-    return True
-
-
-def _roll_forward(directory: Path) -> None:
-    journal = directory / JOURNAL_NAME
-    try:
-        renames = json.loads(journal.read_text(encoding="utf-8"))
-    except FileNotFoundError:  # another process finished it first
-        return
-    for name, tmp_name in renames.items():
-        tmp = directory / tmp_name
-        if tmp.exists():
-            os.replace(tmp, directory / name)
-    journal.unlink(missing_ok=True)
-
-
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    write_bytes_atomic(target, text.encode("utf-8"))
-
-
-def write_json_atomic(target: Path, value: Any) -> None:
-    write_text_atomic(target, json.dumps(value, indent=2, sort_keys=False, default=str) + "\n")
-
-
-def replace_dir_atomic(target: Path, fill: Callable[[Path], None]) -> None:
-    """Build a directory in a temporary sibling with ``fill`` and swap it in for ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        fill(tmp)
-        os.chmod(tmp, 0o755)
-        for child in tmp.rglob("*"):
-            os.chmod(child, 0o755 if child.is_dir() else 0o644)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # --- readers and writers by kind ----------------------------------------------------------------
 def read_file_artifact(kind: Kind, path: Path) -> Any:
     if kind == "parquet":
@@ -227,62 +119,6 @@ def read_file_artifact(kind: Kind, path: Path) -> Any:
     if kind == "dir":
         return path
     raise ValueError(f"no reader for kind {kind!r}")
-
-
-# Rows per parquet row group: the writer holds one row group's encoded pages until it is complete.
-PARQUET_ROW_GROUP = 65_536
-
-
-def iter_parquet(path: Path, rows: int, columns: list[str] | None = None) -> Iterator[Any]:
-    """A parquet file as pandas frames of at most ``rows`` rows, index = row number (one batch in
-    memory at a time); a file without rows gives one empty frame with the file's columns."""
-    import pandas as pd
-    import pyarrow.parquet as pq
-
-    # Buffered page reads without pre-buffering: a batch reads only its pages, even when the file is
-    # one row group (pre_buffer reads whole column chunks: the size of the file).
-    with pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20) as handle:
-        start = 0
-        for batch in handle.iter_batches(batch_size=rows, columns=columns):
-            frame = batch.to_pandas()
-            frame.index = pd.RangeIndex(start, start + len(frame))
-            start += len(frame)
-            yield frame
-        if not start:
-            yield handle.schema_arrow.empty_table().select(columns or handle.schema_arrow.names).to_pandas()
-
-
-def write_parquet_parts(path: Path, parts: Iterable[Any]) -> None:
-    """The pandas frames (or Arrow tables) of ``parts`` as one parquet file, one part in memory at a
-    time; the schema (with pandas' metadata) is the first part's. Empty parts are skipped unless all
-    are empty (then the file has the first part's columns and no rows); no part: ValueError."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    writer, empty = None, None
-    try:
-        for part in parts:
-            table = pa.Table.from_pandas(part, preserve_index=False) if hasattr(part, "to_parquet") else part
-            if not table.num_rows:
-                empty = table if empty is None else empty
-                continue
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table.cast(writer.schema), row_group_size=PARQUET_ROW_GROUP)
-        if writer is None:
-            if empty is None:
-                raise ValueError(f"no parts to write to {path}")
-            pq.write_table(empty, path)
-    finally:
-        if writer is not None:
-            writer.close()
-
-
-def parquet_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    with pq.ParquetFile(path) as handle:
-        return handle.metadata.num_rows
 
 
 def write_file_artifact(kind: Kind, path: Path, value: Any) -> None:
@@ -362,38 +198,3 @@ def _read_featurizer(directory: Path) -> Any:
     with np.load(directory / "arrays.npz", allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files}
     return featurizer_from_state(meta, arrays, vocabularies)
-
-
-# --- hashing ------------------------------------------------------------------------------------
-class FileHasher:
-    """sha256 of files, memoised by (size, mtime_ns) so an unchanged rerun does not reread them."""
-
-    def __init__(self, memo: dict[str, list[Any]] | None = None) -> None:
-        self.memo: dict[str, list[Any]] = memo or {}
-
-    def file(self, path: Path) -> str:
-        stat = path.stat()
-        key = str(path.resolve())
-        cached = self.memo.get(key)
-        if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
-            return cached[2]
-        digest = sha256_file(path)
-        self.memo[key] = [stat.st_size, stat.st_mtime_ns, digest]
-        return digest
-
-    def path(self, path: Path) -> str:
-        if path.is_dir():
-            inner = hashlib.sha256()
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                inner.update(str(child.relative_to(path)).encode())
-                inner.update(self.file(child).encode())
-            return inner.hexdigest()
-        return self.file(path)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

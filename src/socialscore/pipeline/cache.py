@@ -16,7 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from socialscore.pipeline.artifacts import FileHasher, write_json_atomic
+from socialscore.storage.atomic import write_json_atomic
+from socialscore.storage.digest import FileHasher
 
 if TYPE_CHECKING:
     from socialscore.pipeline.context import StepSpec

@@ -13,10 +13,10 @@ from socialscore.errors import MissingArtifactError
 from socialscore.pipeline.artifacts import (
     ARTIFACTS,
     Artifact,
-    iter_parquet,
     read_file_artifact,
     write_file_artifact,
 )
+from socialscore.storage.parquet import iter_parquet
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -51,11 +51,3 @@ def _describe(holder: Path) -> str:
         return f"pid {info['pid']}, started {info['started_at']}"
     except (OSError, ValueError, KeyError):
         return "holder unknown"
-
-
-@contextmanager
-def export_lock(models_dir: Path) -> Iterator[None]:
-    """Serialises alias exports (a dev and a prod run may both move ``staging``)."""
-    models_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(models_dir / ".export.lock", timeout=-1, thread_local=False, is_singleton=False):
-        yield

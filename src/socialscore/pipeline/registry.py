@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from socialscore.pipeline.context import StepContext, StepSpec
-from socialscore.steps.sources import extract_sources, resolve_input
+from socialscore.storage.sources import extract_sources, resolve_input
 
 if TYPE_CHECKING:
     from socialscore.config import Settings

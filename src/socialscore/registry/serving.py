@@ -47,8 +47,9 @@ def export_pipeline(
     """
     import tempfile
 
-    from socialscore.pipeline.artifacts import atomic_group, sha256_file
-    from socialscore.pipeline.lock import export_lock
+    from socialscore.registry.lock import export_lock
+    from socialscore.storage.atomic import atomic_group
+    from socialscore.storage.digest import sha256_file
 
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target) as scratch:
@@ -74,7 +75,7 @@ def _compat_export(pipeline: ScoringPipeline, stage: Any) -> dict[str, str]:
     """The original spec's model.joblib + vectorizer.joblib (an export for other tools; never loaded here)."""
     import joblib
 
-    from socialscore.pipeline.artifacts import sha256_file
+    from socialscore.storage.digest import sha256_file
 
     out = {}
     for name, obj in ((COMPAT_MODEL, pipeline.model), (COMPAT_VECTORIZER, pipeline.featurizer)):
@@ -113,7 +114,7 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 def load_served(directory: Path) -> ScoringPipeline:
     """The exported pipeline in ``directory`` (files checked against ``bundle.json``; nothing unpickled)."""
-    from socialscore.pipeline.artifacts import recover
+    from socialscore.storage.atomic import recover
 
     try:
         recover(directory)

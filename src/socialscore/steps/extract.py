@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from socialscore.errors import DataError
-from socialscore.steps.sources import extract_sources_with_notes
 from socialscore.storage.csvformat import ERROR_COLUMN, Schema, detect_schema
+from socialscore.storage.sources import extract_sources_with_notes
 
 # pandas and the table reader are imported inside the functions that read data, so that importing this
 # module stays cheap.

@@ -13,8 +13,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from socialscore.errors import DataError
-from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.behaviour.mitigation import mitigate_train_split
+from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.steps.features_rows import (
     LABEL_PREFIX,
     NO_TRAIN_ROWS,

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator
 import pandas as pd
 
 from socialscore.errors import DataError
-from socialscore.pipeline.artifacts import parquet_rows
 from socialscore.pipeline.context import StepContext
 from socialscore.storage.db.content_hash import ContentHasher
 from socialscore.storage.db.schema import infer_schema, normalise
+from socialscore.storage.parquet import parquet_rows
 
 LEADING = ("id", "text")
 TRAILING = ("split", "source", "content_hash", "loaded_at")

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from socialscore.errors import DatabaseError, DataError
-from socialscore.steps.sources import resolve_input
 from socialscore.storage.csvformat import ID_CANDIDATES, TEXT_CANDIDATES, detect_delimiter
+from socialscore.storage.sources import resolve_input
 
 if TYPE_CHECKING:
     from socialscore.modeling.scorer.pipeline import ScoringPipeline
@@ -214,7 +214,7 @@ def write_predictions(
     sink: Any = None,
 ) -> int:
     """Stream scored chunks into ``output`` (atomic) and, when given, ``sink(chunks)`` in the same pass."""
-    from socialscore.pipeline.artifacts import atomic_path
+    from socialscore.storage.atomic import atomic_path
 
     counter = [0]
     with atomic_path(output, ".csv") as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:

@@ -21,12 +21,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import DataError, ModelError
-from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
 from socialscore.modeling.behaviour.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
+from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
 from socialscore.modeling.training.prior import calibrate_and_threshold
 from socialscore.modeling.training.validation import cross_validate
-from socialscore.pipeline.artifacts import write_json_atomic
+from socialscore.storage.atomic import write_json_atomic
 
 if TYPE_CHECKING:
     from socialscore.config import Settings

@@ -52,7 +52,7 @@ def stratified_take(keys: pd.Series, strata: pd.Series, n: int, seed: int) -> np
 # --- preparing a training sample (scripts/prepare_training_data.sh) ----------------------------
 def build_training_sample(source: Path, output: Path, n_rows: int = 10_000, seed: int = 42) -> int:
     """Keep id + text + labels of ``source``, drop blank texts and bad labels, sample stratified."""
-    from socialscore.pipeline.artifacts import atomic_path
+    from socialscore.storage.atomic import atomic_path
     from socialscore.text.pii import scrub_many
 
     table = read_table(source)

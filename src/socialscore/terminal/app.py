@@ -250,7 +250,7 @@ def generate(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
-    from socialscore.pipeline.artifacts import atomic_path
+    from socialscore.storage.atomic import atomic_path
     from socialscore.storage.synthetic import generate_example
 
     frame = generate_example(rows, seed)

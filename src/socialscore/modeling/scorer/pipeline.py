@@ -106,12 +106,12 @@ class ScoringPipeline:
         cleaned = self.clean(texts)
         if self.languages is None:
             return self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
-        from socialscore.modeling.featurizers.features import PARALLEL_MIN_TEXTS
         from socialscore.modeling.behaviour.language import (
             LanguageProfile,
             detect_languages,
             reliable,
         )
+        from socialscore.modeling.featurizers.features import PARALLEL_MIN_TEXTS
 
         if len(cleaned) < PARALLEL_MIN_TEXTS:
             languages = detect_languages(cleaned)
@@ -137,7 +137,7 @@ class ScoringPipeline:
     def save(self, directory: Path) -> dict[str, str]:
         """Write the three files into ``directory`` (which must not hold a pipeline); return their sha256."""
         from socialscore.modeling.scorer.serialize import featurizer_state, model_state
-        from socialscore.pipeline.artifacts import sha256_file
+        from socialscore.storage.digest import sha256_file
 
         directory.mkdir(parents=True, exist_ok=True)
         f_meta, f_arrays, vocabularies = featurizer_state(self.featurizer)
@@ -196,7 +196,7 @@ class ScoringPipeline:
 
 def verify_files(directory: Path, expected: Mapping[str, str], names: Sequence[str]) -> None:
     """Refuse a file that is missing, unrecorded or changed since its sha256 was recorded."""
-    from socialscore.pipeline.artifacts import sha256_file
+    from socialscore.storage.digest import sha256_file
 
     for name in names:
         path = directory / name
