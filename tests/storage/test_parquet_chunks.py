@@ -1,4 +1,4 @@
-"""pipeline.artifacts.iter_parquet: a parquet artifact in chunks, as the whole-file reader sees it."""
+"""storage.parquet.iter_parquet: a parquet artifact in chunks, as the whole-file reader sees it."""
 
 from __future__ import annotations
 
