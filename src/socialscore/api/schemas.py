@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # "not blank" = at least one non-whitespace character; the same rule in the schema and the validator
 NOT_BLANK = r"\S"
@@ -93,18 +93,44 @@ class ReloadResult(BaseModel):
     previous_version: str | None
 
 
-def request_models(max_text_chars: int, max_batch: int) -> tuple[type[BaseModel], type[BaseModel]]:
-    """(ScoreRequest, BatchRequest) with the configured text length and batch size limits."""
-    Text = Annotated[str, StringConstraints(min_length=1, max_length=max_text_chars, pattern=NOT_BLANK)]
+class ScoreInput(BaseModel):
+    """The body of ``POST /v1/score``; ``request_models`` adds the configured limits."""
 
-    class ScoreRequest(BaseModel):
+    text: str
+    explain: bool = False
+
+
+class BatchInput(BaseModel):
+    """The body of ``POST /v1/score/batch``; ``request_models`` adds the configured limits."""
+
+    texts: list[str]
+
+
+def _not_empty_after_normalisation(text: str) -> str:
+    """The rule the model applies first (``text.normalize``): a text it would see as empty is refused."""
+    from socialscore.text.normalize import normalize_text
+
+    if not normalize_text(text):
+        raise ValueError(EMPTY_AFTER_NORMALISATION)
+    return text
+
+
+EMPTY_AFTER_NORMALISATION = "empty after normalisation (only invisible, format or whitespace characters)"
+
+
+def request_models(max_text_chars: int, max_batch: int) -> tuple[type[ScoreInput], type[BatchInput]]:
+    """(ScoreRequest, BatchRequest) with the configured text length and batch size limits."""
+    Text = Annotated[str, StringConstraints(min_length=1, max_length=max_text_chars, pattern=NOT_BLANK),
+                     AfterValidator(_not_empty_after_normalisation)]
+
+    class ScoreRequest(ScoreInput):
         model_config = ConfigDict(extra="forbid", json_schema_extra={
             "examples": [{"text": "Thanks for the thoughtful edit, that section reads much better."}]
         })
         text: Text = Field(description=f"The comment, 1–{max_text_chars} characters, not blank.")
         explain: bool = Field(default=False, description="Also return the terms that drove the score.")
 
-    class BatchRequest(BaseModel):
+    class BatchRequest(BatchInput):
         model_config = ConfigDict(extra="forbid", json_schema_extra={
             "examples": [{"texts": ["Great point, thanks!", "You are an idiot."]}]
         })
