@@ -52,8 +52,13 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
 def run(host: str, port: int, workers: int, log_level: str = "info") -> None:
     import uvicorn
 
+    from socialscore.api.connections import PROTOCOL
+
+    # the request head and body are time-bounded and connections capped per worker (api/connections.py,
+    # SOCIALSCORE_READ_TIMEOUT, SOCIALSCORE_MAX_CONNECTIONS); an idle kept-alive connection closes after 5 s
     options = dict(host=host, port=port, log_level=log_level, log_config=_log_config(log_level),
-                   access_log=False, timeout_graceful_shutdown=10, server_header=False)
+                   access_log=False, timeout_graceful_shutdown=10, server_header=False,
+                   http=PROTOCOL, timeout_keep_alive=5)
     if workers <= 1:
         uvicorn.run(APP, **options)  # type: ignore[arg-type]
         return

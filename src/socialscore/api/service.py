@@ -139,6 +139,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         RequestMiddleware,
         body_limit=lambda path: single if path == "/v1/score" else settings.max_body_bytes,
         known_paths=known,
+        read_timeout=settings.read_timeout,
     )
     problem = None
     try:
