@@ -186,3 +186,17 @@ def test_deeply_nested_json_is_422_saying_so(client, path, wrap, depth):
 def test_ordinary_nesting_is_still_a_plain_type_error(client):
     error = _error(client.post("/v1/score", json={"text": [["a"]]}), 422, "validation_error")
     assert "nested" not in error["message"]
+
+
+def test_serve_refuses_a_short_production_key_in_one_line(models_dir):
+    import subprocess
+    import sys
+
+    env = {"SOCIALSCORE_ENV": "production", "SOCIALSCORE_API_KEYS": "a", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "socialscore.terminal.app", "serve", "--models-dir", str(models_dir)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "16 characters" in lines[0], result.stderr
