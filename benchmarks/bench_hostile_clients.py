@@ -137,7 +137,8 @@ def idle_flood(pid: int, port: int, n: int) -> dict:
 
 def explain_flood(port: int, n: int, chars: int) -> dict:
     """n concurrent explain: true requests of ``chars`` characters, and a plain score sent one second in."""
-    words = "you are such a stupid clown and an idiot thanks for the edit this article needs sources ".split()
+    words = ["you", "are", "such", "a", "stupid", "clown", "and", "an", "idiot", "thanks", "for", "the", "edit",
+             "this", "article", "needs", "sources"]
     text = " ".join(words[i % len(words)] for i in range(chars))[:chars]
     headers = {"X-API-Key": KEY}
     with httpx.Client(timeout=300, headers=headers) as client, ThreadPoolExecutor(n) as pool:

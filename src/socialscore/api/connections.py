@@ -45,7 +45,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._refused = False
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn
         if len(self.server_state.connections) >= self._max_connections:
             self._refused = True
             metrics.CONNECTIONS_CLOSED.labels("over_limit").inc()

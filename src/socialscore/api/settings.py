@@ -112,7 +112,7 @@ def _split_keys(value: object) -> list[str]:
     """The stripped keys of a comma-separated string (or a sequence); empty entries kept as ''."""
     if value is None:
         return []
-    raw = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+    raw = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else [value]
     return [str(k).strip() for k in raw]
 
 
