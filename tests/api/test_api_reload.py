@@ -14,7 +14,7 @@ from tiny_bundle import build_tiny_bundle
 
 from socialscore.api.batcher import MicroBatcher
 from socialscore.api.deps import ModelHolder
-from socialscore.api.service import _score
+from socialscore.api.routes.scoring import score_texts
 from socialscore.errors import ModelError
 
 
@@ -65,7 +65,7 @@ def test_in_flight_requests_finish_on_the_model_they_started_with(models_dir: Pa
     build_tiny_bundle(models_dir, version="tiny-2")
 
     async def scenario() -> tuple[dict, dict]:
-        batcher = MicroBatcher(_score)
+        batcher = MicroBatcher(score_texts)
         in_flight = asyncio.ensure_future(batcher.score(old, "hello"))  # queued on the old model
         assert holder.load() == ("reloaded", "tiny-1")
         new = await batcher.score(holder.current, "hello")

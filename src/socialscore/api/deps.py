@@ -1,4 +1,4 @@
-"""The model holder (load, verify, atomic swap) and API-key authentication."""
+"""The model holder (load, verify, atomic swap), API-key authentication, and the dependency aliases routes use."""
 
 from __future__ import annotations
 
@@ -7,30 +7,22 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from socialscore.api.errors import ApiError
 from socialscore.api.settings import ApiSettings, hash_key
 from socialscore.errors import ModelError, SocialScoreError
 
 log = logging.getLogger("socialscore.api")
 
 SMOKE_TEXTS = ["thank you for the edit", "you are an idiot"]
-
-
-class ApiError(Exception):
-    """An error answered as ``{"error": {"type", "message", "request_id"}}``."""
-
-    def __init__(self, status: int, type_: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.type = type_
-        self.message = message
-        self.headers = headers
 
 
 @dataclass(frozen=True)
@@ -45,6 +37,27 @@ class LoadedModel:
     @property
     def version(self) -> str:
         return str(self.pipeline.version)
+
+    @cached_property
+    def explainer(self) -> Any:
+        """The pipeline for explanations: only its featuriser's ``transform`` takes ``lock``, so the
+        long part of an explanation (tokens, names, shares) never holds up scoring."""
+        return replace(self.pipeline, featurizer=_LockedFeaturizer(self.pipeline.featurizer, self.lock))
+
+
+class _LockedFeaturizer:
+    """A featuriser whose ``transform`` runs under a lock; every other attribute is the featuriser's own."""
+
+    def __init__(self, featurizer: Any, lock: threading.Lock):
+        self._featurizer = featurizer
+        self._lock = lock
+
+    def transform(self, texts: Any) -> Any:
+        with self._lock:
+            return self._featurizer.transform(texts)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._featurizer, name)
 
 
 def check_nltk(resources: list[str], models_dir: Path) -> None:
@@ -165,16 +178,18 @@ def _presented(bearer: HTTPAuthorizationCredentials | None, header_key: str | No
     return presented
 
 
-def _role(request: Request, bearer: HTTPAuthorizationCredentials | None, header_key: str | None) -> str | None:
-    """"admin" or "scoring" for the presented key; None when auth is off. 401 without a valid key."""
+def _authenticate(request: Request, bearer: HTTPAuthorizationCredentials | None,
+                  header_key: str | None) -> tuple[str | None, str]:
+    """(role, client): role "admin" or "scoring" for the presented key, None when auth is off; client is
+    the key's hash (the client's address when auth is off), for rate limiting. 401 without a valid key."""
     settings: ApiSettings = request.app.state.settings
-    if not settings.auth_enabled:
-        return None  # development without keys: everything is open (refused at startup in production)
+    if not settings.auth_enabled:  # development without keys: everything is open (refused at startup in production)
+        return None, "address:" + (request.client.host if request.client else "-")
     presented = _presented(bearer, header_key)
-    if any([key_matches(k, settings.admin_keys) for k in presented]):
-        return "admin"
-    if any([key_matches(k, settings.api_keys) for k in presented]):
-        return "scoring"
+    for role, hashes in (("admin", settings.admin_keys), ("scoring", settings.api_keys)):
+        matches = [key_matches(k, hashes) for k in presented]  # a list: every key compared, no early exit
+        if any(matches):
+            return role, hash_key(presented[matches.index(True)])
     raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
 
 
@@ -183,8 +198,10 @@ async def require_api_key(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header_key: Annotated[str | None, Security(_header)],
 ) -> None:
-    """Let the request through when auth is off or one presented key (scoring or admin) is valid; else 401."""
-    _role(request, bearer, header_key)
+    """Let the request through when auth is off or one presented key (scoring or admin) is valid (else
+    401) and the key's rate limit allows it (else 429)."""
+    _, client = _authenticate(request, bearer, header_key)
+    request.app.state.rate_limiter.take(client)
 
 
 async def require_admin_key(
@@ -193,9 +210,42 @@ async def require_admin_key(
     header_key: Annotated[str | None, Security(_header)],
 ) -> None:
     """Admin calls need a key from SOCIALSCORE_ADMIN_KEYS: 401 without a valid key, 403 with a scoring key."""
-    if _role(request, bearer, header_key) == "scoring":
+    role, client = _authenticate(request, bearer, header_key)
+    if role == "scoring":
         raise ApiError(403, "forbidden", "this key may score but not administer; use a key from SOCIALSCORE_ADMIN_KEYS")
+    request.app.state.rate_limiter.take(client)
 
 
 Authenticated = Depends(require_api_key)
 Admin = Depends(require_admin_key)
+
+
+# --- what routes depend on ----------------------------------------------------------------------
+def api_settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def model_holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def served_model(holder: Annotated[ModelHolder, Depends(model_holder)]) -> LoadedModel:
+    """The model serving now (503 when none is loaded); a request keeps it to the end, even across a reload."""
+    return holder.require()
+
+
+ReloadFunction = Callable[[str], Awaitable[tuple[str, "str | None"]]]  # (source) -> (status, previous version)
+
+
+def reloader(request: Request) -> ReloadFunction:
+    """The app's reload (``create_app`` sets it): load what the alias names now, refuse a broken model."""
+    reload: ReloadFunction = request.app.state.reload
+    return reload
+
+
+CurrentSettings = Annotated[ApiSettings, Depends(api_settings)]
+Holder = Annotated[ModelHolder, Depends(model_holder)]
+ServedModel = Annotated[LoadedModel, Depends(served_model)]
+Reloader = Annotated[ReloadFunction, Depends(reloader)]

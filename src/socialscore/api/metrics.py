@@ -30,6 +30,11 @@ SCORES = Histogram(
     "socialscore_api_social_score", "Social score (0-100) of scored texts.", buckets=SCORE_BUCKETS
 )
 ERRORS = Counter("socialscore_api_errors_total", "Error responses by error type.", ["type"])
+CONNECTIONS_CLOSED = Counter(
+    "socialscore_api_connections_closed_total",
+    "Connections the server closed: read_timeout (request not received in time), over_limit (too many).",
+    ["reason"],
+)
 MODEL_INFO = Gauge(
     "socialscore_api_model_info", "The model version being served (1) and replaced ones (0).",
     ["version"], multiprocess_mode="livemax",

@@ -1,4 +1,4 @@
-"""One pure-ASGI middleware for every HTTP request: request id, body size limit, metrics, access log.
+"""One pure-ASGI middleware for every HTTP request: request id, body size and time limits, metrics, access log.
 
 Pure ASGI (not BaseHTTPMiddleware) because it runs on every request and must stay cheap. The access
 log holds the route template, status, sizes and latency — never the query string, headers or body.
@@ -6,6 +6,7 @@ log holds the route template, status, sizes and latency — never the query stri
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -29,10 +30,12 @@ def error_payload(type_: str, message: str, request_id: str) -> bytes:
 
 
 class RequestMiddleware:
-    def __init__(self, app: Any, body_limit: Callable[[str], int], known_paths: set[str]):
+    def __init__(self, app: Any, body_limit: Callable[[str], int], known_paths: set[str],
+                 read_timeout: float | None = None):
         self.app = app
         self.body_limit = body_limit
         self.known_paths = known_paths
+        self.read_timeout = read_timeout  # seconds for the whole body to arrive (a slow sender gets 408)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -59,7 +62,14 @@ class RequestMiddleware:
         try:
             if scope["method"] in ("POST", "PUT", "PATCH"):
                 limit = self.body_limit(scope["path"])
-                body, refusal = await _read_limited(scope, receive, limit)
+                try:
+                    async with asyncio.timeout(self.read_timeout):
+                        body, refusal = await _read_limited(scope, receive, limit)
+                except TimeoutError:
+                    message = f"the request body did not arrive within {self.read_timeout:g} s"
+                    await _send_json(send_with_headers, 408, error_payload("request_timeout", message, request_id),
+                                     close=True)
+                    return
                 if body is None:  # the client went away
                     status = 499
                     return

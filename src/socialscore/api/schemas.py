@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-# "not blank" = at least one non-whitespace character; the same rule in the schema and the validator
-NOT_BLANK = r"\S"
+from socialscore.text.normalize import INVISIBLE_CHARS
+
+# "Not blank": at least one character that normalisation keeps. The schema states it as a pattern; the
+# validator, which runs the normaliser itself, stays the authority and gives the reason in one line.
+NOT_BLANK = f"[^\\s{INVISIBLE_CHARS}]"
 
 EXAMPLE_LABELS = {"toxic": 0.93, "severe_toxic": 0.12, "obscene": 0.71, "threat": 0.02,
                   "insult": 0.66, "identity_hate": 0.04}
@@ -93,18 +96,46 @@ class ReloadResult(BaseModel):
     previous_version: str | None
 
 
-def request_models(max_text_chars: int, max_batch: int) -> tuple[type[BaseModel], type[BaseModel]]:
-    """(ScoreRequest, BatchRequest) with the configured text length and batch size limits."""
-    Text = Annotated[str, StringConstraints(min_length=1, max_length=max_text_chars, pattern=NOT_BLANK)]
+class ScoreInput(BaseModel):
+    """The body of ``POST /v1/score``; ``request_models`` adds the configured limits."""
 
-    class ScoreRequest(BaseModel):
+    text: str
+    explain: bool = False
+
+
+class BatchInput(BaseModel):
+    """The body of ``POST /v1/score/batch``; ``request_models`` adds the configured limits."""
+
+    texts: list[str]
+
+
+def _not_empty_after_normalisation(text: str) -> str:
+    """The rule the model applies first (``text.normalize``): a text it would see as empty is refused."""
+    from socialscore.text.normalize import normalize_text
+
+    if not normalize_text(text):
+        raise ValueError(EMPTY_AFTER_NORMALISATION)
+    return text
+
+
+EMPTY_AFTER_NORMALISATION = "empty after normalisation (only invisible, format or whitespace characters)"
+
+
+def request_models(max_text_chars: int, max_batch: int) -> tuple[type[ScoreInput], type[BatchInput]]:
+    """(ScoreRequest, BatchRequest) with the configured text length and batch size limits."""
+    Text = Annotated[str, StringConstraints(min_length=1, max_length=max_text_chars),
+                     AfterValidator(_not_empty_after_normalisation),
+                     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_text_chars,
+                                     "pattern": NOT_BLANK})]
+
+    class ScoreRequest(ScoreInput):
         model_config = ConfigDict(extra="forbid", json_schema_extra={
             "examples": [{"text": "Thanks for the thoughtful edit, that section reads much better."}]
         })
         text: Text = Field(description=f"The comment, 1–{max_text_chars} characters, not blank.")
         explain: bool = Field(default=False, description="Also return the terms that drove the score.")
 
-    class BatchRequest(BaseModel):
+    class BatchRequest(BatchInput):
         model_config = ConfigDict(extra="forbid", json_schema_extra={
             "examples": [{"texts": ["Great point, thanks!", "You are an idiot."]}]
         })

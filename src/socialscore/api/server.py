@@ -13,6 +13,7 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from socialscore.errors import SocialScoreError
 
@@ -52,10 +53,17 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
 def run(host: str, port: int, workers: int, log_level: str = "info") -> None:
     import uvicorn
 
-    options = dict(host=host, port=port, log_level=log_level, log_config=_log_config(log_level),
-                   access_log=False, timeout_graceful_shutdown=10, server_header=False)
+    from socialscore.api.connections import PROTOCOL
+
+    # the request head and body are time-bounded and connections capped per worker (api/connections.py,
+    # SOCIALSCORE_READ_TIMEOUT, SOCIALSCORE_MAX_CONNECTIONS); an idle kept-alive connection closes after 5 s
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_level": log_level, "log_config": _log_config(log_level),
+        "access_log": False, "timeout_graceful_shutdown": 10, "server_header": False,
+        "http": PROTOCOL, "timeout_keep_alive": 5,
+    }
     if workers <= 1:
-        uvicorn.run(APP, **options)  # type: ignore[arg-type]
+        uvicorn.run(APP, **options)
         return
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="socialscore-metrics-")
@@ -68,6 +76,6 @@ def run(host: str, port: int, workers: int, log_level: str = "info") -> None:
                 if process.pid is not None:
                     os.kill(process.pid, signal.SIGHUP)
 
-    config = uvicorn.Config(APP, workers=workers, **options)  # type: ignore[arg-type]
+    config = uvicorn.Config(APP, workers=workers, **options)
     sock = config.bind_socket()
     ReloadingMultiprocess(config, sockets=[sock]).run()

@@ -142,23 +142,27 @@ def output_columns(labels: Sequence[str]) -> list[str]:
 
 
 def score_chunk(pipeline: ScoringPipeline, chunk: pd.DataFrame) -> pd.DataFrame:
-    """One output frame per input chunk, rows in input order, none dropped."""
+    """One output frame per input chunk, rows in input order, none dropped; the values come from
+    ``modeling.scorer.scores.output_values``, the rule the API's rows come from too. ``reliable`` is empty
+    (NA) for a model without a language profile: it cannot say."""
+    from socialscore.modeling.scorer.scores import output_values
+
     texts = [str(t) for t in chunk["text"]]
     columns = output_columns(pipeline.labels)
     frame: dict[str, Any] = {"id": chunk["id"].astype(str).to_numpy(dtype=object)}
     if not texts:
         frame.update({c: [] for c in columns[1:]})
         return pd.DataFrame(frame, columns=columns).astype(_dtypes(pipeline.labels))
-    scores = pipeline.score(texts)
-    frame["toxicity"] = scores.toxicity.round(6)
+    shown = output_values(pipeline.score(texts))
+    frame["toxicity"] = shown["toxicity"]
     for j, label in enumerate(pipeline.labels):
-        frame[f"p_{label}"] = scores.probabilities[:, j].round(6)
-    frame["is_toxic"] = scores.is_toxic.astype(bool)
-    frame["social_score"] = scores.social_score.astype("int64")
-    frame["risk_level"] = scores.risk.astype(object)
-    known = scores.reliable is not None  # a model without a language profile does not say
-    frame["language"] = scores.language if known else [""] * len(texts)
-    frame["reliable"] = scores.reliable.astype(bool) if known else np.ones(len(texts), dtype=bool)
+        frame[f"p_{label}"] = shown["probabilities"][:, j]
+    frame["is_toxic"] = shown["is_toxic"]
+    frame["social_score"] = shown["social_score"]
+    frame["risk_level"] = shown["risk_level"]
+    known = shown["reliable"] is not None
+    frame["language"] = shown["language"] if known else [""] * len(texts)
+    frame["reliable"] = np.asarray(shown["reliable"], dtype=bool) if known else pd.array([pd.NA] * len(texts), dtype="boolean")
     frame["model_version"] = pipeline.version
     return pd.DataFrame(frame, columns=columns)
 

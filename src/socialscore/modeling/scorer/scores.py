@@ -8,17 +8,24 @@ One rule, used by batch prediction and by the API alike (docs/api.md states it):
 - ``risk_level`` is ``low`` exactly when the text is not toxic, ``high`` when it is toxic and
   ``toxicity`` reaches the high-risk cut (never below the threshold), ``medium`` otherwise — so
   ``is_toxic`` and ``risk_level`` can never contradict each other.
+
+:func:`output_values` is the one function from scores to what users see (probabilities rounded to
+``PROBABILITY_DECIMALS``; ``language``/``reliable`` unknown, None, for a model without a language
+profile): the API's rows (``Scores.rows``) and batch predict's table (``steps.predict.score_chunk``)
+are both made from it, so they agree value for value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 RISK_LEVELS = ("low", "medium", "high")
 DEFAULT_HIGH_RISK = 0.7
+PROBABILITY_DECIMALS = 6  # finer than any model's calibration; the API and the CSV show the same digits
 
 
 def social_score(toxicity: np.ndarray) -> np.ndarray:
@@ -48,18 +55,51 @@ class Scores:
     def __len__(self) -> int:
         return len(self.toxicity)
 
-    def row(self, i: int) -> dict:
-        language = {} if self.reliable is None else {
-            "language": self.language[i], "reliable": bool(self.reliable[i])}  # type: ignore[index]
-        return {
-            **language,
-            "toxicity": float(self.toxicity[i]),
-            "is_toxic": bool(self.is_toxic[i]),
-            "social_score": int(self.social_score[i]),
-            "risk_level": str(self.risk[i]),
-            "labels": {label: float(self.probabilities[i, j]) for j, label in enumerate(self.labels)},
-            "flags": {label: bool(self.flags[i, j]) for j, label in enumerate(self.labels)},
-        }
+    def rows(self, index: slice = slice(None)) -> list[dict[str, Any]]:
+        """The API's answer per text (without ``model_version``), from :func:`output_values`."""
+        columns = output_values(self, index)
+        probabilities, flags = columns["probabilities"].tolist(), columns["flags"].tolist()
+        language, reliable = columns["language"], columns["reliable"]
+        rows = []
+        for i, (toxicity, is_toxic, score, risk) in enumerate(zip(
+                columns["toxicity"].tolist(), columns["is_toxic"].tolist(), columns["social_score"].tolist(),
+                columns["risk_level"].tolist(), strict=True)):
+            known = {} if reliable is None else {"language": language[i], "reliable": reliable[i]}
+            rows.append({
+                **known,
+                "toxicity": toxicity,
+                "is_toxic": is_toxic,
+                "social_score": score,
+                "risk_level": risk,
+                "labels": dict(zip(self.labels, probabilities[i], strict=True)),
+                "flags": dict(zip(self.labels, flags[i], strict=True)),
+            })
+        return rows
+
+    def row(self, i: int) -> dict[str, Any]:
+        i = range(len(self))[i]  # IndexError as a list would; -1 is the last
+        return self.rows(slice(i, i + 1))[0]
+
+
+def output_values(scores: Scores, index: slice = slice(None)) -> dict[str, Any]:
+    """What users see, column by column, for the texts ``index`` selects: the one rule from scores to
+    output, shared by the API (``Scores.rows``) and batch predict (``steps.predict.score_chunk``).
+
+    Probabilities are rounded to ``PROBABILITY_DECIMALS``; ``language`` and ``reliable`` are None when
+    the model has no language profile (it cannot say, so nothing claims the text is reliable).
+    """
+    language, reliable = scores.language, scores.reliable
+    known = language is not None and reliable is not None
+    return {
+        "toxicity": np.round(np.asarray(scores.toxicity[index], dtype=float), PROBABILITY_DECIMALS),
+        "probabilities": np.round(np.asarray(scores.probabilities[index], dtype=float), PROBABILITY_DECIMALS),
+        "flags": np.asarray(scores.flags[index], dtype=bool),
+        "is_toxic": np.asarray(scores.is_toxic[index], dtype=bool),
+        "social_score": np.asarray(scores.social_score[index], dtype=np.int64),
+        "risk_level": np.asarray(scores.risk[index], dtype=object),
+        "language": [str(x) for x in language[index]] if language is not None and known else None,
+        "reliable": np.asarray(reliable[index], dtype=bool).tolist() if reliable is not None and known else None,
+    }
 
 
 def scores_from_probabilities(
