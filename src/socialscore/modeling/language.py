@@ -6,6 +6,9 @@ is below ``MIN_CONFIDENCE`` the text's language is undetermined and only its wri
 kept, as the BCP 47 tag ``und-<Script>`` (``"Ты идиот"`` → ``und-Cyrl``). A text with no letters at
 all (emoji, numbers) is ``und``.
 
+Detection runs py3langid's model in a compiled kernel (modeling/language_numba.py) over a whole batch;
+``compiled=False`` runs py3langid itself, the reference the kernel is tested against.
+
 A text is *reliable* when its language is one the training data holds (``LanguageProfile``); an
 undetermined one when its script is one the training data is written in; a letterless one always
 (there is no language to be wrong about).
@@ -38,6 +41,7 @@ _SCRIPTS = {  # first word of a letter's Unicode name → ISO 15924 code
 }
 _lock = threading.Lock()
 _identifier: Any = None
+_arrays: KernelArrays | None | bool = False  # False: not built yet; None: the model cannot be compiled
 
 
 def _get_identifier() -> Any:
@@ -72,6 +76,46 @@ def _load_identifier() -> Any:
         )
 
 
+@dataclass(frozen=True)
+class KernelArrays:
+    """py3langid's model as the compiled kernel reads it (the same arrays, no copies of the big ones)."""
+
+    nextmove: np.ndarray  # uint32 DFA transitions
+    rowbase: np.ndarray  # int64: a state's first transition
+    output: np.ndarray  # int64: the feature a state emits, or -1
+    ptc_bits: np.ndarray  # (features, classes) uint16: the float16 table's bits
+    pc: np.ndarray  # float32 class priors
+    alias: np.ndarray  # (pairs, 2) int64: (first, duplicate) columns of a label listed twice
+    classes: list[str]
+
+    @classmethod
+    def of(cls, identifier: Any) -> KernelArrays | None:
+        """The arrays, or None when the table holds a value the kernel cannot widen exactly."""
+        from socialscore.modeling.language_numba import widenable
+
+        ptc_bits = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float16).view(np.uint16)
+        if not widenable(ptc_bits):
+            return None
+        return cls(
+            nextmove=np.frombuffer(identifier.tk_nextmove, dtype=np.uint32),
+            rowbase=np.asarray(identifier.tk_row, dtype=np.int64) << 8,
+            output=np.asarray(identifier.tk_output, dtype=np.int64),
+            ptc_bits=ptc_bits,
+            pc=np.asarray(identifier.nb_pc, dtype=np.float32),
+            alias=np.asarray(identifier._alias_pairs, dtype=np.int64).reshape(-1, 2),
+            classes=list(identifier.nb_classes),
+        )
+
+
+def _get_arrays() -> KernelArrays | None:
+    global _arrays
+    identifier = _get_identifier()
+    with _lock:
+        if _arrays is False:
+            _arrays = KernelArrays.of(identifier)
+    return _arrays  # type: ignore[return-value]
+
+
 def script_of(text: str) -> str | None:
     """The most frequent script among the letters of ``text`` (kana wins over shared CJK ideographs)."""
     if text.isascii():  # every ASCII letter is Latin: skips a name lookup per character (most comments)
@@ -99,9 +143,54 @@ def detect_language(text: str) -> str:
     return str(language) if confidence >= MIN_CONFIDENCE else f"{UNDETERMINED}-{script}"
 
 
-def detect_languages(texts: Iterable[str]) -> list[str]:
-    """:func:`detect_language` of each text."""
-    return [detect_language(t or "") for t in texts]
+def detect_languages(texts: Iterable[str], compiled: bool | None = None) -> list[str]:
+    """:func:`detect_language` of each text; by default in one compiled call for the batch
+    (``compiled=False``: py3langid's own Python path, one text at a time)."""
+    model = None if compiled is False else _get_arrays()
+    if model is None:
+        return [detect_language(t or "") for t in texts]
+    tags: list[str] = []
+    pending: list[int] = []  # positions of texts with letters: the kernel decides them
+    scripts: list[str] = []
+    encoded: list[bytes] = []
+    for text in texts:
+        text = (text or "")[:MAX_CHARS]
+        script = script_of(text)
+        if script is None:
+            tags.append(UNDETERMINED)
+            continue
+        pending.append(len(tags))
+        tags.append("")
+        scripts.append(script)
+        encoded.append(_encode(text))
+    if not pending:
+        return tags
+    from socialscore.modeling.language_numba import classify_batch
+
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+    starts = ends - np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    best = np.empty(len(encoded), dtype=np.int64)
+    confidence = np.empty(len(encoded), dtype=np.float32)
+    classify_batch(
+        np.frombuffer(b"".join(encoded), dtype=np.uint8), starts, ends, model.nextmove, model.rowbase,
+        model.output, model.ptc_bits, model.pc, model.alias, best, confidence,
+    )  # fmt: skip
+    classes = model.classes
+    for position, script, index, conf in zip(pending, scripts, best.tolist(), confidence.tolist(), strict=True):
+        tags[position] = classes[index] if conf >= MIN_CONFIDENCE else f"{UNDETERMINED}-{script}"
+    return tags
+
+
+def _encode(text: str) -> bytes:
+    """The bytes py3langid classifies for ``text`` (its ``LanguageIdentifier._encode``)."""
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+
+
+def warm_up() -> None:
+    """Load the model and the compiled kernel now (a server's first request should not pay for them)."""
+    detect_languages(["warm up"])
 
 
 @dataclass
