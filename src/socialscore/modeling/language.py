@@ -40,79 +40,90 @@ _SCRIPTS = {  # first word of a letter's Unicode name → ISO 15924 code
     "TELUGU": "Telu", "SINHALA": "Sinh", "KHMER": "Khmr", "LAO": "Laoo", "MYANMAR": "Mymr", "TIBETAN": "Tibt",
 }
 _lock = threading.Lock()
+_model_data: dict[str, np.ndarray] | None = None
 _identifier: Any = None
 _arrays: KernelArrays | None | bool = False  # False: not built yet; None: the model cannot be compiled
 
 
-def _get_identifier() -> Any:
-    global _identifier
-    with _lock:
-        if _identifier is None:
-            _identifier = _load_identifier()
-    return _identifier
-
-
-def _load_identifier() -> Any:
-    """py3langid's shipped model, unpacked in memory.
+def _get_model_data() -> dict[str, np.ndarray]:
+    """py3langid's shipped model arrays, unpacked in memory (once per process).
 
     py3langid's own loader unpacks the 68 MB model into a temporary file; in the image /tmp is a small
     emptyDir shared by the workers (the root filesystem is read-only), where two workers starting
     together ran out of space. The same arrays, read from memory instead.
     """
-    import io
-    import lzma
+    global _model_data
+    with _lock:
+        if _model_data is None:
+            import io
+            import lzma
 
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-    from py3langid.modelio import _to_array
+            from py3langid.langid import MODEL_DIR, MODEL_FILE
 
-    path = Path(MODEL_FILE) if Path(MODEL_FILE).is_absolute() else Path(MODEL_DIR) / MODEL_FILE
-    with lzma.open(path) as packed:
-        buffer = io.BytesIO(packed.read())
-    with np.load(buffer, allow_pickle=False) as data:
-        return LanguageIdentifier(
-            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-            _to_array(data["nextmove"]), data["out_feat"].tolist(),
-            norm_probs=True, tk_row=_to_array(data["nextmove_row"]),
-        )
+            path = Path(MODEL_FILE) if Path(MODEL_FILE).is_absolute() else Path(MODEL_DIR) / MODEL_FILE
+            with lzma.open(path) as packed:
+                buffer = io.BytesIO(packed.read())
+            with np.load(buffer, allow_pickle=False) as data:
+                _model_data = {name: np.asarray(data[name]) for name in data.files}
+    return _model_data
+
+
+def _get_identifier() -> Any:
+    """py3langid's ``LanguageIdentifier`` on the shipped model: the reference (Python) path, built on first use."""
+    global _identifier
+    data = _get_model_data()
+    with _lock:
+        if _identifier is None:
+            from py3langid.langid import LanguageIdentifier
+            from py3langid.modelio import _to_array
+
+            _identifier = LanguageIdentifier(
+                data["ptc"], data["pc"], data["classes"].tolist(), _to_array(data["nextmove"]),
+                data["out_feat"].tolist(), norm_probs=True, tk_row=_to_array(data["nextmove_row"]),
+            )  # fmt: skip
+    return _identifier
 
 
 @dataclass(frozen=True)
 class KernelArrays:
-    """py3langid's model as the compiled kernel reads it (the same arrays, no copies of the big ones)."""
+    """py3langid's model as the compiled kernel reads it (numpy arrays: no Python lists or array.array copies)."""
 
-    nextmove: np.ndarray  # uint32 DFA transitions
-    rowbase: np.ndarray  # int64: a state's first transition
-    output: np.ndarray  # int64: the feature a state emits, or -1
+    nextmove: np.ndarray  # DFA transitions (distinct 256-entry rows)
+    rowbase: np.ndarray  # int64: a state's first transition in ``nextmove``
+    output: np.ndarray  # the feature a state emits, or -1
     ptc_bits: np.ndarray  # (features, classes) uint16: the float16 table's bits
     pc: np.ndarray  # float32 class priors
-    alias: np.ndarray  # (pairs, 2) int64: (first, duplicate) columns of a label listed twice
+    alias: np.ndarray  # (pairs, 2) int64: (first, duplicate) columns of a label listed twice (srl → sr)
     classes: list[str]
 
     @classmethod
-    def of(cls, identifier: Any) -> KernelArrays | None:
+    def of(cls, data: dict[str, np.ndarray]) -> KernelArrays | None:
         """The arrays, or None when the table holds a value the kernel cannot widen exactly."""
         from socialscore.modeling.language_numba import widenable
 
-        ptc_bits = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float16).view(np.uint16)
+        ptc_bits = np.ascontiguousarray(data["ptc"], dtype=np.float16).view(np.uint16)
         if not widenable(ptc_bits):
             return None
+        classes = [str(c) for c in data["classes"].tolist()]
+        first: dict[str, int] = {}
+        alias = [(first.setdefault(c, i), i) for i, c in enumerate(classes) if first.setdefault(c, i) != i]
         return cls(
-            nextmove=np.frombuffer(identifier.tk_nextmove, dtype=np.uint32),
-            rowbase=np.asarray(identifier.tk_row, dtype=np.int64) << 8,
-            output=np.asarray(identifier.tk_output, dtype=np.int64),
+            nextmove=np.ascontiguousarray(data["nextmove"]),
+            rowbase=data["nextmove_row"].astype(np.int64) << 8,
+            output=np.ascontiguousarray(data["out_feat"]),
             ptc_bits=ptc_bits,
-            pc=np.asarray(identifier.nb_pc, dtype=np.float32),
-            alias=np.asarray(identifier._alias_pairs, dtype=np.int64).reshape(-1, 2),
-            classes=list(identifier.nb_classes),
+            pc=np.asarray(data["pc"], dtype=np.float32),
+            alias=np.asarray(alias, dtype=np.int64).reshape(-1, 2),
+            classes=classes,
         )
 
 
 def _get_arrays() -> KernelArrays | None:
     global _arrays
-    identifier = _get_identifier()
+    data = _get_model_data()
     with _lock:
         if _arrays is False:
-            _arrays = KernelArrays.of(identifier)
+            _arrays = KernelArrays.of(data)
     return _arrays  # type: ignore[return-value]
 
 

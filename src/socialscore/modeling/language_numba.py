@@ -38,7 +38,7 @@ def _widen_row(bits, row, out):
         out[j] = ((h & _HALF_SIGN) << np.uint32(16)) | (((h & _HALF_MAGNITUDE) << np.uint32(13)) + _REBIAS)
 
 
-FEATURE_MAJOR_MIN_TEXTS = 16  # from this many texts, score feature by feature (see classify_batch)
+FEATURE_MAJOR_MIN_TEXTS = 128  # from this many texts, score feature by feature (see classify_batch)
 
 
 @jit_cached
