@@ -15,6 +15,7 @@ collisions are rare enough that the sign trick's bias correction buys nothing me
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -361,7 +362,22 @@ def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool, comp
 
 def tf_table(counts: np.ndarray, sublinear_tf: bool) -> np.ndarray:
     """tf of each count 0..max(counts) (float32, computed by numpy: the compiled passes look it up)."""
-    values = np.arange(1, int(counts.max()) + 1, dtype=np.float32)
+    top = int(counts.max())
+    if top < _TF_CACHED:
+        return _cached_tf_table(sublinear_tf)  # numpy's log is elementwise: a longer table, the same values
+    return _compute_tf_table(top, sublinear_tf)
+
+
+_TF_CACHED = 1 << 12
+
+
+@functools.cache
+def _cached_tf_table(sublinear_tf: bool) -> np.ndarray:
+    return _compute_tf_table(_TF_CACHED, sublinear_tf)
+
+
+def _compute_tf_table(top: int, sublinear_tf: bool) -> np.ndarray:
+    values = np.arange(1, top + 1, dtype=np.float32)
     tf = np.concatenate([[np.float32(0)], np.log(values) + np.float32(1) if sublinear_tf else values])
     return tf.astype(np.float32)
 
