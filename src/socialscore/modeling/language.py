@@ -199,11 +199,6 @@ def _encode(text: str) -> bytes:
     return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
 
 
-def warm_up() -> None:
-    """Load the model and the compiled kernel now (a server's first request should not pay for them)."""
-    detect_languages(["warm up"])
-
-
 @dataclass
 class LanguageProfile:
     """The languages and scripts of the training texts (shares of the sampled texts), JSON-able."""
