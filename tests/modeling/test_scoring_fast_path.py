@@ -123,3 +123,12 @@ def test_a_table_the_kernel_cannot_widen_exactly_falls_back_to_py3langid(monkeyp
     monkeypatch.setattr(language, "detect_language", lambda t: called.append(t) or "xx")
     assert detect_languages(["hello there", "Ты идиот"]) == ["xx", "xx"]
     assert called == ["hello there", "Ты идиот"]
+
+
+def test_numba_switched_off_detects_with_py3langid(monkeypatch):
+    from socialscore.text.preprocess import NO_NUMBA_ENV
+
+    monkeypatch.setenv(NO_NUMBA_ENV, "1")
+    called = []
+    monkeypatch.setattr(language, "detect_language", lambda t: called.append(t) or "xx")
+    assert detect_languages(["hello there"]) == ["xx"] and called == ["hello there"]

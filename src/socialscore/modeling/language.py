@@ -7,7 +7,8 @@ kept, as the BCP 47 tag ``und-<Script>`` (``"Ты идиот"`` → ``und-Cyrl``
 all (emoji, numbers) is ``und``.
 
 Detection runs py3langid's model in a compiled kernel (modeling/language_numba.py) over a whole batch;
-``compiled=False`` runs py3langid itself, the reference the kernel is tested against.
+``compiled=False`` (or numba switched off or missing) runs py3langid itself, the reference the kernel
+is tested against.
 
 A text is *reliable* when its language is one the training data holds (``LanguageProfile``); an
 undetermined one when its script is one the training data is written in; a letterless one always
@@ -157,7 +158,7 @@ def detect_language(text: str) -> str:
 def detect_languages(texts: Iterable[str], compiled: bool | None = None) -> list[str]:
     """:func:`detect_language` of each text; by default in one compiled call for the batch
     (``compiled=False``: py3langid's own Python path, one text at a time)."""
-    model = None if compiled is False else _get_arrays()
+    model = None if compiled is False or not _compiled_available() else _get_arrays()
     if model is None:
         return [detect_language(t or "") for t in texts]
     tags: list[str] = []
@@ -190,6 +191,13 @@ def detect_languages(texts: Iterable[str], compiled: bool | None = None) -> list
     for position, script, index, conf in zip(pending, scripts, best.tolist(), confidence.tolist(), strict=True):
         tags[position] = classes[index] if conf >= MIN_CONFIDENCE else f"{UNDETERMINED}-{script}"
     return tags
+
+
+def _compiled_available() -> bool:
+    """numba imports and is not switched off (the featuriser's switch, ``SOCIALSCORE_NO_NUMBA``, too)."""
+    from socialscore.modeling.hash_kernel import compiled_available
+
+    return compiled_available()
 
 
 def _encode(text: str) -> bytes:
