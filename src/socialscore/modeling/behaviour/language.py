@@ -6,6 +6,10 @@ is below ``MIN_CONFIDENCE`` the text's language is undetermined and only its wri
 kept, as the BCP 47 tag ``und-<Script>`` (``"Ты идиот"`` → ``und-Cyrl``). A text with no letters at
 all (emoji, numbers) is ``und``.
 
+Detection runs py3langid's model in a compiled kernel (modeling/behaviour/language_numba.py) over a whole batch;
+``compiled=False`` (or numba switched off or missing) runs py3langid itself, the reference the kernel
+is tested against.
+
 A text is *reliable* when its language is one the training data holds (``LanguageProfile``); an
 undetermined one when its script is one the training data is written in; a letterless one always
 (there is no language to be wrong about).
@@ -37,39 +41,91 @@ _SCRIPTS = {  # first word of a letter's Unicode name → ISO 15924 code
     "TELUGU": "Telu", "SINHALA": "Sinh", "KHMER": "Khmr", "LAO": "Laoo", "MYANMAR": "Mymr", "TIBETAN": "Tibt",
 }
 _lock = threading.Lock()
+_model_data: dict[str, np.ndarray] | None = None
 _identifier: Any = None
+_arrays: KernelArrays | None | bool = False  # False: not built yet; None: the model cannot be compiled
 
 
-def _get_identifier() -> Any:
-    global _identifier
-    with _lock:
-        if _identifier is None:
-            _identifier = _load_identifier()
-    return _identifier
-
-
-def _load_identifier() -> Any:
-    """py3langid's shipped model, unpacked in memory.
+def _get_model_data() -> dict[str, np.ndarray]:
+    """py3langid's shipped model arrays, unpacked in memory (once per process).
 
     py3langid's own loader unpacks the 68 MB model into a temporary file; in the image /tmp is a small
     emptyDir shared by the workers (the root filesystem is read-only), where two workers starting
     together ran out of space. The same arrays, read from memory instead.
     """
-    import io
-    import lzma
+    global _model_data
+    with _lock:
+        if _model_data is None:
+            import io
+            import lzma
 
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-    from py3langid.modelio import _to_array
+            from py3langid.langid import MODEL_DIR, MODEL_FILE
 
-    path = Path(MODEL_FILE) if Path(MODEL_FILE).is_absolute() else Path(MODEL_DIR) / MODEL_FILE
-    with lzma.open(path) as packed:
-        buffer = io.BytesIO(packed.read())
-    with np.load(buffer, allow_pickle=False) as data:
-        return LanguageIdentifier(
-            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-            _to_array(data["nextmove"]), data["out_feat"].tolist(),
-            norm_probs=True, tk_row=_to_array(data["nextmove_row"]),
+            path = Path(MODEL_FILE) if Path(MODEL_FILE).is_absolute() else Path(MODEL_DIR) / MODEL_FILE
+            with lzma.open(path) as packed:
+                buffer = io.BytesIO(packed.read())
+            with np.load(buffer, allow_pickle=False) as data:
+                _model_data = {name: np.asarray(data[name]) for name in data.files}
+    return _model_data
+
+
+def _get_identifier() -> Any:
+    """py3langid's ``LanguageIdentifier`` on the shipped model: the reference (Python) path, built on first use."""
+    global _identifier
+    data = _get_model_data()
+    with _lock:
+        if _identifier is None:
+            from py3langid.langid import LanguageIdentifier
+            from py3langid.modelio import _to_array
+
+            _identifier = LanguageIdentifier(
+                data["ptc"], data["pc"], data["classes"].tolist(), _to_array(data["nextmove"]),
+                data["out_feat"].tolist(), norm_probs=True, tk_row=_to_array(data["nextmove_row"]),
+            )  # fmt: skip
+    return _identifier
+
+
+@dataclass(frozen=True)
+class KernelArrays:
+    """py3langid's model as the compiled kernel reads it (numpy arrays: no Python lists or array.array copies)."""
+
+    nextmove: np.ndarray  # DFA transitions (distinct 256-entry rows)
+    rowbase: np.ndarray  # int64: a state's first transition in ``nextmove``
+    output: np.ndarray  # the feature a state emits, or -1
+    ptc_bits: np.ndarray  # (features, classes) uint16: the float16 table's bits
+    pc: np.ndarray  # float32 class priors
+    alias: np.ndarray  # (pairs, 2) int64: (first, duplicate) columns of a label listed twice (srl → sr)
+    classes: list[str]
+
+    @classmethod
+    def of(cls, data: dict[str, np.ndarray]) -> KernelArrays | None:
+        """The arrays, or None when the table holds a value the kernel cannot widen exactly."""
+        from socialscore.modeling.behaviour.language_numba import widenable
+
+        ptc_bits = np.ascontiguousarray(data["ptc"], dtype=np.float16).view(np.uint16)
+        if not widenable(ptc_bits):
+            return None
+        classes = [str(c) for c in data["classes"].tolist()]
+        first: dict[str, int] = {}
+        alias = [(first.setdefault(c, i), i) for i, c in enumerate(classes) if first.setdefault(c, i) != i]
+        return cls(
+            nextmove=np.ascontiguousarray(data["nextmove"]),
+            rowbase=data["nextmove_row"].astype(np.int64) << 8,
+            output=np.ascontiguousarray(data["out_feat"]),
+            ptc_bits=ptc_bits,
+            pc=np.asarray(data["pc"], dtype=np.float32),
+            alias=np.asarray(alias, dtype=np.int64).reshape(-1, 2),
+            classes=classes,
         )
+
+
+def _get_arrays() -> KernelArrays | None:
+    global _arrays
+    data = _get_model_data()
+    with _lock:
+        if _arrays is False:
+            _arrays = KernelArrays.of(data)
+    return _arrays  # type: ignore[return-value]
 
 
 def script_of(text: str) -> str | None:
@@ -99,9 +155,56 @@ def detect_language(text: str) -> str:
     return str(language) if confidence >= MIN_CONFIDENCE else f"{UNDETERMINED}-{script}"
 
 
-def detect_languages(texts: Iterable[str]) -> list[str]:
-    """:func:`detect_language` of each text."""
-    return [detect_language(t or "") for t in texts]
+def detect_languages(texts: Iterable[str], compiled: bool | None = None) -> list[str]:
+    """:func:`detect_language` of each text; by default in one compiled call for the batch
+    (``compiled=False``: py3langid's own Python path, one text at a time)."""
+    model = None if compiled is False or not _compiled_available() else _get_arrays()
+    if model is None:
+        return [detect_language(t or "") for t in texts]
+    tags: list[str] = []
+    pending: list[int] = []  # positions of texts with letters: the kernel decides them
+    scripts: list[str] = []
+    encoded: list[bytes] = []
+    for text in texts:
+        text = (text or "")[:MAX_CHARS]
+        script = script_of(text)
+        if script is None:
+            tags.append(UNDETERMINED)
+            continue
+        pending.append(len(tags))
+        tags.append("")
+        scripts.append(script)
+        encoded.append(_encode(text))
+    if not pending:
+        return tags
+    from socialscore.modeling.behaviour.language_numba import classify_batch
+
+    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+    starts = ends - np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    best = np.empty(len(encoded), dtype=np.int64)
+    confidence = np.empty(len(encoded), dtype=np.float32)
+    classify_batch(
+        np.frombuffer(b"".join(encoded), dtype=np.uint8), starts, ends, model.nextmove, model.rowbase,
+        model.output, model.ptc_bits, model.pc, model.alias, best, confidence,
+    )  # fmt: skip
+    classes = model.classes
+    for position, script, index, conf in zip(pending, scripts, best.tolist(), confidence.tolist(), strict=True):
+        tags[position] = classes[index] if conf >= MIN_CONFIDENCE else f"{UNDETERMINED}-{script}"
+    return tags
+
+
+def _compiled_available() -> bool:
+    """numba imports and is not switched off (the featuriser's switch, ``SOCIALSCORE_NO_NUMBA``, too)."""
+    from socialscore.modeling.featurizers.hash_kernel import compiled_available
+
+    return compiled_available()
+
+
+def _encode(text: str) -> bytes:
+    """The bytes py3langid classifies for ``text`` (its ``LanguageIdentifier._encode``)."""
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
 
 
 @dataclass

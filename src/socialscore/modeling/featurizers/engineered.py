@@ -156,9 +156,8 @@ def engineered_batch(
             col = index.get(token.upper())
             if col is not None:
                 out[row, n_base + col] += 1.0
-    base = [chars, n_tok, counted[:, 0], counted[:, 1], counted[:, 2], counted[:, 3], counted[:, 4], found, hits]
-    for col, values in enumerate(base):
-        out[:, col] = _log1p_counts(values)
+    base = np.column_stack([chars, n_tok, counted[:, :5], found, hits])  # one table look-up for all nine
+    out[:, : base.shape[1]] = _log1p_counts(base.astype(np.int64, copy=False).ravel()).reshape(base.shape)
     out[:, n_base - 1] = np.divide(hits, n_tok, out=np.zeros(n), where=n_tok > 0)
     out[chars == 0, :n_base] = 0.0  # a blank text's row stays zero
     out[:, n_base:] = np.log1p(out[:, n_base:])

@@ -352,3 +352,36 @@ def weigh_rows(indptr, indices, counts, idf, tf_table):
                 out_val[k] = out_val[k] / norm
         out_ptr[r + 1] = at
     return out_ptr, out_idx[:at].copy(), out_val[:at].copy()
+
+
+@_jit
+def join_rows(w_ptr, w_idx, w_val, c_ptr, c_idx, c_val, c_offset, eng, eng_offset):
+    """One CSR (int32 indptr and indices) of the weighted word block, the char block at column
+    ``c_offset`` and the non-zero scaled engineered values at ``eng_offset``, row by row: what
+    ``sp.hstack`` of the three blocks gives, without building them (an empty ``*_ptr``: no block)."""
+    n_rows = eng.shape[0]
+    nnz = 0
+    for r in range(n_rows):
+        for j in range(eng.shape[1]):
+            if eng[r, j] != 0:
+                nnz += 1
+    nnz += len(w_idx) + len(c_idx)
+    indptr = np.zeros(n_rows + 1, np.int32)
+    indices = np.empty(nnz, np.int32)
+    data = np.empty(nnz, np.float32)
+    at = 0
+    for r in range(n_rows):
+        if len(w_ptr):
+            for k in range(w_ptr[r], w_ptr[r + 1]):
+                indices[at], data[at] = w_idx[k], w_val[k]
+                at += 1
+        if len(c_ptr):
+            for k in range(c_ptr[r], c_ptr[r + 1]):
+                indices[at], data[at] = c_idx[k] + c_offset, c_val[k]
+                at += 1
+        for j in range(eng.shape[1]):
+            if eng[r, j] != 0:
+                indices[at], data[at] = eng_offset + j, eng[r, j]
+                at += 1
+        indptr[r + 1] = at
+    return indptr, indices, data
