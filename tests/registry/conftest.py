@@ -18,14 +18,12 @@ def tiny_pipeline():
 
 
 @pytest.fixture
-def registry(project_dir: Path, monkeypatch: pytest.MonkeyPatch):
+def registry(project_dir: Path):
     """The project's registry (SQLite under data/), built the one way: ``ModelRegistry.for_project``."""
     from socialscore.config import load_settings
     from socialscore.layout import Layout
     from socialscore.registry.store import ModelRegistry
 
-    for name in ("DATABASE_URL", "DB_HOST", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_PORT"):
-        monkeypatch.delenv(name, raising=False)
     settings = load_settings("prod", project_dir)
     return ModelRegistry.for_project(settings, Layout(project_dir, "prod"))
 
