@@ -167,3 +167,23 @@ def test_short_ids_are_unique_and_short() -> None:
     assert short_version("nb_logistic-prod-20261207T182300.210126Z-4ab0f315") == "prod-20261207T182300-4ab0f315"
     assert short_version("tiny-1") == "tiny-1"
     assert short_run("20261207T182102.862137-dev-11729") == "20261207T182102-dev-11729"
+
+
+@pytest.mark.postgres
+def test_a_missing_postgresql_database_is_named_not_a_stopped_server(postgres_url: str, project_dir: Path) -> None:
+    import sqlalchemy as sa
+
+    from socialscore.config import load_settings
+    from socialscore.errors import DatabaseError
+    from socialscore.layout import Layout
+    from socialscore.registry.store import ModelRegistry
+    from socialscore.storage.db.database import Database
+
+    missing = sa.make_url(postgres_url).set(database="socialscore_no_such_database").render_as_string(hide_password=False)
+    settings = load_settings("dev", project_dir, [{"database": {"url": missing}}])
+    registry = ModelRegistry.for_project(settings, Layout(project_dir, "dev"))
+    with pytest.raises(DatabaseError, match="is up but has no database 'socialscore_no_such_database'") as caught:
+        registry.list_runs()
+    assert "start the server" not in str(caught.value)
+    with pytest.raises(DatabaseError, match="has no database"):
+        Database.from_url(missing).table_exists("comments_dev")

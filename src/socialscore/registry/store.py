@@ -172,7 +172,7 @@ class ModelRegistry:
             with database.engine.connect() as conn:
                 held = sa.inspect(conn).has_table(versions.name)
         except sa.exc.SQLAlchemyError as exc:
-            raise DatabaseError(f"the model registry in {registry.describe} cannot be read: {_reason(exc)}") from None
+            raise DatabaseError(registry._problem(exc)) from None
         return registry if held else None
 
     @property
@@ -194,7 +194,15 @@ class ModelRegistry:
             with self.engine.begin() as conn:
                 yield conn
         except sa.exc.DBAPIError as exc:
-            raise DatabaseError(f"the model registry in {self.describe} cannot be used: {_reason(exc)}") from None
+            raise DatabaseError(self._problem(exc)) from None
+
+    def _problem(self, exc: BaseException) -> str:
+        reason = _reason(exc)
+        if self.engine.dialect.name == "postgresql" and "does not exist" in reason:
+            from socialscore.storage.db.database import postgres_connection_problem
+
+            return postgres_connection_problem(self.engine.url, reason)
+        return f"the model registry in {self.describe} cannot be used: {reason}"
 
     # --- versions -------------------------------------------------------------------------------
     def register(self, record: dict[str, Any]) -> None:
