@@ -65,8 +65,9 @@ def as_expected(exc: BaseException) -> SocialScoreError | None:
     if isinstance(exc, RecursionError):
         return ConfigError(f"the input is nested too deeply (more than Python's recursion limit; keep it under {MAX_NESTING} levels)")
     if isinstance(exc, OSError) and exc.errno in _OS_REASONS:
-        where = exc.filename if exc.filename is not None else "a file"
-        return EnvironmentFault(f"cannot write or read {where}: {_OS_REASONS[exc.errno]}")
+        if exc.filename is None:
+            return EnvironmentFault(f"a file operation failed: {_OS_REASONS[exc.errno]}")
+        return EnvironmentFault(f"cannot use {exc.filename}: {_OS_REASONS[exc.errno]}")
     database = _database_fault(exc)
     if database is not None:
         return database

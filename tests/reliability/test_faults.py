@@ -152,7 +152,7 @@ def test_a_run_that_fails_on_a_full_disk_is_closed_in_the_run_table(project_dir:
     target = tmp_path / "small"
 
     def fill(ctx) -> None:
-        with open(target / "big.bin", "wb") as handle:  # noqa: PTH123
+        with open(target / "big.bin", "wb") as handle:
             if not mounted:
                 raise OSError(errno.ENOSPC, "No space left on device", str(target / "big.bin"))
             handle.write(b"x" * 1_000_000)
