@@ -187,3 +187,14 @@ def test_a_missing_postgresql_database_is_named_not_a_stopped_server(postgres_ur
     assert "start the server" not in str(caught.value)
     with pytest.raises(DatabaseError, match="has no database"):
         Database.from_url(missing).table_exists("comments_dev")
+
+
+def test_the_registry_has_one_constructor() -> None:
+    """``ModelRegistry.for_project`` is the one door: no other module builds a registry by hand."""
+    import re
+
+    import socialscore
+
+    root = Path(socialscore.__file__).parent
+    callers = [str(p.relative_to(root)) for p in root.rglob("*.py") if re.search(r"\bModelRegistry\(", p.read_text())]
+    assert callers == []

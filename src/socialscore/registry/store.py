@@ -355,13 +355,12 @@ class ModelRegistry:
         with self._begin() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).first()
             if row is None:  # a unique prefix (of the full or the short id) is enough, as with git commits
-                every = conn.execute(sa.select(runs).order_by(runs.c.started_at)).fetchall()
-                found = [r for r in every if r.run_id.startswith(run_id) or short_run(r.run_id).startswith(run_id)]
+                ids = conn.execute(sa.select(runs.c.run_id).order_by(runs.c.started_at)).scalars()
+                found = [r for r in ids if r.startswith(run_id) or short_run(r).startswith(run_id)]
                 if len(found) > 1:
-                    raise ModelError(
-                        f"run id {run_id!r} is ambiguous: {len(found)} runs start with it ({_listed([r.run_id for r in found])})"
-                    )
-                row = found[0] if found else None
+                    raise ModelError(f"run id {run_id!r} is ambiguous: {len(found)} runs start with it ({_listed(found)})")
+                if found:
+                    row = conn.execute(sa.select(runs).where(runs.c.run_id == found[0])).first()
         if row is None:
             raise ModelError(f"no run {run_id!r} (see: socialscore runs list)")
         return _row(row)
