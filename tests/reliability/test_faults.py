@@ -182,3 +182,23 @@ def test_an_output_that_is_a_directory_is_refused_before_any_work(project_dir: P
     assert loaded == [], "nothing was scored or loaded"
     code, err = cli(capsys, "generate", "--output", str(project_dir / "out"), "--rows", "10")
     one_line_error(code, err, "is a directory")
+
+
+def test_deeply_nested_json_gets_422_with_its_reason(tmp_path: Path) -> None:
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+    from tiny_bundle import build_tiny_bundle
+
+    from socialscore.api.service import create_app
+    from socialscore.api.settings import ApiSettings
+
+    models = build_tiny_bundle(tmp_path / "project" / "models")
+    app = create_app(ApiSettings(_env_file=None, models_dir=models))  # type: ignore[call-arg]
+    body = '{"texts": ' + "[" * 5000 + "]" * 5000 + "}"  # 10 kB: under the body limit
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/v1/score", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "nested too deeply" in response.json()["error"]["message"]  # was "not valid UTF-8 JSON"

@@ -98,7 +98,9 @@ def _install_handlers(app: FastAPI, settings: ApiSettings) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400:  # FastAPI could not decode the body (e.g. not UTF-8): bad input, 422
-            return _error_response(422, "validation_error", "body: not valid UTF-8 JSON", request)
+            deep = isinstance(exc.__cause__, RecursionError)  # valid JSON, nested past the parser's limit
+            return _error_response(422, "validation_error", "body: JSON nested too deeply" if deep
+                                   else "body: not valid UTF-8 JSON", request)
         type_ = _HTTP_TYPES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else type_.replace("_", " ")
         return _error_response(exc.status_code, type_, message, request, getattr(exc, "headers", None))
