@@ -198,3 +198,19 @@ def test_the_registry_has_one_constructor() -> None:
     root = Path(socialscore.__file__).parent
     callers = [str(p.relative_to(root)) for p in root.rglob("*.py") if re.search(r"\bModelRegistry\(", p.read_text())]
     assert callers == []
+
+
+def test_models_list_fits_80_columns_with_short_ids(registry, add_version, project_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from socialscore.terminal.app import app
+
+    long_id = "nb_logistic-prod-20261207T182300.210126Z-4ab0f315"
+    promote(registry, add_version(long_id), "first")
+    promote(registry, long_id, "staged too", alias=STAGING)
+    result = CliRunner().invoke(app, ["models", "list", "-C", str(project_dir)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "prod-20261207T182300-4ab0f315" in line)
+    assert "production, staging" in row and "passed" in row  # one line: nothing wrapped (was 2–4 lines)
+    shown = CliRunner().invoke(app, ["models", "show", "prod-20261207T182300-4ab0f315", "-C", str(project_dir)])
+    assert json.loads(shown.output)["version"] == long_id

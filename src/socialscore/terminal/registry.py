@@ -60,14 +60,15 @@ def models_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")
         by_version.setdefault(version, []).append(alias)
     from socialscore.registry.store import short_version
 
+    # the short id holds the mode and the creation time (UTC): no separate columns for them
     table = Table(title="model versions", caption="short ids; full id and details: socialscore models show VERSION")
-    for column in ("version", "mode", "created", "aliases", "gate", "held-out AUC"):
-        table.add_column(column, overflow="fold", no_wrap=column == "version")
+    for column in ("version", "aliases", "gate", "held-out AUC"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("version", "aliases"))
     for row in rows:
         gate = row.get("gate") or {}
         verdict = gate.get("verdict") or (gate.get("data") or {}).get("verdict") or row["status"]
-        table.add_row(short_version(row["version"]), row["mode"], row["created_at"][:16].replace("T", " "),
-                      ", ".join(by_version.get(row["version"], [])), verdict, _auc(row.get("metrics"), "held_out"))
+        table.add_row(short_version(row["version"]), ", ".join(by_version.get(row["version"], [])), verdict,
+                      _auc(row.get("metrics"), "held_out"))
     console.print(table)
 
 
