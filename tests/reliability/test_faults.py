@@ -202,3 +202,50 @@ def test_deeply_nested_json_gets_422_with_its_reason(tmp_path: Path) -> None:
         response = client.post("/v1/score", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert "nested too deeply" in response.json()["error"]["message"]  # was "not valid UTF-8 JSON"
+
+
+KILLED_RUN = """
+import sys, time
+from pathlib import Path
+from socialscore.config import load_settings
+from socialscore.layout import Layout
+from socialscore.pipeline.artifacts import Artifact
+from socialscore.pipeline.context import StepSpec
+from socialscore.pipeline.orchestrator import Orchestrator
+
+project = Path(sys.argv[1])
+
+def slow(ctx):
+    (project / "started").write_text("yes")
+    time.sleep(120)
+
+artifacts = {"out": Artifact("out", "json", "slow", lambda lay, s: lay.processed("out", "json"))}
+steps = (StepSpec("slow", reads=(), writes=("out",), config=(), run=slow),)
+Orchestrator(load_settings("dev", project), Layout(project, "dev"), steps=steps, artifacts=artifacts).run()
+"""
+
+
+def test_a_run_killed_with_sigkill_is_marked_aborted(project_dir: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from socialscore.config import load_settings
+    from socialscore.layout import Layout
+    from socialscore.registry.store import ModelRegistry
+
+    script = tmp_path / "killed_run.py"
+    script.write_text(KILLED_RUN)
+    child = subprocess.Popen([sys.executable, str(script), str(project_dir)])
+    deadline = time.monotonic() + 120
+    while not (project_dir / "started").exists():
+        assert child.poll() is None and time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.2)
+    registry = ModelRegistry.for_project(load_settings("dev", project_dir), Layout(project_dir, "dev"))
+    assert [r["status"] for r in registry.list_runs()] == ["running"]  # alive: left alone
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    runs = registry.list_runs()
+    assert [r["status"] for r in runs] == ["aborted"]  # was "running" for ever
+    assert runs[0]["finished_at"] is not None
