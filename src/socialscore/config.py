@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from socialscore.errors import ConfigError
+from socialscore.errors import MAX_NESTING, ConfigError
 
 Mode = Literal["dev", "prod"]
 MODES: tuple[str, ...] = ("dev", "prod")
@@ -273,7 +273,9 @@ def parse_override(text: str) -> dict[str, Any]:
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
         raise ConfigError(f"override {text!r} has an empty key")
-    value: Any = yaml.safe_load(raw) if raw.strip() else None
+    if len(parts) > MAX_NESTING:
+        raise ConfigError(f"override key {key[:40]!r}… is nested too deeply (more than {MAX_NESTING} levels)")
+    value: Any = _safe_yaml(raw, f"override {key.strip()!r}") if raw.strip() else None
     for part in reversed(parts):
         value = {part: value}
     return value
@@ -282,13 +284,37 @@ def parse_override(text: str) -> dict[str, Any]:
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    loaded = _safe_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     if not isinstance(loaded, dict):
         raise ConfigError(f"{path}: the top level must be a mapping")
     return loaded
+
+
+def _safe_yaml(text: str, origin: str) -> Any:
+    """``yaml.safe_load`` that refuses input nested deeper than ``MAX_NESTING`` (one line, no RecursionError)."""
+    try:
+        value = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{origin}: nested too deeply (more than {MAX_NESTING} levels)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{origin}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if nesting_depth(value) > MAX_NESTING:
+        raise ConfigError(f"{origin}: nested too deeply (more than {MAX_NESTING} levels)")
+    return value
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and mappings nest in ``value`` (iterative: safe on any depth)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            deepest = max(deepest, depth)
+            if depth > MAX_NESTING:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _format_validation_error(exc: ValidationError, origin: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,6 @@ from socialscore.modeling.featurizers.features import FeatureBuilder
 from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
 from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.registry.serving import export_pipeline
-from socialscore.registry.store import version_dir
 
 
 def small_pipeline(texts: list[str], Y: np.ndarray, labels: list[str], version: str = "v1") -> ScoringPipeline:
@@ -24,9 +24,12 @@ def small_pipeline(texts: list[str], Y: np.ndarray, labels: list[str], version: 
                            {"model_version": version})
 
 
-def register_for_step(pipeline: ScoringPipeline, models_dir: Path, metadata_path: Path) -> None:
-    """What the train step leaves for evaluate/predict: the version folder and the metadata naming it."""
-    files = pipeline.save(version_dir(models_dir, pipeline.version))
+def register_for_step(pipeline: ScoringPipeline, registry: Any, metadata_path: Path) -> None:
+    """What the train step leaves for evaluate/predict: the version folder, its registry record and the
+    metadata naming it."""
+    files = pipeline.save(registry.version_dir(pipeline.version))
+    registry.register({"version": pipeline.version, "mode": "dev", "model_type": "test", "files": files,
+                       "config": {}, "data": {}, "code": {}, "metrics": {}})
     metadata_path.parent.mkdir(parents=True, exist_ok=True)
     metadata_path.write_text(json.dumps({"model_version": pipeline.version, "files": files}))
 

@@ -104,7 +104,7 @@ def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.M
 
 def test_held_out_rows_are_scored_block_by_block(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, _, _ = build_project(project_dir)
-    pipeline = step.load_step_model(ctx)
+    pipeline = ctx.read("model")
     X = gather(ctx.read("features"))
     directory = Path(ctx.layout.processed_dir) / "small_blocks"
     write_file_artifact("blocks", directory, (b for _, b in CsrBlocks(X, 37)))

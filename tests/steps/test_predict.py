@@ -69,6 +69,11 @@ class FakeDatabase:
         self.chunk_sizes: list[int] = []
         self.chunk_reads: list[int] = []
 
+    engine = None  # make_ctx gives it a SQLite engine: the model registry is real
+
+    def describe(self) -> str:
+        return "a fake database"
+
     def table_exists(self, name: str) -> bool:
         return name in self.tables
 
@@ -230,7 +235,11 @@ def make_ctx(project_dir: Path, fitted, db: FakeDatabase, **predict) -> StepCont
     ctx = StepContext(
         "predict", settings, layout, logging.getLogger("test"), database_factory=lambda: db
     )
-    register_for_step(fitted, layout.models_dir, Path(ctx.location("model_metadata")))
+    import sqlalchemy as sa
+
+    if isinstance(db, FakeDatabase):
+        db.engine = sa.create_engine(f"sqlite:///{layout.sqlite_path}")  # the registry's tables
+    register_for_step(fitted, ctx.registry, Path(ctx.location("model_metadata")))
     return ctx
 
 
@@ -308,8 +317,7 @@ def _run_against(project_dir: Path, fitted, database) -> pd.DataFrame:
             "split": ["test", "train", "train"] * 10,
         }
     )
-    ctx = make_ctx(project_dir, fitted, FakeDatabase(), chunk_size=4)
-    ctx.database_factory = lambda: database
+    ctx = make_ctx(project_dir, fitted, database, chunk_size=4)
     database.replace_table(ctx.location("comments"), comments)
     step.run(ctx)
     table = database.read_table(ctx.location("predictions_table"))
@@ -339,6 +347,10 @@ def test_run_writes_the_predictions_table_in_postgres(
     try:
         _run_against(project_dir, fitted, database)
     finally:  # the server is shared with other tests
+        from socialscore.registry.store import versions
+
+        with database.engine.begin() as conn:
+            conn.execute(versions.delete().where(versions.c.version == fitted.version))
         database.drop_table("comments_dev")
         database.drop_table("predictions_dev")
         database.close()

@@ -18,7 +18,7 @@ from socialscore.modeling.training.estimators import SocialScoreModel, label_mat
 from socialscore.modeling.training.validation import choose_threshold
 from socialscore.steps import features as features_step
 from socialscore.steps import train as step
-from socialscore.steps.train import load_model, train_model
+from socialscore.steps.train import train_model
 
 MODEL_TYPES = ["nb_logistic", "logistic_regression", "random_forest"]
 
@@ -112,7 +112,7 @@ def test_step_registers_a_version_with_metadata(project_dir: Path) -> None:
     assert meta["model_version"].startswith("nb_logistic-dev-")
     assert set(meta["thresholds"]) == set(meta["labels"])
     assert meta["config"]["preprocess"]["tokenizer"] == "regex"
-    pipeline = load_model(ctx)
+    pipeline = ctx.read("model")
     assert pipeline.version == meta["model_version"] and pipeline.nltk_resources == []
     assert pipeline.thresholds == meta["thresholds"]
     proba = pipeline.predict_proba(["you are an idiot", "thanks for the helpful edit"])
@@ -135,13 +135,13 @@ def test_a_changed_model_file_is_refused(project_dir: Path) -> None:
     path = ctx.registry.version_dir(meta["model_version"]) / "arrays.npz"
     path.write_bytes(path.read_bytes() + b"tampered")
     with pytest.raises(ModelError, match="does not match"):
-        load_model(ctx)
+        ctx.read("model")
 
 
 def test_load_model_without_training(project_dir: Path) -> None:
     ctx = make_context(project_dir, None)
     with pytest.raises(ModelError, match="train"):
-        load_model(ctx)
+        ctx.read("model")
 
 
 @pytest.mark.parametrize(

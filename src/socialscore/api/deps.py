@@ -130,13 +130,13 @@ class ModelHolder:
 
         Raises ModelError (one line) and keeps the current model when the new one is broken.
         """
-        from socialscore.registry.serving import load_served, read_manifest
+        from socialscore.registry.serving import check_export, load_served
 
         with self._lock:
             previous = self.current
             old_version = previous.version if previous else None
             try:
-                manifest = read_manifest(self.directory)
+                manifest = check_export(self.models_dir, self.alias)  # files vs the registry's sha256 (409)
                 if previous is not None and manifest == previous.manifest:
                     return "unchanged", old_version
                 started = time.perf_counter()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from socialscore.storage.db.database import Database
 
 T = TypeVar("T")
+MODEL, MODEL_METADATA = "model", "model_metadata"  # read("model") loads the pipeline through the registry
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,28 @@ class StepContext:
         return Path(self.location(key)).exists()
 
     def read(self, key: str) -> Any:
+        if key == MODEL:
+            return self._read_model()
         artifact = self._require(key)
         if artifact.kind == "table":
             return self.db.read_table(self.location(key))
         return read_file_artifact(artifact.kind, Path(self.location(key)))
+
+    def _read_model(self) -> Any:
+        """The ScoringPipeline this mode's train step registered, its files checked against the sha256
+        the registry (the database) recorded for that version."""
+        from socialscore.errors import ModelError
+
+        if not self.exists(MODEL_METADATA):
+            raise ModelError(
+                f"no trained model for mode {self.settings.mode} ({self.location(MODEL_METADATA)} missing); "
+                "run the 'train' step first"
+            )
+        metadata = self.read(MODEL_METADATA)
+        version = metadata.get("model_version") if isinstance(metadata, dict) else None
+        if not isinstance(version, str):
+            raise ModelError(f"{self.location(MODEL_METADATA)} names no model version; rerun the 'train' step")
+        return self.registry.load(version)
 
     def read_chunks(self, key: str, rows: int) -> Iterator[Any]:
         """A parquet artifact as frames of at most ``rows`` rows (index = row number)."""
@@ -119,7 +138,7 @@ class StepContext:
         """The project's model registry, in the same database as the comments."""
         from socialscore.registry.store import ModelRegistry
 
-        return ModelRegistry(self.db.engine, self.layout.models_dir, self.db.describe())
+        return ModelRegistry.for_project(self.settings, self.layout, self.db)
 
     # --- reporting ------------------------------------------------------------------------------
     def info(self, message: str) -> None:

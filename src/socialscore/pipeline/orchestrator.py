@@ -211,11 +211,17 @@ class Orchestrator:
         selected = select_steps(steps, self.steps)
         self.layout.ensure()
         with run_lock(self.layout.state_dir, self.settings.mode, wait):
+            # what the state said before the lock is stale when another run held it (--wait): read it again
+            self.state = StateStore(self.layout.state_file)
             self.run_id = new_run_id(self.settings.mode)
             history = RunHistory(self)
             history.start(selected)
-            self._restore_served()
-            summary = self._run_locked(selected, force)
+            try:
+                self._restore_served()
+                summary = self._run_locked(selected, force)
+            except BaseException as exc:  # a fault outside the steps' expected errors (full disk, Ctrl-C)
+                history.abort(exc)
+                raise
             history.finish(summary)
         return summary
 
@@ -237,7 +243,7 @@ class Orchestrator:
     def registry(self) -> Any:
         from socialscore.registry.store import ModelRegistry
 
-        return ModelRegistry(self.db.engine, self.layout.models_dir, self.db.describe())
+        return ModelRegistry.for_project(self.settings, self.layout, self.db)
 
     def _run_locked(self, selected: list[StepSpec], force: bool | Iterable[str]) -> RunSummary:
         forced = {s.name for s in self.steps} if force is True else set(force or [])
@@ -342,6 +348,12 @@ class Orchestrator:
         return paths
 
 
+def run_host() -> str:
+    from socialscore.registry.store import run_host as host
+
+    return host()
+
+
 def new_run_id(mode: str) -> str:
     import os
     from datetime import UTC, datetime
@@ -359,34 +371,38 @@ class RunHistory:
         import os
 
         o = self.orchestrator
-        self._write(
-            "start_run",
-            {
-                "run_id": o.run_id,
-                "mode": o.settings.mode,
-                "pid": os.getpid(),
-                "steps": {"requested": [s.name for s in selected]},
-                "config": o.settings.model_dump(mode="json"),
-                "code": {"version": code_version()},
-            },
-        )
+        record = {
+            "run_id": o.run_id,
+            "mode": o.settings.mode,
+            "pid": os.getpid(),
+            "steps": {"requested": [s.name for s in selected], "host": run_host()},
+            "config": o.settings.model_dump(mode="json"),
+            "code": {"version": code_version()},
+        }
+        self._guarded(lambda: o.registry.start_run(record))
 
     def finish(self, summary: RunSummary) -> None:
         facts = {o.name: o.facts for o in summary.steps if o.facts}
-        version = (facts.get("train") or {}).get("version")
-        self._write(
-            "finish_run",
-            self.orchestrator.run_id,
-            status="ok" if summary.ok else "failed",
-            steps={"outcomes": {o.name: {"outcome": o.outcome, "seconds": round(o.seconds, 3), "reason": o.reason}
-                                for o in summary.steps}},
-            facts=facts,
-            version=version,
-            error=summary.error,
-        )
+        outcomes = {o.name: {"outcome": o.outcome, "seconds": round(o.seconds, 3), "reason": o.reason}
+                    for o in summary.steps}
+        self._guarded(lambda: self.orchestrator.registry.finish_run(
+            self.orchestrator.run_id, status="ok" if summary.ok else "failed", steps={"outcomes": outcomes},
+            facts=facts, version=(facts.get("train") or {}).get("version"), error=summary.error,
+        ))
 
-    def _write(self, method: str, *args: Any, **kwargs: Any) -> None:
+    def abort(self, exc: BaseException) -> None:
+        """Close the run's record when it stops on an unexpected fault (best effort: the disk may be full;
+        then ``registry.reap_runs`` closes it when a later command reads the run table)."""
+        from socialscore.errors import as_expected
+
+        reason = as_expected(exc) or exc
+        status = "aborted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
+        error = f"{reason.__class__.__name__}: {reason}"[:2000]
+        self._guarded(lambda: self.orchestrator.registry.finish_run(self.orchestrator.run_id, status=status, error=error),
+                      Exception)
+
+    def _guarded(self, write: Any, catch: type[BaseException] = SocialScoreError) -> None:
         try:
-            getattr(self.orchestrator.registry, method)(*args, **kwargs)
-        except SocialScoreError as exc:
+            write()
+        except catch as exc:
             self.orchestrator.logger.warning("run history not recorded: %s", exc)

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from socialscore.errors import ModelError
+from socialscore.errors import ModelError, TamperedModelError
 from socialscore.modeling.scorer.pipeline import FILES, ScoringPipeline, verify_files
 from socialscore.registry.store import PRODUCTION, ModelRegistry
 
@@ -107,9 +107,14 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             "socialscore run --mode prod (or socialscore models promote VERSION)"
         )
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelError(f"{path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ModelError(f"{path} is nested too deeply to be a model manifest") from None
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{path} is not a model manifest (its top level is not an object)")
+    return manifest
 
 
 def load_served(directory: Path) -> ScoringPipeline:
@@ -132,6 +137,73 @@ def load_served(directory: Path) -> ScoringPipeline:
     return pipeline
 
 
+def verify_against_registry(directory: Path, registry: ModelRegistry, alias: str = PRODUCTION) -> dict[str, Any]:
+    """Refuse (TamperedModelError) an export that is not what the registry records for ``alias``.
+
+    The registry (database) holds each version's sha256s; ``bundle.json`` sits next to the files it
+    describes and can be rewritten with them, so it is checked against the registry, and the files too.
+    Returns the manifest.
+    """
+    manifest = read_manifest(directory)
+    version = manifest.get("model_version")
+    named = registry.alias(alias)
+    if named is None:
+        raise TamperedModelError(f"{directory / MANIFEST} serves {version} but no version holds the alias {alias!r} in {registry.describe}")
+    if version != named:
+        raise TamperedModelError(
+            f"{directory / MANIFEST} serves {version} but the registry's {alias} is {named}; "
+            f"re-export it: socialscore models promote {named} --alias {alias}"
+        )
+    recorded = registry.get(named)["files"]
+    listed = manifest.get("files") or {}
+    for name in FILES:
+        if listed.get(name) != recorded.get(name):
+            raise TamperedModelError(
+                f"{directory / MANIFEST} lists a sha256 for {name} that differs from the registry's record of "
+                f"{named}: the export was altered; re-export it: socialscore models promote {named} --alias {alias}"
+            )
+    try:
+        verify_files(directory, recorded, FILES)
+    except ModelError as exc:
+        raise TamperedModelError(f"{exc} (the registry's record of {named})") from None
+    return manifest
+
+
+def registry_for_served(models_dir: Path) -> ModelRegistry | None:
+    """The registry of the project whose ``models/`` is ``models_dir``, when it has one.
+
+    None when ``models_dir`` is not a project's ``models/`` or the project has no registry database
+    (a served copy, as in the container image): then ``bundle.json`` is the only record.
+    """
+    from socialscore.config import load_settings
+    from socialscore.layout import Layout
+
+    models_dir = models_dir.resolve()
+    if models_dir.name != "models":
+        return None
+    settings = load_settings("dev", models_dir.parent)
+    return ModelRegistry.existing(settings, Layout(models_dir.parent, settings.mode))
+
+
+def check_export(models_dir: Path, alias: str = PRODUCTION) -> dict[str, Any]:
+    """The manifest of the export of ``alias``, after checking its files: against the registry when the
+    project has one (see :func:`verify_against_registry`), else against ``bundle.json``. Raises ModelError."""
+    directory = alias_dir(models_dir, alias)
+    registry = registry_for_served(models_dir)
+    if registry is not None:
+        return verify_against_registry(directory, registry, alias)
+    manifest = read_manifest(directory)
+    verify_files(directory, manifest.get("files") or {}, FILES)
+    return manifest
+
+
+def load_checked(models_dir: Path, alias: str = PRODUCTION) -> ScoringPipeline:
+    """The model exported for ``alias``, with the checks the API makes (:func:`check_export`, then
+    :func:`load_served`): what ``socialscore predict`` and the API serve."""
+    check_export(models_dir, alias)
+    return load_served(alias_dir(models_dir, alias))
+
+
 def served_problems(registry: ModelRegistry, alias: str = PRODUCTION) -> list[str]:
     """Why the exported files do not serve what the registry says ``alias`` names (empty when they do)."""
     version = registry.alias(alias)
@@ -145,33 +217,46 @@ def served_problems(registry: ModelRegistry, alias: str = PRODUCTION) -> list[st
     if manifest.get("model_version") != version:
         return [f"{directory / MANIFEST} serves {manifest.get('model_version')} but {alias} is {version}"]
     try:
-        verify_files(directory, manifest.get("files", {}), FILES)
+        verify_against_registry(directory, registry, alias)
     except ModelError as exc:
         return [str(exc)]
     return []
 
 
 def promote(registry: ModelRegistry, version: str, reason: str, force: bool = False, alias: str = PRODUCTION) -> str | None:
-    """Move ``alias`` to ``version`` and export it; a version the gate refused needs ``force``."""
+    """Check ``version`` (gate verdict, mode, files against their recorded sha256), export it, then move
+    ``alias`` in one transaction; a dev version or one the gate refused needs ``force``.
+
+    Nothing moves when a check fails. The export is written before the alias moves: a reader sees
+    either the old alias and files or, after the move, the new ones (the export alone names the new
+    version only for the instant between the two, and the served check refuses that state).
+    """
     record = registry.get(version)
-    if record["status"] != "passed" and not force:
-        why = _gate_summary(record.get("gate"))
-        raise ModelError(
-            f"{version} did not pass the quality gate ({record['status']}{': ' + why if why else ''}); "
-            "promote it anyway with --force --reason '...'"
-        )
-    previous = registry.move_alias(alias, version, reason)
-    export_alias(registry, alias)
-    return previous
+    if not force:
+        if record["status"] != "passed":
+            why = _gate_summary(record.get("gate"))
+            raise ModelError(
+                f"{version} did not pass the quality gate ({record['status']}{': ' + why if why else ''}); "
+                "promote it anyway with --force --reason '...'"
+            )
+        if alias == PRODUCTION and record["mode"] != "prod":
+            raise ModelError(
+                f"{version} is a {record['mode']} model (trained on a sample); production takes prod models: "
+                "promote it anyway with --force --reason '...'"
+            )
+    pipeline = ScoringPipeline.load(registry.version_dir(version), record["files"])
+    export_pipeline(pipeline, alias_dir(registry.models_dir, alias), manifest_for(record, alias),
+                    alias == PRODUCTION, registry.version_dir(version))
+    return registry.move_alias(alias, version, reason)
 
 
 def rollback(registry: ModelRegistry, alias: str = PRODUCTION) -> tuple[str, str | None]:
-    """Point ``alias`` back at the version it named before its last move; return (restored, replaced)."""
+    """Point ``alias`` back at the newest earlier version it named (self-moves skipped); return (restored, replaced)."""
     previous = registry.previous_of(alias)
     if previous is None:
         raise ModelError(f"{alias} has no earlier version to roll back to")
-    replaced = registry.move_alias(alias, previous, f"rollback from {registry.alias(alias)}")
-    export_alias(registry, alias)
+    current = registry.alias(alias)
+    replaced = promote(registry, previous, f"rollback from {current}", force=True, alias=alias)
     return previous, replaced
 
 

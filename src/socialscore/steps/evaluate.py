@@ -22,14 +22,6 @@ TEST_SPLIT = "test"
 LINEAR_TYPES = {"logistic_regression", "nb_logistic"}
 
 
-# --- loading ------------------------------------------------------------------------------------
-def load_step_model(ctx: StepContext) -> Any:
-    """This mode's registered scoring pipeline, its files checked against their recorded sha256."""
-    from socialscore.steps.train import load_model
-
-    return load_model(ctx)
-
-
 def held_out_indices(rows: Any, n_features: int, n_labels: int) -> np.ndarray:
     """Positions of the test rows; the features, labels and rows artifacts must be aligned."""
     if not len(rows) == n_features == n_labels:
@@ -205,13 +197,12 @@ def judge(ctx: StepContext, pipeline: Any, metrics: dict[str, Any], held: HeldOu
 
 def promote_if_due(ctx: StepContext, pipeline: Any, gate: GateResult) -> list[str]:
     """staging follows every model that passed; production follows prod models that passed (or were overridden)."""
-    from socialscore.registry.serving import export_alias, promote
+    from socialscore.registry.serving import promote
 
     registry, run = ctx.registry, ctx.run_id or "a run"
     moved = []
     if gate.passed:
-        registry.move_alias(STAGING, pipeline.version, f"passed the gate in {run}")
-        export_alias(registry, STAGING, compat=False)
+        promote(registry, pipeline.version, f"passed the gate in {run}", alias=STAGING)
         moved.append(STAGING)
     if ctx.settings.mode == "prod" and ctx.settings.registry.auto_promote and gate.promotable:
         reason = f"passed the gate in {run}" if gate.passed else f"gate overridden in {run}: {gate.override}"
@@ -227,7 +218,7 @@ def _fmt(value: float | None) -> str:
 def run(ctx: StepContext) -> None:
     features = ctx.read("features")
     feature_meta = ctx.read("features_metadata")
-    pipeline = load_step_model(ctx)
+    pipeline = ctx.read("model")
     metrics, figures, held = evaluate(
         features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline
     )

@@ -258,12 +258,13 @@ def predict_file(
 
 
 def served_loader(models_dir: Path) -> Callable[[], ScoringPipeline]:
-    """The model exported to ``models_dir`` (the production alias by default), as the API serves it."""
+    """The production model exported to ``models_dir``, with the API's checks (the registry's sha256
+    when the project has a registry, ``bundle.json``'s otherwise: ``serving.load_checked``)."""
 
     def load() -> ScoringPipeline:
-        from socialscore.registry.serving import load_served
+        from socialscore.registry.serving import load_checked
 
-        return load_served(models_dir)
+        return load_checked(models_dir)
 
     return load
 
@@ -275,10 +276,8 @@ def _prepend(first: pd.DataFrame | None, rest: Iterator[pd.DataFrame]) -> Iterat
 
 
 def run(ctx: StepContext) -> None:
-    from socialscore.steps.evaluate import load_step_model
-
     settings = ctx.settings.predict
-    pipeline = load_step_model(ctx)
+    pipeline = ctx.read("model")
     pipeline.featurizer.n_jobs = ctx.settings.features.n_jobs
     source = resolve_input(ctx.layout, ctx.settings)
     if source is not None:

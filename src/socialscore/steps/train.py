@@ -8,7 +8,6 @@ Writes ``models/registry/<version>/`` (plain files, never overwritten), a row in
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from socialscore.errors import DataError, ModelError
+from socialscore.errors import DataError
 from socialscore.modeling.behaviour.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
 from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
@@ -312,17 +311,3 @@ def sklearn_version() -> str:
 
     return sklearn.__version__
 
-
-def load_model(ctx: StepContext) -> ScoringPipeline:
-    """This mode's last registered pipeline, its files checked against the sha256 in its metadata."""
-    path = ctx.layout.model_metadata
-    if not path.exists():
-        raise ModelError(f"no trained model for mode {ctx.settings.mode} ({path} missing); run the 'train' step first")
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-        version, files = metadata["model_version"], metadata["files"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ModelError(f"{path} is not a model record ({exc.__class__.__name__}); rerun the 'train' step") from None
-    from socialscore.registry.store import version_dir
-
-    return ScoringPipeline.load(version_dir(ctx.layout.models_dir, version), files)

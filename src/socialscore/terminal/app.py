@@ -190,7 +190,9 @@ def predict(
     model: Annotated[
         str | None, typer.Option(help="A model version or alias from the registry (default: the served production model).")
     ] = None,
-    models_dir: Annotated[str, typer.Option(help="Directory holding the served model (bundle.json).")] = "models",
+    models_dir: Annotated[
+        str, typer.Option(help="Directory holding the served model (bundle.json); relative to --project-dir.")
+    ] = "models",
     chunk_size: Annotated[int, typer.Option(help="Rows scored per chunk.")] = 20_000,
     engine: Annotated[
         str, typer.Option(help="local, or beam (Apache Beam; FnApiRunner here, see socialscore.beam.predict).")
@@ -199,8 +201,13 @@ def predict(
     project_dir: ProjectOpt = Path("."),
     verbose: VerboseOpt = False,
 ) -> None:
-    """Score any CSV with the served model (or --model VERSION|ALIAS), in chunks."""
+    """Score any CSV with the served model (or --model VERSION|ALIAS), in chunks.
+
+    The served model is the project's (--project-dir): its models/ and, when it has one, its registry,
+    whose sha256s the files must match. --input and --output are read as typed (from the current directory).
+    """
     from socialscore.steps.predict import predict_file, served_loader
+    from socialscore.storage.output_guard import check_output
 
     def from_registry() -> Any:
         from socialscore.terminal.registry import project_registry
@@ -210,12 +217,17 @@ def predict(
     if engine not in ("local", "beam"):
         _fail(f"unknown engine {engine!r}: use local or beam", verbose)
         return
+    if "://" not in models_dir:  # a gs:// directory (--engine beam) is not under the project
+        models_dir = str(project_dir / models_dir)  # an absolute models_dir stays as it is
     try:
         if engine == "beam":
             if model is not None:
                 raise ConfigError("--engine beam scores the served model in --models-dir; --model is for the local engine")
+            if "://" not in output:
+                check_output(Path(output), [Path(input)] if "://" not in input else [])
             _predict_beam(input, output, models_dir, text_column, chunk_size, beam_arg or [])
             return
+        check_output(Path(output), [Path(input)])
         load = served_loader(Path(models_dir)) if model is None else from_registry
         report = predict_file(Path(input), Path(output), load, text_column=text_column, chunk_size=chunk_size)
     except SocialScoreError as exc:
@@ -251,8 +263,13 @@ def generate(
 ) -> None:
     """Write the synthetic example dataset (6 Jigsaw labels) to a CSV."""
     from socialscore.storage.atomic import atomic_path
+    from socialscore.storage.output_guard import check_output
     from socialscore.storage.synthetic import generate_example
 
+    try:
+        check_output(output)
+    except SocialScoreError as exc:
+        _fail(str(exc), False)
     frame = generate_example(rows, seed)
     # An input file, not a report: written verbatim (no spreadsheet escaping, which would alter text).
     with atomic_path(output, ".csv") as tmp:
@@ -270,9 +287,11 @@ def sample(
 ) -> None:
     """Build a stratified, PII-scrubbed training sample from a labelled CSV (exit 3: it has no labels)."""
     from socialscore.storage.csvformat import UnlabelledError
+    from socialscore.storage.output_guard import check_output
     from socialscore.storage.sampling import build_training_sample
 
     try:
+        check_output(output, [source])
         written = build_training_sample(source, output, rows, seed)
     except UnlabelledError as exc:
         err_console.print(f"skip: {exc}", highlight=False, soft_wrap=True)
@@ -405,7 +424,16 @@ def expand_multi_value(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None, prog_name: str = "socialscore") -> None:
     """Console entry point."""
     args = expand_multi_value(list(sys.argv[1:] if argv is None else argv))
-    app(args, prog_name=prog_name)
+    try:
+        app(args, prog_name=prog_name)
+    except Exception as exc:  # a fault of the machine (read-only, full disk, damaged database): one line
+        from socialscore.errors import as_expected
+
+        expected = as_expected(exc)
+        if expected is None or "--verbose" in args or "-v" in args:
+            raise
+        err_console.print(f"[bold red]error:[/] {expected}", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,14 +58,17 @@ def models_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")
     by_version: dict[str, list[str]] = {}
     for alias, version in aliases.items():
         by_version.setdefault(version, []).append(alias)
-    table = Table(title="model versions")
-    for column in ("version", "mode", "created", "aliases", "gate", "held-out AUC"):
-        table.add_column(column, overflow="fold")
+    from socialscore.registry.store import short_version
+
+    # the short id holds the mode and the creation time (UTC): no separate columns for them
+    table = Table(title="model versions", caption="short ids; full id and details: socialscore models show VERSION")
+    for column in ("version", "aliases", "gate", "held-out AUC"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("version", "aliases"))
     for row in rows:
         gate = row.get("gate") or {}
         verdict = gate.get("verdict") or (gate.get("data") or {}).get("verdict") or row["status"]
-        table.add_row(row["version"], row["mode"], row["created_at"][:19], ", ".join(by_version.get(row["version"], [])),
-                      verdict, _auc(row.get("metrics"), "held_out"))
+        table.add_row(short_version(row["version"]), ", ".join(by_version.get(row["version"], [])), verdict,
+                      _auc(row.get("metrics"), "held_out"))
     console.print(table)
 
 
@@ -174,11 +177,13 @@ def runs_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")] 
     except SocialScoreError as exc:
         _fail(exc)
         return
-    table = Table(title="runs")
-    for column in ("run", "mode", "started", "status", "version", "error"):
-        table.add_column(column)
+    from socialscore.registry.store import short_run, short_version
+
+    table = Table(title="runs", caption="short ids; a unique prefix is enough: socialscore runs show RUN")
+    for column in ("run", "mode", "status", "version", "error"):
+        table.add_column(column, no_wrap=column in ("run", "version"))
     for row in rows:
-        table.add_row(row["run_id"], row["mode"], row["started_at"][:19], row["status"], row.get("version") or "-",
+        table.add_row(short_run(row["run_id"]), row["mode"], row["status"], short_version(row.get("version")),
                       (row.get("error") or "")[:80])
     console.print(table)
 

@@ -64,6 +64,16 @@ def _first_line(exc: BaseException) -> str:
 
 
 # --- the database -------------------------------------------------------------------------------
+def postgres_connection_problem(url: Any, reason: str) -> str:
+    """What to say when PostgreSQL refuses a connection: a missing database is not a stopped server."""
+    host, port, name = url.host or "localhost", url.port or 5432, url.database
+    if f'database "{name}" does not exist' in reason:
+        return (f"PostgreSQL at {host}:{port} is up but has no database {name!r}: create it "
+                f"(createdb -h {host} -p {port} {name}) or fix the database name in DATABASE_URL / DB_NAME")
+    return (f"cannot connect to PostgreSQL at {host}:{port} (database {name!r}): {reason}"
+            " — start the server or check DATABASE_URL / DB_HOST, DB_PORT")
+
+
 class Database:
     """One database (PostgreSQL or embedded SQLite) holding whole tables written atomically."""
 
@@ -113,11 +123,7 @@ class Database:
         reason = self._scrub(_first_line(exc))
         if self.dialect == "sqlite":
             return DatabaseError(f"cannot open the SQLite database {self.url.database}: {reason}")
-        host, port = self.url.host or "localhost", self.url.port or 5432
-        return DatabaseError(
-            f"cannot connect to PostgreSQL at {host}:{port} (database {self.url.database!r}): {reason}"
-            " — start the server or check DATABASE_URL / DB_HOST, DB_PORT"
-        )
+        return DatabaseError(postgres_connection_problem(self.url, reason))
 
     def _scrub(self, text: str) -> str:
         password = self.url.password
