@@ -169,6 +169,8 @@ ready_stats="$(stats)"
 ready_cpu="$(field "$ready_stats" cpu_s)"
 health_wall="${health_wall:-$ready_wall}" health_cpu="${health_cpu:-$ready_cpu}"
 log "ready after ${ready_wall} s wall, ${ready_cpu} CPU s (/health after ${health_wall} s, ${health_cpu} CPU s); memory $ready_stats"
+tmp_kib="$(podman "${PODMAN_FLAGS[@]}" exec "$container" du -sk /tmp | cut -f1)"
+log "/tmp after start: ${tmp_kib} KiB (numba cache, Prometheus multiprocess files)"
 check "cold start within the startup probe's CPU budget (${ready_cpu} <= ${cpu_budget} CPU s)" \
   ci_python -c "import sys; sys.exit(not $ready_cpu <= $cpu_budget)"
 check "GET /health is 200" curl -fsS -o /dev/null "$base_url/health"
@@ -270,6 +272,7 @@ json.dump({
     "load_average": "$(cut -d' ' -f1-3 /proc/loadavg)",
     "health": {"wall_s": $health_wall, "cpu_s": $health_cpu},
     "ready": {"wall_s": $ready_wall, "cpu_s": $ready_cpu, "cpu_budget_s": $cpu_budget, "memory": $ready_stats},
+    "tmp_kib_after_start": $tmp_kib,
     "burst": {"peak_memory": $peak, "cpu_s_after": $burst_cpu},
     "sigterm": {"exit": $exit_code, "ms": $stop_ms},
 }, open(sys.argv[1], "w"), indent=2)
