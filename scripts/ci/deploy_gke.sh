@@ -6,8 +6,11 @@
 # wait has a deadline (kubectl's own, and `timeout` around it).
 source "$(dirname "$0")/common.sh"
 export CI_STEP=deploy-gke
-: "${CLUSTER:?CLUSTER is required}" "${LOCATION:?LOCATION (zone or region of the cluster) is required}"
-: "${PROJECT:?PROJECT is required}"
+# the cluster: GKE credentials from gcloud (CLUSTER, LOCATION, PROJECT), or a given KUBECONFIG (GitHub)
+if [ -z "${KUBECONFIG:-}" ]; then
+  : "${CLUSTER:?CLUSTER is required}" "${LOCATION:?LOCATION (zone or region of the cluster) is required}"
+  : "${PROJECT:?PROJECT is required}"
+fi
 NAMESPACE=production
 DEPLOYMENT=social-score-api
 ROLLOUT_TIMEOUT="${ROLLOUT_TIMEOUT:-300s}"
@@ -40,9 +43,11 @@ fail_and_undo() {  # fail_and_undo REASON — roll back to the revision that ser
 if [ -f "$CI_CACHE_DIR/image-ref" ]; then IMAGE_REF="$(cat "$CI_CACHE_DIR/image-ref")"; fi
 IMAGE_REF="${IMAGE_REF:-${IMAGE:?IMAGE or IMAGE_REF is required}:${TAG:-latest}}"
 case "$IMAGE_REF" in *@sha256:*) ;; *) die "deploy by digest only (Binary Authorization, reproducible rollbacks): got $IMAGE_REF" ;; esac
-log "deploying $IMAGE_REF to $CLUSTER ($LOCATION), rollout timeout $ROLLOUT_TIMEOUT"
+log "deploying $IMAGE_REF to ${CLUSTER:-the KUBECONFIG cluster} (${LOCATION:-}), rollout timeout $ROLLOUT_TIMEOUT"
 
-gcloud container clusters get-credentials "$CLUSTER" --location "$LOCATION" --project "$PROJECT"
+if [ -z "${KUBECONFIG:-}" ]; then
+  gcloud container clusters get-credentials "$CLUSTER" --location "$LOCATION" --project "$PROJECT"
+fi
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl apply -f deploy/k8s/namespace.yaml
 k get secret social-score-api-keys >/dev/null \
   || die "secret $NAMESPACE/social-score-api-keys is missing (docs/deployment.md, 'Secrets')"

@@ -8,6 +8,7 @@ export CI_STEP=docker-build
 : "${IMAGE:?IMAGE (registry/repo/name) is required}"
 TAG="${TAG:-latest}"
 [ -f models/bundle.json ] || die "models/bundle.json is missing: run the train-model step first"
+mkdir -p build/sbom  # the sbom step (syft) writes the SBOM there
 log "bundle: $(ci_python scripts/ci/stage_bundle.py models build/bundle | tr '\n' ' ')"
 
 nltk_count="$(ci_python scripts/ci/stage_nltk.py models "$NLTK_DIR" build/nltk_data)"
