@@ -129,10 +129,10 @@ ARG NLTK_DATA_SRC=deploy/docker/no-nltk-data
 ARG MODELS_SRC=models
 
 # root-owned and read-only for the app user: nothing at runtime may change the code or the model.
-# Dependencies and code are separate layers: a code-only change ships the second one only.
+# Dependencies and code are separate layers: a code-only change ships the package layer only.
+COPY ${NLTK_DATA_SRC}/ /opt/nltk_data/
 COPY --from=serve-deps /app/.venv /app/.venv
 COPY --from=project /overlay/ /
-COPY ${NLTK_DATA_SRC}/ /opt/nltk_data/
 
 # NUMBA PRECOMPILE (pending helper "startup"): compile the numba kernels here, into a cache directory
 # the image ships read-only, so a fresh pod compiles nothing. Not on this branch yet: a pod still
