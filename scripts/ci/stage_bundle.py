@@ -34,6 +34,8 @@ def stage(models_dir: Path, out_dir: Path) -> list[str]:
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     shipped = {name: sha for name, sha in files.items() if name not in EXPORT_ONLY}
+    if not shipped:
+        raise SystemExit(f"{models_dir / MANIFEST} lists only the joblib export: nothing the API loads")
     for name, expected in sorted(shipped.items()):
         source = models_dir / name
         if Path(name).name != name or not source.is_file():

@@ -28,23 +28,28 @@ def _bundle(models: Path, files: dict[str, bytes]) -> None:
     (models / "bundle.json").write_text(json.dumps({"files": digests}))
 
 
-def test_stage_bundle_copies_exactly_what_bundle_json_lists(tmp_path: Path) -> None:
+def test_stage_bundle_copies_what_bundle_json_lists_but_the_joblib_export(tmp_path: Path) -> None:
+    """The joblib export stays a training artifact (and in the CI model cache): not in the image."""
     models = tmp_path / "models"
-    _bundle(models, {"model.joblib": b"m", "vectorizer.joblib": b"v", "weights.npz": b"w"})
+    _bundle(models, {"model.joblib": b"m", "vectorizer.joblib": b"v", "weights.npz": b"w", "pipeline.json": b"{}"})
     (models / "nb_logistic_prod.pkl").write_bytes(b"training only")
     (models / "registry").mkdir()
     (models / "registry" / "index.json").write_text("{}")
     result = _run(str(CI / "stage_bundle.py"), str(models), str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     staged = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert staged == ["bundle.json", "model.joblib", "vectorizer.joblib", "weights.npz"]
-    assert result.stdout.split() == ["model.joblib", "vectorizer.joblib", "weights.npz", "bundle.json"]
+    assert staged == ["bundle.json", "pipeline.json", "weights.npz"]
+    assert result.stdout.split() == ["pipeline.json", "weights.npz", "bundle.json"]
+    manifest = json.loads((tmp_path / "out" / "bundle.json").read_text())
+    assert sorted(manifest["files"]) == ["pipeline.json", "weights.npz"]  # what the image holds
+    assert manifest["not_shipped"] == ["model.joblib", "vectorizer.joblib"]
+    assert (models / "model.joblib").exists()  # the training artifact itself is untouched
 
 
 def test_stage_bundle_refuses_a_file_that_does_not_match(tmp_path: Path) -> None:
     models = tmp_path / "models"
-    _bundle(models, {"model.joblib": b"m"})
-    (models / "model.joblib").write_bytes(b"tampered")
+    _bundle(models, {"weights.npz": b"m"})
+    (models / "weights.npz").write_bytes(b"tampered")
     result = _run(str(CI / "stage_bundle.py"), str(models), str(tmp_path / "out"))
     assert result.returncode != 0 and "does not match" in result.stderr
 
