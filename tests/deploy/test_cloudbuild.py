@@ -115,6 +115,20 @@ def test_train_model_refuses_to_run_without_training_data(tmp_path: Path) -> Non
     assert not (tmp_path / "cache").exists()  # refused before any cache or training work
 
 
+def test_train_model_refuses_a_dev_run_up_front(tmp_path: Path) -> None:
+    """A dev model is never promoted, so it makes no bundle: the §8 recipe with TRAIN_MODE=dev trained
+    for minutes and then failed with "bundle.json missing". It is refused, saying what to do."""
+    data = tmp_path / "train.csv"
+    data.write_text("id,comment_text,toxic\n1,hello,0\n")
+    env = {**os.environ, "TRAIN_DATA": str(data), "TRAIN_MODE": "dev", "CI_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run(
+        ["bash", str(script_of("train-model"))], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "only a prod run exports a serving bundle" in result.stderr and "TRAIN_MODE=prod" in result.stderr
+    assert not (tmp_path / "cache").exists()  # refused before any cache or training work
+
+
 def test_the_dag_is_the_original_specs() -> None:
     assert "tests" in ancestors("train-model")
     assert "train-model" in ancestors("docker-build")
