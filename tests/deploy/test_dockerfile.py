@@ -271,8 +271,9 @@ def test_the_serving_venv_replayed_serves_and_holds_no_training_packages(tmp_pat
         port = sock.getsockname()[1]
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SOCIALSCORE_ENV": "production",
            "SOCIALSCORE_API_KEYS": key, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    log = (tmp_path / "server.log").open("wb")  # a file, not a pipe: a full pipe would block the server
     server = subprocess.Popen([str(app / ".venv/bin/socialscore"), "serve", "--port", str(port), "--workers", "1",
-                               "--models-dir", str(models)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               "--models-dir", str(models)], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -281,7 +282,7 @@ def test_the_serving_venv_replayed_serves_and_holds_no_training_packages(tmp_pat
                     assert response.status == 200
                     break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stdout.read().decode()
+                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
                 time.sleep(0.3)
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/v1/score", method="POST",
@@ -293,3 +294,4 @@ def test_the_serving_venv_replayed_serves_and_holds_no_training_packages(tmp_pat
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
