@@ -83,3 +83,41 @@ def test_podman_args_reproduce_the_pod_hardening(pod_args: tuple[list[str], Path
     image_at = args.index("img:1")
     assert ("--entrypoint", container["command"][0]) in pairs
     assert args[image_at + 1 :] == container["command"][1:]
+
+
+def test_podman_args_apply_the_deployments_limits(pod_args: tuple[list[str], Path]) -> None:
+    """The smoke test's cold start is measured under the Deployment's CPU and memory limits, no swap."""
+    args, _ = pod_args
+    limits = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    pairs = dict(zip(args, args[1:]))
+    sys.path.insert(0, str(CI))
+    from pod_run_args import quantity_cpus, quantity_mib
+
+    assert pairs["--cpus"] == quantity_cpus(limits["cpu"])
+    assert pairs["--memory"] == pairs["--memory-swap"] == f"{quantity_mib(limits['memory'])}m"
+    assert (quantity_cpus("1500m"), quantity_cpus(2), quantity_mib("1Gi"), quantity_mib("768Mi")) == ("1.5", "2", 1024, 768)
+
+
+def test_container_stats_counts_the_cpu_of_the_whole_process_tree() -> None:
+    """A parent that sleeps and a child that burns ~1 CPU s: the tree's figure holds the child's CPU."""
+    burner = ("import os, time, subprocess, sys\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time\\nt = time.process_time()\\n"
+              "while time.process_time() - t < 1.0: pass\\ntime.sleep(30)'])\n"
+              "time.sleep(30)\n")
+    parent = subprocess.Popen([sys.executable, "-c", burner])
+    try:
+        import time
+
+        deadline = time.monotonic() + 60
+        while True:
+            result = _run(str(CI / "container_stats.py"), str(parent.pid))
+            stats = json.loads(result.stdout)
+            if stats["cpu_s"] >= 1.0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert stats["cpu_s"] >= 1.0 and stats["processes"] == 2 and stats["rss_mib"] > 1
+    finally:
+        for proc in subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True, text=True).stdout.split():
+            subprocess.run(["kill", proc])
+        parent.kill()
+        parent.wait()
