@@ -241,6 +241,9 @@ def test_the_local_runner_substitutes_like_cloud_build() -> None:
     # Cloud Build's /workspace is the checkout; locally it must not mean this machine's /workspace
     assert env["CI_CACHE_DIR"] == str(ROOT / ".ci-cache")
     assert module.run(["no-such-step"], {}) == 2
+    # a step on its image's own entrypoint (syft) runs the tool of that name locally
+    assert module.step_command(STEPS["sbom"], values)[:2] == ["syft", "scan"]
+    assert module.step_command(STEPS["tests"], values) == ["bash", "scripts/ci/tests.sh"]
 
 
 def test_github_workflow_mirrors_the_build() -> None:
