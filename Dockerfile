@@ -13,8 +13,9 @@
 #
 # Build (the model bundle must exist first: `socialscore run --mode prod`):
 #   DOCKER_BUILDKIT=1 docker build -t social-score-api .
-# scripts/ci/docker_build.sh stages exactly the files bundle.json lists (build/bundle) and the NLTK
-# data it names (build/nltk_data); scripts/ci/image_smoke.sh builds and runs it with buildah/podman.
+# scripts/ci/docker_build.sh stages bundle.json and the files the API loads (build/bundle: not the
+# joblib export, a training artifact) and the NLTK data it names (build/nltk_data);
+# scripts/ci/image_smoke.sh builds and runs it with buildah/podman.
 
 # Pinned by digest (docs/deployment.md, "Base images"); override with --build-arg PYTHON_IMAGE=…
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
