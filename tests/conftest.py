@@ -29,6 +29,18 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped under SOCIALSCORE_NO_SKIP=1: {reason}"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """A module skipped while it is imported (``pytest.importorskip`` at module level) never reaches
+    ``pytest_runtest_makereport``: under SOCIALSCORE_NO_SKIP=1 that skip fails the collection too."""
+    outcome = yield
+    report = outcome.get_result()
+    if _strict() and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped at import under SOCIALSCORE_NO_SKIP=1: {reason}"
+
+
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     """An empty project directory (the pipeline's working directory)."""

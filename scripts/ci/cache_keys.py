@@ -5,8 +5,10 @@ The TRAIN_* defaults are exported by common.sh, the one place that sets them.
 - uv:    sha256 of uv.lock + the Python minor version the build uses
 - nltk:  sha256 of the sorted NLTK_RESOURCES list
 - model: sha256 of the training data's bytes ("none" without TRAIN_DATA), the training config
-         (socialscore.yaml bytes, TRAIN_MODE, TRAIN_SET overrides, TRAIN_STEPS), the package version
-         and the pipeline's source (src/socialscore minus api/ and terminal/, as the step cache counts it)
+         (socialscore.yaml bytes, TRAIN_MODE, TRAIN_SET overrides, TRAIN_STEPS), the package version,
+         uv.lock (a new scikit-learn or numpy can train a different model) and the pipeline's files:
+         every file of src/socialscore minus api/ and terminal/ (as the step cache counts them) — its
+         source and its data (e.g. modeling/data/identity_probes.yaml), not only *.py
 """
 
 from __future__ import annotations
@@ -57,11 +59,12 @@ def package_version() -> str:
 
 
 def pipeline_source() -> bytes:
+    """Every file of the package but api/, terminal/ and caches (bytecode, numba's): code and data."""
     root = ROOT / "src" / "socialscore"
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root)
-        if relative.parts[0] in NOT_PIPELINE_SOURCE:
+        if relative.parts[0] in NOT_PIPELINE_SOURCE or "__pycache__" in relative.parts:
             continue
         digest.update(str(relative).encode())
         digest.update(path.read_bytes())
@@ -80,7 +83,8 @@ def model_key() -> str:
         " ".join(os.environ.get("TRAIN_SET", "").split()).encode(),
         " ".join(os.environ.get("TRAIN_STEPS", "").split()).encode(),
     ]
-    return _sha(data_part, *config, package_version().encode(), pipeline_source())[:32]
+    lock = (ROOT / "uv.lock").read_bytes()
+    return _sha(data_part, *config, package_version().encode(), lock, pipeline_source())[:32]
 
 
 def uv_key() -> str:

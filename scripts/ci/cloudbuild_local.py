@@ -95,6 +95,17 @@ def step_env(
     return env
 
 
+def step_command(step: dict, values: dict[str, str]) -> list[str]:
+    """The step's command line: its entrypoint, or for a step that uses its image's own entrypoint (the
+    syft step) the tool of that name on this machine's PATH; then its args, substituted."""
+    entrypoint = step.get("entrypoint")
+    if entrypoint is None:
+        image = expand(step["name"], values).split("@")[0]
+        first = step.get("args", [""])[0]
+        entrypoint = "bash" if first.startswith("scripts/") else image.rsplit("/", 1)[-1].split(":")[0]
+    return [entrypoint] + [expand(a, values) for a in step.get("args", [])]
+
+
 def run(step_ids: list[str], environ: dict[str, str] | None = None) -> int:
     environ = dict(os.environ if environ is None else environ)
     config = load()
@@ -106,9 +117,7 @@ def run(step_ids: list[str], environ: dict[str, str] | None = None) -> int:
     values = substitutions(config, environ)
     for step_id in step_ids:
         step = by_id[step_id]
-        command = [step.get("entrypoint", "bash")] + [
-            expand(a, values) for a in step.get("args", [])
-        ]
+        command = step_command(step, values)
         print(f"\n=== step {step_id}: {' '.join(command)}", flush=True)
         code = subprocess.run(command, cwd=ROOT, env=step_env(config, step, environ)).returncode
         if code != 0:

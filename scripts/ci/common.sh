@@ -67,8 +67,20 @@ cache_put() {  # cache_put NAME KEY SRC_DIR — immutable: an existing key is ne
   log "cache saved: $name ($key)"
 }
 
+# uv: the Python step image has none, so the version the Dockerfile pins (by the sha256 of its wheels,
+# deploy/docker/uv-requirements.txt) is installed into the workspace once per build; a machine that
+# has uv (a laptop, GitHub's runner) keeps its own.
+UV_TOOLS="$CI_CACHE_DIR/tools"
+export PATH="$UV_TOOLS/bin:$PATH"
+ensure_uv() {
+  command -v uv >/dev/null 2>&1 && return 0
+  log "installing uv (deploy/docker/uv-requirements.txt, hash-pinned) into $UV_TOOLS"
+  ci_python -m pip install --quiet --no-cache-dir --disable-pip-version-check --require-hashes \
+    --target "$UV_TOOLS" -r "$CI_ROOT/deploy/docker/uv-requirements.txt"
+}
+
 # The project's uv invocation: frozen to uv.lock, the cache dir shared between steps.
-uv_run() { uv run --frozen "$@"; }
+uv_run() { ensure_uv; uv run --frozen "$@"; }
 
 # Training inputs (the model cache key is computed from exactly these; see cache_keys.py)
 export TRAIN_DATA="${TRAIN_DATA:-}"            # space-separated CSV paths (gs:// fetched by fetch_data.sh); required by train-model

@@ -3,7 +3,8 @@
     k8s_overlay.py write IMAGE_REF OUT_DIR   # OUT_DIR/kustomization.yaml: deploy/k8s + images: IMAGE_REF
     k8s_overlay.py render IMAGE_REF          # print the rendered manifests (a Python subset of kustomize)
 
-IMAGE_REF is ``registry/name:tag`` or ``registry/name@sha256:…``. The renderer covers exactly the
+IMAGE_REF is ``registry/name@sha256:<64 hex>``: overlays deploy by digest only (a tag can move; Binary
+Authorization admits digests; a rollback must bring back the same bytes). The renderer covers exactly the
 kustomize features deploy/k8s uses (resources, namespace, images) and is what the tests validate;
 when ``kubectl`` is present the tests check that ``kubectl kustomize`` renders the same objects.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,16 +24,18 @@ BASE = ROOT / "deploy" / "k8s"
 IMAGE_NAME = "social-score-api"  # the placeholder name the Deployment uses
 
 
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
 def split_image(ref: str) -> dict[str, str]:
-    """``reg/name@sha256:x`` → newName + digest; ``reg/name:tag`` → newName + newTag."""
-    if "@" in ref:
-        name, digest = ref.split("@", 1)
-        return {"name": IMAGE_NAME, "newName": name, "digest": digest}
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = ref.rsplit(":", 1)
-        return {"name": IMAGE_NAME, "newName": name, "newTag": tag}
-    return {"name": IMAGE_NAME, "newName": ref, "newTag": "latest"}
+    """``reg/name[:tag]@sha256:x`` → newName + digest; anything without a digest is refused."""
+    name, _, digest = ref.partition("@")
+    if not DIGEST.match(digest):
+        raise SystemExit(f"k8s_overlay: deploy by digest only (registry/name@sha256:<64 hex>), got {ref!r}")
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:  # a tag beside the digest is only a label: the digest decides
+        name = name.rsplit(":", 1)[0]
+    return {"name": IMAGE_NAME, "newName": name, "digest": digest}
 
 
 def write_overlay(image_ref: str, out_dir: Path) -> Path:

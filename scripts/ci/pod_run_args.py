@@ -1,5 +1,6 @@
 """The `podman run` arguments that reproduce the Deployment's container: its env, user, read-only root,
-dropped capabilities, emptyDir mounts (as tmpfs) and command — from the rendered manifests.
+dropped capabilities, CPU and memory limits, emptyDir mounts (as tmpfs) and command — from the
+rendered manifests.
 
     pod_run_args.py IMAGE API_KEY PUBLISH WORKDIR   # NUL-separated `podman run` args, image + command last
 
@@ -48,11 +49,39 @@ def secret_mount(volume: dict[str, Any], api_key: str, workdir: Path) -> Path:
     return directory
 
 
+def quantity_cpus(value: str | int | float) -> str:
+    """A Kubernetes CPU quantity ("1", "1500m") as podman's --cpus ("1", "1.5")."""
+    text = str(value)
+    cores = int(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    return f"{cores:g}"
+
+
+def quantity_mib(value: str | int) -> int:
+    """A Kubernetes memory quantity in MiB ("1536Mi", "2Gi", "1G", bytes)."""
+    text = str(value)
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "K": 1000 / 2**20, "M": 1e6 / 2**20, "G": 1e9 / 2**20}
+    for suffix, factor in units.items():
+        if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
+            return round(float(text[: -len(suffix)]) * factor)
+    if text.isdigit():
+        return round(int(text) / 2**20)
+    raise SystemExit(f"memory quantity {text!r}: not reproduced")
+
+
+def limit_args(container: dict[str, Any]) -> list[str]:
+    """--cpus/--memory from the container's limits (no swap: a Kubernetes node runs without)."""
+    limits = container.get("resources", {}).get("limits", {})
+    if "cpu" not in limits or "memory" not in limits:
+        raise SystemExit("the container sets no CPU or memory limit: the smoke test would run unbounded")
+    memory = f"{quantity_mib(limits['memory'])}m"
+    return ["--cpus", quantity_cpus(limits["cpu"]), "--memory", memory, "--memory-swap", memory]
+
+
 def run_args(image: str, api_key: str, publish: str, workdir: Path) -> list[str]:
     pod, container = deployment_container()
     pod_sc, sc = pod.get("securityContext", {}), container.get("securityContext", {})
     env = env_of(container, api_key)
-    args = ["--publish", publish]
+    args = ["--publish", publish, *limit_args(container)]
     for name, value in env.items():
         args += ["--env", f"{name}={value}"]
     user = sc.get("runAsUser", pod_sc.get("runAsUser"))

@@ -21,6 +21,7 @@ if [ "$SOCIALSCORE_NO_SKIP" = 1 ]; then  # every test must run: provide what the
   fi
 fi
 log "PostgreSQL for the tests: ${SOCIALSCORE_TEST_DATABASE_URL:-none}"
+ensure_uv
 log "uv sync --frozen (cache: $UV_CACHE_DIR)"
 uv sync --frozen
 bash scripts/ci/nltk_data.sh

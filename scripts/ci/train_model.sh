@@ -14,6 +14,12 @@ export UV_CACHE_DIR="${UV_CACHE_DIR:-$CI_CACHE_DIR/uv}"
 _TRAIN_DATA=gs://BUCKET/cleaned_training_sample.csv; GitHub: the TRAIN_DATA variable). Refusing to \
 train and ship a model on generated example data."
 
+# The step's product is a serving bundle (models/bundle.json), which only a promoted model has; a prod
+# run promotes a model that passes the gate, a dev run never promotes (README, "Models"). So a dev run
+# here could only end in "bundle.json missing" after training for nothing: refuse it up front.
+[ "$TRAIN_MODE" = prod ] || die "TRAIN_MODE=$TRAIN_MODE: only a prod run exports a serving bundle (dev \
+models are never promoted). Use TRAIN_MODE=prod; for a quick local run shrink it with TRAIN_SET, e.g. \
+TRAIN_SET='train.cv_folds=2' (docs/deployment.md, 'Run it locally')."
 # the serving bundle is bundle.json plus the files it lists (stage_bundle.py); the registry (when the
 # pipeline keeps one) travels with it so the quality-gate step can judge a restored model too
 key="$(cache_key model)"

@@ -9,6 +9,7 @@ export UV_CACHE_DIR="${UV_CACHE_DIR:-$CI_CACHE_DIR/uv}"
 if [ -f "$CI_CACHE_DIR/pipeline-image-ref" ]; then PIPELINE_IMAGE_REF="$(cat "$CI_CACHE_DIR/pipeline-image-ref")"; fi
 PIPELINE_IMAGE_REF="${PIPELINE_IMAGE_REF:-${IMAGE:?IMAGE or PIPELINE_IMAGE_REF is required}-pipeline:${TAG:-latest}}"
 mkdir -p build
+ensure_uv
 uv sync --frozen --extra vertex
 uv_run --extra vertex socialscore vertex compile --output build/pipeline.yaml
 # pipeline parameters (training data, gate metric and threshold, where to publish) come from

@@ -88,6 +88,41 @@ def test_model_key_follows_data_config_and_nothing_else(tmp_path: Path) -> None:
     assert _key("model", TRAIN_DATA=str(data)) != key
 
 
+def test_model_key_covers_the_lock_the_package_data_and_the_training_config(tmp_path: Path) -> None:
+    """A new scikit-learn in uv.lock, an edited identity_probes.yaml or socialscore.yaml retrains; an API
+    change does not (the key is computed on a copy of the project, changed one file at a time)."""
+    root = tmp_path / "project"
+    (root / "scripts" / "ci").mkdir(parents=True)
+    shutil.copy2(CI / "cache_keys.py", root / "scripts" / "ci")
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy2(ROOT / name, root / name)
+    shutil.copytree(ROOT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    data = tmp_path / "train.csv"
+    data.write_text("id,comment_text,toxic\n1,hello,0\n")
+
+    def key() -> str:
+        env = {**os.environ, "TRAIN_DATA": str(data), "TRAIN_MODE": "prod", "TRAIN_SET": "", "TRAIN_STEPS": "train"}
+        return subprocess.run(["python3", str(root / "scripts/ci/cache_keys.py"), "model"], env=env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    seen = {key()}
+    lock = root / "uv.lock"
+    lock.write_text(lock.read_text().replace('name = "scikit-learn"\nversion = "', 'name = "scikit-learn"\nversion = "9', 1))
+    seen.add(key())
+    probes = root / "src/socialscore/modeling/data/identity_probes.yaml"
+    probes.write_text(probes.read_text() + "\n# edited\n")
+    seen.add(key())
+    (root / "socialscore.yaml").write_text("train:\n  cv_folds: 4\n")
+    seen.add(key())
+    assert len(seen) == 4
+    api = root / "src/socialscore/api/service.py"
+    api.write_text(api.read_text() + "\n# an API-only change\n")
+    numba_cache = root / "src/socialscore/modeling/__pycache__/kernel.nbi"
+    numba_cache.parent.mkdir(exist_ok=True)
+    numba_cache.write_bytes(b"compiled here")
+    assert key() in seen and len(seen) == 4
+
+
 def test_uv_and_nltk_keys() -> None:
     assert _key("uv") == _key("uv")
     assert _key("nltk") == "none"

@@ -23,6 +23,12 @@ def _script(name: str):
     return module
 
 
+def test_stage_bundle_leaves_out_exactly_the_packages_joblib_export() -> None:
+    from socialscore.registry.serving import COMPAT_MODEL, COMPAT_VECTORIZER
+
+    assert set(_script("stage_bundle").EXPORT_ONLY) == {COMPAT_MODEL, COMPAT_VECTORIZER}
+
+
 def test_stage_nltk_knows_the_same_resource_paths_as_the_package() -> None:
     assert _script("stage_nltk").KNOWN == RESOURCE_PATHS
 

@@ -60,7 +60,7 @@ def _expand(arg: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), arg)
 
 
-@pytest.mark.slow  # two uvicorn workers importing the scoring stack
+@pytest.mark.slow  # uvicorn importing the scoring stack
 def test_the_pod_comes_up_with_the_deployment_environment(tmp_path: Path) -> None:
     container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]
     declared = {entry["name"]: entry["value"] for entry in container["env"]}  # no secret in env
@@ -128,9 +128,11 @@ def test_the_pod_comes_up_with_the_deployment_environment(tmp_path: Path) -> Non
         assert 0 <= scored.json()["social_score"] <= 100
         refused = httpx.post(f"{base}/v1/score", json={"text": "hello"}, timeout=10)
         assert refused.status_code == 401
-        # several workers share one Prometheus multiprocess directory under the writable /tmp
-        assert int(env["SOCIALSCORE_WORKERS"]) >= 2
-        assert any(image_root["/tmp"].glob("socialscore-metrics-*"))
+        # /metrics serves; several workers would share a multiprocess directory under the writable /tmp
+        # (the Deployment runs one per CPU of its limit: docs/deployment.md, "Sizing from measurement")
+        assert httpx.get(f"{base}/metrics", timeout=10).status_code == 200
+        if int(env["SOCIALSCORE_WORKERS"]) >= 2:
+            assert any(image_root["/tmp"].glob("socialscore-metrics-*"))
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -138,7 +140,11 @@ def test_the_pod_comes_up_with_the_deployment_environment(tmp_path: Path) -> Non
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    assert process.returncode == 0, log.read_text()
+    # A graceful drain either way. One worker is uvicorn itself, which re-raises SIGTERM once it has
+    # shut down (exit -15 here); as the container's PID 1 that re-raise is ignored and it exits 0
+    # (image_smoke.sh measures that in the image). Several workers: the supervisor exits 0.
+    assert "Application shutdown complete" in log.read_text(), log.read_text()
+    assert process.returncode in (0, -signal.SIGTERM), log.read_text()
 
 
 def test_production_refuses_to_start_without_the_secret(tmp_path: Path) -> None:

@@ -28,23 +28,28 @@ def _bundle(models: Path, files: dict[str, bytes]) -> None:
     (models / "bundle.json").write_text(json.dumps({"files": digests}))
 
 
-def test_stage_bundle_copies_exactly_what_bundle_json_lists(tmp_path: Path) -> None:
+def test_stage_bundle_copies_what_bundle_json_lists_but_the_joblib_export(tmp_path: Path) -> None:
+    """The joblib export stays a training artifact (and in the CI model cache): not in the image."""
     models = tmp_path / "models"
-    _bundle(models, {"model.joblib": b"m", "vectorizer.joblib": b"v", "weights.npz": b"w"})
+    _bundle(models, {"model.joblib": b"m", "vectorizer.joblib": b"v", "weights.npz": b"w", "pipeline.json": b"{}"})
     (models / "nb_logistic_prod.pkl").write_bytes(b"training only")
     (models / "registry").mkdir()
     (models / "registry" / "index.json").write_text("{}")
     result = _run(str(CI / "stage_bundle.py"), str(models), str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     staged = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert staged == ["bundle.json", "model.joblib", "vectorizer.joblib", "weights.npz"]
-    assert result.stdout.split() == ["model.joblib", "vectorizer.joblib", "weights.npz", "bundle.json"]
+    assert staged == ["bundle.json", "pipeline.json", "weights.npz"]
+    assert result.stdout.split() == ["pipeline.json", "weights.npz", "bundle.json"]
+    manifest = json.loads((tmp_path / "out" / "bundle.json").read_text())
+    assert sorted(manifest["files"]) == ["pipeline.json", "weights.npz"]  # what the image holds
+    assert manifest["not_shipped"] == ["model.joblib", "vectorizer.joblib"]
+    assert (models / "model.joblib").exists()  # the training artifact itself is untouched
 
 
 def test_stage_bundle_refuses_a_file_that_does_not_match(tmp_path: Path) -> None:
     models = tmp_path / "models"
-    _bundle(models, {"model.joblib": b"m"})
-    (models / "model.joblib").write_bytes(b"tampered")
+    _bundle(models, {"weights.npz": b"m"})
+    (models / "weights.npz").write_bytes(b"tampered")
     result = _run(str(CI / "stage_bundle.py"), str(models), str(tmp_path / "out"))
     assert result.returncode != 0 and "does not match" in result.stderr
 
@@ -78,3 +83,41 @@ def test_podman_args_reproduce_the_pod_hardening(pod_args: tuple[list[str], Path
     image_at = args.index("img:1")
     assert ("--entrypoint", container["command"][0]) in pairs
     assert args[image_at + 1 :] == container["command"][1:]
+
+
+def test_podman_args_apply_the_deployments_limits(pod_args: tuple[list[str], Path]) -> None:
+    """The smoke test's cold start is measured under the Deployment's CPU and memory limits, no swap."""
+    args, _ = pod_args
+    limits = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    pairs = dict(zip(args, args[1:]))
+    sys.path.insert(0, str(CI))
+    from pod_run_args import quantity_cpus, quantity_mib
+
+    assert pairs["--cpus"] == quantity_cpus(limits["cpu"])
+    assert pairs["--memory"] == pairs["--memory-swap"] == f"{quantity_mib(limits['memory'])}m"
+    assert (quantity_cpus("1500m"), quantity_cpus(2), quantity_mib("1Gi"), quantity_mib("768Mi")) == ("1.5", "2", 1024, 768)
+
+
+def test_container_stats_counts_the_cpu_of_the_whole_process_tree() -> None:
+    """A parent that sleeps and a child that burns ~1 CPU s: the tree's figure holds the child's CPU."""
+    burner = ("import os, time, subprocess, sys\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time\\nt = time.process_time()\\n"
+              "while time.process_time() - t < 1.0: pass\\ntime.sleep(30)'])\n"
+              "time.sleep(30)\n")
+    parent = subprocess.Popen([sys.executable, "-c", burner])
+    try:
+        import time
+
+        deadline = time.monotonic() + 60
+        while True:
+            result = _run(str(CI / "container_stats.py"), str(parent.pid))
+            stats = json.loads(result.stdout)
+            if stats["cpu_s"] >= 1.0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert stats["cpu_s"] >= 1.0 and stats["processes"] == 2 and stats["rss_mib"] > 1
+    finally:
+        for proc in subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True, text=True).stdout.split():
+            subprocess.run(["kill", proc])
+        parent.kill()
+        parent.wait()

@@ -30,11 +30,13 @@ def test_manifest_validates_strictly(path: Path) -> None:
         kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
-def test_rendered_kustomization_validates_and_lists_every_manifest() -> None:
+@pytest.mark.parametrize("version", ["1.30", "1.33", "1.37"])
+def test_rendered_overlay_validates_and_lists_every_manifest(version: str) -> None:
+    """The overlay the build deploys, strictly, on the GKE channel's oldest and newest schemas."""
     listed = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())["resources"]
     assert sorted(listed) == sorted(p.name for p in MANIFESTS)
-    for doc in rendered("europe-west1-docker.pkg.dev/p/r/social-score-api:abc"):
-        kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+    for doc in rendered("europe-west1-docker.pkg.dev/p/r/social-score-api@sha256:" + "c" * 64):
+        kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_the_validator_rejects_a_broken_deployment() -> None:
@@ -97,26 +99,40 @@ def test_service_hpa_and_pdb_target_the_deployment() -> None:
     ("ref", "expected"),
     [
         (
-            "europe-docker.pkg.dev/p/r/social-score-api:1a2b3c",
-            "europe-docker.pkg.dev/p/r/social-score-api:1a2b3c",
-        ),
-        (
             "europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "a" * 64,
             "europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "a" * 64,
         ),
-        ("localhost:5000/social-score-api", "localhost:5000/social-score-api:latest"),
+        (  # a tag beside the digest is a label only
+            "europe-docker.pkg.dev/p/r/social-score-api:1a2b3c@sha256:" + "b" * 64,
+            "europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "b" * 64,
+        ),
     ],
 )
-def test_the_build_injects_its_image(ref: str, expected: str) -> None:
+def test_the_build_injects_its_image_by_digest(ref: str, expected: str) -> None:
     container = by_kind(rendered(ref), "Deployment")["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == expected
+
+
+@pytest.mark.parametrize("ref", ["europe-docker.pkg.dev/p/r/social-score-api:1a2b3c",
+                                 "localhost:5000/social-score-api", "social-score-api:latest"])
+def test_an_overlay_refuses_an_image_without_a_digest(ref: str, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="deploy by digest only"):
+        overlay_module().write_overlay(ref, tmp_path / "overlay")
+
+
+def test_the_base_alone_names_no_pullable_or_latest_image() -> None:
+    """`kubectl apply -k deploy/k8s` must not deploy `:latest` (checkov CKV_K8S_14/43)."""
+    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+    assert "latest" not in json.dumps(kustomization.get("images", []))
+    container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "social-score-api"
 
 
 @pytest.mark.skipif(
     shutil.which("kubectl") is None, reason="kubectl (with built-in kustomize) is not installed"
 )
 def test_kubectl_kustomize_renders_the_same_objects_as_the_python_renderer(tmp_path: Path) -> None:
-    ref = "europe-docker.pkg.dev/p/r/social-score-api:1a2b3c"
+    ref = "europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "d" * 64
     overlay = overlay_module().write_overlay(ref, tmp_path / "overlay").parent
     out = subprocess.run(
         ["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True
@@ -151,6 +167,28 @@ def test_a_network_policy_admits_only_http_in_and_dns_out() -> None:
     assert {p["port"] for p in egress["ports"]} == {53}
 
 
+def test_the_network_policy_admits_only_the_ingress_and_monitoring_namespaces_by_label() -> None:
+    policy = by_kind(rendered(), "NetworkPolicy")
+    (ingress,) = policy["spec"]["ingress"]
+    namespaces = [peer["namespaceSelector"] for peer in ingress["from"] if "namespaceSelector" in peer]
+    # no empty selector (= every namespace), no pod-less wildcard: each names a labelled namespace
+    assert namespaces and all(s.get("matchLabels") for s in namespaces)
+    assert sorted(v for s in namespaces for v in s["matchLabels"].values()) == ["ingress", "monitoring"]
+    blocks = {peer["ipBlock"]["cidr"] for peer in ingress["from"] if "ipBlock" in peer}
+    assert blocks == {"35.191.0.0/16", "130.211.0.0/22"}  # Google's load balancers and health checks
+    (egress,) = policy["spec"]["egress"]
+    (dns,) = egress["to"]
+    assert dns["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+
+
+def test_pods_spread_over_zones_and_request_ephemeral_storage() -> None:
+    pod = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]
+    keys = [c["topologyKey"] for c in pod["topologySpreadConstraints"]]
+    assert keys[0] == "topology.kubernetes.io/zone" and "kubernetes.io/hostname" in keys
+    resources = pod["containers"][0]["resources"]
+    assert "ephemeral-storage" in resources["requests"] and "ephemeral-storage" in resources["limits"]
+
+
 def test_api_keys_come_from_the_secret_never_a_plain_value() -> None:
     pod = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -172,12 +210,13 @@ CHECKOV = ["uv", "tool", "run", "--from", "checkov==3.3.30", "checkov"]
 
 
 def _checkov(objects: list[dict], tmp_path: Path) -> dict:
-    """checkov's kubernetes checks on rendered objects (isolated tool env: its pins would downgrade ours)."""
+    """checkov's kubernetes checks on rendered objects (isolated tool env: its pins would downgrade ours);
+    the report lists the passed checks too."""
     manifest = tmp_path / "rendered.yaml"
     manifest.write_text(yaml.safe_dump_all(objects))
     result = subprocess.run(
         [*CHECKOV, "--file", str(manifest), "--framework", "kubernetes", "--skip-download",
-         "--quiet", "--output", "json"],
+         "--output", "json"],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode in (0, 1), result.stderr[-2000:]
@@ -186,12 +225,21 @@ def _checkov(objects: list[dict], tmp_path: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_checkov_passes_the_rendered_manifests(tmp_path: Path) -> None:
-    objects = rendered("europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "a" * 64)
+def test_checkov_passes_the_overlay_the_build_deploys(tmp_path: Path) -> None:
+    """The overlay deploy_gke.sh applies (k8s_overlay.py write, by digest), rendered by kubectl kustomize
+    when present: 0 failed checks, CKV_K8S_14 (no latest) and CKV_K8S_43 (digest) among the passed."""
+    ref = "europe-docker.pkg.dev/p/r/social-score-api@sha256:" + "a" * 64
+    objects = rendered(ref)
+    if shutil.which("kubectl"):
+        overlay = overlay_module().write_overlay(ref, tmp_path / "overlay").parent
+        out = subprocess.run(["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, check=True)
+        objects = [o for o in yaml.safe_load_all(out.stdout) if o]
     report = _checkov(objects, tmp_path)
     failed = [(c["check_id"], c["resource"]) for c in report.get("results", {}).get("failed_checks", [])]
     assert failed == [], failed
     assert report["summary"]["passed"] > 50
+    passed = {c["check_id"] for c in report["results"]["passed_checks"]}
+    assert {"CKV_K8S_14", "CKV_K8S_43"} <= passed
 
     # the check is live: the API keys in a plain env var again are flagged
     deployment = by_kind(objects, "Deployment")
