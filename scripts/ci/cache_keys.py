@@ -8,7 +8,7 @@ The TRAIN_* defaults are exported by common.sh, the one place that sets them.
          (socialscore.yaml bytes, TRAIN_MODE, TRAIN_SET overrides, TRAIN_STEPS), the package version,
          uv.lock (a new scikit-learn or numpy can train a different model) and the pipeline's files:
          every file of src/socialscore minus api/ and terminal/ (as the step cache counts them) — its
-         source and its data (e.g. modeling/data/identity_probes.yaml), not only *.py
+         source and its data (e.g. modeling/behaviour/data/identity_probes.yaml), not only *.py
 """
 
 from __future__ import annotations

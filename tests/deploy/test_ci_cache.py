@@ -109,7 +109,7 @@ def test_model_key_covers_the_lock_the_package_data_and_the_training_config(tmp_
     lock = root / "uv.lock"
     lock.write_text(lock.read_text().replace('name = "scikit-learn"\nversion = "', 'name = "scikit-learn"\nversion = "9', 1))
     seen.add(key())
-    probes = root / "src/socialscore/modeling/data/identity_probes.yaml"
+    probes = root / "src/socialscore/modeling/behaviour/data/identity_probes.yaml"
     probes.write_text(probes.read_text() + "\n# edited\n")
     seen.add(key())
     (root / "socialscore.yaml").write_text("train:\n  cv_folds: 4\n")
