@@ -147,12 +147,6 @@ class BehaviourCheck(Section):
     expect: Literal["toxic", "not_toxic"]
 
 
-DEFAULT_BEHAVIOUR = (
-    BehaviourCheck(text="you are an idiot and a moron", expect="toxic"),
-    BehaviourCheck(text="shut up, you stupid loser", expect="toxic"),
-    BehaviourCheck(text="thank you for your help with the article", expect="not_toxic"),
-    BehaviourCheck(text="have a nice day", expect="not_toxic"),
-)
 DEFAULT_INVARIANCE = (
     ("you are an idiot", "YOU ARE AN IDIOT", "you  are   an idiot ", "ｙｏｕ ａｒｅ ａｎ ｉｄｉｏｔ",
      "you are an id\u200biot", "you are an i\u00addiot"),
@@ -172,7 +166,9 @@ class GateConfig(Section):
     min_roc_auc: float | None = Field(default=0.75, ge=0.0, le=1.0)
     min_f1: float | None = Field(default=0.3, ge=0.0, le=1.0)
     max_regression: float | None = Field(default=0.01, ge=0.0)
-    behaviour: tuple[BehaviourCheck, ...] = DEFAULT_BEHAVIOUR
+    # None: the checks of the primary label's family (modeling/data/behaviour_checks.yaml); a list replaces them
+    behaviour: tuple[BehaviourCheck, ...] | None = None
+    behaviour_family: str = "auto"  # auto: chosen from the model's labels; or toxicity, offensive, hate
     invariance: tuple[tuple[str, ...], ...] = DEFAULT_INVARIANCE
     invariance_tolerance: float = Field(default=0.05, ge=0.0, le=1.0)
     # identity-term bias floors on the shipped probe set (docs/registry.md); None: measured, not enforced

@@ -267,7 +267,7 @@ def run(ctx: StepContext) -> None:
     ctx.fact("gate", "passed" if gate.passed else ("overridden" if gate.override else "refused"))
     ctx.fact("promoted", promoted)
     if not gate.passed and gate.enforced and not gate.override:
-        raise GateRefused(f"quality gate refused {pipeline.version}: {gate.verdict()}; nothing promoted")
+        raise GateRefused(gate.refusal(pipeline.version))
     if not gate.passed:
         ctx.warn(f"quality gate: {gate.verdict()} (not enforced in {ctx.settings.mode} mode)")
 

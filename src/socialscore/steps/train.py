@@ -183,7 +183,7 @@ def run(ctx: StepContext) -> None:
     data_gate = check_data(y_all, train, data_labels, settings)
     if not data_gate.passed:
         if not data_gate.override:
-            raise GateRefused(f"quality gate refused the training data: {data_gate.verdict()}")
+            raise GateRefused(data_gate.refusal("the training data"))
         ctx.warn(f"quality gate overridden ({data_gate.override}): {data_gate.verdict()}")
     X = train_blocks(features, train)
     model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
