@@ -234,6 +234,7 @@ def run(ctx: StepContext) -> None:
     texts = held_out_texts(ctx, held.index)
     metrics["bias"] = behaviour(pipeline)
     metrics["languages"] = language_summary(pipeline, texts)
+    metrics["provenance"] = (pipeline.card.get("data") or {}).get("provenance")
     figures["identity_bias.png"] = bias_png(metrics["bias"])
     gate = judge(ctx, pipeline, metrics, held, texts)
     ctx.registry.set_gate(pipeline.version, gate.to_dict(), {"held_out": _held_out_summary(metrics)})

@@ -190,6 +190,7 @@ def run(ctx: StepContext) -> None:
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
+    metadata["data"]["provenance"] = training_provenance(ctx, len(y_all), int(train.sum()))
     card = {k: metadata[k] for k in ("model_version", "mode", "trained_at", "labels", "primary_label", "data")}
     card["languages"] = (features_metadata.get("languages") or {}).get("languages")
     pipeline = build_pipeline(model, vectorizer, report["thresholds"], settings, card, features_metadata.get("languages"))
@@ -230,6 +231,16 @@ def run(ctx: StepContext) -> None:
     if "epoch_losses" in report:  # out-of-core: the epochs each label ran before the early stop
         ctx.fact("epochs", {label: len(losses) for label, losses in report["epoch_losses"].items()})
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
+
+
+def training_provenance(ctx: StepContext, rows_used: int, train_rows: int) -> dict[str, Any]:
+    """The input files extract read (sha256, size) or that it generated the example data; rows used."""
+    from socialscore.registry.provenance import data_provenance
+    from socialscore.steps.sources import extract_sources
+
+    data = ctx.settings.data
+    return data_provenance(extract_sources(ctx.layout, ctx.settings), ctx.layout.project_dir, rows_used, train_rows,
+                           rows_used - train_rows, data.example_rows, data.example_seed)
 
 
 def _describe(
