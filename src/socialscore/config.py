@@ -91,7 +91,10 @@ class FeaturesConfig(Section):
     identity_augmentation: int = Field(default=1, ge=0, le=20)  # times the non-toxic probe sentences join train
     identity_terms_in_lexicon: bool = False  # False: identity terms ("gay") do not count as insult words
     negative_repeats: int = Field(default=1, ge=1, le=10)  # times each non-toxic train row is used (2: -bias, +cost)
-    vectorizer: Literal["vocabulary", "hashing"] = "hashing"  # modeling/hashing.py; vocabulary: features.py
+    # auto: the fitted vocabulary (features.py) below auto_hashing_rows comments, hashing (hashing.py) at or above
+    # them and on --engine beam (docs/benchmarks.md, "Quality across datasets, 2026-12-07")
+    vectorizer: Literal["auto", "vocabulary", "hashing"] = "auto"
+    auto_hashing_rows: int = Field(default=50_000, ge=0)
     hash_bits: int = Field(default=20, ge=4, le=28)  # hashing: 2**hash_bits buckets per n-gram kind
 
 
