@@ -20,7 +20,7 @@ class ProfanityOnly:
         self.labels, self.primary_label = labels, primary
 
     def score(self, texts: list[str]) -> SimpleNamespace:
-        p = np.array([0.9 if any(w in t.lower() for w in ("bitch", "fuck", "ass")) else 0.04 for t in texts])
+        p = np.array([0.9 if any(w in t.lower() for w in ("bitch", "hoe", "fuck")) else 0.04 for t in texts])
         return SimpleNamespace(toxicity=p, is_toxic=p >= 0.5)
 
 
@@ -44,13 +44,13 @@ def test_offensive_model_passes_its_own_family_checks() -> None:
     cfg = GateConfig(invariance=())
     checks = behaviour_checks(ProfanityOnly(["offensive"], "offensive"), cfg)
     assert checks and all(c.passed for c in checks), [c.detail for c in checks if not c.passed]
-    assert all(c.name.startswith("behaviour[offensive]:") for c in checks)
+    assert all(c.name.startswith("behaviour/offensive:") for c in checks)
 
 
 def test_toxicity_family_still_demands_polite_insults() -> None:
     checks = behaviour_checks(ProfanityOnly(["toxic"], "toxic"), GateConfig(invariance=()))
     failed = [c.name for c in checks if not c.passed]
-    assert "behaviour[toxicity]:you are an idiot and a moron" in failed
+    assert "behaviour/toxicity:you are an idiot and a moron" in failed
 
 
 def test_configured_checks_and_family_replace_the_automatic_choice() -> None:

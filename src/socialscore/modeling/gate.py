@@ -130,7 +130,7 @@ def behaviour_checks(pipeline: Any, cfg: Any) -> list[Check]:
 
     checks = []
     family, cases = behaviour_cases(cfg, pipeline.labels, pipeline.primary_label)
-    prefix = f"behaviour[{family}]" if family else "behaviour"
+    prefix = f"behaviour/{family}" if family else "behaviour"  # no [brackets]: rich would read them as markup
     if cases:
         scores = pipeline.score([text for text, _ in cases])
         for (text, expect), toxic, p in zip(cases, scores.is_toxic, scores.toxicity, strict=True):
