@@ -129,8 +129,9 @@ def matrix_tables(results: dict[tuple[str, str, str], tuple[float | None, float]
     """Two markdown tables (ROC AUC, macro-F1): a row per (model, trained on), a column per scored dataset."""
     out = []
     for k, title in ((0, "ROC AUC"), (1, "macro-F1")):
-        lines = [f"**{title}** of `{TASK_LABEL}` (rows: model, trained on; columns: held-out split scored; "
-                 "the diagonal is in-domain)", "",
+        caption = (f"**{title}** of `{TASK_LABEL}` (rows: model, trained on; columns: held-out split scored; "
+                   "the diagonal is in-domain)")
+        lines = [caption, "",
                  "| model | trained on | " + " | ".join(datasets) + " |", "|---|---|" + "---|" * len(datasets)]
         for model in models:
             for trained in datasets:
@@ -149,7 +150,7 @@ def write_docs(path: Path, section: str, body: str) -> None:
     """Replace the section titled ``section`` (up to the next ``## ``) in ``path``, or append it."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     block = f"## {section}\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
     text = pattern.sub(lambda _: block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
     path.write_text(text, encoding="utf-8")
 

@@ -7,7 +7,11 @@ import pytest
 
 from socialscore.config import load_settings
 from socialscore.modeling.features import FeatureBuilder
-from socialscore.modeling.hashing import HashingFeaturiser, featuriser_from_settings, resolved_vectorizer
+from socialscore.modeling.hashing import (
+    HashingFeaturiser,
+    featuriser_from_settings,
+    resolved_vectorizer,
+)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from socialscore.registry.provenance import data_provenance, describe
@@ -41,6 +42,8 @@ def test_generated_data_is_named_on_the_first_screen_and_in_models_show(project_
     assert latest.exit_code == 0, latest.output
     assert "training data: GENERATED synthetic example data" in latest.output
     assert '"generated": true' in latest.output
+    clean_rows = len(pd.read_parquet(project_dir / "data" / "interim" / "clean_dev.parquet", columns=["split"]))
+    assert f'"rows_used": {clean_rows}' in latest.output  # the data rows, not the augmentation rows
 
 
 def test_describe_a_version_without_provenance() -> None:
