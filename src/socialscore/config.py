@@ -171,7 +171,8 @@ class GateConfig(Section):
     max_regression: float | None = Field(default=0.01, ge=0.0)
     # None: the checks of the primary label's family (modeling/data/behaviour_checks.yaml); a list replaces them
     behaviour: tuple[BehaviourCheck, ...] | None = None
-    behaviour_family: str = "auto"  # auto: chosen from the model's labels; or toxicity, offensive, hate
+    # auto: chosen from the model's labels; else one of the families in behaviour_checks.yaml (a test keeps them equal)
+    behaviour_family: Literal["auto", "toxicity", "offensive", "hate"] = "auto"
     invariance: tuple[tuple[str, ...], ...] = DEFAULT_INVARIANCE
     invariance_tolerance: float = Field(default=0.05, ge=0.0, le=1.0)
     # identity-term bias floors on the shipped probe set (docs/registry.md); None: measured, not enforced

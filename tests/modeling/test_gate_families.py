@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import get_args
 
 import numpy as np
 import pytest
 
-from socialscore.config import GateConfig
+from socialscore.config import GateConfig, load_settings
 from socialscore.errors import ConfigError
 from socialscore.modeling.behaviour import families, label_family
 from socialscore.modeling.gate import Check, GateResult, behaviour_checks
@@ -60,8 +61,13 @@ def test_configured_checks_and_family_replace_the_automatic_choice() -> None:
     assert behaviour_checks(model, GateConfig(invariance=(), behaviour=[])) == []
     named = behaviour_checks(model, GateConfig(invariance=(), behaviour_family="offensive"))
     assert all(c.passed for c in named)
-    with pytest.raises(ConfigError, match="gate.behaviour_family 'slurs'"):
-        behaviour_checks(model, GateConfig(invariance=(), behaviour_family="slurs"))
+    with pytest.raises(ConfigError, match="gate.behaviour_family"):
+        load_settings("prod", overrides=[{"gate": {"behaviour_family": "slurs"}}])
+
+
+def test_config_names_exactly_the_shipped_families() -> None:
+    allowed = set(get_args(GateConfig.model_fields["behaviour_family"].annotation))
+    assert allowed - {"auto"} == set(families())
 
 
 def test_every_family_has_both_directions_or_says_why() -> None:
