@@ -190,7 +190,7 @@ def run(ctx: StepContext) -> None:
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
-    metadata["data"]["provenance"] = training_provenance(ctx)
+    metadata["data"]["provenance"] = training_provenance(ctx, len(y_all), int(train.sum()))
     card = {k: metadata[k] for k in ("model_version", "mode", "trained_at", "labels", "primary_label", "data")}
     card["languages"] = (features_metadata.get("languages") or {}).get("languages")
     pipeline = build_pipeline(model, vectorizer, report["thresholds"], settings, card, features_metadata.get("languages"))
@@ -233,17 +233,19 @@ def run(ctx: StepContext) -> None:
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
 
 
-def training_provenance(ctx: StepContext) -> dict[str, Any]:
+def training_provenance(ctx: StepContext, rows: int, train_rows: int) -> dict[str, Any]:
     """The input files extract read (sha256, size) or that it generated the example data; the data rows
-    used (transform's output, without the training-only augmentation rows)."""
+    used: transform's output when present (without the training-only augmentation rows), else ``rows``."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from socialscore.registry.provenance import data_provenance
     from socialscore.steps.sources import extract_sources
 
-    split = pq.read_table(ctx.location("clean"), columns=["split"]).column("split")
-    rows, train_rows = len(split), int(pc.sum(pc.equal(split, "train")).as_py() or 0)
+    clean = Path(ctx.location("clean"))
+    if clean.is_file():
+        split = pq.read_table(clean, columns=["split"]).column("split")
+        rows, train_rows = len(split), int(pc.sum(pc.equal(split, "train")).as_py() or 0)
     data = ctx.settings.data
     return data_provenance(extract_sources(ctx.layout, ctx.settings), ctx.layout.project_dir, rows, train_rows,
                            rows - train_rows, data.example_rows, data.example_seed)
