@@ -91,8 +91,10 @@ class FeaturesConfig(Section):
     identity_augmentation: int = Field(default=1, ge=0, le=20)  # times the non-toxic probe sentences join train
     identity_terms_in_lexicon: bool = False  # False: identity terms ("gay") do not count as insult words
     negative_repeats: int = Field(default=1, ge=1, le=10)  # times each non-toxic train row is used (2: -bias, +cost)
-    # hashing: modeling/featurizers/hashing.py; vocabulary: modeling/featurizers/features.py
-    vectorizer: Literal["vocabulary", "hashing"] = "hashing"
+    # auto: the fitted vocabulary (featurizers/features.py) below auto_hashing_rows comments, hashing (featurizers/hashing.py) at or above
+    # them and on --engine beam (docs/benchmarks.md, "Quality across datasets, 2026-12-07")
+    vectorizer: Literal["auto", "vocabulary", "hashing"] = "auto"
+    auto_hashing_rows: int = Field(default=50_000, ge=0)
     hash_bits: int = Field(default=20, ge=4, le=28)  # hashing: 2**hash_bits buckets per n-gram kind
 
 
@@ -149,12 +151,6 @@ class BehaviourCheck(Section):
     expect: Literal["toxic", "not_toxic"]
 
 
-DEFAULT_BEHAVIOUR = (
-    BehaviourCheck(text="you are an idiot and a moron", expect="toxic"),
-    BehaviourCheck(text="shut up, you stupid loser", expect="toxic"),
-    BehaviourCheck(text="thank you for your help with the article", expect="not_toxic"),
-    BehaviourCheck(text="have a nice day", expect="not_toxic"),
-)
 DEFAULT_INVARIANCE = (
     ("you are an idiot", "YOU ARE AN IDIOT", "you  are   an idiot ", "ｙｏｕ ａｒｅ ａｎ ｉｄｉｏｔ",
      "you are an id\u200biot", "you are an i\u00addiot"),
@@ -174,7 +170,10 @@ class GateConfig(Section):
     min_roc_auc: float | None = Field(default=0.75, ge=0.0, le=1.0)
     min_f1: float | None = Field(default=0.3, ge=0.0, le=1.0)
     max_regression: float | None = Field(default=0.01, ge=0.0)
-    behaviour: tuple[BehaviourCheck, ...] = DEFAULT_BEHAVIOUR
+    # None: the checks of the primary label's family (modeling/behaviour/data/behaviour_checks.yaml); a list replaces them
+    behaviour: tuple[BehaviourCheck, ...] | None = None
+    # auto: chosen from the model's labels; else one of the families in behaviour_checks.yaml (a test keeps them equal)
+    behaviour_family: Literal["auto", "toxicity", "offensive", "hate"] = "auto"
     invariance: tuple[tuple[str, ...], ...] = DEFAULT_INVARIANCE
     invariance_tolerance: float = Field(default=0.05, ge=0.0, le=1.0)
     # identity-term bias floors on the shipped probe set (docs/registry.md); None: measured, not enforced

@@ -18,7 +18,7 @@ from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
 from socialscore.terminal.app import app
 
 STEPS = ["--steps", "extract", "--steps", "transform", "--steps", "load", "--steps", "features"]
-SETS = ["--set", "data.example_rows=800", "--set", "features.hash_bits=14"]
+SETS = ["--set", "data.example_rows=800", "--set", "features.vectorizer=hashing", "--set", "features.hash_bits=14"]
 
 
 def run(project: Path, *extra: str):

@@ -232,6 +232,7 @@ tr.primary td:first-child::after{content:" (primary)";font-weight:400;color:#666
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{color:#666}
 figure{margin:1.5rem 0}img{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9rem}
 .na{color:#999}.notes li{color:#555}
+.warning{background:#fff3cd;border:2px solid #e0a800;padding:.6rem 1rem}#provenance code{font-size:.8rem}
 """
 
 
@@ -304,13 +305,29 @@ def render_html(
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{esc(title)}</title>'
-        f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1><dl>{fact_html}</dl>"
+        f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>{_provenance_html(metrics.get('provenance'))}"
+        f"<dl>{fact_html}</dl>"
         "<h2>Metrics on the held-out test split</h2>"
         "<p>Classification metrics use the saved decision threshold; ROC AUC, PR AUC (average precision) "
         "and Brier score use the probabilities. n/a marks a metric that cannot be computed (reason below).</p>"
         f"{table}{note_html}{_gate_html(metrics.get('gate'))}{_bias_html(metrics.get('bias'))}"
         f"{_errors_html(errors)}<h2>Figures</h2>{figure_html}</body></html>\n"
     )
+
+
+def _provenance_html(provenance: Mapping[str, Any] | None) -> str:
+    """What the model was trained on, at the top of the page: generated data in a warning box."""
+    from socialscore.storage.provenance import describe
+
+    esc = html.escape
+    if provenance and provenance.get("generated"):
+        return f'<p class="warning" id="provenance"><b>{esc(describe(provenance))}</b></p>'
+    files = "".join(
+        f"<tr><td>{esc(f['path'])}</td><td><code>{esc(f['sha256'])}</code></td><td>{f['bytes']:,}</td></tr>"
+        for f in (provenance or {}).get("files", [])
+    )
+    table = f"<table><tr><th>input file</th><th>sha256</th><th>bytes</th></tr>{files}</table>" if files else ""
+    return f'<div id="provenance"><p>{esc(describe(provenance))}</p>{table}</div>'
 
 
 def _gate_html(gate: Mapping[str, Any] | None) -> str:

@@ -225,6 +225,7 @@ def run(ctx: StepContext) -> None:
     texts = held_out_texts(ctx, held.index)
     metrics["bias"] = behaviour(pipeline)
     metrics["languages"] = language_summary(pipeline, texts)
+    metrics["provenance"] = (pipeline.card.get("data") or {}).get("provenance")
     figures["identity_bias.png"] = bias_png(metrics["bias"])
     gate = judge(ctx, pipeline, metrics, held, texts)
     ctx.registry.set_gate(pipeline.version, gate.to_dict(), {"held_out": _held_out_summary(metrics)})
@@ -258,7 +259,7 @@ def run(ctx: StepContext) -> None:
     ctx.fact("gate", "passed" if gate.passed else ("overridden" if gate.override else "refused"))
     ctx.fact("promoted", promoted)
     if not gate.passed and gate.enforced and not gate.override:
-        raise GateRefused(f"quality gate refused {pipeline.version}: {gate.verdict()}; nothing promoted")
+        raise GateRefused(gate.refusal(pipeline.version))
     if not gate.passed:
         ctx.warn(f"quality gate: {gate.verdict()} (not enforced in {ctx.settings.mode} mode)")
 

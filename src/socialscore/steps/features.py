@@ -138,7 +138,8 @@ def run(ctx: StepContext) -> None:
     from socialscore.modeling.featurizers.hashing_blocks import is_streamable
     from socialscore.modeling.training.out_of_core_blocks import DEFAULT_BLOCK_ROWS
 
-    builder = featuriser(ctx)
+    builder = featuriser(ctx, comment_count(ctx))
+    ctx.fact("vectorizer", "hashing" if is_streamable(builder) else "vocabulary")
     if not is_streamable(builder):
         comments, read_seconds = read_comments(ctx)
         built = write_matrix(ctx, *build_features(comments, builder))
@@ -154,6 +155,14 @@ def run(ctx: StepContext) -> None:
         source = TableRows(ctx.db, ctx.location("comments"), ctx.settings.features, DEFAULT_BLOCK_ROWS)
     built = _write_streamed(ctx, source, builder)
     record(ctx, source.languages(), builder, built, source.read_seconds)
+
+
+def comment_count(ctx: StepContext) -> int | None:
+    """Rows of the transform step's output (= the comments table), from the Parquet footer; None if absent."""
+    import pyarrow.parquet as pq
+
+    path = Path(ctx.location("clean"))
+    return pq.ParquetFile(path).metadata.num_rows if path.is_file() else None
 
 
 def read_inputs(ctx: StepContext) -> tuple[pd.DataFrame, Any, float]:
@@ -174,11 +183,12 @@ def read_comments(ctx: StepContext) -> tuple[pd.DataFrame, float]:
     return comments, time.perf_counter() - t0
 
 
-def featuriser(ctx: StepContext) -> Any:
-    """The unfitted featuriser of the settings, its NLTK resources checked before any work."""
+def featuriser(ctx: StepContext, n_rows: int | None = None) -> Any:
+    """The unfitted featuriser of the settings (``auto``: chosen by ``n_rows``, the comments to
+    featurise), its NLTK resources checked before any work."""
     from socialscore.modeling.featurizers.hashing import featuriser_from_settings
 
-    builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir)
+    builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir, n_rows=n_rows)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
     return builder
 

@@ -190,13 +190,14 @@ def run(ctx: StepContext) -> None:
     data_gate = check_data(y_all, train, data_labels, settings)
     if not data_gate.passed:
         if not data_gate.override:
-            raise GateRefused(f"quality gate refused the training data: {data_gate.verdict()}")
+            raise GateRefused(data_gate.refusal("the training data"))
         ctx.warn(f"quality gate overridden ({data_gate.override}): {data_gate.verdict()}")
     X = train_blocks(features, train)
     model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
+    metadata["data"]["provenance"] = training_provenance(ctx, len(y_all), int(train.sum()))
     card = {k: metadata[k] for k in ("model_version", "mode", "trained_at", "labels", "primary_label", "data")}
     card["languages"] = (features_metadata.get("languages") or {}).get("languages")
     pipeline = build_pipeline(model, vectorizer, report["thresholds"], settings, card, features_metadata.get("languages"))
@@ -237,6 +238,24 @@ def run(ctx: StepContext) -> None:
     if "epoch_losses" in report:  # out-of-core: the epochs each label ran before the early stop
         ctx.fact("epochs", {label: len(losses) for label, losses in report["epoch_losses"].items()})
     ctx.fact("seconds", round(time.perf_counter() - t_start, 2))
+
+
+def training_provenance(ctx: StepContext, rows: int, train_rows: int) -> dict[str, Any]:
+    """The input files extract read (sha256, size) or that it generated the example data; the data rows
+    used: transform's output when present (without the training-only augmentation rows), else ``rows``."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from socialscore.storage.provenance import data_provenance
+    from socialscore.storage.sources import extract_sources
+
+    clean = Path(ctx.location("clean"))
+    if clean.is_file():
+        split = pq.read_table(clean, columns=["split"]).column("split")
+        rows, train_rows = len(split), int(pc.sum(pc.equal(split, "train")).as_py() or 0)
+    data = ctx.settings.data
+    return data_provenance(extract_sources(ctx.layout, ctx.settings), ctx.layout.project_dir, rows, train_rows,
+                           rows - train_rows, data.example_rows, data.example_seed)
 
 
 def _describe(

@@ -25,6 +25,8 @@ JIGSAW_LABELS: tuple[str, ...] = (
     "identity_hate",
 )
 KNOWN_LABELS: tuple[str, ...] = JIGSAW_LABELS + ("hate", "offensive")
+# the labels derived from the Davidson et al. tweets' `class` (0 hate, 1 offensive, 2 neither)
+DAVIDSON_LABELS: tuple[str, ...] = ("hate", "offensive", "toxic")
 TEXT_CANDIDATES: tuple[str, ...] = (
     "comment_text",
     "anonymized_comment",
@@ -149,11 +151,16 @@ def detect_schema(
     else:
         ident = next((c for c in (_find(columns, t) for t in ID_CANDIDATES) if c), None)
     kind = "configured"
-    if label_columns:
+    davidson = davidson and text == _find(columns, "tweet")
+    derived = [c for c in label_columns or () if c.lower() in DAVIDSON_LABELS and _find(columns, c) is None]
+    if davidson and label_columns and len(derived) == len(label_columns):
+        labels = {c.lower(): "class" for c in derived}  # `--label-column offensive`: derived from `class`
+        kind = "davidson"
+    elif label_columns:
         chosen = [require(c, "label column") for c in label_columns]
         labels = label_names(chosen, name)
-    elif davidson and not text_column:
-        labels = {"hate": "class", "offensive": "class", "toxic": "class"}
+    elif davidson:
+        labels = {lab: "class" for lab in DAVIDSON_LABELS}
         kind = "davidson"
     else:
         labels = {lab: c for lab in KNOWN_LABELS if (c := _find(columns, lab)) is not None}

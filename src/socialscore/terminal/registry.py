@@ -81,6 +81,9 @@ def models_show(version: str, project_dir: ProjectOpt = Path(".")) -> None:
     except SocialScoreError as exc:
         _fail(exc)
         return
+    from socialscore.storage.provenance import describe
+
+    console.print(describe((record.get("data") or {}).get("provenance")), markup=False, highlight=False)
     console.print_json(json.dumps(record, default=str))
 
 

@@ -51,6 +51,15 @@ class GateResult:
         state = f"overridden ({self.override})" if self.override else "refused"
         return f"{state}: {failed}"
 
+    def refusal(self, subject: str) -> str:
+        """The one-line refusal: the failed checks by name and what to do about them."""
+        failed = "; ".join(f"{c.name} ({c.detail})" for c in self.failures())
+        return (
+            f"quality gate refused {subject}: {len(self.failures())} failed check(s): {failed}; nothing promoted. "
+            "Fix the data or the gate's config (docs/registry.md), or accept it deliberately with "
+            'socialscore run --override-gate "REASON" (recorded)'
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
@@ -115,18 +124,22 @@ def metric_checks(held_out: Mapping[str, Any], primary: str, cfg: Any) -> list[C
 
 
 def behaviour_checks(pipeline: Any, cfg: Any) -> list[Check]:
-    """CheckList-style checks through the public scoring call: directional and invariance."""
+    """CheckList-style checks through the public scoring call: directional (the checks of the model's
+    label family, modeling/behaviour/checks.py, unless ``gate.behaviour`` lists them) and invariance."""
+    from socialscore.modeling.behaviour.checks import behaviour_cases
+
     checks = []
-    if cfg.behaviour:
-        texts = [c.text for c in cfg.behaviour]
-        scores = pipeline.score(texts)
-        for case, toxic, p in zip(cfg.behaviour, scores.is_toxic, scores.toxicity, strict=True):
-            want = case.expect == "toxic"
+    family, cases = behaviour_cases(cfg, pipeline.labels, pipeline.primary_label)
+    prefix = f"behaviour/{family}" if family else "behaviour"  # no [brackets]: rich would read them as markup
+    if cases:
+        scores = pipeline.score([text for text, _ in cases])
+        for (text, expect), toxic, p in zip(cases, scores.is_toxic, scores.toxicity, strict=True):
+            want = expect == "toxic"
             checks.append(
                 Check(
-                    f"behaviour:{case.text}",
+                    f"{prefix}:{text}",
                     bool(toxic) == want,
-                    f"{case.text!r} scored {p:.3f} ({'toxic' if toxic else 'not toxic'}; expected {case.expect.replace('_', ' ')})",
+                    f"{text!r} scored {p:.3f} ({'toxic' if toxic else 'not toxic'}; expected {expect.replace('_', ' ')})",
                 )
             )
     for group in cfg.invariance:

@@ -390,10 +390,21 @@ def _vstack(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
 
 
-def featuriser_from_settings(settings: Any, nltk_cache_dir: Path | None = None) -> Any:
-    """The featuriser ``features.vectorizer`` names: the fitted-vocabulary FeatureBuilder or hashing."""
-    if getattr(settings.features, "vectorizer", "vocabulary") == "hashing":
+def featuriser_from_settings(settings: Any, nltk_cache_dir: Path | None = None, n_rows: int | None = None) -> Any:
+    """The featuriser ``features.vectorizer`` names: the fitted-vocabulary FeatureBuilder or hashing;
+    ``auto`` picks by ``n_rows`` (the comments to featurise; None: unknown, e.g. Beam → hashing)."""
+    if resolved_vectorizer(settings.features, n_rows) == "hashing":
         return HashingFeaturiser.from_settings(settings, nltk_cache_dir)
     from socialscore.modeling.featurizers.features import FeatureBuilder
 
     return FeatureBuilder.from_settings(settings, nltk_cache_dir)
+
+
+def resolved_vectorizer(features: Any, n_rows: int | None) -> str:
+    """``vocabulary`` or ``hashing``: ``auto`` is vocabulary below ``auto_hashing_rows`` known rows,
+    where it scored higher on short texts at equal cost, and hashing above (streamable, any worker)."""
+    chosen = getattr(features, "vectorizer", "vocabulary")
+    if chosen != "auto":
+        return chosen
+    small = n_rows is not None and n_rows < features.auto_hashing_rows
+    return "vocabulary" if small else "hashing"
