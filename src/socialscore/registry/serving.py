@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialscore.errors import ModelError
 from socialscore.modeling.pipeline import FILES, ScoringPipeline, verify_files
-from socialscore.registry.store import PRODUCTION, ModelRegistry
+from socialscore.registry.aliases import PRODUCTION
+
+if TYPE_CHECKING:  # the registry's tables need SQLAlchemy, which serving does not import
+    from socialscore.registry.store import ModelRegistry
 
 MANIFEST = "bundle.json"
 COMPAT_MODEL, COMPAT_VECTORIZER = "model.joblib", "vectorizer.joblib"

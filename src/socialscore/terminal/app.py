@@ -363,6 +363,18 @@ def vertex_submit(
     console.print(f"submitted: {job}")
 
 
+@app.command("warm-cache")
+def warm_cache(
+    directory: Annotated[Path, typer.Argument(help="Where to write the compiled kernels (e.g. /app/numba-cache).")],
+) -> None:
+    """Compile the numba kernels into DIRECTORY, to ship read-only (set SOCIALSCORE_NUMBA_SHIPPED_CACHE to it)."""
+    from socialscore.numba_cache import warm
+
+    stats = warm(directory.resolve())
+    files = sum(1 for p in directory.rglob("*") if p.is_file())
+    console.print(f"compiled {stats['misses']} kernel signature(s) into {directory} ({files} files)")
+
+
 @app.command()
 def version() -> None:
     """Print the package version."""
@@ -404,6 +416,9 @@ def expand_multi_value(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None, prog_name: str = "socialscore") -> None:
     """Console entry point."""
+    from socialscore.numba_cache import install_shipped_cache
+
+    install_shipped_cache()  # before any kernel runs; a problem only means compiling, as without it
     args = expand_multi_value(list(sys.argv[1:] if argv is None else argv))
     app(args, prog_name=prog_name)
 
