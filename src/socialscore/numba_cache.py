@@ -112,9 +112,16 @@ def warm(directory: Path) -> dict[str, int]:
 
 
 def _warm_scoring() -> None:
+    from socialscore.registry.serving import export_pipeline, load_served
+
     pipeline = warm_pipeline()
     pipeline.score(WARM_TEXTS)
-    pipeline.score(WARM_TEXTS[:1])
+    # and as served: exported and loaded back (loaded arrays are typed differently, e.g. read-only)
+    with tempfile.TemporaryDirectory() as scratch:
+        export_pipeline(pipeline, Path(scratch), {"model_version": "warm-1"}, compat=False)
+        served = load_served(Path(scratch))
+    served.score(WARM_TEXTS)
+    served.score(WARM_TEXTS[:1])
 
 
 def warm_pipeline() -> Any:
