@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from socialscore.errors import ConfigError, SocialScoreError
+from socialscore.terminal.consoles import LazyConsole, table
 from socialscore.terminal.help import App
 from socialscore.terminal.registry import models_app, runs_app
 
@@ -25,8 +24,8 @@ app.add_typer(vertex_app, name="vertex")
 app.add_typer(models_app, name="models")
 app.add_typer(runs_app, name="runs")
 
-console = Console()
-err_console = Console(stderr=True)
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 ModeOpt = Annotated[str, typer.Option("--mode", "-m", help="dev (5,000-row sample) or prod (all rows).")]
 ProjectOpt = Annotated[
@@ -135,17 +134,17 @@ def run(
         settings = project_settings(mode, project_dir, sets, data, text_column, label_column, id_column, encoding)
         layout = Layout(project_dir, settings.mode)
         layout.ensure()
-        setup_logging(layout.log_file, console, verbose)
-        print_banner(console, settings, steps)
+        setup_logging(layout.log_file, console.get(), verbose)
+        print_banner(console.get(), settings, steps)
         if engine == "beam":
             _require_beam()
-        orchestrator = Orchestrator(settings, layout, console, engine=engine, beam_args=tuple(beam_arg or ()))
+        orchestrator = Orchestrator(settings, layout, console.get(), engine=engine, beam_args=tuple(beam_arg or ()))
         forced: bool | list[str] = True if force_all or "all" in (force or []) else _split_words(force)
         summary = orchestrator.run(steps, force=forced, wait=wait)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
-    print_summary(console, summary)
+    print_summary(console.get(), summary)
     if not summary.ok:
         failed = next(o for o in summary.steps if o.outcome == "failed")
         _fail(f"step '{failed.name}' failed: {summary.error}", False)
@@ -166,19 +165,19 @@ def status(
     try:
         settings = project_settings(mode, project_dir, sets)
         layout = Layout(project_dir, settings.mode)
-        orchestrator = Orchestrator(settings, layout, console)
+        orchestrator = Orchestrator(settings, layout, console.get())
         rows = [*orchestrator.status(), orchestrator.served_status()]
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
-    table = Table(title=f"socialscore status — mode {settings.mode}")
-    table.add_column("step")
-    table.add_column("state")
-    table.add_column("why")
+    rows_table = table(title=f"socialscore status — mode {settings.mode}")
+    rows_table.add_column("step")
+    rows_table.add_column("state")
+    rows_table.add_column("why")
     colours = {"up to date": "green", "stale": "yellow", "never run": "dim", "blocked": "red"}
     for row in rows:
-        table.add_row(row.name, f"[{colours[row.state]}]{row.state}[/]", "; ".join(row.reasons))
-    console.print(table)
+        rows_table.add_row(row.name, f"[{colours[row.state]}]{row.state}[/]", "; ".join(row.reasons))
+    console.print(rows_table)
 
 
 @app.command()

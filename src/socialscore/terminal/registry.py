@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from socialscore.errors import SocialScoreError
+from socialscore.terminal.consoles import LazyConsole, table
 from socialscore.terminal.help import App
 
 models_app = App(help="Model versions, aliases (production, staging), the quality gate.")
 runs_app = App(help="Run history: list, show, compare.")
-console = Console()
-err_console = Console(stderr=True)
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 ProjectOpt = Annotated[Path, typer.Option("--project-dir", "-C", help="Project directory.")]
 
@@ -58,15 +57,15 @@ def models_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")
     by_version: dict[str, list[str]] = {}
     for alias, version in aliases.items():
         by_version.setdefault(version, []).append(alias)
-    table = Table(title="model versions")
+    rows_table = table(title="model versions")
     for column in ("version", "mode", "created", "aliases", "gate", "held-out AUC"):
-        table.add_column(column, overflow="fold")
+        rows_table.add_column(column, overflow="fold")
     for row in rows:
         gate = row.get("gate") or {}
         verdict = gate.get("verdict") or (gate.get("data") or {}).get("verdict") or row["status"]
-        table.add_row(row["version"], row["mode"], row["created_at"][:19], ", ".join(by_version.get(row["version"], [])),
+        rows_table.add_row(row["version"], row["mode"], row["created_at"][:19], ", ".join(by_version.get(row["version"], [])),
                       verdict, _auc(row.get("metrics"), "held_out"))
-    console.print(table)
+    console.print(rows_table)
 
 
 @models_app.command("show")
@@ -174,13 +173,13 @@ def runs_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")] 
     except SocialScoreError as exc:
         _fail(exc)
         return
-    table = Table(title="runs")
+    rows_table = table(title="runs")
     for column in ("run", "mode", "started", "status", "version", "error"):
-        table.add_column(column)
+        rows_table.add_column(column)
     for row in rows:
-        table.add_row(row["run_id"], row["mode"], row["started_at"][:19], row["status"], row.get("version") or "-",
+        rows_table.add_row(row["run_id"], row["mode"], row["started_at"][:19], row["status"], row.get("version") or "-",
                       (row.get("error") or "")[:80])
-    console.print(table)
+    console.print(rows_table)
 
 
 @runs_app.command("show")
@@ -205,9 +204,9 @@ def runs_compare(first: str, second: str, project_dir: ProjectOpt = Path(".")) -
     except SocialScoreError as exc:
         _fail(exc)
         return
-    table = Table(title=f"{first} vs {second}")
+    rows_table = table(title=f"{first} vs {second}")
     for column in ("key", first, second):
-        table.add_column(column)
+        rows_table.add_column(column)
     for key, a, b in rows:
-        table.add_row(key, str(a), str(b))
-    console.print(table if rows else "no differences in config or metrics")
+        rows_table.add_row(key, str(a), str(b))
+    console.print(rows_table if rows else "no differences in config or metrics")
