@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialscore.errors import ModelError
-from socialscore.modeling.pipeline import FILES, ScoringPipeline, verify_files
+from socialscore.modeling.bundle_files import FILES, verify_files
 from socialscore.registry.aliases import PRODUCTION
 
 if TYPE_CHECKING:  # the registry's tables need SQLAlchemy, which serving does not import
+    from socialscore.modeling.pipeline import ScoringPipeline
     from socialscore.registry.store import ModelRegistry
 
 MANIFEST = "bundle.json"
@@ -37,6 +38,8 @@ def export_alias(registry: ModelRegistry, alias: str, compat: bool = True) -> di
         raise ModelError(f"the alias {alias!r} names no version yet")
     record = registry.get(version)
     source = registry.version_dir(version)
+    from socialscore.modeling.pipeline import ScoringPipeline
+
     pipeline = ScoringPipeline.load(source, record["files"])
     return export_pipeline(pipeline, alias_dir(registry.models_dir, alias), manifest_for(record, alias), compat, source)
 
@@ -128,6 +131,8 @@ def load_served(directory: Path) -> ScoringPipeline:
             f"{directory / MANIFEST} lists no plain model files ({', '.join(FILES)}): it is an old pickle "
             "bundle, which is never loaded; re-export it with: socialscore models promote VERSION"
         )
+    from socialscore.modeling.pipeline import ScoringPipeline
+
     pipeline = ScoringPipeline.load(directory, manifest["files"])
     if pipeline.version != manifest.get("model_version"):
         raise ModelError(f"{directory / MANIFEST} names {manifest.get('model_version')} but the files hold {pipeline.version}")

@@ -11,14 +11,13 @@ complete table or the new complete one, and no staging table is left behind.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
-
-import sys
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine
