@@ -136,7 +136,7 @@ class ModelHolder:
                 pipeline = load_served(self.directory)
                 check_nltk(pipeline.nltk_resources, self.models_dir)
                 verify_pipeline(pipeline)
-                warm_up(pipeline)
+                warm_up(pipeline, score_pipeline)
             except SocialScoreError as exc:
                 self.last_error = str(exc)
                 raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from socialscore.numba_cache import WARM_TEXTS, install_shipped_cache, kernel_stats
@@ -20,13 +21,11 @@ def prepare_kernels() -> None:
     log.info("start-up: %s", install_shipped_cache())
 
 
-def warm_up(pipeline: Any) -> None:
-    """Score texts that reach every detector and kernel the way requests will (blocking)."""
-    from socialscore.api.deps import score_pipeline
-
+def warm_up(pipeline: Any, score: Callable[[Any, list[str]], Any]) -> None:
+    """Score texts that reach every detector and kernel with ``score`` (requests' own entry point; blocking)."""
     wall, cpu = time.perf_counter(), time.process_time()
-    score_pipeline(pipeline, WARM_TEXTS)
-    score_pipeline(pipeline, WARM_TEXTS[:1])  # a single text: the path of /v1/score
+    score(pipeline, WARM_TEXTS)
+    score(pipeline, WARM_TEXTS[:1])  # a single text: the path of /v1/score
     stats = kernel_stats()
     log.info("start-up: warmed kernels, PII checkers and language identifier in %.0f ms (%.2f CPU s; "
              "numba: %d loaded from cache, %d compiled)", 1000 * (time.perf_counter() - wall),
