@@ -1,8 +1,17 @@
 """socialscore: labelled comments in, a deployed toxicity social score out."""
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("socialscore")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+local"
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` on first use: importlib.metadata costs every command ~0.05 CPU s otherwise."""
+    if name != "__version__":
+        raise AttributeError(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("socialscore")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        found = "0.0.0+local"
+    globals()["__version__"] = found
+    return found

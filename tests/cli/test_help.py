@@ -50,10 +50,13 @@ def test_options_show_plain_metavars(path: tuple[str, ...]) -> None:
 
 
 def test_flags_show_no_value_and_values_their_kind() -> None:
-    lines = {line.split()[1]: line for line in _help("run", "--help").splitlines() if line.startswith("│ --")}
+    options = [line.strip(" │") for line in _help("run", "--help").splitlines()]
+    lines = {next(w.rstrip(",") for w in line.split() if w.startswith("--")): line
+             for line in options if line.startswith("-") and "--" in line}
     for flag, help_start in (("--force-all", "Rerun"), ("--wait", "Wait"), ("--verbose", "Debug")):
         assert re.search(rf"{flag}\s+(-\w\s+)?{help_start}", lines[flag]), lines[flag]  # no value shown
-    assert " PATH... " in lines["--data"] and " TEXT " in lines["--mode"] and "[default: dev]" in lines["--mode"]
+    assert " PATH... " in lines["--data"] and " TEXT " in lines["--mode"]
+    assert "or prod (all rows). [default: dev]" in " ".join(" ".join(options).replace("│", " ").split())
     assert " INTEGER " in _help("predict", "--help").split("--chunk-size")[1].splitlines()[0]
 
 

@@ -213,4 +213,4 @@ def test_models_list_fits_80_columns_with_short_ids(registry, add_version, proje
     row = next(line for line in result.output.splitlines() if "prod-20261207T182300-4ab0f315" in line)
     assert "production, staging" in row and "passed" in row  # one line: nothing wrapped (was 2–4 lines)
     shown = CliRunner().invoke(app, ["models", "show", "prod-20261207T182300-4ab0f315", "-C", str(project_dir)])
-    assert json.loads(shown.output)["version"] == long_id
+    assert json.loads(shown.stdout)["version"] == long_id

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import math
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -80,10 +82,12 @@ def score_loaded(loaded: LoadedModel, texts: list[str]) -> Any:
 def score_pipeline(pipeline: Any, texts: list[str]) -> Any:
     """``pipeline.score`` tuned for serving (blocking; run it in a worker thread)."""
     import numpy as np
-    import sklearn
 
-    # parameters were validated at fit time; re-validating costs more than scoring one text
-    with sklearn.config_context(skip_parameter_validation=True):
+    # a linear model scores without scikit-learn, which serving does not import (~1 CPU s at start-up);
+    # when a model uses it (forests), its parameters were validated at fit time: skip re-validating
+    sklearn = sys.modules.get("sklearn")
+    skip = sklearn.config_context(skip_parameter_validation=True) if sklearn else contextlib.nullcontext()
+    with skip:
         scores = pipeline.score(texts)
     if not np.isfinite(scores.probabilities).all():
         raise ValueError("the model returned non-finite probabilities")
@@ -130,6 +134,7 @@ class ModelHolder:
 
         Raises ModelError (one line) and keeps the current model when the new one is broken.
         """
+        from socialscore.api.startup import warm_up
         from socialscore.registry.serving import check_export, load_served
 
         with self._lock:
@@ -140,9 +145,11 @@ class ModelHolder:
                 if previous is not None and manifest == previous.manifest:
                     return "unchanged", old_version
                 started = time.perf_counter()
+                log.info("loading model %s from %s", manifest.get("model_version"), self.directory)
                 pipeline = load_served(self.directory)
                 check_nltk(pipeline.nltk_resources, self.models_dir)
                 verify_pipeline(pipeline)
+                warm_up(pipeline, score_pipeline)
             except SocialScoreError as exc:
                 self.last_error = str(exc)
                 raise

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,6 +31,7 @@ from socialscore.api.middleware import RequestMiddleware
 from socialscore.api.routes import model, ops, scoring
 from socialscore.api.routes.scoring import score_texts
 from socialscore.api.settings import ApiSettings, load_settings
+from socialscore.api.startup import log_ready, prepare_kernels
 from socialscore.errors import SocialScoreError
 
 log = logging.getLogger("socialscore.api")
@@ -93,10 +95,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if not settings.auth_enabled:
         log.warning("SOCIALSCORE_API_KEYS is empty: the API is open to anyone who can reach it "
                     "(allowed only with SOCIALSCORE_ENV=development)")
+    started = time.perf_counter()
+    prepare_kernels()
     try:
         await _reload(app, "startup")
     except SocialScoreError as exc:
         log.error("no model loaded, /ready answers 503: %s", exc)
+    log_ready(started, app.state.holder.current and app.state.holder.current.version)
     loop = asyncio.get_running_loop()
     sighup = threading.current_thread() is threading.main_thread()
     if sighup:

@@ -152,6 +152,16 @@ class StepContext:
         """A figure the run summary shows for this step (rows in, rows kept, AUC ...)."""
         self.facts[name] = value
 
+    def progress_rows(self, frames: Iterable[T], total: int | None, description: str) -> Iterator[T]:
+        """Pass frames (anything with a length) through, showing rows done and rows/s: a rich bar on a
+        terminal, a plain line every few seconds otherwise (pipeline.progress)."""
+        from socialscore.pipeline.progress import row_progress
+
+        with row_progress(self.console, f"[{self.step}] {description}", total) as advance:
+            for frame in frames:
+                yield frame
+                advance(len(frame))  # type: ignore[arg-type]
+
     def progress(self, items: Iterable[T], total: int | None, description: str) -> Iterator[T]:
         """Iterate with a rich progress bar on a terminal; plain iteration otherwise."""
         if self.console is None or not self.console.is_terminal:

@@ -13,11 +13,15 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialscore.errors import ModelError, TamperedModelError
-from socialscore.modeling.scorer.pipeline import FILES, ScoringPipeline, verify_files
-from socialscore.registry.store import PRODUCTION, ModelRegistry
+from socialscore.modeling.scorer.bundle_files import FILES, verify_files
+from socialscore.registry.aliases import PRODUCTION
+
+if TYPE_CHECKING:  # the registry's tables need SQLAlchemy, which serving does not import
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline
+    from socialscore.registry.store import ModelRegistry
 
 MANIFEST = "bundle.json"
 COMPAT_MODEL, COMPAT_VECTORIZER = "model.joblib", "vectorizer.joblib"
@@ -34,6 +38,8 @@ def export_alias(registry: ModelRegistry, alias: str, compat: bool = True) -> di
         raise ModelError(f"the alias {alias!r} names no version yet")
     record = registry.get(version)
     source = registry.version_dir(version)
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline
+
     pipeline = ScoringPipeline.load(source, record["files"])
     return export_pipeline(pipeline, alias_dir(registry.models_dir, alias), manifest_for(record, alias), compat, source)
 
@@ -131,6 +137,8 @@ def load_served(directory: Path) -> ScoringPipeline:
             f"{directory / MANIFEST} lists no plain model files ({', '.join(FILES)}): it is an old pickle "
             "bundle, which is never loaded; re-export it with: socialscore models promote VERSION"
         )
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline
+
     pipeline = ScoringPipeline.load(directory, manifest["files"])
     if pipeline.version != manifest.get("model_version"):
         raise ModelError(f"{directory / MANIFEST} names {manifest.get('model_version')} but the files hold {pipeline.version}")
@@ -177,6 +185,7 @@ def registry_for_served(models_dir: Path) -> ModelRegistry | None:
     """
     from socialscore.config import load_settings
     from socialscore.layout import Layout
+    from socialscore.registry.store import ModelRegistry
 
     models_dir = models_dir.resolve()
     if models_dir.name != "models":
@@ -244,6 +253,8 @@ def promote(registry: ModelRegistry, version: str, reason: str, force: bool = Fa
                 f"{version} is a {record['mode']} model (trained on a sample); production takes prod models: "
                 "promote it anyway with --force --reason '...'"
             )
+    from socialscore.modeling.scorer.pipeline import ScoringPipeline
+
     pipeline = ScoringPipeline.load(registry.version_dir(version), record["files"])
     export_pipeline(pipeline, alias_dir(registry.models_dir, alias), manifest_for(record, alias),
                     alias == PRODUCTION, registry.version_dir(version))

@@ -19,9 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from socialscore.errors import DatabaseError, ModelError
-
-PRODUCTION = "production"
-STAGING = "staging"
+from socialscore.registry.aliases import PRODUCTION, STAGING  # noqa: F401  (re-exported)
 
 metadata = sa.MetaData()
 versions = sa.Table(

@@ -261,7 +261,7 @@ def _write_streamed(ctx: StepContext, source: Any, builder: Any) -> tuple[dict[s
 
     ctx.layout.processed_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".feature-counts-", dir=ctx.layout.processed_dir) as scratch:
-        blocks, described = stream_features(source, builder, Path(scratch))
+        blocks, described = stream_features(_Progressing(source, ctx), builder, Path(scratch))
         t0 = time.perf_counter()
         ctx.write("features", blocks)
         transformed = round(time.perf_counter() - t0, 3)
@@ -271,3 +271,19 @@ def _write_streamed(ctx: StepContext, source: Any, builder: Any) -> tuple[dict[s
     written = ctx.read("features")
     add_shape(metadata, written.n_rows, written.n_features, written.nnz)
     return metadata, labels, rows
+
+
+class _Progressing:
+    """``source`` whose train and test chunks show their progress (rows done, rows/s) on the console."""
+
+    def __init__(self, source: Any, ctx: StepContext) -> None:
+        self._source, self._ctx = source, ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+    def train(self) -> Iterator[pd.DataFrame]:
+        return self._ctx.progress_rows(self._source.train(), None, "counting n-grams (training rows)")
+
+    def test(self) -> Iterator[pd.DataFrame]:
+        return self._ctx.progress_rows(self._source.test(), None, "featurising the test rows")

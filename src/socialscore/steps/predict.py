@@ -295,7 +295,7 @@ def run(ctx: StepContext) -> None:
     table = ctx.location("predictions_table")
     rows = write_predictions(
         pipeline,
-        chunks,
+        ctx.progress_rows(chunks, None, f"scoring {origin}"),
         Path(ctx.location("predictions")),
         sink=lambda stream: ctx.db.replace_table_from_chunks(table, stream),
     )

@@ -6,13 +6,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from socialscore.errors import ConfigError, SocialScoreError
+from socialscore.terminal.consoles import LazyConsole, table
 from socialscore.terminal.help import App
 from socialscore.terminal.registry import models_app, runs_app
 
@@ -25,8 +24,8 @@ app.add_typer(vertex_app, name="vertex")
 app.add_typer(models_app, name="models")
 app.add_typer(runs_app, name="runs")
 
-console = Console()
-err_console = Console(stderr=True)
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 ModeOpt = Annotated[str, typer.Option("--mode", "-m", help="dev (5,000-row sample) or prod (all rows).")]
 ProjectOpt = Annotated[
@@ -41,7 +40,7 @@ BeamArgOpt = Annotated[
 ]
 
 
-def _fail(message: str, verbose: bool) -> None:
+def _fail(message: str, verbose: bool) -> NoReturn:
     if verbose:
         err_console.print_exception()
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
@@ -128,24 +127,23 @@ def run(
     steps = _split_words(steps)
     if engine not in ("local", "beam"):
         _fail(f"unknown engine {engine!r}: use local or beam", verbose)
-        return
     if override_gate is not None:
         sets = [*(sets or []), f"gate.override={json.dumps(override_gate)}"]
     try:
         settings = project_settings(mode, project_dir, sets, data, text_column, label_column, id_column, encoding)
         layout = Layout(project_dir, settings.mode)
         layout.ensure()
-        setup_logging(layout.log_file, console, verbose)
-        print_banner(console, settings, steps)
+        setup_logging(layout.log_file, console.get(), verbose)
+        print_banner(console.get(), settings, steps)
         if engine == "beam":
             _require_beam()
-        orchestrator = Orchestrator(settings, layout, console, engine=engine, beam_args=tuple(beam_arg or ()))
+        orchestrator = Orchestrator(settings, layout, console.get(), engine=engine, beam_args=tuple(beam_arg or ()))
         forced: bool | list[str] = True if force_all or "all" in (force or []) else _split_words(force)
         summary = orchestrator.run(steps, force=forced, wait=wait)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
-    print_summary(console, summary)
+    print_summary(console.get(), summary)
     if not summary.ok:
         failed = next(o for o in summary.steps if o.outcome == "failed")
         _fail(f"step '{failed.name}' failed: {summary.error}", False)
@@ -166,19 +164,19 @@ def status(
     try:
         settings = project_settings(mode, project_dir, sets)
         layout = Layout(project_dir, settings.mode)
-        orchestrator = Orchestrator(settings, layout, console)
+        orchestrator = Orchestrator(settings, layout, console.get())
         rows = [*orchestrator.status(), orchestrator.served_status()]
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
-    table = Table(title=f"socialscore status — mode {settings.mode}")
-    table.add_column("step")
-    table.add_column("state")
-    table.add_column("why")
+    rows_table = table(title=f"socialscore status — mode {settings.mode}")
+    rows_table.add_column("step")
+    rows_table.add_column("state")
+    rows_table.add_column("why")
     colours = {"up to date": "green", "stale": "yellow", "never run": "dim", "blocked": "red"}
     for row in rows:
-        table.add_row(row.name, f"[{colours[row.state]}]{row.state}[/]", "; ".join(row.reasons))
-    console.print(table)
+        rows_table.add_row(row.name, f"[{colours[row.state]}]{row.state}[/]", "; ".join(row.reasons))
+    console.print(rows_table)
 
 
 @app.command()
@@ -216,7 +214,6 @@ def predict(
 
     if engine not in ("local", "beam"):
         _fail(f"unknown engine {engine!r}: use local or beam", verbose)
-        return
     if "://" not in models_dir:  # a gs:// directory (--engine beam) is not under the project
         models_dir = str(project_dir / models_dir)  # an absolute models_dir stays as it is
     try:
@@ -232,7 +229,6 @@ def predict(
         report = predict_file(Path(input), Path(output), load, text_column=text_column, chunk_size=chunk_size)
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
-        return
     console.print(f"scored {report.rows:,} rows → {output}  ({report.seconds:.2f}s)")
 
 
@@ -266,10 +262,7 @@ def generate(
     from socialscore.storage.output_guard import check_output
     from socialscore.storage.synthetic import generate_example
 
-    try:
-        check_output(output)
-    except SocialScoreError as exc:
-        _fail(str(exc), False)
+    check_output(output)  # a refusal is a SocialScoreError: main() prints it in one line
     frame = generate_example(rows, seed)
     # An input file, not a report: written verbatim (no spreadsheet escaping, which would alter text).
     with atomic_path(output, ".csv") as tmp:
@@ -382,6 +375,18 @@ def vertex_submit(
     console.print(f"submitted: {job}")
 
 
+@app.command("warm-cache")
+def warm_cache(
+    directory: Annotated[Path, typer.Argument(help="Where to write the compiled kernels (e.g. /app/numba-cache).")],
+) -> None:
+    """Compile the numba kernels into DIRECTORY, to ship read-only (set SOCIALSCORE_NUMBA_SHIPPED_CACHE to it)."""
+    from socialscore.api.numba_cache import warm
+
+    stats = warm(directory.resolve())
+    files = sum(1 for p in directory.rglob("*") if p.is_file())
+    console.print(f"compiled {stats['misses']} kernel signature(s) into {directory} ({files} files)")
+
+
 @app.command()
 def version() -> None:
     """Print the package version."""
@@ -423,6 +428,9 @@ def expand_multi_value(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None, prog_name: str = "socialscore") -> None:
     """Console entry point."""
+    from socialscore.api.numba_cache import install_shipped_cache
+
+    install_shipped_cache()  # before any kernel runs; a problem only means compiling, as without it
     args = expand_multi_value(list(sys.argv[1:] if argv is None else argv))
     try:
         app(args, prog_name=prog_name)

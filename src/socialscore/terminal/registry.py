@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from socialscore.errors import SocialScoreError
+from socialscore.terminal.consoles import LazyConsole, table
 from socialscore.terminal.help import App
 
 models_app = App(help="Model versions, aliases (production, staging), the quality gate.")
 runs_app = App(help="Run history: list, show, compare.")
-console = Console()
-err_console = Console(stderr=True)
+console = LazyConsole()
+err_console = LazyConsole(stderr=True)
 
 ProjectOpt = Annotated[Path, typer.Option("--project-dir", "-C", help="Project directory.")]
 
@@ -61,15 +60,15 @@ def models_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")
     from socialscore.registry.store import short_version
 
     # the short id holds the mode and the creation time (UTC): no separate columns for them
-    table = Table(title="model versions", caption="short ids; full id and details: socialscore models show VERSION")
+    rows_table = table(title="model versions", caption="short ids; full id and details: socialscore models show VERSION")
     for column in ("version", "aliases", "gate", "held-out AUC"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("version", "aliases"))
+        rows_table.add_column(column, overflow="fold", no_wrap=column in ("version", "aliases"))
     for row in rows:
         gate = row.get("gate") or {}
         verdict = gate.get("verdict") or (gate.get("data") or {}).get("verdict") or row["status"]
-        table.add_row(short_version(row["version"]), ", ".join(by_version.get(row["version"], [])), verdict,
+        rows_table.add_row(short_version(row["version"]), ", ".join(by_version.get(row["version"], [])), verdict,
                       _auc(row.get("metrics"), "held_out"))
-    console.print(table)
+    console.print(rows_table)
 
 
 @models_app.command("show")
@@ -83,7 +82,7 @@ def models_show(version: str, project_dir: ProjectOpt = Path(".")) -> None:
         return
     from socialscore.storage.provenance import describe
 
-    console.print(describe((record.get("data") or {}).get("provenance")), markup=False, highlight=False)
+    err_console.print(describe((record.get("data") or {}).get("provenance")), markup=False, highlight=False)  # stdout stays JSON
     console.print_json(json.dumps(record, default=str))
 
 
@@ -182,13 +181,13 @@ def runs_list(mode: Annotated[str | None, typer.Option(help="Only this mode.")] 
         return
     from socialscore.registry.store import short_run, short_version
 
-    table = Table(title="runs", caption="short ids; a unique prefix is enough: socialscore runs show RUN")
+    rows_table = table(title="runs", caption="short ids; a unique prefix is enough: socialscore runs show RUN")
     for column in ("run", "mode", "status", "version", "error"):
-        table.add_column(column, no_wrap=column in ("run", "version"))
+        rows_table.add_column(column, no_wrap=column in ("run", "version"))
     for row in rows:
-        table.add_row(short_run(row["run_id"]), row["mode"], row["status"], short_version(row.get("version")),
+        rows_table.add_row(short_run(row["run_id"]), row["mode"], row["status"], short_version(row.get("version")),
                       (row.get("error") or "")[:80])
-    console.print(table)
+    console.print(rows_table)
 
 
 @runs_app.command("show")
@@ -213,9 +212,9 @@ def runs_compare(first: str, second: str, project_dir: ProjectOpt = Path(".")) -
     except SocialScoreError as exc:
         _fail(exc)
         return
-    table = Table(title=f"{first} vs {second}")
+    rows_table = table(title=f"{first} vs {second}")
     for column in ("key", first, second):
-        table.add_column(column)
+        rows_table.add_column(column)
     for key, a, b in rows:
-        table.add_row(key, str(a), str(b))
-    console.print(table if rows else "no differences in config or metrics")
+        rows_table.add_row(key, str(a), str(b))
+    console.print(rows_table if rows else "no differences in config or metrics")

@@ -21,13 +21,16 @@ from typing import Any
 import numpy as np
 
 from socialscore.errors import ModelError
+from socialscore.modeling.scorer.bundle_files import (
+    ARRAYS_FILE,
+    FILES,
+    PIPELINE_FILE,
+    VOCAB_FILE,
+    verify_files,
+)
 from socialscore.modeling.scorer.scores import DEFAULT_HIGH_RISK, Scores, scores_from_probabilities
 
 FORMAT = "socialscore-pipeline/1"
-PIPELINE_FILE = "pipeline.json"
-ARRAYS_FILE = "arrays.npz"
-VOCAB_FILE = "vocab.json"
-FILES = (PIPELINE_FILE, ARRAYS_FILE, VOCAB_FILE)
 
 
 @dataclass(frozen=True)
@@ -192,22 +195,3 @@ class ScoringPipeline:
             card=dict(document.get("card") or {}),
             languages=document.get("languages"),
         )
-
-
-def verify_files(directory: Path, expected: Mapping[str, str], names: Sequence[str]) -> None:
-    """Refuse a file that is missing, unrecorded or changed since its sha256 was recorded."""
-    from socialscore.storage.digest import sha256_file
-
-    for name in names:
-        path = directory / name
-        if not path.is_file():
-            raise ModelError(f"{path} does not exist: the model is incomplete; restore or retrain it")
-        want = expected.get(name)
-        if not want:
-            raise ModelError(f"{path} has no recorded sha256; refusing to load it")
-        actual = sha256_file(path)
-        if actual != want:
-            raise ModelError(
-                f"{path} does not match its recorded sha256 ({actual[:12]}…, expected {want[:12]}…): "
-                "the file was changed or is corrupt; restore it or retrain"
-            )

@@ -11,6 +11,7 @@ complete table or the new complete one, and no staging table is left behind.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +19,6 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-import psycopg
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,7 +51,11 @@ if TYPE_CHECKING:
     from socialscore.layout import Layout
 
 
-_DRIVER_ERRORS = (SQLAlchemyError, psycopg.Error, sqlite3.Error)
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a driver call may raise. psycopg is imported by SQLAlchemy only for a PostgreSQL
+    engine (importing it costs a SQLite run ~0.2 s), so its errors are caught only once it is loaded."""
+    psycopg = sys.modules.get("psycopg")
+    return (SQLAlchemyError, sqlite3.Error, psycopg.Error) if psycopg else (SQLAlchemyError, sqlite3.Error)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -136,7 +140,7 @@ class Database:
             if self.dialect == "sqlite" and self.url.database:
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             fairy = self.engine.raw_connection()
-        except (*_DRIVER_ERRORS, OSError) as exc:
+        except (*_driver_errors(), OSError) as exc:
             raise self._unreachable(exc) from None
         try:
             conn = fairy.driver_connection
@@ -145,7 +149,7 @@ class Database:
             yield conn
         except DatabaseError:
             raise
-        except _DRIVER_ERRORS as exc:
+        except _driver_errors() as exc:
             raise DatabaseError(f"{self.describe()}: {action} failed: {self._scrub(_first_line(exc))}") from None
         finally:
             fairy.close()
