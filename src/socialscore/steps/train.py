@@ -66,7 +66,7 @@ def train_model(
     model.threshold = thresholds[primary]
     timing = {"cv": round(cv_seconds, 3), "final_fit": round(fit_seconds, 3)}
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "thresholds": thresholds,
-                   "prevalence": prevalence}
+                   "prevalence": prevalence, "oof_proba": model.calibrated(cv.raw_oof)}
 
 
 def train_chosen(
@@ -186,7 +186,14 @@ def run(ctx: StepContext) -> None:
             raise GateRefused(f"quality gate refused the training data: {data_gate.verdict()}")
         ctx.warn(f"quality gate overridden ({data_gate.override}): {data_gate.verdict()}")
     X = train_blocks(features, train)
-    model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
+    from socialscore.transformer import TEXT_MODEL_TYPES
+
+    if settings.model.type in TEXT_MODEL_TYPES:  # the transformer extra (socialscore/transformer/)
+        from socialscore.transformer.training import train_text_model
+
+        model, report = train_text_model(ctx, X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
+    else:
+        model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)
