@@ -34,8 +34,11 @@ def build_classifier(n_labels: int, encoder_config: Any = None, seed: int = 42):
     initialised BERT of ``encoder_config`` (tests) with the shipped tokenizer."""
     torch = _torch()
     from transformers import AutoModel, BertModel
+    from transformers.utils import logging as hf_logging
 
     from socialscore.transformer.weights import base_model_dir
+
+    hf_logging.disable_progress_bar()  # a run's output stays the pipeline's
 
     torch.manual_seed(seed)
     source = base_model_dir()

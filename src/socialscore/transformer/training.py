@@ -42,13 +42,25 @@ def train_texts(ctx: StepContext, ids: np.ndarray) -> list[str]:
     return [by_id[i] for i in ids.astype(str)]
 
 
-def validation_split(Y: np.ndarray, primary: int, share: float, seed: int) -> np.ndarray:
-    """A boolean mask of the validation rows, stratified on the primary label."""
+def real_rows(ids: np.ndarray) -> np.ndarray:
+    """Rows that are comments, not the train split's mitigations (augmentation sentences, repeated rows)."""
+    from socialscore.modeling.mitigation import AUGMENT_ID_PREFIX
+
+    ids = np.asarray(ids).astype(str)
+    return ~(np.char.startswith(ids, AUGMENT_ID_PREFIX) | (np.char.find(ids, "~") >= 0))
+
+
+def validation_split(Y: np.ndarray, primary: int, share: float, seed: int, eligible: np.ndarray | None = None) -> np.ndarray:
+    """A boolean mask of the validation rows (``share`` of all rows, drawn from the ``eligible`` ones:
+    real comments, so that early stopping and calibration see the data scored later), stratified on
+    the primary label."""
     from sklearn.model_selection import train_test_split
 
-    index = np.arange(len(Y))
-    strata = Y[:, primary] if 2 <= Y[:, primary].sum() <= len(Y) - 2 else None
-    _, val = train_test_split(index, test_size=share, random_state=seed, stratify=strata)
+    index = np.arange(len(Y)) if eligible is None else np.flatnonzero(eligible)
+    y = Y[index, primary]
+    strata = y if 2 <= y.sum() <= len(y) - 2 else None
+    size = min(max(2, round(share * len(Y))), len(index) // 2)
+    _, val = train_test_split(index, test_size=size, random_state=seed, stratify=strata)
     mask = np.zeros(len(Y), dtype=bool)
     mask[val] = True
     return mask
@@ -66,7 +78,7 @@ def best_f1(y: np.ndarray, scores: np.ndarray) -> float:
 
 def fit_transformer(
     texts: Sequence[str], Y: np.ndarray, labels: list[str], primary: str, settings: Settings,
-    encoder_config: Any = None,
+    encoder_config: Any = None, eligible: np.ndarray | None = None,
 ) -> tuple[Any, dict[str, Any], np.ndarray, np.ndarray]:
     """Fine-tune, export and calibrate; (model, report, validation mask, calibrated validation probabilities)."""
     require_training()
@@ -79,7 +91,7 @@ def fit_transformer(
     j = labels.index(primary)
     if len(texts) < 20:
         raise DataError(f"{len(texts)} training texts are too few to fine-tune a transformer (20 at least)")
-    val = validation_split(Y, j, cfg.validation_share, cfg.random_state)
+    val = validation_split(Y, j, cfg.validation_share, cfg.random_state, eligible)
     fit_idx, val_idx = np.flatnonzero(~val), np.flatnonzero(val)
     module, tokenizer_json = build_classifier(len(labels), encoder_config, cfg.random_state)
     t0 = time.process_time()
@@ -139,7 +151,7 @@ def train_text_model(
     Y = label_matrix(y_data, data_labels, labels)
     texts = train_texts(ctx, row_ids)
     if settings.model.type == "transformer":
-        model, report, _, _ = fit_transformer(texts, Y, labels, primary, settings)
+        model, report, _, _ = fit_transformer(texts, Y, labels, primary, settings, eligible=real_rows(row_ids))
         return model, report
     return fit_cascade(blocks, row_ids, y_data, data_labels, texts, Y, labels, primary, settings)
 
@@ -170,7 +182,8 @@ def fit_cascade(
     linear_cpu = time.process_time() - t0
     share = settings.model.cascade_share
     band = choose_band(oof[:, j], linear.threshold, share)
-    transformer, t_report, val, t_val_proba = fit_transformer(texts, Y, labels, primary, settings, encoder_config)
+    transformer, t_report, val, t_val_proba = fit_transformer(
+        texts, Y, labels, primary, settings, encoder_config, real_rows(row_ids))
     model = CascadeModel(linear, transformer, linear.threshold, band, share, fallbacks=dict(linear.fallbacks))
     cascaded = oof[val].copy()
     routed = model.routed(cascaded)
