@@ -71,7 +71,7 @@ def _classifier_class():
     return _Classifier
 
 
-def Classifier(encoder: Any, n_labels: int):  # noqa: N802 - builds the torch module lazily (torch is optional)
+def Classifier(encoder: Any, n_labels: int):
     return _classifier_class()(encoder, n_labels)
 
 

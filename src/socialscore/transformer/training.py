@@ -83,7 +83,12 @@ def fit_transformer(
     """Fine-tune, export and calibrate; (model, report, validation mask, calibrated validation probabilities)."""
     require_training()
     from socialscore.modeling.prior import calibrate_and_threshold
-    from socialscore.transformer.finetune import build_classifier, export_onnx, fine_tune, quantize_int8
+    from socialscore.transformer.finetune import (
+        build_classifier,
+        export_onnx,
+        fine_tune,
+        quantize_int8,
+    )
     from socialscore.transformer.model import TransformerModel
     from socialscore.transformer.weights import provenance
 
@@ -121,8 +126,8 @@ def fit_transformer(
         labels, primary, params, candidates[chosen], tokenizer_json, cfg.max_length, chosen,
         info={**provenance(), "training": {
             "stopped": fit.stopped, "steps": fit.steps, "examples": fit.examples, "best_step": fit.best_step,
-            "fine_tune_cpu_seconds": fit.cpu_seconds, "history": fit.history, "fit_rows": int(len(fit_idx)),
-            "validation_rows": int(len(val_idx))},
+            "fine_tune_cpu_seconds": fit.cpu_seconds, "history": fit.history, "fit_rows": len(fit_idx),
+            "validation_rows": len(val_idx)},
             "precision": {"chosen": chosen, "int8_f1_loss": None if "int8" not in candidates else round(loss, 4),
                           **quality}},
     )
