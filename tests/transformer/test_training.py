@@ -98,5 +98,5 @@ def test_a_whole_run_registers_evaluates_and_predicts(project_dir: Path, monkeyp
         routed = metrics["cascade"]["routed_share"]
         assert 0.05 < routed < 0.7 and "routed to the transformer" in report
         assert {"linear", "transformer"} <= set(metrics["cascade"])
-    predictions = list((project_dir / "data").rglob("predictions*.csv"))
-    assert predictions and len(pd.read_csv(predictions[0])) > 0
+    predictions = pd.read_csv(project_dir / "reports/predictions_dev.csv")  # the test split, scored
+    assert len(predictions) > 0 and predictions["social_score"].between(0, 100).all()
