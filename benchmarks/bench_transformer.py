@@ -94,7 +94,10 @@ def quality(pipeline, texts: list[str], Y: np.ndarray) -> dict[str, dict[str, fl
 
 
 SERVE = r"""
-import json, resource, sys, time
+import json, sys, time
+def peak_rss_mb():  # VmHWM: ru_maxrss would count the parent's RSS at fork
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 sys.path.insert(0, {bench!r})
 from bench_transformer import load, held_out
 from socialscore.modeling.pipeline import ScoringPipeline
@@ -113,7 +116,7 @@ t0 = time.process_time()
 for start in range(0, len(texts), 256):
     pipeline.score(texts[start:start + 256])
 batch = (time.process_time() - t0) / len(texts)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = peak_rss_mb()
 print(json.dumps({{"single_ms": single * 1000, "batch_ms": batch * 1000, "rss_mb": rss}}))
 """
 

@@ -19,7 +19,10 @@ from pathlib import Path
 import numpy as np
 
 SERVE = r"""
-import json, resource, sys, time
+import json, sys, time
+def peak_rss_mb():  # VmHWM: ru_maxrss would count the parent's RSS at fork
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 import pandas as pd
 from socialscore.modeling.pipeline import TextRules
 from socialscore.transformer.runtime import OnnxScorer
@@ -36,7 +39,7 @@ for start in range(0, len(texts), 256):
     scorer.raw_scores(texts[start:start + 256])
 batch = (time.process_time() - t0) / len(texts)
 print(json.dumps({{"single_ms": single * 1000, "batch_ms": batch * 1000,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "rss_mb": peak_rss_mb()}}))
 """
 
 
