@@ -101,7 +101,7 @@ class FeaturesConfig(Section):
 class ModelConfig(Section):
     """One estimator per label; every type is Platt-calibrated on out-of-fold scores."""
 
-    type: Literal["logistic_regression", "nb_logistic", "random_forest"] = "nb_logistic"
+    type: Literal["logistic_regression", "nb_logistic", "random_forest", "transformer", "cascade"] = "nb_logistic"
     n_estimators: int = Field(default=100, ge=1)
     max_depth: int | None = None
     max_selected_features: int | None = Field(default=20_000, ge=1)  # chi² selection for random_forest
@@ -113,6 +113,20 @@ class ModelConfig(Section):
     class_weight: Literal["balanced"] | None = None
     n_jobs: int = -1
     random_state: int = 42
+    # transformer and cascade (the transformer extra; docs/transformer.md)
+    max_length: int = Field(default=64, ge=8, le=512)  # tokens per text (longer texts are truncated)
+    batch_size: int = Field(default=32, ge=1)
+    transformer_epochs: int = Field(default=3, ge=1)  # at most; early stopping and train.time_budget_s end it sooner
+    learning_rate: float = Field(default=5e-5, gt=0)  # encoder
+    head_learning_rate: float = Field(default=1e-3, gt=0)
+    patience: int = Field(default=3, ge=1)  # validation passes without a better loss before stopping
+    evaluations_per_epoch: int = Field(default=4, ge=1)
+    validation_share: float = Field(default=0.1, gt=0.0, lt=0.5)  # of the train split: early stopping, calibration
+    quantize: Literal["auto", "int8", "fp32"] = "auto"  # auto: int8 when it loses <= 0.01 F1 on validation
+    torch_threads: int = Field(default=2, ge=1)
+    onnx_threads: int = Field(default=1, ge=1)  # per scoring call
+    cascade_share: float = Field(default=0.2, ge=0.0, le=1.0)  # target share of texts the transformer rescores
+    cascade_linear: Literal["nb_logistic", "logistic_regression"] = "nb_logistic"
 
 
 class TrainConfig(Section):
@@ -128,6 +142,8 @@ class TrainConfig(Section):
     trainer: Literal["auto", "in_memory", "out_of_core"] = "auto"
     memory_budget: int = Field(default=3072, ge=64)  # MB
     out_of_core_rows: int = Field(default=500_000, ge=1)
+    # transformer/cascade: CPU seconds (all threads) the fine-tuning may use; null: no budget
+    time_budget_s: float | None = Field(default=1800, gt=0)
     # out_of_core only: the fold models learn from at most ~this many sampled rows (every row is still
     # scored out of fold for calibration and the threshold); null: all rows
     cv_max_rows: int | None = Field(default=200_000, ge=1)
@@ -237,7 +253,7 @@ MODE_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "transform": {"sample_size": 5000},
         "model": {"n_estimators": 100},
-        "train": {"cv_folds": 3, "prevalence": DEPLOYMENT_PREVALENCE},
+        "train": {"cv_folds": 3, "prevalence": DEPLOYMENT_PREVALENCE, "time_budget_s": 120},
         "gate": {"enforce": False},
     },
     "prod": {

@@ -64,7 +64,7 @@ def export_pipeline(
             pipeline.save(source)
         with export_lock(target), atomic_group(target) as stage:
             files = {}
-            for name in FILES:
+            for name in (*FILES, *getattr(pipeline.model, "companion_files", dict)()):  # + e.g. a licence
                 shutil.copyfile(source / name, stage(name))
                 files[name] = sha256_file(source / name)
             if compat:

@@ -282,6 +282,7 @@ def render_html(
         "quality gate": (metrics.get("gate") or {}).get("verdict"),
         "promoted to": ", ".join((metrics.get("gate") or {}).get("promoted_to", [])) or None,
         "test rows": metrics.get("n_test_rows"),
+        "routed to the transformer": (metrics.get("cascade") or {}).get("routed_share"),  # cascade
         "evaluated at": metrics.get("evaluated_at"),
     }
     fact_html = "".join(

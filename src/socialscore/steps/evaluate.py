@@ -96,13 +96,18 @@ def evaluate(
     rows: Any,
     truth_labels: Sequence[str],
     pipeline: Any,
+    texts_of: Any = None,
 ) -> tuple[dict[str, Any], dict[str, bytes], HeldOut]:
     """Pure part of the step: metrics and figures for the test rows only (+ their positions, truth and
-    probabilities, which the gate and the error analysis reuse)."""
+    probabilities, which the gate and the error analysis reuse). ``texts_of(index)``: the stored texts
+    of those rows, for models that score texts (socialscore.modeling.transformer)."""
     index = held_out_indices(rows, features.shape[0], labels_matrix.shape[0])
     labels = pipeline.labels
     y_true = _aligned_truth(np.asarray(labels_matrix)[index], truth_labels, labels).astype(np.int8)
-    proba = held_out_proba(features, index, pipeline)
+    if getattr(pipeline.model, "reads_texts", False):
+        proba = pipeline.proba_from_cleaned(texts_of(index))
+    else:
+        proba = held_out_proba(features, index, pipeline)
     thresholds = dict(pipeline.thresholds)
     metrics = {
         "model_version": pipeline.version,
@@ -219,10 +224,18 @@ def run(ctx: StepContext) -> None:
     features = ctx.read("features")
     feature_meta = ctx.read("features_metadata")
     pipeline = ctx.read("model")
+    read: dict[str, list[str]] = {}
+
+    def texts_of(index: np.ndarray) -> list[str]:
+        read["texts"] = held_out_texts(ctx, index)
+        return read["texts"]
+
     metrics, figures, held = evaluate(
-        features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline
+        features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline, texts_of
     )
-    texts = held_out_texts(ctx, held.index)
+    texts = read["texts"] if "texts" in read else held_out_texts(ctx, held.index)
+    if hasattr(pipeline.model, "held_out_summary"):  # cascade: share routed, each part's metrics
+        metrics["cascade"] = pipeline.model.held_out_summary(pipeline, texts, held.y_true)
     metrics["bias"] = behaviour(pipeline)
     metrics["languages"] = language_summary(pipeline, texts)
     metrics["provenance"] = (pipeline.card.get("data") or {}).get("provenance")
@@ -272,7 +285,7 @@ def error_examples(pipeline: Any, texts: list[str], held: HeldOut, k: int) -> di
     from socialscore.modeling.behaviour.explain import error_analysis
 
     j = pipeline.labels.index(pipeline.primary_label)
-    linear = not getattr(pipeline.model, "trees_", None)
+    linear = hasattr(pipeline.model, "coef_") and not getattr(pipeline.model, "trees_", None)
     return error_analysis(texts, held.y_true[:, j], held.proba[:, j], pipeline.threshold,
                           pipeline.featurizer if linear else None, pipeline.model if linear else None,
                           pipeline.primary_label, k=k)

@@ -65,7 +65,7 @@ def train_model(
     model.threshold = thresholds[primary]
     timing = {"cv": round(cv_seconds, 3), "final_fit": round(fit_seconds, 3)}
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "thresholds": thresholds,
-                   "prevalence": prevalence}
+                   "prevalence": prevalence, "oof_proba": model.calibrated(cv.raw_oof)}
 
 
 def train_chosen(
@@ -93,6 +93,18 @@ def train_blocks(features: Any, train: np.ndarray) -> Any:
     if not train[:n].all():
         raise DataError("the features' train rows do not come first; rerun the features step")
     return RowRange(features, 0, n)
+
+
+def train_texts(ctx: StepContext, ids: np.ndarray) -> list[str]:
+    """The stored texts of ``ids`` (train rows, with the features step's train-split mitigations)."""
+    from socialscore.steps.features import read_comments
+
+    comments, _ = read_comments(ctx)
+    by_id = dict(zip(comments["id"].astype(str), comments["text"].fillna("").astype(str), strict=False))
+    missing = [i for i in ids.astype(str)[:5] if i not in by_id]
+    if missing:
+        raise DataError(f"train rows {missing} are not in the comments table; rerun the features step")
+    return [by_id[i] for i in ids.astype(str)]
 
 
 def train_from_blocks(
@@ -193,7 +205,16 @@ def run(ctx: StepContext) -> None:
             raise GateRefused(data_gate.refusal("the training data"))
         ctx.warn(f"quality gate overridden ({data_gate.override}): {data_gate.verdict()}")
     X = train_blocks(features, train)
-    model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
+    from socialscore.modeling.transformer import TEXT_MODEL_TYPES
+
+    if settings.model.type in TEXT_MODEL_TYPES:  # the transformer extra (socialscore/modeling/transformer/)
+        from socialscore.modeling.transformer.training import train_text_model
+
+        ids = rows["id"].to_numpy()[train]
+        texts = train_texts(ctx, ids)
+        model, report = train_text_model(texts, X, ids, y_all[train], data_labels, settings, train_from_blocks)
+    else:
+        model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)

@@ -189,6 +189,8 @@ def explain_pipeline(pipeline: Any, text: str, top_k: int = 5) -> list[dict[str,
     decomposition).
     """
     model, featurizer = pipeline.model, pipeline.featurizer
+    if hasattr(model, "explain_refusal"):
+        raise ValueError(model.explain_refusal())
     if getattr(model, "trees_", None) or not (hasattr(model, "coef_") and hasattr(featurizer, "preprocessor")):
         raise ValueError("the served model is not a linear socialscore model: it cannot explain its scores")
     cleaned = pipeline.clean([text])[0]

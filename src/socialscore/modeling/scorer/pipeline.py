@@ -97,7 +97,15 @@ class ScoringPipeline:
 
     def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
         """Calibrated probabilities, shape (len(texts), len(labels)), columns in ``labels`` order."""
-        return self.proba_from_features(self.features(texts))
+        return self.proba_from_cleaned(self.clean(texts))
+
+    def proba_from_cleaned(self, cleaned: list[str]) -> np.ndarray:
+        """Probabilities of texts already cleaned; models that read texts (socialscore.modeling.transformer) get
+        the texts, and the featuriser's output only when they use it."""
+        if getattr(self.model, "reads_texts", False):
+            features = self.featurizer.transform(cleaned) if self.model.needs_features else None
+            return np.asarray(self.model.predict_proba_texts(cleaned, features), dtype=float)
+        return self.proba_from_features(self.featurizer.transform(cleaned))
 
     def proba_from_features(self, features: Any) -> np.ndarray:
         """The model half alone, for features this pipeline's featuriser made (evaluation reuses them)."""
@@ -108,7 +116,7 @@ class ScoringPipeline:
         whether the model was trained on it (``reliable``)."""
         cleaned = self.clean(texts)
         if self.languages is None:
-            return self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
+            return self.scores(self.proba_from_cleaned(cleaned))
         from socialscore.modeling.behaviour.language import (
             LanguageProfile,
             detect_languages,
@@ -118,14 +126,14 @@ class ScoringPipeline:
 
         if len(cleaned) < PARALLEL_MIN_TEXTS:
             languages = detect_languages(cleaned)
-            scores = self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
+            scores = self.scores(self.proba_from_cleaned(cleaned))
         else:
             # a big batch is featurised in worker processes while this one waits: detect meanwhile
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(1) as pool:
                 detecting = pool.submit(detect_languages, cleaned)
-                scores = self.scores(self.proba_from_features(self.featurizer.transform(cleaned)))
+                scores = self.scores(self.proba_from_cleaned(cleaned))
                 languages = detecting.result()
         scores.language = languages
         scores.reliable = reliable(languages, LanguageProfile.from_state(self.languages))
@@ -161,7 +169,10 @@ class ScoringPipeline:
         with open(directory / ARRAYS_FILE, "wb") as handle:
             np.savez(handle, **arrays)
         (directory / VOCAB_FILE).write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
-        return {name: sha256_file(directory / name) for name in FILES}
+        companions = getattr(self.model, "companion_files", dict)()  # e.g. the base weights' licence
+        for name, data in companions.items():
+            (directory / name).write_bytes(data)
+        return {name: sha256_file(directory / name) for name in (*FILES, *companions)}
 
     @classmethod
     def load(cls, directory: Path, expected: Mapping[str, str]) -> ScoringPipeline:

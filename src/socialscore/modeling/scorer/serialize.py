@@ -128,7 +128,10 @@ def _pair(value: Any) -> tuple[int, int] | None:
 
 # --- models -------------------------------------------------------------------------------------
 def model_state(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """(meta, arrays) of a fitted :class:`socialscore.modeling.training.estimators.SocialScoreModel`."""
+    """(meta, arrays) of a fitted :class:`socialscore.modeling.training.estimators.SocialScoreModel` (or of a model
+    that defines its own ``to_state``: socialscore.modeling.transformer)."""
+    if hasattr(model, "to_state"):
+        return model.to_state(model_state)
     meta = {
         "model_type": model.model_type,
         "labels": list(model.labels),
@@ -155,6 +158,12 @@ def model_state(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Any:
     from socialscore.modeling.training.estimators import SocialScoreModel
+    from socialscore.modeling.transformer import TEXT_MODEL_TYPES
+
+    if meta.get("model_type") in TEXT_MODEL_TYPES:
+        from socialscore.modeling.transformer.model import text_model_from_state
+
+        return text_model_from_state(meta, arrays, model_from_state)
 
     model = SocialScoreModel(
         meta["model_type"], list(meta["labels"]), meta["primary_label"], dict(meta["params"]),

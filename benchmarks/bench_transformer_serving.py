@@ -1,0 +1,76 @@
+"""Serving cost of the transformer alone, independent of training: all-MiniLM-L6-v2 + a fresh linear head
+exported as ``model.type: transformer`` exports it (fp32 and dynamic int8), then CPU ms per text and peak
+RSS scoring Davidson tweets in a fresh process per measurement (fp32 and int8 alternated). The weights'
+values do not change the cost, so this measures what a trained model costs to serve.
+
+    nice -n 10 uv run python benchmarks/bench_transformer_serving.py \
+        --data ../shared/data/davidson2017/labeled_data.csv --texts 500 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+SERVE = r"""
+import json, sys, time
+def peak_rss_mb():  # VmHWM: ru_maxrss would count the parent's RSS at fork
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+import pandas as pd
+from socialscore.modeling.scorer.pipeline import TextRules
+from socialscore.modeling.transformer.runtime import OnnxScorer
+from socialscore.modeling.transformer.weights import base_model_dir
+texts = TextRules().apply(pd.read_csv({data!r})["tweet"].astype(str).tolist()[:{n}])
+scorer = OnnxScorer(open({onnx!r}, "rb").read(), (base_model_dir() / "tokenizer.json").read_text(), 64)
+scorer.raw_scores(texts[:8])
+t0 = time.process_time()
+for text in texts:
+    scorer.raw_scores([text])
+single = (time.process_time() - t0) / len(texts)
+t0 = time.process_time()
+for start in range(0, len(texts), 256):
+    scorer.raw_scores(texts[start:start + 256])
+batch = (time.process_time() - t0) / len(texts)
+print(json.dumps({{"single_ms": single * 1000, "batch_ms": batch * 1000,
+                  "rss_mb": peak_rss_mb()}}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--texts", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    from socialscore.modeling.transformer.finetune import build_classifier, export_onnx, quantize_int8
+
+    with tempfile.TemporaryDirectory() as tmp:
+        module, _ = build_classifier(3)
+        module.eval()
+        paths = {"fp32": export_onnx(module, Path(tmp))}
+        paths["int8"] = quantize_int8(paths["fp32"])
+        for name, path in paths.items():
+            print(f"{name}: ONNX {path.stat().st_size / 2**20:.1f} MiB")
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in paths}
+        for _ in range(args.repeats):
+            for name, path in paths.items():  # alternated
+                code = SERVE.format(data=str(args.data.resolve()), onnx=str(path), n=args.texts)
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"| precision | CPU ms/text, one per call | CPU ms/text, batches of 256 | peak RSS MB |  ({args.texts} tweets, "
+          f"median of {args.repeats})")
+    print("|---|---|---|---|")
+    for name, results in runs.items():
+        m = {k: float(np.median([r[k] for r in results])) for k in results[0]}
+        print(f"| {name} | {m['single_ms']:.2f} | {m['batch_ms']:.2f} | {m['rss_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
