@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from _shared import JIGSAW_SAMPLE
 
 from socialscore.modeling.featurizers.engineered import (
     LEXICON,
@@ -42,7 +43,7 @@ from socialscore.modeling.featurizers.hashing import HashingFeaturiser
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
-SHARED = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
+SHARED = JIGSAW_SAMPLE
 
 
 def load_texts(path: Path) -> tuple[list[str], str]:

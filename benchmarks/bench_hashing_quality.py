@@ -21,7 +21,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-SHARED = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
+from _shared import JIGSAW_SAMPLE
+
+SHARED = JIGSAW_SAMPLE
 STEPS = ["extract", "transform", "load", "features", "train", "evaluate"]
 
 
