@@ -1,10 +1,10 @@
-"""Held-out toxic ROC AUC: hashing vs vocabulary featuriser, through the real pipeline, over split seeds.
+"""Held-out toxic ROC AUC: hashing vs vocabulary featurizer, through the real pipeline, over split seeds.
 
     uv run python benchmarks/bench_hashing_quality.py                       # shared Jigsaw sample
     uv run python benchmarks/bench_hashing_quality.py --seeds 1 2 3 --hash-bits 20 22
 
 For each ``transform.seed`` (a different train/test split) it runs ``socialscore run --mode prod``
-(extract … evaluate) in a scratch project once per featuriser and reads the evaluate step's held-out
+(extract … evaluate) in a scratch project once per featurizer and reads the evaluate step's held-out
 ROC AUC of the primary label. Prints each run and the mean ± standard deviation of the paired
 difference (hashing − vocabulary).
 """
@@ -62,7 +62,7 @@ def main() -> None:
                 auc, seconds = run_once(project, args.data, seed, overrides)
                 aucs[name].append(auc)
                 print(f"seed {seed}  {name:14s} AUC {auc:.4f}  ({seconds:.0f} s wall, shared machine)", flush=True)
-    print(f"{'featuriser':14s} {'mean AUC':>9s} {'diff vs vocabulary (mean ± sd)':>32s}")
+    print(f"{'featurizer':14s} {'mean AUC':>9s} {'diff vs vocabulary (mean ± sd)':>32s}")
     for name, values in aucs.items():
         diffs = [a - b for a, b in zip(values, aucs["vocabulary"], strict=True)]
         spread = statistics.stdev(diffs) if len(diffs) > 1 else 0.0

@@ -52,7 +52,7 @@ def test_run_engine_beam_equals_engine_local(tmp_path: Path) -> None:
             np.testing.assert_array_equal(got[name], want[name])
 
 
-def test_run_engine_beam_refuses_the_vocabulary_featuriser(tmp_path: Path) -> None:
+def test_run_engine_beam_refuses_the_vocabulary_featurizer(tmp_path: Path) -> None:
     result = run(tmp_path / "p", "--engine", "beam", "--set", "features.vectorizer=vocabulary")
     assert result.exit_code != 0
     assert "features.vectorizer: hashing" in result.output

@@ -74,7 +74,7 @@ def test_the_language_model_loads_without_writing_temp_files() -> None:
 
 
 def test_a_big_batch_detects_languages_while_featurising_with_the_same_result() -> None:
-    """At PARALLEL_MIN_TEXTS texts and more, detection runs beside the featuriser's workers."""
+    """At PARALLEL_MIN_TEXTS texts and more, detection runs beside the featurizer's workers."""
     from socialscore.modeling.featurizers.features import PARALLEL_MIN_TEXTS
 
     pipeline = english_pipeline()

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.modeling.training import sgd_kernel
 from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.modeling.training.out_of_core import (
@@ -33,7 +33,7 @@ LABELS = ["toxic", "insult"]
 @pytest.fixture(scope="module")
 def corpus():
     frame = generate_example(1600, seed=11)
-    X = HashingFeaturiser(hash_bits=14).fit_transform(frame["comment_text"].tolist())
+    X = HashingFeaturizer(hash_bits=14).fit_transform(frame["comment_text"].tolist())
     y = frame[LABELS].to_numpy().astype(np.int8)
     ids = frame["id"].astype(str).to_numpy()
     return X, y, ids

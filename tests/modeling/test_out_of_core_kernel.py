@@ -10,7 +10,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.modeling.training import sgd_kernel
 from socialscore.modeling.training.out_of_core import train_out_of_core
 from socialscore.modeling.training.out_of_core_blocks import CsrBlocks, hash_folds
@@ -24,7 +24,7 @@ ALPHA = 3e-4
 @pytest.fixture(scope="module")
 def corpus():
     frame = generate_example(3000, seed=5)
-    X = HashingFeaturiser(hash_bits=14).fit_transform(frame["comment_text"].tolist())
+    X = HashingFeaturizer(hash_bits=14).fit_transform(frame["comment_text"].tolist())
     return X, frame[LABELS].to_numpy().astype(np.int8), frame["id"].astype(str).to_numpy()
 
 

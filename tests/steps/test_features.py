@@ -19,7 +19,7 @@ from socialscore.errors import ConfigError, DataError
 from socialscore.layout import Layout
 from socialscore.modeling.behaviour.probes import augmentation_sentences
 from socialscore.modeling.featurizers.features import FeatureBuilder
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.modeling.featurizers.tfidf import CharNgramTfidf, WordNgramTfidf
 from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
 from socialscore.pipeline.context import StepContext
@@ -150,9 +150,9 @@ def test_configurable_blocks(texts: list[str]) -> None:
     words_only = FeatureBuilder(char_ngram_range=None, engineered=False).fit(texts)
     assert all(n.startswith("word__") for n in words_only.get_feature_names_out())
     with pytest.raises(ConfigError, match="no features"):
-        FeatureBuilder(word_ngram_range=None, char_ngram_range=None, engineered=False)
+        FeatureBuilder(word_ngram_range=None, char_ngram_range=None, engineered=False).fit(texts)
     with pytest.raises(ConfigError, match="char_ngram_range"):
-        FeatureBuilder(char_ngram_range=(5, 2))
+        FeatureBuilder(char_ngram_range=(5, 2)).fit(texts)
 
 
 def test_build_features_fits_on_train_only() -> None:
@@ -202,8 +202,8 @@ def test_step_writes_every_artifact(project_dir: Path) -> None:
 
 def test_streamed_blocks_equal_the_whole_matrix(tmp_path: Path) -> None:
     comments = make_comments(230, seed=5)
-    X, y, rows, meta = step.build_features(comments, HashingFeaturiser(hash_bits=12, min_df=2))
-    streamed = HashingFeaturiser(hash_bits=12, min_df=2)
+    X, y, rows, meta = step.build_features(comments, HashingFeaturizer(hash_bits=12, min_df=2))
+    streamed = HashingFeaturizer(hash_bits=12, min_df=2)
     blocks, described = step.stream_features(rows_module.FrameRows(comments, 0.0, 40), streamed, tmp_path)
     parts = list(blocks)
     y2, rows2, meta2 = described()
@@ -232,9 +232,9 @@ def test_the_hashing_step_writes_row_blocks(project_dir: Path, monkeypatch: pyte
     meta = ctx.read("features_metadata")
     assert meta["shape"] == [blocks.n_rows, blocks.n_features] and meta["nnz"] == blocks.nnz
     rows = ctx.read("rows")
-    from socialscore.modeling.featurizers.hashing import featuriser_from_settings
+    from socialscore.modeling.featurizers.factory import featurizer_from_settings
 
-    whole = featuriser_from_settings(ctx.settings)
+    whole = featurizer_from_settings(ctx.settings)
     ordered = comments.set_index("id").loc[rows["id"]]
     n_train = int((rows["split"] == "train").sum())
     expected = sp.vstack(

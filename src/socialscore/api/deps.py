@@ -38,7 +38,7 @@ class LoadedModel:
     pipeline: Any  # socialscore.modeling.scorer.pipeline.ScoringPipeline
     manifest: dict[str, Any]
     loaded_at: float
-    # one scoring call at a time per model: the featuriser's word cache is not built for concurrent
+    # one scoring call at a time per model: the featurizer's word cache is not built for concurrent
     # writers, and pure-Python featurising gains nothing from threads under the GIL anyway
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 

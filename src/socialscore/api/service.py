@@ -302,7 +302,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 
 def _explain(loaded: LoadedModel, text: str) -> list[dict[str, Any]]:
-    """The top terms of one text (blocking; one featuriser call at a time, like scoring)."""
+    """The top terms of one text (blocking; one featurizer call at a time, like scoring)."""
     from socialscore.modeling.behaviour.explain import explain_pipeline
 
     try:

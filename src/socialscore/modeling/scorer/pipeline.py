@@ -3,7 +3,7 @@
 Training builds one :class:`ScoringPipeline`; evaluation, batch prediction, the API and the Vertex
 components all call it, so a text is seen the same way everywhere: storage normalisation (Unicode
 form, invisible characters, whitespace) and PII placeholders exactly as the transform step applies
-them, then the featuriser (model preprocessing + features), the per-label models, calibration,
+them, then the featurizer (model preprocessing + features), the per-label models, calibration,
 the per-label thresholds and the risk bands.
 
 On disk a pipeline is three plain files (``pipeline.json``, ``arrays.npz``, ``vocab.json``), each
@@ -97,7 +97,7 @@ class ScoringPipeline:
         return self.proba_from_features(self.features(texts))
 
     def proba_from_features(self, features: Any) -> np.ndarray:
-        """The model half alone, for features this pipeline's featuriser made (evaluation reuses them)."""
+        """The model half alone, for features this pipeline's featurizer made (evaluation reuses them)."""
         return np.asarray(self.model.predict_proba(features), dtype=float).reshape(features.shape[0], len(self.labels))
 
     def score(self, texts: Sequence[Any]) -> Scores:
