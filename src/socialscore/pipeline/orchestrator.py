@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +24,7 @@ from socialscore.pipeline.cache import (
     step_code_version,
 )
 from socialscore.pipeline.context import StepContext, StepSpec
+from socialscore.pipeline.hooks import RunHooks, RunParams
 from socialscore.pipeline.registry import STEPS
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class Orchestrator:
         artifacts: dict[str, Artifact] = ARTIFACTS,
         engine: str = "local",
         beam_args: tuple[str, ...] = (),
+        hooks: Sequence[RunHooks] | None = None,
     ) -> None:
         self.engine, self.beam_args = engine, tuple(beam_args)  # same outputs either way: not in the cache key
         self.steps = steps
@@ -100,6 +102,11 @@ class Orchestrator:
         self.logger = logging.getLogger(LOGGER_NAME)
         self.state = StateStore(layout.state_file)
         self.run_id: str | None = None
+        if hooks is None:  # the project's own: run history, served-model restore
+            from socialscore.registry.run_hooks import serving_hooks
+
+            hooks = serving_hooks(lambda: self.registry, self.logger)
+        self.hooks = list(hooks)
 
     # --- shared pieces --------------------------------------------------------------------------
     @property
@@ -212,26 +219,19 @@ class Orchestrator:
         self.layout.ensure()
         with run_lock(self.layout.state_dir, self.settings.mode, wait):
             self.run_id = new_run_id(self.settings.mode)
-            history = RunHistory(self)
-            history.start(selected)
-            self._restore_served()
+            run = RunParams(
+                self.run_id,
+                self.settings.mode,
+                [s.name for s in selected],
+                self.settings.model_dump(mode="json"),
+                code_version(),
+            )
+            for hook in self.hooks:
+                hook.before_pipeline_run(run)
             summary = self._run_locked(selected, force)
-            history.finish(summary)
+            for hook in self.hooks:
+                hook.after_pipeline_run(run, summary)
         return summary
-
-    def _restore_served(self) -> None:
-        """Rewrite the production export when it no longer matches the registry (deleted or changed files)."""
-        from socialscore.registry.serving import export_alias, served_problems
-        from socialscore.registry.store import PRODUCTION
-
-        try:
-            registry = self.registry
-            problems = served_problems(registry)
-            if problems:
-                self.logger.warning("served model: %s; restoring it from the registry", problems[0])
-                export_alias(registry, PRODUCTION)
-        except SocialScoreError as exc:  # the registry cannot be read: the steps will say why if it matters
-            self.logger.warning("served model not checked: %s", exc)
 
     @cached_property
     def registry(self) -> Any:
@@ -347,46 +347,3 @@ def new_run_id(mode: str) -> str:
     from datetime import UTC, datetime
 
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%f')}-{mode}-{os.getpid()}"
-
-
-class RunHistory:
-    """Records each run in the registry's run table; a database that cannot be written is a warning."""
-
-    def __init__(self, orchestrator: Orchestrator):
-        self.orchestrator = orchestrator
-
-    def start(self, selected: list[StepSpec]) -> None:
-        import os
-
-        o = self.orchestrator
-        self._write(
-            "start_run",
-            {
-                "run_id": o.run_id,
-                "mode": o.settings.mode,
-                "pid": os.getpid(),
-                "steps": {"requested": [s.name for s in selected]},
-                "config": o.settings.model_dump(mode="json"),
-                "code": {"version": code_version()},
-            },
-        )
-
-    def finish(self, summary: RunSummary) -> None:
-        facts = {o.name: o.facts for o in summary.steps if o.facts}
-        version = (facts.get("train") or {}).get("version")
-        self._write(
-            "finish_run",
-            self.orchestrator.run_id,
-            status="ok" if summary.ok else "failed",
-            steps={"outcomes": {o.name: {"outcome": o.outcome, "seconds": round(o.seconds, 3), "reason": o.reason}
-                                for o in summary.steps}},
-            facts=facts,
-            version=version,
-            error=summary.error,
-        )
-
-    def _write(self, method: str, *args: Any, **kwargs: Any) -> None:
-        try:
-            getattr(self.orchestrator.registry, method)(*args, **kwargs)
-        except SocialScoreError as exc:
-            self.orchestrator.logger.warning("run history not recorded: %s", exc)
