@@ -156,7 +156,7 @@ class ScoringPipeline:
         arrays.update({f"model__{k}": v for k, v in m_arrays.items()})
         (directory / PIPELINE_FILE).write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
         with open(directory / ARRAYS_FILE, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez_compressed(handle, **arrays)  # mostly-zero hashed weights: 59 MB -> see docs/benchmarks.md
         (directory / VOCAB_FILE).write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
         return {name: sha256_file(directory / name) for name in FILES}
 

@@ -1,7 +1,7 @@
 """Featurizers and models as plain JSON + arrays: loading a model never runs code from the file.
 
 ``*_state(obj) -> (meta, arrays)`` gives a JSON-able dict and named numpy arrays;
-``*_from_state(meta, arrays)`` rebuilds the object. Arrays are stored with ``np.savez`` and read with
+``*_from_state(meta, arrays)`` rebuilds the object. Arrays are stored with ``np.savez_compressed`` and read with
 ``allow_pickle=False``. The one estimator that is not plain arrays (``random_forest``) is stored with
 ``skops.io`` and loaded only when every type it names is on :data:`TRUSTED_FOREST_TYPES`.
 """
