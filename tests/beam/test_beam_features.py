@@ -44,6 +44,7 @@ def assert_same_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
     np.testing.assert_array_equal(a.data, b.data)  # exact: the same functions on the same texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk_rows", [97, 100_000])
 def test_beam_features_equal_local(tmp_path: Path, chunk_rows: int) -> None:
     data = comments()
@@ -68,6 +69,7 @@ def test_beam_features_equal_local(tmp_path: Path, chunk_rows: int) -> None:
     assert blocks.nnz == x_local.nnz and sum(blocks.block_nnz) == x_local.nnz  # gather fills in place
 
 
+@pytest.mark.slow
 def test_fitted_featurizers_transform_new_texts_alike(tmp_path: Path) -> None:
     data = comments(600)
     local_builder, beam_builder = featurizer(), featurizer()

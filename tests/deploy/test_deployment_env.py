@@ -174,6 +174,7 @@ def test_the_pod_comes_up_with_the_deployment_environment(tmp_path: Path) -> Non
     assert process.returncode == 0, log.read_text()
 
 
+@pytest.mark.slow
 def test_production_refuses_to_start_without_the_secret(tmp_path: Path) -> None:
     """If the Secret were empty the pod must crash loudly, not serve an open API."""
     container = by_kind(rendered(), "Deployment")["spec"]["template"]["spec"]["containers"][0]

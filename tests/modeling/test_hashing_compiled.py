@@ -102,6 +102,7 @@ def test_compiled_weighing_equals_numpys_bit_for_bit(sublinear_tf: bool) -> None
     assert same_bits(fast, slow)
 
 
+@pytest.mark.slow
 @needs_numba
 @pytest.mark.parametrize("n_buckets", [1 << BITS, 1000])  # the mask and the modulo
 def test_compiled_counts_with_many_distinct_tokens_equal_the_python_path(n_buckets: int) -> None:
@@ -137,6 +138,7 @@ print([len(k.signatures) for k in kernels] == before)
 """
 
 
+@pytest.mark.slow
 @needs_numba
 def test_a_fresh_process_compiles_nothing_for_its_first_request(tmp_path, texts: list[str]) -> None:
     import subprocess

@@ -45,6 +45,7 @@ def table(database: Database):
     database.drop_table(name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block_rows", [7, 64])
 @pytest.mark.parametrize("augmentation", [0, 2])
 def test_streamed_table_equals_the_whole_table_path(
@@ -79,6 +80,7 @@ def test_streamed_table_equals_the_whole_table_path(
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.slow
 def test_the_step_reads_the_table_in_chunks_only(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socialscore.modeling.training.out_of_core_blocks as blocks_module
 
