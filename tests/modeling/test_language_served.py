@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
 from tiny_bundle import build_tiny_pipeline  # noqa: E402
