@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 
 import httpx
+from _shared import JIGSAW_SAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT.parent / "shared" / "data" / "jigsaw" / "cleaned_training_sample.csv"
+SAMPLE = JIGSAW_SAMPLE
 
 LUA = """
 local bodies = {}

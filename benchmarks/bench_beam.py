@@ -26,6 +26,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _shared import JIGSAW_SAMPLE
+
 from socialscore.storage.digest import sha256_file
 
 RUNS = {  # --runs name → run
@@ -34,7 +36,7 @@ RUNS = {  # --runs name → run
     "beam-1": "beam FnApiRunner direct_num_workers=1",
     "beam-2": "beam FnApiRunner direct_num_workers=2",
 }
-SHARED = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
+SHARED = JIGSAW_SAMPLE
 
 
 def cpu_seconds() -> float:

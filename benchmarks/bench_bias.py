@@ -4,7 +4,7 @@
     uv run python benchmarks/bench_bias.py --mode prod --out docs/figures/bench_bias.json   # the table
 
 Each dataset goes through the project's own extract + transform (the pipeline's hash split), features
-come from the configured featuriser (``features.vectorizer``, hashing by default) fitted on the (possibly augmented) train split and the model from
+come from the configured featurizer (``features.vectorizer``, hashing by default) fitted on the (possibly augmented) train split and the model from
 ``train_model`` (cross-validation, Platt calibration, F1 threshold on out-of-fold scores) with the
 settings of ``--mode``. For every variant: held-out ROC AUC of the primary label (``toxic``), and on the
 evaluation probes (``socialscore.modeling.behaviour.probes``, disjoint from the augmentation sentences) at the
@@ -38,7 +38,7 @@ from socialscore.modeling.behaviour.mitigation import (
     mitigate_train_split,
 )
 from socialscore.modeling.behaviour.probes import augmentation_sentences
-from socialscore.modeling.featurizers.hashing import featuriser_from_settings
+from socialscore.modeling.featurizers.factory import featurizer_from_settings
 from socialscore.modeling.training.estimators import resolve_labels
 from socialscore.steps.train import train_model
 
@@ -66,9 +66,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "augment": 2, "lexicon": False, "negatives": 2, "second_person_weight": 0.0},
     "all": {"augment": 2, "lexicon": False, "identity_weight": 0.3, "second_person_weight": 0.0, "negatives": 2},
 }
-# second session (hashing featuriser): on top of the first session's default (augment + lexicon)
+# second session (hashing featurizer): on top of the first session's default (augment + lexicon)
 DEFAULT_1 = {"augment": 1, "lexicon": False, "extended": False}
-VARIANTS.update({  # grouped by featurised training set (one fitted matrix is cached at a time)
+VARIANTS.update({  # grouped by featurized training set (one fitted matrix is cached at a time)
     "default before (hashing 2^20, augment, lexicon)": DEFAULT_1,
     "+ prior 0.1": {**DEFAULT_1, "prevalence": 0.1},
     "+ prior 0.05": {**DEFAULT_1, "prevalence": 0.05},
@@ -110,7 +110,7 @@ def run_variant(data: Prepared, settings: Settings, spec: dict[str, Any], cache:
            spec.get("hash_bits", 20))
     if key not in cache:
         train = prepare_from_clean(data.name, mitigated(data.clean, settings.features, spec.get("extended", False)))
-        builder = featuriser_from_settings(settings)  # features.vectorizer, as the features step does
+        builder = featurizer_from_settings(settings)  # features.vectorizer, as the features step does
         cache.clear()  # one fitted matrix at a time keeps memory bounded
         cache[key] = (builder, builder.fit_transform(train.train_texts), train.y_train)
     builder, X, y = cache[key]

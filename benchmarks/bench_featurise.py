@@ -3,10 +3,10 @@
     uv run python benchmarks/bench_featurise.py                 # the shared Jigsaw sample
     uv run python benchmarks/bench_featurise.py --repeat 5 --json out.json
 
-All featurisers are fitted on the same 8,000 texts and time ``transform`` of the other texts in
+All featurizers are fitted on the same 8,000 texts and time ``transform`` of the other texts in
 one batch (one process: ``n_jobs=1``), best of ``--repeat`` runs. The parts are timed alone too, so
 each one's share is visible: tokenisation per text (``TextPreprocessor.tokens``, the Python path and
-the vocabulary featuriser's) and compiled per batch (``token_batch``, the hashing featuriser's), the
+the vocabulary featurizer's) and compiled per batch (``token_batch``, the hashing featurizer's), the
 hash kernel on token lists and on the batch's encoded tokens, the engineered features per text and
 per batch, and the tf-idf weighing of the counts. CPU time is the figure to compare on a shared
 machine; wall time is printed beside it.
@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from _shared import JIGSAW_SAMPLE
 
 from socialscore.modeling.featurizers.engineered import (
     LEXICON,
@@ -38,11 +39,11 @@ from socialscore.modeling.featurizers.hash_kernel import (
     count_encoded,
     count_hashed,
 )
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
-SHARED = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
+SHARED = JIGSAW_SAMPLE
 
 
 def load_texts(path: Path) -> tuple[list[str], str]:
@@ -83,8 +84,8 @@ def main() -> None:
     compiled = compiled_kernel()
     candidates = {
         "vocabulary (FeatureBuilder)": FeatureBuilder(n_jobs=1),
-        "hashing, compiled (numba)": HashingFeaturiser(hash_bits=args.hash_bits, n_jobs=1, compiled=None),
-        "hashing, Python fallback": HashingFeaturiser(hash_bits=args.hash_bits, n_jobs=1, compiled=False),
+        "hashing, compiled (numba)": HashingFeaturizer(hash_bits=args.hash_bits, n_jobs=1, compiled=None),
+        "hashing, Python fallback": HashingFeaturizer(hash_bits=args.hash_bits, n_jobs=1, compiled=False),
     }
     per_text = 1e6 / len(batch)
     results: dict[str, dict[str, float]] = {}
@@ -105,14 +106,14 @@ def main() -> None:
             part()  # warm-up: compiles or loads kernels
             wall, cpu = best_of(args.repeat, part)
             results[name] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
-    for name, featuriser in candidates.items():
-        featuriser.fit(fit)
-        featuriser.transform(batch[:50])  # warm-up: compiles or loads the kernel, fills caches' first entries
-        wall, cpu = best_of(args.repeat, lambda f=featuriser: f.transform(batch))
+    for name, featurizer in candidates.items():
+        featurizer.fit(fit)
+        featurizer.transform(batch[:50])  # warm-up: compiles or loads the kernel, fills caches' first entries
+        wall, cpu = best_of(args.repeat, lambda f=featurizer: f.transform(batch))
         results[name] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
-        if isinstance(featuriser, HashingFeaturiser):
-            counts = featuriser.count(batch)
-            wall, cpu = best_of(args.repeat, lambda f=featuriser, c=counts: f._weigh(*c))
+        if isinstance(featurizer, HashingFeaturizer):
+            counts = featurizer.count(batch)
+            wall, cpu = best_of(args.repeat, lambda f=featurizer, c=counts: f._weigh(*c))
             results[f"  of which tf-idf weighing ({name.split(', ')[1]})"] = {"wall_us": wall * per_text, "cpu_us": cpu * per_text}
     print(f"{'path':44s} {'wall µs/comment':>16s} {'CPU µs/comment':>15s}")
     for name, row in results.items():

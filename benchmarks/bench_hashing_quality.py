@@ -1,4 +1,4 @@
-"""Held-out quality: hashing vs vocabulary featuriser, through the real pipeline, per dataset and split seed.
+"""Held-out quality: hashing vs vocabulary featurizer, through the real pipeline, per dataset and split seed.
 
     uv run python benchmarks/bench_hashing_quality.py                        # every shared dataset found
     uv run python benchmarks/bench_hashing_quality.py --datasets davidson-offensive --seeds 1 2 3
@@ -8,7 +8,7 @@ For each dataset and ``transform.seed`` (a different train/test split) it runs `
 prod`` (extract … evaluate, the gate recorded but not enforced) in a scratch project once per variant, as
 a user would (``--data``, ``--label-column``), and reads the evaluate step's held-out ROC AUC and macro-F1
 (of the primary label, at the model's own threshold). Prints each run, then per dataset the mean and the
-paired difference against the vocabulary featuriser (mean ± sd over seeds). Shared data is found under
+paired difference against the vocabulary featurizer (mean ± sd over seeds). Shared data is found under
 ``$SOCIALSCORE_SHARED_DIR`` (default ``../shared`` from the project directory).
 """
 
@@ -25,8 +25,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SOCIALSCORE_SHARED_DIR", ROOT.parent / "shared"))
+from _shared import shared_dir
+
+SHARED = shared_dir()
 # name → (file under the shared data directory, CLI arguments choosing the label)
 DATASETS: dict[str, tuple[str, list[str]]] = {
     "jigsaw-sample": ("data/jigsaw/cleaned_training_sample.csv", []),
@@ -102,7 +103,7 @@ def main() -> None:
                     results[dataset][name].append(r)
                     print(f"{dataset} seed {seed} {name:22s} AUC {r['auc']:.4f} macro-F1 {r['macro_f1']:.4f} "
                           f"({r['cpu_s']:.0f} CPU-s, {r['wall_s']:.0f} s wall)", flush=True)
-    print(f"\n| dataset | featuriser | AUC | macro-F1 | ΔAUC vs vocabulary (mean ± sd over {len(args.seeds)} seeds) |")
+    print(f"\n| dataset | featurizer | AUC | macro-F1 | ΔAUC vs vocabulary (mean ± sd over {len(args.seeds)} seeds) |")
     print("|---|---|---|---|---|")
     for dataset, by_variant in results.items():
         reference = [r["auc"] for r in by_variant["vocabulary"]]

@@ -35,8 +35,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from _shared import JIGSAW_SAMPLE, shared_path
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_SAMPLE = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
+SHARED_SAMPLE = JIGSAW_SAMPLE
 STEPS = ("extract", "transform", "load", "features", "train", "evaluate", "predict")
 SIZES = {"10k": 10_000, "100k": 100_000, "160k": 160_000, "1m": 1_000_000}
 DEFAULT_CASES = ("dev-shared", "dev-example", "prod-10k", "prod-100k", "prod-160k")
@@ -260,7 +262,7 @@ def run_case(case: str, db: str, src: Path, data_dir: Path, timeout: int, profil
     if bytecode_cache:  # like an installed package (the image compiles bytecode): .pyc kept in our cache
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(data_dir / "pycache")
-    env["NLTK_DATA"] = os.environ.get("NLTK_DATA", "/work/shared/nltk_data")
+    env["NLTK_DATA"] = os.environ.get("NLTK_DATA", str(shared_path("nltk_data")))
     if db == "postgres":
         env["DATABASE_URL"] = reset_pg_database()
     project = Path(tempfile.mkdtemp(prefix=f"bench-{case}-{db}-"))

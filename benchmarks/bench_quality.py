@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from _shared import shared_path
 from sklearn.metrics import f1_score, roc_auc_score
 
 from socialscore.config import Settings, deep_merge, load_settings
@@ -50,7 +51,7 @@ from socialscore.steps.features import build_features
 from socialscore.steps.train import model_params, train_model
 from socialscore.steps.transform import transform
 
-SHARED = Path(os.environ.get("SOCIALSCORE_SHARED_DATA", "/work/shared/data"))
+SHARED = shared_path("data")
 DATASETS = {
     "jigsaw-sample": SHARED / "jigsaw" / "cleaned_training_sample.csv",
     "jigsaw-10k-lower": SHARED / "jigsaw" / "train_toxic_10k_lowercased.csv",

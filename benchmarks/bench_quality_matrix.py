@@ -6,7 +6,7 @@
 
 The successor of ``bench_quality.py`` for choosing defaults. Each dataset goes through the pipeline's own
 functions as ``socialscore run --mode prod`` calls them (extract, transform with the hash split, the
-train-split mitigations, the featuriser ``features.vectorizer`` picks, ``train_model``: cross-validation,
+train-split mitigations, the featurizer ``features.vectorizer`` picks, ``train_model``: cross-validation,
 calibration for the declared base rate, the threshold from out-of-fold scores), without the database.
 Every trained model then scores the held-out (test) split of every dataset, on that dataset's task label
 (``toxic``; Davidson's derived ``toxic`` = hate or offensive). Figures: ROC AUC and macro-F1 (both classes'
@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.metrics import f1_score, roc_auc_score
 
 from socialscore.config import Settings, deep_merge, load_settings
-from socialscore.modeling.featurizers.hashing import featuriser_from_settings, resolved_vectorizer
+from socialscore.modeling.featurizers.factory import featurizer_from_settings, resolved_vectorizer
 from socialscore.modeling.behaviour.mitigation import mitigate_train_split
 from socialscore.steps.extract import extract
 from socialscore.steps.features import build_features
@@ -45,7 +45,9 @@ from socialscore.steps.train import train_model
 from socialscore.steps.transform import transform
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SOCIALSCORE_SHARED_DIR", ROOT.parent / "shared"))
+from _shared import shared_dir  # noqa: E402
+
+SHARED = shared_dir()
 TASK_LABEL = "toxic"
 # name → (file under the shared directory, data config overrides)
 DATASETS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -87,9 +89,9 @@ def settings_for(base: Settings, overrides: dict[str, Any]) -> Settings:
 
 
 def train_linear(data: Prepared, settings: Settings) -> tuple[Scorer, float]:
-    """What the features and train steps do: mitigations, the chosen featuriser, CV, calibration, threshold."""
+    """What the features and train steps do: mitigations, the chosen featurizer, CV, calibration, threshold."""
     comments = mitigate_train_split(data.clean, settings.features)
-    builder = featuriser_from_settings(settings, n_rows=len(data.clean))
+    builder = featurizer_from_settings(settings, n_rows=len(data.clean))
     x, y, rows, meta = build_features(comments, builder)
     train = (rows["split"] == "train").to_numpy()
     model, _ = train_model(x[train], y[train], meta["labels"], settings)
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         n_train = int((data.clean["split"] == "train").sum())
         chosen = resolved_vectorizer(base.features, len(data.clean))
         notes.append(f"{name}: {n_train:,} train / {len(data.test_texts):,} test rows, "
-                     f"{int(data.y_test.sum()):,} test positives; default featuriser {chosen}")
+                     f"{int(data.y_test.sum()):,} test positives; default featurizer {chosen}")
         print(notes[-1], flush=True)
     results: dict[tuple[str, str, str], tuple[float | None, float]] = {}
     for model in args.models:

@@ -7,7 +7,7 @@ Scores the 10k Jigsaw sample (``cleaned_training_sample.csv`` under ../shared or
 $SOCIALSCORE_SHARED_DIR) through the API's own entry point (``ModelHolder.load()`` →
 ``score_loaded()``) in batches of 1,000, and alt-profanity-check's ``predict_prob`` on the same
 batches, round after round alternated; then one text per call for both. Then, on the same batches,
-each stage of ours alone: text rules, language detection, featurising, model. CPU seconds
+each stage of ours alone: text rules, language detection, featurizing, model. CPU seconds
 (process time: user + sys of this process), medians over the rounds.
 """
 
@@ -24,7 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SOCIALSCORE_SHARED_DIR", ROOT.parent / "shared"))
+from _shared import shared_dir  # noqa: E402
+
+SHARED = shared_dir()
 SAMPLE = SHARED / "data" / "jigsaw" / "cleaned_training_sample.csv"
 BATCH = 1000
 
@@ -72,7 +74,7 @@ def main() -> None:
     stages = {
         "text rules (normalise + PII)": lambda: cpu_us_per_text(pipeline.clean, batches),
         "language detection": lambda: cpu_us_per_text(detect_languages, cleaned),
-        "featurising": lambda: cpu_us_per_text(pipeline.featurizer.transform, cleaned),
+        "featurizing": lambda: cpu_us_per_text(pipeline.featurizer.transform, cleaned),
         "model": lambda: 1e6 * _cpu(lambda: [pipeline.proba_from_features(f) for f in features]) / len(texts),
     }
     stage_us = {name: statistics.median(run() for _ in range(args.rounds)) for name, run in stages.items()}

@@ -10,7 +10,7 @@ the variants alternated round by round:
 
     uv run python benchmarks/bench_startup.py [--models-dir PROJECT/models] [--rounds 5] [--before-src /tmp/old/src]
 
-Without --models-dir a default-shaped bundle (hashing featuriser, nb_logistic weights) is exported.
+Without --models-dir a default-shaped bundle (hashing featurizer, nb_logistic weights) is exported.
 One worker each; the server's stdout/stderr go to a log file per variant in the scratch directory.
 """
 

@@ -107,7 +107,7 @@ if {kind!r} == "transformer":
                                pipeline.high_risk, pipeline.card, pipeline.languages)
 texts, _ = held_out(__import__("pathlib").Path({project!r}), pipeline.labels)
 texts = texts[:{n}]
-pipeline.score(texts[:8])  # warm up: session, tokenizer, featuriser
+pipeline.score(texts[:8])  # warm up: session, tokenizer, featurizer
 t0 = time.process_time()
 for text in texts:
     pipeline.score([text])

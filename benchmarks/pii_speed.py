@@ -20,9 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _shared import JIGSAW_SAMPLE
+
 from socialscore.text.pii import scrub
 
-DEFAULT = Path(__file__).resolve().parents[1] / "../shared/data/jigsaw/cleaned_training_sample.csv"
+DEFAULT = JIGSAW_SAMPLE
 
 
 def _texts(path: Path, limit: int) -> list[str]:

@@ -3,7 +3,7 @@
     uv run python benchmarks/scale_data.py --rows 160000 --out /tmp/scale_160k.csv
     uv run python benchmarks/scale_data.py --rows 1000000 --out /tmp/scale_1m.csv --seed 7
 
-The pool is the shared Jigsaw sample (``/work/shared/data/jigsaw/cleaned_training_sample.csv`` or
+The pool is the shared Jigsaw sample (``data/jigsaw/cleaned_training_sample.csv`` under ``$SOCIALSCORE_SHARED_DIR``, default ``../shared``, or
 ``--pool``); without it, ``socialscore.storage.synthetic.generate_example`` is the pool. The first rows are the
 pool itself in a shuffled order (real data as far as it goes); every further row is a pool comment
 with its labels, recombined and lightly perturbed so it stays realistic in length and vocabulary but
@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _shared import JIGSAW_SAMPLE
 
 from socialscore.storage.csvformat import JIGSAW_LABELS
 from socialscore.storage.synthetic import generate_example
 
-SHARED_POOL = Path("/work/shared/data/jigsaw/cleaned_training_sample.csv")
+SHARED_POOL = JIGSAW_SAMPLE
 TEXT_CANDIDATES = ("comment_text", "anonymized_comment", "text")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _SPACES = re.compile(r"\s+")

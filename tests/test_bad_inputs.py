@@ -31,6 +31,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {case.name: case for case in corpus.load_cases(workdir)}, workdir
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_bad_input(cases, name: str) -> None:
     by_name, workdir = cases

@@ -36,10 +36,6 @@ class Layout:
         return self.project_dir / "models"
 
     @property
-    def versions_dir(self) -> Path:
-        return self.models_dir / "versions"
-
-    @property
     def reports_dir(self) -> Path:
         return self.project_dir / "reports"
 
@@ -66,10 +62,6 @@ class Layout:
         )
 
     @property
-    def example_dataset(self) -> Path:
-        return self.raw_dir / "example_comments.csv"
-
-    @property
     def prod_input(self) -> Path:
         return self.raw_dir / "prod.csv"
 
@@ -79,24 +71,9 @@ class Layout:
     def processed(self, name: str, ext: str) -> Path:
         return self.processed_dir / f"{name}_{self.mode}.{ext}"
 
-    def model_file(self, model_type: str) -> Path:
-        return self.models_dir / f"{model_type}_{self.mode}.pkl"
-
     @property
     def model_metadata(self) -> Path:
         return self.models_dir / f"model_metadata_{self.mode}.json"
-
-    @property
-    def serving_model(self) -> Path:
-        return self.models_dir / "model.joblib"
-
-    @property
-    def serving_vectorizer(self) -> Path:
-        return self.models_dir / "vectorizer.joblib"
-
-    @property
-    def serving_manifest(self) -> Path:
-        return self.models_dir / "bundle.json"
 
     @property
     def metrics(self) -> Path:

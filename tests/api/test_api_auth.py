@@ -27,6 +27,7 @@ def _call(client, method, path, body, **kwargs):
     return getattr(client, method)(path, **({"json": body} if body is not None else {}), **kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "headers",
     [
@@ -126,6 +127,7 @@ def test_production_without_keys_refuses_to_start(models_dir):
         settings_for(env="production").check_startable()
 
 
+@pytest.mark.slow
 def test_uvicorn_refuses_production_without_keys(models_dir):
     env = {"SOCIALSCORE_ENV": "production", "SOCIALSCORE_MODELS_DIR": str(models_dir), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
@@ -144,6 +146,7 @@ def test_production_with_keys_starts(make_client):
     )
 
 
+@pytest.mark.slow
 def test_serve_refuses_production_without_keys_in_one_line(models_dir, monkeypatch):
     env = {"SOCIALSCORE_ENV": "production", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
@@ -158,6 +161,7 @@ def test_serve_refuses_production_without_keys_in_one_line(models_dir, monkeypat
     assert len(lines) == 1 and "SOCIALSCORE_API_KEYS" in lines[0], result.stderr
 
 
+@pytest.mark.slow
 def test_serve_without_a_bundle_says_what_to_run(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "socialscore.terminal.app", "serve", "--models-dir", str(tmp_path / "none")],

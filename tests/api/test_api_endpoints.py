@@ -154,7 +154,7 @@ def test_missing_nltk_resource_is_not_ready(make_client, tmp_path: Path, monkeyp
 
 
 def test_scoring_calls_never_overlap(client):
-    """The featuriser may keep per-call state; single and batch scoring must not run it concurrently."""
+    """The featurizer may keep per-call state; single and batch scoring must not run it concurrently."""
     import threading
     import time
     from concurrent.futures import ThreadPoolExecutor

@@ -15,6 +15,7 @@ def linear_client(make_client, linear_bundle_dir: Path):
     return make_client(models_dir=linear_bundle_dir)
 
 
+@pytest.mark.slow
 def test_explain_returns_the_top_terms(linear_client, linear_bundle_dir: Path):
     response = linear_client.post("/v1/score", json={"text": "You stupid CLOWN", "explain": True})
     assert response.status_code == 200, response.text
@@ -38,6 +39,7 @@ def test_without_explain_the_answer_is_unchanged(linear_client):
     assert explained == plain
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_explain_says_so(make_client, tmp_path):
     from tiny_bundle import build_forest_bundle
 

@@ -27,7 +27,7 @@ def _error(response, status: int, type_: str) -> dict:
 # --- explain: its own concurrency and cost bounds ---------------------------------------------------
 @pytest.fixture
 def slow_explanations(monkeypatch):
-    """Explanations take ~1.5 s in the part after featurising (as a 10k-character text does for real);
+    """Explanations take ~1.5 s in the part after featurizing (as a 10k-character text does for real);
     ``started`` is set once one is under way."""
     from socialscore.modeling.behaviour import explain
 

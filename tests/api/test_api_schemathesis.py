@@ -27,6 +27,7 @@ def fuzzed_app(tiny_bundle_dir):
         yield app
 
 
+@pytest.mark.slow
 def test_no_server_errors_and_schema_holds(fuzzed_app):
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -14,7 +14,7 @@ beam = pytest.importorskip("apache_beam")  # in the dev group, so CI has it; SOC
 from socialscore.beam.features import build_feature_blocks
 from socialscore.errors import ConfigError
 from socialscore.modeling.featurizers.features import FeatureBuilder
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.modeling.training.out_of_core_blocks import NpzBlocks
 from socialscore.steps.features import build_features
 from socialscore.storage.synthetic import generate_example
@@ -30,8 +30,8 @@ def comments(n: int = 1500) -> pd.DataFrame:
     return frame.sample(frac=1.0, random_state=3).reset_index(drop=True)  # order_rows sorts them back
 
 
-def featuriser() -> HashingFeaturiser:
-    return HashingFeaturiser(hash_bits=16, min_df=2, compiled=False)
+def featurizer() -> HashingFeaturizer:
+    return HashingFeaturizer(hash_bits=16, min_df=2, compiled=False)
 
 
 def assert_same_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
@@ -44,10 +44,11 @@ def assert_same_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
     np.testing.assert_array_equal(a.data, b.data)  # exact: the same functions on the same texts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk_rows", [97, 100_000])
 def test_beam_features_equal_local(tmp_path: Path, chunk_rows: int) -> None:
     data = comments()
-    local_builder, beam_builder = featuriser(), featuriser()
+    local_builder, beam_builder = featurizer(), featurizer()
     x_local, y_local, rows_local, meta_local = build_features(data, local_builder)
     blocks_dir = tmp_path / "blocks"
     y_beam, rows_beam, meta_beam = build_feature_blocks(data, beam_builder, str(blocks_dir), chunk_rows=chunk_rows)
@@ -68,16 +69,17 @@ def test_beam_features_equal_local(tmp_path: Path, chunk_rows: int) -> None:
     assert blocks.nnz == x_local.nnz and sum(blocks.block_nnz) == x_local.nnz  # gather fills in place
 
 
-def test_fitted_featurisers_transform_new_texts_alike(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_fitted_featurizers_transform_new_texts_alike(tmp_path: Path) -> None:
     data = comments(600)
-    local_builder, beam_builder = featuriser(), featuriser()
+    local_builder, beam_builder = featurizer(), featurizer()
     build_features(data, local_builder)
     build_feature_blocks(data, beam_builder, str(tmp_path / "blocks"), chunk_rows=128)
     fresh = ["a brand new comment, you idiot", "", "tout à fait d'accord"]
     assert_same_csr(beam_builder.transform(fresh), local_builder.transform(fresh))
 
 
-def test_vocabulary_featuriser_is_refused(tmp_path: Path) -> None:
+def test_vocabulary_featurizer_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="features.vectorizer: hashing"):
         build_feature_blocks(comments(100), FeatureBuilder(), str(tmp_path / "blocks"))
 
@@ -85,10 +87,10 @@ def test_vocabulary_featuriser_is_refused(tmp_path: Path) -> None:
 def test_counting_pass_merges_like_one_pass() -> None:
     """Workers' partial statistics merge into the statistics of all their texts (FnApiRunner on one
     worker may never call merge_accumulators, so it is checked here directly)."""
-    from socialscore.beam.features import CountStatistics, prepared_featuriser
+    from socialscore.beam.features import CountStatistics, prepared_featurizer
 
     texts = comments(300)["text"].fillna("").tolist()
-    combine = CountStatistics(prepared_featuriser(featuriser()))
+    combine = CountStatistics(prepared_featurizer(featurizer()))
     whole = combine.add_input(combine.create_accumulator(), texts)
     parts = [combine.add_input(combine.create_accumulator(), texts[i : i + 70]) for i in range(0, 300, 70)]
     merged = combine.extract_output(combine.merge_accumulators(parts))

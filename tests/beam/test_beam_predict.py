@@ -35,6 +35,7 @@ def comments(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_test_pipeline_output_equals_the_local_engine(tmp_path: Path, models_dir: Path, comments: Path) -> None:
     local = tmp_path / "local.csv"
     predict_file(comments, local, served_loader(models_dir), chunk_size=64, n_jobs=1)
@@ -47,6 +48,7 @@ def test_test_pipeline_output_equals_the_local_engine(tmp_path: Path, models_dir
     assert not (tmp_path / "beam.csv.parts").exists()
 
 
+@pytest.mark.slow
 def test_cli_engine_beam_equals_engine_local(tmp_path: Path, models_dir: Path, comments: Path) -> None:
     from typer.testing import CliRunner
 

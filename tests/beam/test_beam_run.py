@@ -28,6 +28,7 @@ def run(project: Path, *extra: str):
     )
 
 
+@pytest.mark.slow
 def test_run_engine_beam_equals_engine_local(tmp_path: Path) -> None:
     local, beamed = tmp_path / "local", tmp_path / "beam"
     assert run(local).exit_code == 0
@@ -52,7 +53,8 @@ def test_run_engine_beam_equals_engine_local(tmp_path: Path) -> None:
             np.testing.assert_array_equal(got[name], want[name])
 
 
-def test_run_engine_beam_refuses_the_vocabulary_featuriser(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_run_engine_beam_refuses_the_vocabulary_featurizer(tmp_path: Path) -> None:
     result = run(tmp_path / "p", "--engine", "beam", "--set", "features.vectorizer=vocabulary")
     assert result.exit_code != 0
     assert "features.vectorizer: hashing" in result.output

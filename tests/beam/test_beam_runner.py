@@ -46,6 +46,7 @@ def test_local_staging_without_remote_temp_location(tmp_path) -> None:
     assert not FileSystems.exists(local)
 
 
+@pytest.mark.slow
 def test_core_modules_do_not_import_beam() -> None:
     """Beam is the optional extra: the CLI, the steps and the Vertex pipeline load without it."""
     import subprocess

@@ -56,6 +56,7 @@ def assert_same(beam_result, local_result) -> None:
     assert beam_result.report == local_result.report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk_rows", [64, 10_000])
 def test_test_pipeline_equals_local_transform(tmp_path: Path, chunk_rows: int) -> None:
     raw = raw_table(tmp_path)
@@ -68,6 +69,7 @@ def test_test_pipeline_equals_local_transform(tmp_path: Path, chunk_rows: int) -
     assert_same(read_result(str(tmp_path)), local)
 
 
+@pytest.mark.slow
 def test_sampled_transform_and_conflict_error(tmp_path: Path) -> None:
     raw = raw_table(tmp_path, 400)
     cfg = TransformConfig(sample_size=150, max_id_conflict_share=0.01, seed=3)
@@ -78,6 +80,7 @@ def test_sampled_transform_and_conflict_error(tmp_path: Path) -> None:
         transform_beam(tmp_path / "raw.parquet", TransformConfig(), chunk_rows=50)
 
 
+@pytest.mark.slow
 def test_empty_raw_table(tmp_path: Path) -> None:
     raw_table(tmp_path, 100).iloc[:0].to_parquet(tmp_path / "raw.parquet", index=False)
     raw = pd.read_parquet(tmp_path / "raw.parquet")

@@ -25,6 +25,7 @@ def executor(spec: dict, task: dict) -> dict:
     return spec["deploymentSpec"]["executors"][label]["container"]
 
 
+@pytest.mark.slow
 def test_dataflow_engine_compiles_with_dataflow_tasks_in_order(tmp_path: Path) -> None:
     spec = compile_spec(tmp_path, "dataflow")
     tasks = spec["root"]["dag"]["tasks"]

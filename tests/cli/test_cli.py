@@ -27,6 +27,7 @@ def test_multi_value_steps_are_expanded() -> None:
     assert expand_multi_value(["run", "-s", "train,evaluate"]) == ["run", "-s", "train,evaluate"]
 
 
+@pytest.mark.slow
 def test_data_steps_run_then_cache(project_dir: Path) -> None:
     first = invoke(project_dir, "run", "--mode", "dev", *DATA_STEPS)
     assert first.exit_code == 0, first.output
@@ -70,6 +71,7 @@ def test_missing_data_file_is_a_clear_error(project_dir: Path) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_module_form_accepts_the_same_flags(project_dir: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "socialscore", "run", "--mode", "dev",

@@ -36,6 +36,7 @@ def _help(*args: str) -> str:
     return result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ALL_PATHS, ids=lambda p: " ".join(p) or "socialscore")
 def test_dash_h_is_help_everywhere(path: tuple[str, ...]) -> None:
     long = _help(*path, "--help")

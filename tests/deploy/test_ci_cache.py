@@ -72,6 +72,7 @@ def _key(name: str, **env: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow
 def test_model_key_follows_data_config_and_nothing_else(tmp_path: Path) -> None:
     data = tmp_path / "train.csv"
     data.write_text("id,comment_text,toxic\n1,hello,0\n")
@@ -123,6 +124,7 @@ def test_model_key_covers_the_lock_the_package_data_and_the_training_config(tmp_
     assert key() in seen and len(seen) == 4
 
 
+@pytest.mark.slow
 def test_uv_and_nltk_keys() -> None:
     assert _key("uv") == _key("uv")
     assert _key("nltk") == "none"

@@ -74,6 +74,7 @@ def test_submit_without_the_extra_says_how_to_install(
         vertex.submit_pipeline("p", "europe-west1", None, None, tmp_path / "pipeline.yaml")
 
 
+@pytest.mark.slow
 def test_cli_compile(tmp_path: Path) -> None:
     out = tmp_path / "cli.yaml"
     result = subprocess.run(

@@ -24,6 +24,7 @@ def _all_tasks(spec: dict) -> dict[str, dict]:
     return tasks
 
 
+@pytest.mark.slow
 def test_dataflow_scoring_runs_after_publish_only_when_asked(compiled: dict) -> None:
     tasks = _all_tasks(compiled)
     params = compiled["root"]["inputDefinitions"]["parameters"]

@@ -180,3 +180,13 @@ def test_a_planted_circle_is_found(tmp_path: Path, a_imports: str, expected: lis
     _write(root, "pkg/a.py", a_imports)
     _write(root, "pkg/b.py", "from socialscore.pkg.a import f\n\ndef g():\n    return f\n")
     assert circles(import_graph(root)) == expected
+
+
+def test_every_layout_path_is_used() -> None:
+    """A path in layout.py that no module asks for is a stale promise about the project's files."""
+    from socialscore.layout import Layout
+
+    src = package_root()
+    code = "\n".join(p.read_text(encoding="utf-8") for p in src.rglob("*.py"))
+    names = [n for n in vars(Layout) if not n.startswith("_") and n not in {"project_dir", "mode"}]
+    assert [n for n in names if f".{n}" not in code] == []

@@ -28,6 +28,7 @@ def scorer(shared_file):
     return score
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("worse", "better"),
     [

@@ -64,6 +64,7 @@ def test_defaults_turn_the_mitigations_on():
         OFF["identity_augmentation"], OFF["identity_terms_in_lexicon"], OFF["negative_repeats"])
 
 
+@pytest.mark.slow
 def test_identity_statements_are_flagged_less_and_ranked_fairer(both):
     reports = {name: bias_report(score, threshold)["summary"] for name, (score, threshold, _) in both.items()}
     assert reports["default"]["identity_fpr"] < reports["off"]["identity_fpr"], reports

@@ -1,4 +1,4 @@
-"""Hashing featuriser: sklearn parity, compiled = Python path, per-text independence, JSON+npz state."""
+"""Hashing featurizer: sklearn parity, compiled = Python path, per-text independence, JSON+npz state."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from sklearn.utils import murmurhash3_32
 from socialscore.config import load_settings
 from socialscore.errors import ConfigError
 from socialscore.modeling.featurizers import hash_kernel
+from socialscore.modeling.featurizers.factory import featurizer_from_settings
 from socialscore.modeling.featurizers.features import FeatureBuilder
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser, featuriser_from_settings
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
@@ -95,7 +96,7 @@ def test_env_var_forces_the_python_path(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.mark.parametrize("compiled", [pytest.param(True, marks=needs_numba), False])
 def test_tfidf_equals_sklearn_on_hashed_counts(compiled: bool, texts: list[str], tokens: list[list[str]]) -> None:
     """min_df=1: HashingVectorizer counts + TfidfTransformer(sublinear, smooth idf, l2) per block."""
-    feats = HashingFeaturiser(hash_bits=BITS, min_df=1, engineered=False, compiled=compiled)
+    feats = HashingFeaturizer(hash_bits=BITS, min_df=1, engineered=False, compiled=compiled)
     ours = feats.fit_transform(texts)
     common = {"n_features": 1 << BITS, "alternate_sign": False, "norm": None, "lowercase": False}
     toks = tokens
@@ -107,7 +108,7 @@ def test_tfidf_equals_sklearn_on_hashed_counts(compiled: bool, texts: list[str],
 
 
 def test_min_df_masks_rare_buckets_and_rows_stay_unit_length(texts: list[str]) -> None:
-    feats = HashingFeaturiser(hash_bits=BITS, min_df=3, engineered=False)
+    feats = HashingFeaturizer(hash_bits=BITS, min_df=3, engineered=False)
     X = feats.fit_transform(texts)
     df = np.bincount(X.indices, minlength=X.shape[1])
     assert df[df > 0].min() >= 3
@@ -116,14 +117,14 @@ def test_min_df_masks_rare_buckets_and_rows_stay_unit_length(texts: list[str]) -
 
 
 def test_output_for_a_text_is_independent_of_other_texts(texts: list[str]) -> None:
-    feats = HashingFeaturiser(hash_bits=BITS).fit(texts[:200])
+    feats = HashingFeaturizer(hash_bits=BITS).fit(texts[:200])
     batch = feats.transform(texts[200:])
     for i, text in enumerate(texts[200:]):
         assert (feats.transform([text]) != batch[i]).nnz == 0
 
 
 def test_engineered_block_and_names_match_feature_builder(texts: list[str]) -> None:
-    ours = HashingFeaturiser(hash_bits=BITS).fit(texts[:200])
+    ours = HashingFeaturizer(hash_bits=BITS).fit(texts[:200])
     theirs = FeatureBuilder(n_jobs=1).fit(texts[:200])
     k = len(theirs.engineered_names())
     assert ours.engineered_names() == theirs.engineered_names()
@@ -137,30 +138,30 @@ def test_engineered_block_and_names_match_feature_builder(texts: list[str]) -> N
 
 
 def test_state_round_trips_through_json_and_npz(tmp_path, texts: list[str]) -> None:
-    feats = HashingFeaturiser(hash_bits=BITS).fit(texts[:200])
+    feats = HashingFeaturizer(hash_bits=BITS).fit(texts[:200])
     meta, arrays = feats.to_state()
     (tmp_path / "f.json").write_text(json.dumps(meta))
     np.savez(tmp_path / "f.npz", **arrays)
     with np.load(tmp_path / "f.npz", allow_pickle=False) as loaded:
-        again = HashingFeaturiser.from_state(json.loads((tmp_path / "f.json").read_text()), dict(loaded))
+        again = HashingFeaturizer.from_state(json.loads((tmp_path / "f.json").read_text()), dict(loaded))
     assert (again.transform(texts[200:]) != feats.transform(texts[200:])).nnz == 0
     assert list(again.get_feature_names_out()) == list(feats.get_feature_names_out())
     with pytest.raises(ValueError, match="kind"):
-        HashingFeaturiser.from_state({"kind": "other"}, arrays)
+        HashingFeaturizer.from_state({"kind": "other"}, arrays)
 
 
 def test_python_path_gives_the_same_features_end_to_end(texts: list[str]) -> None:
-    fast = HashingFeaturiser(hash_bits=BITS).fit_transform(texts)
-    slow = HashingFeaturiser(hash_bits=BITS, compiled=False).fit_transform(texts)
+    fast = HashingFeaturizer(hash_bits=BITS).fit_transform(texts)
+    slow = HashingFeaturizer(hash_bits=BITS, compiled=False).fit_transform(texts)
     assert (fast != slow).nnz == 0
 
 
-def test_settings_choose_the_featuriser(project_dir) -> None:
+def test_settings_choose_the_featurizer(project_dir) -> None:
     hashing = load_settings("dev", project_dir, [{"features": {"vectorizer": "hashing", "hash_bits": 12}}])
-    feats = featuriser_from_settings(hashing)
-    assert isinstance(feats, HashingFeaturiser) and feats.n_buckets == 4096
+    feats = featurizer_from_settings(hashing)
+    assert isinstance(feats, HashingFeaturizer) and feats.n_buckets == 4096
     vocabulary = load_settings("dev", project_dir, [{"features": {"vectorizer": "vocabulary"}}])
-    assert isinstance(featuriser_from_settings(vocabulary), FeatureBuilder)
+    assert isinstance(featurizer_from_settings(vocabulary), FeatureBuilder)
     with pytest.raises(ConfigError, match="vectorizer"):
         load_settings("dev", project_dir, [{"features": {"vectorizer": "bag"}}])
 
@@ -168,7 +169,7 @@ def test_settings_choose_the_featuriser(project_dir) -> None:
 def test_unpickling_loads_the_kernel_before_the_first_text(monkeypatch: pytest.MonkeyPatch, texts: list[str]) -> None:
     import pickle
 
-    feats = HashingFeaturiser(hash_bits=BITS).fit(texts[:50])
+    feats = HashingFeaturizer(hash_bits=BITS).fit(texts[:50])
     calls = []
     real = hash_kernel.count_hashed
     monkeypatch.setattr("socialscore.modeling.featurizers.hashing.count_hashed", lambda *a: calls.append(a) or real(*a))

@@ -17,7 +17,7 @@ from socialscore.modeling.featurizers.engineered import (
     engineered_features,
     known_placeholders,
 )
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.storage.synthetic import generate_example
 from socialscore.text.preprocess import TextPreprocessor
 
@@ -51,8 +51,8 @@ def same_bits(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
 @pytest.mark.parametrize("batch_rows", [4096, 7])
 def test_compiled_batches_equal_the_python_path_bit_for_bit(monkeypatch, texts: list[str], batch_rows: int) -> None:
     monkeypatch.setattr(hashing, "_BATCH", batch_rows)
-    fast = HashingFeaturiser(hash_bits=BITS, min_df=1)
-    slow = HashingFeaturiser(hash_bits=BITS, min_df=1, compiled=False)
+    fast = HashingFeaturizer(hash_bits=BITS, min_df=1)
+    slow = HashingFeaturizer(hash_bits=BITS, min_df=1, compiled=False)
     assert fast._compiled_kernel() is not None and slow._compiled_kernel() is None
     assert same_bits(fast.fit_transform(texts[:150]), slow.fit_transform(texts[:150]))
     assert same_bits(fast.transform(texts[150:]), slow.transform(texts[150:]))
@@ -73,8 +73,8 @@ def test_engineered_batch_equals_engineered_features(texts: list[str]) -> None:
 
 @needs_numba
 def test_unpickling_runs_the_compiled_path_before_the_first_text(monkeypatch, texts: list[str]) -> None:
-    fast = HashingFeaturiser(hash_bits=BITS).fit(texts[:50])
-    slow = HashingFeaturiser(hash_bits=BITS, compiled=False).fit(texts[:50])
+    fast = HashingFeaturizer(hash_bits=BITS).fit(texts[:50])
+    slow = HashingFeaturizer(hash_bits=BITS, compiled=False).fit(texts[:50])
     calls = []
     real = TextPreprocessor.token_batch
     monkeypatch.setattr(TextPreprocessor, "token_batch", lambda self, t: calls.append(t) or real(self, t))
@@ -102,6 +102,7 @@ def test_compiled_weighing_equals_numpys_bit_for_bit(sublinear_tf: bool) -> None
     assert same_bits(fast, slow)
 
 
+@pytest.mark.slow
 @needs_numba
 @pytest.mark.parametrize("n_buckets", [1 << BITS, 1000])  # the mask and the modulo
 def test_compiled_counts_with_many_distinct_tokens_equal_the_python_path(n_buckets: int) -> None:
@@ -129,20 +130,21 @@ from socialscore.modeling.featurizers import hash_numba
 from socialscore.text import token_numba
 
 kernels = [hash_numba.count_batch, hash_numba.weigh_rows, token_numba.tokenise, token_numba.text_stats, token_numba.count_words]
-featuriser = pickle.loads(open(sys.argv[1], "rb").read())
+featurizer = pickle.loads(open(sys.argv[1], "rb").read())
 before = [len(k.signatures) for k in kernels]
-featuriser.transform(["the first request, you 1d10t!!"])
-featuriser.transform(["one", "batch [URL]"])
+featurizer.transform(["the first request, you 1d10t!!"])
+featurizer.transform(["one", "batch [URL]"])
 print([len(k.signatures) for k in kernels] == before)
 """
 
 
+@pytest.mark.slow
 @needs_numba
 def test_a_fresh_process_compiles_nothing_for_its_first_request(tmp_path, texts: list[str]) -> None:
     import subprocess
     import sys
 
-    path = tmp_path / "featuriser.pkl"
-    path.write_bytes(pickle.dumps(HashingFeaturiser(hash_bits=BITS).fit(texts[:50])))
+    path = tmp_path / "featurizer.pkl"
+    path.write_bytes(pickle.dumps(HashingFeaturizer(hash_bits=BITS).fit(texts[:50])))
     done = subprocess.run([sys.executable, "-c", FIRST_REQUEST, str(path)], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "True"  # every kernel specialisation was loaded at unpickling (warm_up)

@@ -58,6 +58,7 @@ def test_a_multilingual_profile_makes_russian_reliable():
     assert reliable(detect_languages(["Ты идиот", "Это полная чушь"]), profile).all()
 
 
+@pytest.mark.slow
 def test_detection_never_opens_a_network_connection(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("network access attempted")

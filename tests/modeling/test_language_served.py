@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
 from tiny_bundle import build_tiny_pipeline  # noqa: E402
@@ -56,6 +57,7 @@ def test_the_api_and_batch_output_carry_reliable(tmp_path: Path) -> None:
     assert out["reliable"].tolist() == [True, True, False, False]
 
 
+@pytest.mark.slow
 def test_the_language_model_loads_without_writing_temp_files() -> None:
     """In the image /tmp is a 64Mi emptyDir shared by the workers; py3langid's own loader unpacks its
     68 MB model there (ENOSPC in the image smoke test). Load it with no writable temp directory."""
@@ -73,8 +75,9 @@ def test_the_language_model_loads_without_writing_temp_files() -> None:
     assert result.stdout.strip() == "en"
 
 
-def test_a_big_batch_detects_languages_while_featurising_with_the_same_result() -> None:
-    """At PARALLEL_MIN_TEXTS texts and more, detection runs beside the featuriser's workers."""
+@pytest.mark.slow
+def test_a_big_batch_detects_languages_while_featurizing_with_the_same_result() -> None:
+    """At PARALLEL_MIN_TEXTS texts and more, detection runs beside the featurizer's workers."""
     from socialscore.modeling.featurizers.features import PARALLEL_MIN_TEXTS
 
     pipeline = english_pipeline()

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.modeling.training import sgd_kernel
 from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.modeling.training.out_of_core import (
@@ -33,7 +33,7 @@ LABELS = ["toxic", "insult"]
 @pytest.fixture(scope="module")
 def corpus():
     frame = generate_example(1600, seed=11)
-    X = HashingFeaturiser(hash_bits=14).fit_transform(frame["comment_text"].tolist())
+    X = HashingFeaturizer(hash_bits=14).fit_transform(frame["comment_text"].tolist())
     y = frame[LABELS].to_numpy().astype(np.int8)
     ids = frame["id"].astype(str).to_numpy()
     return X, y, ids
@@ -80,6 +80,7 @@ def test_one_pass_ratios_equal_ratios_from_gathered_rows(corpus) -> None:
         np.testing.assert_allclose(sums.ratio(0, k, 1.0), expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_trains_a_calibrated_model_close_to_the_in_memory_one(project_dir, tmp_path, corpus) -> None:
     X, y, ids = corpus
     train, test = slice(0, 1200), slice(1200, None)
@@ -133,6 +134,7 @@ def test_the_trainer_is_chosen_by_size_budget_or_setting(project_dir, corpus) ->
     assert report["trainer"] == IN_MEMORY
 
 
+@pytest.mark.slow
 def test_pipeline_summary_says_which_trainer_ran(project_dir) -> None:
     from socialscore.layout import Layout
     from socialscore.pipeline.orchestrator import Orchestrator
@@ -166,6 +168,7 @@ def test_row_ranges_cut_blocks_and_gather_fills_one_matrix(tmp_path, corpus) -> 
         RowRange(blocks, 10, X.shape[0] + 1)
 
 
+@pytest.mark.slow
 def test_epochs_stop_early_once_the_held_out_loss_is_flat(project_dir, corpus) -> None:
     X, y, ids = corpus
     cfg = load_settings("dev", project_dir, [{"model": {"epochs": 40}}])
@@ -188,6 +191,7 @@ def test_stopping_rule_is_sklearns() -> None:
     assert not _stalled([0.5, 0.4, 0.3995, 0.39])
 
 
+@pytest.mark.slow
 def test_no_fold_is_gathered_and_cv_rows_limit_the_fold_models(project_dir, corpus, monkeypatch) -> None:
     from sklearn.linear_model import SGDClassifier
 

@@ -10,7 +10,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import roc_auc_score
 
 from socialscore.config import load_settings
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.modeling.training import sgd_kernel
 from socialscore.modeling.training.out_of_core import train_out_of_core
 from socialscore.modeling.training.out_of_core_blocks import CsrBlocks, hash_folds
@@ -24,7 +24,7 @@ ALPHA = 3e-4
 @pytest.fixture(scope="module")
 def corpus():
     frame = generate_example(3000, seed=5)
-    X = HashingFeaturiser(hash_bits=14).fit_transform(frame["comment_text"].tolist())
+    X = HashingFeaturizer(hash_bits=14).fit_transform(frame["comment_text"].tolist())
     return X, frame[LABELS].to_numpy().astype(np.int8), frame["id"].astype(str).to_numpy()
 
 
@@ -77,6 +77,7 @@ def test_every_model_takes_sklearns_sgd_steps_on_the_rows_outside_its_fold(corpu
     assert loss[0, 1] == 600 and loss[1, 1] == 600 and (loss[:, 0] > 0).all()
 
 
+@pytest.mark.slow
 def test_the_compiled_kernel_equals_the_plain_python_function(corpus) -> None:
     X, y, ids = corpus
     X, y = X[:200], np.ascontiguousarray(y[:200])
@@ -98,6 +99,7 @@ def _fit(project_dir, X, y, ids, kernel: bool, monkeypatch, n_jobs: int = -1, **
     return train_out_of_core(CsrBlocks(X, 500), ids, y, LABELS, cfg)
 
 
+@pytest.mark.slow
 def test_kernel_trainer_matches_the_sklearn_trainer(project_dir, corpus, monkeypatch) -> None:
     X, y, ids = corpus
     train, test = slice(0, 2400), slice(2400, None)
@@ -136,6 +138,7 @@ def test_kernel_reads_one_block_at_a_time_and_cv_rows_limit_the_fold_models(proj
     assert np.isfinite(model.calibration["toxic"]).all()
 
 
+@pytest.mark.slow
 def test_labels_on_threads_give_the_single_thread_model(project_dir, corpus, monkeypatch) -> None:
     X, y, ids = corpus
     one, _ = _fit(project_dir, X[:900], y[:900], ids[:900], True, monkeypatch, n_jobs=1)

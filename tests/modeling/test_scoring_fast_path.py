@@ -1,8 +1,8 @@
 """The compiled scoring path gives the reference Python path's results on a fixed text set.
 
 The fast path: language detection in one numba call per batch (modeling/behaviour/language_numba.py) and the
-hashing featuriser's transform as compiled passes with one sparse build (hashing.py). The reference:
-py3langid itself (``compiled=False``) and the featuriser's Python path (``compiled=False``).
+hashing featurizer's transform as compiled passes with one sparse build (hashing.py). The reference:
+py3langid itself (``compiled=False``) and the featurizer's Python path (``compiled=False``).
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ FIXED_TEXTS = [
 @pytest.fixture(scope="module")
 def pipeline():
     from socialscore.modeling.training.estimators import SocialScoreModel
-    from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+    from socialscore.modeling.featurizers.hashing import HashingFeaturizer
     from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
 
     texts, targets = _samples(400, seed=7)
-    featurizer = HashingFeaturiser(word_ngram_range=(1, 2), char_ngram_range=(2, 5), hash_bits=14, min_df=1)
+    featurizer = HashingFeaturizer(word_ngram_range=(1, 2), char_ngram_range=(2, 5), hash_bits=14, min_df=1)
     features = featurizer.fit_transform(TextRules().apply(texts))
     params = {"solver": "liblinear", "C": 4.0, "n_jobs": 1, "random_state": 0}
     model = SocialScoreModel("logistic_regression", LABELS, "toxic", params, threshold=0.5)
@@ -64,7 +64,7 @@ def pipeline():
 
 
 def reference_scores(pipeline, texts):
-    """The scores by the Python path alone: py3langid and the featuriser's reference transform."""
+    """The scores by the Python path alone: py3langid and the featurizer's reference transform."""
     featurizer = copy.copy(pipeline.featurizer)
     featurizer.compiled = False
     cleaned = pipeline.clean(texts)

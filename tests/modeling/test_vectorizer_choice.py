@@ -7,11 +7,8 @@ import pytest
 
 from socialscore.config import load_settings
 from socialscore.modeling.featurizers.features import FeatureBuilder
-from socialscore.modeling.featurizers.hashing import (
-    HashingFeaturiser,
-    featuriser_from_settings,
-    resolved_vectorizer,
-)
+from socialscore.modeling.featurizers.factory import featurizer_from_settings, resolved_vectorizer
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 
 
 @pytest.mark.parametrize(
@@ -28,6 +25,6 @@ def test_default_is_the_vocabulary_on_a_tweet_sized_dataset() -> None:
     """Before: hashing on every dataset, 0.03 macro-F1 below the vocabulary on Davidson's tweets."""
     settings = load_settings("prod")
     assert settings.features.vectorizer == "auto"
-    assert isinstance(featuriser_from_settings(settings, n_rows=25_000), FeatureBuilder)
-    assert isinstance(featuriser_from_settings(settings, n_rows=1_000_000), HashingFeaturiser)
-    assert isinstance(featuriser_from_settings(settings), HashingFeaturiser)
+    assert isinstance(featurizer_from_settings(settings, n_rows=25_000), FeatureBuilder)
+    assert isinstance(featurizer_from_settings(settings, n_rows=1_000_000), HashingFeaturizer)
+    assert isinstance(featurizer_from_settings(settings), HashingFeaturizer)

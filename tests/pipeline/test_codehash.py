@@ -69,6 +69,7 @@ def test_only_evaluate_runs_the_report_code() -> None:
         assert ("socialscore.reports.evaluation" in closure) == (step.name == "evaluate"), step.name
 
 
+@pytest.mark.slow
 def test_editing_the_report_changes_only_the_steps_that_run_it(package_copy: Path) -> None:
     before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
     _edit(package_copy / "reports" / "evaluation.py", "# .band { color: #c00 }  -- a CSS tweak")
@@ -76,6 +77,7 @@ def test_editing_the_report_changes_only_the_steps_that_run_it(package_copy: Pat
     assert [n for n in before if before[n] != after[n]] == ["evaluate"]
 
 
+@pytest.mark.slow
 def test_editing_a_step_changes_that_step(package_copy: Path) -> None:
     before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
     _edit(package_copy / "steps" / "load.py", "LOAD_EDITED = True")
@@ -84,6 +86,7 @@ def test_editing_a_step_changes_that_step(package_copy: Path) -> None:
     assert before["transform"] == after["transform"] and before["extract"] == after["extract"]
 
 
+@pytest.mark.slow
 def test_editing_the_probe_set_changes_the_steps_that_read_it(package_copy: Path) -> None:
     """Package data counts as code: the features step adds the probe set's sentences to training."""
     before = {s.name: code_digest(_roots(s.name)) for s in STEPS}
@@ -123,6 +126,7 @@ FAKE_STEPS = (
 )
 
 
+@pytest.mark.slow
 def test_orchestrator_reruns_only_the_step_whose_code_changed(package_copy: Path, project_dir: Path) -> None:
     def run() -> list[str]:
         CALLS.clear()
@@ -139,6 +143,7 @@ def test_orchestrator_reruns_only_the_step_whose_code_changed(package_copy: Path
     assert run() == ["first:ran:code changed", "second:ran:code changed"]
 
 
+@pytest.mark.slow
 def test_an_unchanged_rerun_reuses_the_recorded_step_code_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     memo: dict[str, str] = {}
     first = {s.name: cache.step_code_version(s, memo) for s in STEPS}

@@ -124,6 +124,7 @@ def test_deleted_served_files_are_noticed_and_restored(project: Path, monkeypatc
     assert served_scores(project) == scores
 
 
+@pytest.mark.slow
 def test_promote_refuses_a_refused_version_without_force(project: Path, monkeypatch) -> None:
     monkeypatch.chdir(project)
     data = write_data(project / "a.csv", 400, 1)
@@ -142,6 +143,7 @@ def test_promote_refuses_a_refused_version_without_force(project: Path, monkeypa
     assert history[0]["version"] == name and history[0]["reason"] == "accepted by the moderation lead"
 
 
+@pytest.mark.slow
 def test_the_gate_command_reads_a_restored_served_model(project: Path, monkeypatch) -> None:
     """A CI cache restores models/ but not the database: the served manifest's verdict counts."""
     import shutil

@@ -22,6 +22,7 @@ def scored() -> tuple[np.ndarray, np.ndarray]:
     return y, proba
 
 
+@pytest.mark.slow
 def test_curves_draw_with_a_label_that_has_no_positives(scored) -> None:
     y, proba = scored
     thresholds = {"toxic": 0.5, "threat": 0.5}
@@ -34,6 +35,7 @@ def test_curves_draw_with_a_label_that_has_no_positives(scored) -> None:
     assert all(png.startswith(PNG) and len(png) > 5_000 for png in pngs)
 
 
+@pytest.mark.slow
 def test_feature_importance_survives_awkward_names() -> None:
     names = ["$x$", "  ", "😡😡", "a" * 300, "\t\n", "normal"] + [f"f{i}" for i in range(30)]
     importance = np.linspace(-1, 1, len(names))

@@ -34,6 +34,7 @@ def prepare(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_generates_the_example_when_nothing_exists(project_dir: Path) -> None:
     done = prepare(project_dir)
     assert done.returncode == 0, done.stderr
@@ -96,6 +97,7 @@ def test_builds_a_stratified_sample_skipping_unlabelled_prod(project_dir: Path) 
     assert len(raw) == 400 and raw["_error"].isna().all()
 
 
+@pytest.mark.slow
 def test_a_broken_source_fails_with_a_message(project_dir: Path) -> None:
     (project_dir / "data").mkdir()
     (project_dir / "data" / "train.csv").write_text("foo,bar\n1,2\n")

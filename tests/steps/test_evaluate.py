@@ -54,6 +54,7 @@ def build_project(project_dir: Path, threat: bool = True, **overrides):
     return ctx, texts, rows
 
 
+@pytest.mark.slow
 def test_run_writes_metrics_figures_and_report(project_dir: Path) -> None:
     ctx, texts, rows = build_project(project_dir, threat=False)
     step.run(ctx)
@@ -81,6 +82,7 @@ def test_run_writes_metrics_figures_and_report(project_dir: Path) -> None:
     assert not any(text in page for text in texts)  # no comment text in the report
 
 
+@pytest.mark.slow
 def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from socialscore.modeling.scorer.pipeline import ScoringPipeline
 
@@ -102,6 +104,7 @@ def test_run_never_scores_training_rows(project_dir: Path, monkeypatch: pytest.M
     assert (scored[0] != features[test]).nnz == 0
 
 
+@pytest.mark.slow
 def test_held_out_rows_are_scored_block_by_block(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, _, _ = build_project(project_dir)
     pipeline = ctx.read("model")
@@ -120,6 +123,7 @@ def test_held_out_rows_are_scored_block_by_block(project_dir: Path, monkeypatch:
     assert read == list(range(first_test_block, len(small.starts)))  # train-only blocks are never read
 
 
+@pytest.mark.slow
 def test_empty_test_split_is_a_clear_error(project_dir: Path) -> None:
     ctx, _, rows = build_project(project_dir)
     ordered = pd.read_parquet(ctx.location("rows")).assign(split="train")
@@ -128,6 +132,7 @@ def test_empty_test_split_is_a_clear_error(project_dir: Path) -> None:
         step.run(ctx)
 
 
+@pytest.mark.slow
 def test_misaligned_artifacts_are_refused(project_dir: Path) -> None:
     ctx, _, rows = build_project(project_dir)
     ordered = pd.read_parquet(ctx.location("rows"))
@@ -136,6 +141,7 @@ def test_misaligned_artifacts_are_refused(project_dir: Path) -> None:
         step.run(ctx)
 
 
+@pytest.mark.slow
 def test_tampered_model_is_refused(project_dir: Path) -> None:
     ctx, _, _ = build_project(project_dir)
     with open(Path(ctx.location("model")) / "arrays.npz", "ab") as handle:
@@ -144,6 +150,7 @@ def test_tampered_model_is_refused(project_dir: Path) -> None:
         step.run(ctx)
 
 
+@pytest.mark.slow
 def test_a_refused_model_is_recorded_and_not_promoted(project_dir: Path) -> None:
     """An enforced gate (prod's default) that refuses: exit via GateRefused, verdict in the registry."""
     ctx, _, _ = build_project(
@@ -160,6 +167,7 @@ def test_a_refused_model_is_recorded_and_not_promoted(project_dir: Path) -> None
     assert metrics["gate"]["passed"] is False  # the report says why, too
 
 
+@pytest.mark.slow
 def test_error_analysis_is_opt_in_and_names_the_terms(project_dir: Path) -> None:
     ctx, texts, _ = build_project(project_dir, evaluate={"error_examples": 3})
     step.run(ctx)
@@ -167,6 +175,7 @@ def test_error_analysis_is_opt_in_and_names_the_terms(project_dir: Path) -> None
     assert "Most confident mistakes" in page and "False negatives" in page
 
 
+@pytest.mark.slow
 def test_a_bias_floor_refuses_a_model(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, _, _ = build_project(
         project_dir, gate={"enforce": True, "behaviour": [], "invariance": [], "min_worst_bpsn_auc": 0.95}
@@ -183,6 +192,7 @@ def test_a_bias_floor_refuses_a_model(project_dir: Path, monkeypatch: pytest.Mon
         step.run(ctx)
 
 
+@pytest.mark.slow
 def test_held_out_texts_read_only_the_test_split(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Error analysis and the regression check need the held-out texts: reading the whole comments
     table for them held ~2 GB at 1M comments."""

@@ -172,6 +172,7 @@ def test_run_reports_unparsed_records(project_dir: Path) -> None:
 
 
 # --- the shared datasets --------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.shared
 @pytest.mark.parametrize(
     ("relative", "rows", "labels", "min_kept"),
@@ -308,6 +309,7 @@ def hostile_files(tmp_path: Path) -> list[Path]:
     return [first, second]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep_raw", [False, True])
 def test_extract_in_chunks_equals_extract_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_raw: bool) -> None:
     from socialscore.steps import extract as step

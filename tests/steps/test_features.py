@@ -19,7 +19,7 @@ from socialscore.errors import ConfigError, DataError
 from socialscore.layout import Layout
 from socialscore.modeling.behaviour.probes import augmentation_sentences
 from socialscore.modeling.featurizers.features import FeatureBuilder
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.modeling.featurizers.tfidf import CharNgramTfidf, WordNgramTfidf
 from socialscore.modeling.training.out_of_core_blocks import NpzBlocks, gather
 from socialscore.pipeline.context import StepContext
@@ -120,6 +120,7 @@ def test_one_text_equals_its_row_in_a_batch_and_survives_pickling(texts: list[st
     assert np.isfinite(batch).all()
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_same_features(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Counting in 2 processes (vocabularies merged) equals counting in one, for fit and transform."""
     import socialscore.modeling.featurizers.features as features_module
@@ -150,9 +151,9 @@ def test_configurable_blocks(texts: list[str]) -> None:
     words_only = FeatureBuilder(char_ngram_range=None, engineered=False).fit(texts)
     assert all(n.startswith("word__") for n in words_only.get_feature_names_out())
     with pytest.raises(ConfigError, match="no features"):
-        FeatureBuilder(word_ngram_range=None, char_ngram_range=None, engineered=False)
+        FeatureBuilder(word_ngram_range=None, char_ngram_range=None, engineered=False).fit(texts)
     with pytest.raises(ConfigError, match="char_ngram_range"):
-        FeatureBuilder(char_ngram_range=(5, 2))
+        FeatureBuilder(char_ngram_range=(5, 2)).fit(texts)
 
 
 def test_build_features_fits_on_train_only() -> None:
@@ -179,6 +180,7 @@ def test_bad_comments_tables() -> None:
         step.build_features(comments.assign(split="test"), FeatureBuilder())
 
 
+@pytest.mark.slow
 def test_step_writes_every_artifact(project_dir: Path) -> None:
     comments = make_comments(150, seed=3)
     ctx = make_context(project_dir, comments)
@@ -200,10 +202,11 @@ def test_step_writes_every_artifact(project_dir: Path) -> None:
     assert ctx.facts["rows"] == n and ctx.facts["features"] == X.shape[1]
 
 
+@pytest.mark.slow
 def test_streamed_blocks_equal_the_whole_matrix(tmp_path: Path) -> None:
     comments = make_comments(230, seed=5)
-    X, y, rows, meta = step.build_features(comments, HashingFeaturiser(hash_bits=12, min_df=2))
-    streamed = HashingFeaturiser(hash_bits=12, min_df=2)
+    X, y, rows, meta = step.build_features(comments, HashingFeaturizer(hash_bits=12, min_df=2))
+    streamed = HashingFeaturizer(hash_bits=12, min_df=2)
     blocks, described = step.stream_features(rows_module.FrameRows(comments, 0.0, 40), streamed, tmp_path)
     parts = list(blocks)
     y2, rows2, meta2 = described()
@@ -218,6 +221,7 @@ def test_streamed_blocks_equal_the_whole_matrix(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("counts_*"))  # the scratch counts are removed as they are used
 
 
+@pytest.mark.slow
 def test_the_hashing_step_writes_row_blocks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socialscore.modeling.training.out_of_core_blocks as blocks_module
 
@@ -232,9 +236,9 @@ def test_the_hashing_step_writes_row_blocks(project_dir: Path, monkeypatch: pyte
     meta = ctx.read("features_metadata")
     assert meta["shape"] == [blocks.n_rows, blocks.n_features] and meta["nnz"] == blocks.nnz
     rows = ctx.read("rows")
-    from socialscore.modeling.featurizers.hashing import featuriser_from_settings
+    from socialscore.modeling.featurizers.factory import featurizer_from_settings
 
-    whole = featuriser_from_settings(ctx.settings)
+    whole = featurizer_from_settings(ctx.settings)
     ordered = comments.set_index("id").loc[rows["id"]]
     n_train = int((rows["split"] == "train").sum())
     expected = sp.vstack(
@@ -267,6 +271,7 @@ def test_stacking_in_row_chunks_equals_hstack(monkeypatch: pytest.MonkeyPatch) -
     assert abs(stacked - expected).max() == 0 and stacked.nnz == expected.nnz
 
 
+@pytest.mark.slow
 def test_release_memory_stops_the_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     import psutil
     from joblib import Parallel, delayed
@@ -278,6 +283,7 @@ def test_release_memory_stops_the_worker_processes(monkeypatch: pytest.MonkeyPat
     assert not any("LokyProcess" in " ".join(c.cmdline()) for c in me.children(recursive=True) if c.is_running())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk_rows", [7, 50_000])
 @pytest.mark.parametrize("text_dtype", [object, "str"])
 def test_input_hash_by_id_equals_hashing_the_rows_sorted_by_id(

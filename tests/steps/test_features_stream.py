@@ -17,7 +17,7 @@ from model_corpus import make_comments
 from socialscore.config import load_settings
 from socialscore.layout import Layout
 from socialscore.modeling.behaviour.mitigation import mitigate_train_split
-from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+from socialscore.modeling.featurizers.hashing import HashingFeaturizer
 from socialscore.pipeline.artifacts import write_file_artifact
 from socialscore.pipeline.context import StepContext
 from socialscore.steps import features as step
@@ -45,6 +45,7 @@ def table(database: Database):
     database.drop_table(name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block_rows", [7, 64])
 @pytest.mark.parametrize("augmentation", [0, 2])
 def test_streamed_table_equals_the_whole_table_path(
@@ -57,11 +58,11 @@ def test_streamed_table_equals_the_whole_table_path(
     comments = database.read_table(table)
     comments["text"] = comments["text"].astype(object)
     comments = mitigate_train_split(comments, settings)
-    whole = HashingFeaturiser(hash_bits=12, min_df=2)
+    whole = HashingFeaturizer(hash_bits=12, min_df=2)
     X, y, rows, meta = step.build_features(comments, whole)
 
     source = rows_module.TableRows(database, table, settings, block_rows)
-    streamed = HashingFeaturiser(hash_bits=12, min_df=2)
+    streamed = HashingFeaturizer(hash_bits=12, min_df=2)
     blocks, described = step.stream_features(source, streamed, tmp_path)
     parts = list(blocks)
     y2, rows2, meta2 = described()
@@ -79,6 +80,7 @@ def test_streamed_table_equals_the_whole_table_path(
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.slow
 def test_the_step_reads_the_table_in_chunks_only(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import socialscore.modeling.training.out_of_core_blocks as blocks_module
 
@@ -107,7 +109,7 @@ def test_the_step_reads_the_table_in_chunks_only(project_dir: Path, monkeypatch:
     # the artifacts equal the whole-table path's, the rows file byte for byte (ids were kept in chunks)
     comments = db.read_table(layout.comments_table())
     comments["text"] = comments["text"].astype(object)
-    _, y, rows, meta = step.build_features(mitigate_train_split(comments, settings.features), HashingFeaturiser(hash_bits=12))
+    _, y, rows, meta = step.build_features(mitigate_train_split(comments, settings.features), HashingFeaturizer(hash_bits=12))
     write_file_artifact("parquet", project_dir / "expected_rows.parquet", rows)
     assert (project_dir / "expected_rows.parquet").read_bytes() == Path(ctx.location("rows")).read_bytes()
     np.testing.assert_array_equal(ctx.read("labels"), y)

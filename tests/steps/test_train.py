@@ -36,6 +36,7 @@ def settings_for(tmp: Path | None = None, **model) -> object:
     return load_settings("dev", tmp, overrides=overrides)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_each_type_learns_and_reports_cv(corpus, model_type: str) -> None:
     X, y, rows, meta, train = corpus
@@ -101,6 +102,7 @@ def _trained_project(project_dir: Path, **overrides):
     return ctx
 
 
+@pytest.mark.slow
 def test_step_registers_a_version_with_metadata(project_dir: Path) -> None:
     ctx = _trained_project(project_dir)
     layout = ctx.layout
@@ -129,6 +131,7 @@ def test_step_registers_a_version_with_metadata(project_dir: Path) -> None:
     assert len(ctx.registry.list_versions("dev")) == 2
 
 
+@pytest.mark.slow
 def test_a_changed_model_file_is_refused(project_dir: Path) -> None:
     ctx = _trained_project(project_dir)
     meta = json.loads(ctx.layout.model_metadata.read_text())
@@ -144,6 +147,7 @@ def test_load_model_without_training(project_dir: Path) -> None:
         ctx.read("model")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case, message",
     [

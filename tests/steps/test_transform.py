@@ -263,6 +263,7 @@ def test_split_is_deterministic_stratified_and_sized() -> None:
     assert not other_seed["split"].equals(first["split"])
 
 
+@pytest.mark.slow
 def test_rare_positives_land_in_both_splits() -> None:
     raw = many_rows(30, 1000)  # only row 0 is positive ...
     raw.loc[5, "label_toxic"] = "1"  # ... and row 5
@@ -401,6 +402,7 @@ def hostile_raw(rows: int, keep_raw: bool) -> pd.DataFrame:
         return extract([path], DataConfig(keep_raw=keep_raw)).frame
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep_raw", [False, True])
 @pytest.mark.parametrize("sample_size", [None, 250])
 def test_chunked_transform_equals_the_whole_table(keep_raw: bool, sample_size: int | None) -> None:
@@ -426,6 +428,7 @@ def context_with_raw(project_dir: Path, raw: pd.DataFrame) -> StepContext:
     return ctx
 
 
+@pytest.mark.slow
 def test_run_reads_the_raw_table_in_chunks(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from socialscore.steps import transform as step
 

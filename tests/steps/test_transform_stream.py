@@ -39,12 +39,14 @@ def held_in_pass_two(rows: int, monkeypatch: pytest.MonkeyPatch) -> int:
     return seen[0]
 
 
+@pytest.mark.slow
 def test_what_pass_two_holds_per_row_is_keys_not_texts(monkeypatch: pytest.MonkeyPatch) -> None:
     small, large = held_in_pass_two(100, monkeypatch), held_in_pass_two(400, monkeypatch)
     per_row = (large - small) / 300
     assert per_row < 400  # ids, text keys and labels; the normalised texts would be ~2,000 bytes a row
 
 
+@pytest.mark.slow
 def test_run_writes_the_clean_table_in_parts(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = hostile_raw(200, keep_raw=False)
     ctx = context_with_raw(project_dir, raw)

@@ -61,6 +61,7 @@ def test_tweet_tokenizer_keeps_placeholders_and_emoticons() -> None:
     assert tokens == ["you", "idiot", ":)", "see", "[URL]"]
 
 
+@pytest.mark.slow
 def test_stopwords_and_lemmas_with_shared_data(shared_nltk_data: Path, monkeypatch) -> None:
     monkeypatch.setenv("NLTK_DATA", str(shared_nltk_data))
     pre = TextPreprocessor({"remove_stopwords": True, "lemmatize": True})

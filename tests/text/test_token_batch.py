@@ -51,6 +51,7 @@ def test_batch_falls_back_where_the_compiled_pass_does_not_apply(monkeypatch: py
     assert pre.tokens_batch(texts[1:]) == [["hello", "there", "idiot"]]
 
 
+@pytest.mark.slow
 @needs_numba
 def test_code_point_table_matches_the_re_module() -> None:
     from socialscore.text.token_numba import ALPHA, DIGIT, WORD, code_point_flags

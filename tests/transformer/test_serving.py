@@ -39,10 +39,10 @@ def test_raw_scores_follow_the_graph_in_input_order() -> None:
     assert np.allclose(raw, [expected_logits(t) for t in texts], atol=1e-5)
 
 
-def test_pipeline_scores_texts_without_featurising_them(monkeypatch) -> None:
+def test_pipeline_scores_texts_without_featurizing_them(monkeypatch) -> None:
     texts, _ = corpus(30)
     pipeline = _pipeline(tiny_transformer(), texts)
-    monkeypatch.setattr(pipeline.featurizer, "transform", lambda *_: pytest.fail("featurised for a transformer"))
+    monkeypatch.setattr(pipeline.featurizer, "transform", lambda *_: pytest.fail("featurized for a transformer"))
     scores = pipeline.score(["you pathetic idiot", "thanks for the edit"])
     assert scores.is_toxic.tolist() == [True, False]
     assert scores.probabilities.shape == (2, 2)

@@ -32,8 +32,8 @@ class LoadedModel:
     pipeline: Any  # socialscore.modeling.scorer.pipeline.ScoringPipeline
     manifest: dict[str, Any]
     loaded_at: float
-    # one scoring call at a time per model: the featuriser's word cache is not built for concurrent
-    # writers, and pure-Python featurising gains nothing from threads under the GIL anyway
+    # one scoring call at a time per model: the featurizer's word cache is not built for concurrent
+    # writers, and pure-Python featurizing gains nothing from threads under the GIL anyway
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @property
@@ -42,13 +42,13 @@ class LoadedModel:
 
     @cached_property
     def explainer(self) -> Any:
-        """The pipeline for explanations: only its featuriser's ``transform`` takes ``lock``, so the
+        """The pipeline for explanations: only its featurizer's ``transform`` takes ``lock``, so the
         long part of an explanation (tokens, names, shares) never holds up scoring."""
         return replace(self.pipeline, featurizer=_LockedFeaturizer(self.pipeline.featurizer, self.lock))
 
 
 class _LockedFeaturizer:
-    """A featuriser whose ``transform`` runs under a lock; every other attribute is the featuriser's own."""
+    """A featurizer whose ``transform`` runs under a lock; every other attribute is the featurizer's own."""
 
     def __init__(self, featurizer: Any, lock: threading.Lock):
         self._featurizer = featurizer

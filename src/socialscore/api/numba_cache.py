@@ -99,7 +99,7 @@ WARM_TEXTS = [
 def warm(directory: Path) -> dict[str, int]:
     """Compile the kernels into ``directory`` (becomes ``NUMBA_CACHE_DIR``); return their cache stats.
 
-    Runs what serving runs (a hashing featuriser fitted on a few texts, then a whole scoring call
+    Runs what serving runs (a hashing featurizer fitted on a few texts, then a whole scoring call
     through a :class:`~socialscore.modeling.scorer.pipeline.ScoringPipeline`); the trainer's SGD kernels
     still compile on a pipeline run's first use. Must run before numba is imported in this process (numba reads the variable once).
     """
@@ -125,23 +125,23 @@ def _warm_scoring() -> None:
 
 
 def warm_pipeline() -> Any:
-    """A scoring pipeline shaped like the served default (hashing featuriser, nb_logistic weights of
+    """A scoring pipeline shaped like the served default (hashing featurizer, nb_logistic weights of
     zero, a language profile), fitted on :data:`WARM_TEXTS`: it calls every kernel a request calls."""
     import numpy as np
 
     from socialscore.config import load_settings
-    from socialscore.modeling.featurizers.hashing import HashingFeaturiser
+    from socialscore.modeling.featurizers.hashing import HashingFeaturizer
     from socialscore.modeling.behaviour.language import LanguageProfile
     from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
     from socialscore.modeling.scorer.serialize import model_from_state
 
-    featuriser = HashingFeaturiser.from_settings(load_settings("dev"))
-    featuriser.fit_transform(WARM_TEXTS * 2)
+    featurizer = HashingFeaturizer.from_settings(load_settings("dev"))
+    featurizer.fit_transform(WARM_TEXTS * 2)
     meta = {"model_type": "nb_logistic", "labels": ["toxic"], "primary_label": "toxic", "params": {},
             "threshold": 0.5, "fallbacks": {}, "calibration": {"toxic": (1.0, 0.0)},
-            "n_features": featuriser.n_features_}
-    arrays = {"coef": np.zeros((featuriser.n_features_, 1), np.float32), "intercept": np.zeros(1),
+            "n_features": featurizer.n_features_}
+    arrays = {"coef": np.zeros((featurizer.n_features_, 1), np.float32), "intercept": np.zeros(1),
               "priors": np.full(1, 0.5)}
     languages = LanguageProfile.from_texts(WARM_TEXTS).to_state()
-    return ScoringPipeline(TextRules(), featuriser, model_from_state(meta, arrays), {"toxic": 0.5},
+    return ScoringPipeline(TextRules(), featurizer, model_from_state(meta, arrays), {"toxic": 0.5},
                            card={"model_version": "warm-1"}, languages=languages)

@@ -51,7 +51,7 @@ def dataflow_components(dsl: Any, image: str, run_steps: str) -> tuple[Any, Any]
         project_in: dsl.Input[dsl.Artifact],
         project: dsl.Output[dsl.Artifact],
     ):
-        """The features step as a Dataflow job (socialscore.beam.features: hashing featuriser only)."""
+        """The features step as a Dataflow job (socialscore.beam.features: hashing featurizer only)."""
         return dsl.ContainerSpec(
             image=image,
             command=["sh", "-c", script, "dataflow-features"],

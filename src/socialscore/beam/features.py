@@ -1,15 +1,15 @@
-"""``socialscore run --engine beam``, features step: the hashing featuriser's fit and transform in Beam.
+"""``socialscore run --engine beam``, features step: the hashing featurizer's fit and transform in Beam.
 
     ordered rows (steps.features_rows.order_rows: train first, then test) staged as parquet
       → numbered chunks of texts (train and test chunks apart) → Reshuffle
       → train chunks: CombineGlobally(CountStatistics): document frequencies per bucket, documents,
-        engineered maxima (HashingFeaturiser.count + FitStatistics, merged by addition and maximum)
-      → every chunk: HashingFeaturiser._transform_serial with the statistics as a side input
+        engineered maxima (HashingFeaturizer.count + FitStatistics, merged by addition and maximum)
+      → every chunk: HashingFeaturizer._transform_serial with the statistics as a side input
       → one ``block_00000.npz`` per chunk and ``blocks.json`` last: the NpzBlockWriter format, so
         modeling.training.out_of_core_blocks.NpzBlocks reads the directory as it is.
 
 A hashed row depends on its text and the statistics alone, so the rows equal the local engine's.
-The fitted-vocabulary featuriser (``features.vectorizer: vocabulary``) needs the whole vocabulary
+The fitted-vocabulary featurizer (``features.vectorizer: vocabulary``) needs the whole vocabulary
 before any row can be built and has no Beam form: it is refused with a ConfigError.
 """
 
@@ -41,7 +41,7 @@ from socialscore.errors import ConfigError
 from socialscore.modeling.featurizers.hashing import (
     NAME_SAMPLE_TEXTS,
     FitStatistics,
-    HashingFeaturiser,
+    HashingFeaturizer,
 )
 from socialscore.modeling.training.out_of_core_blocks import DEFAULT_BLOCK_ROWS, MANIFEST, NpzBlocks
 
@@ -80,15 +80,15 @@ def merge_statistics(parts: list[FitStatistics]) -> FitStatistics:
 class CountStatistics(beam.CombineFn):
     """The counting pass as a combiner: texts → FitStatistics, merged across workers."""
 
-    def __init__(self, featuriser: HashingFeaturiser) -> None:
-        self.featuriser = featuriser
+    def __init__(self, featurizer: HashingFeaturizer) -> None:
+        self.featurizer = featurizer
 
     def create_accumulator(self) -> FitStatistics:
-        f = self.featuriser
+        f = self.featurizer
         return FitStatistics(len(f._kinds()), f.n_buckets, len(f.engineered_names()) if f.engineered else 0)
 
     def add_input(self, acc: FitStatistics, texts: list[str]) -> FitStatistics:
-        counts, eng = self.featuriser.count(texts)
+        counts, eng = self.featurizer.count(texts)
         acc.add(counts, eng)
         return acc
 
@@ -99,23 +99,23 @@ class CountStatistics(beam.CombineFn):
         return acc
 
 
-def fitted(featuriser: HashingFeaturiser, stats: FitStatistics) -> HashingFeaturiser:
-    featuriser.set_statistics(stats)  # idf, min_df mask and engineered scale: all a row needs
-    return featuriser
+def fitted(featurizer: HashingFeaturizer, stats: FitStatistics) -> HashingFeaturizer:
+    featurizer.set_statistics(stats)  # idf, min_df mask and engineered scale: all a row needs
+    return featurizer
 
 
 class WriteBlock(beam.DoFn):
     """Transform a chunk with the fitted statistics; write it as one npz block."""
 
-    def __init__(self, featuriser: HashingFeaturiser, output_dir: str) -> None:
-        self.featuriser, self.output_dir, self._stats_id = featuriser, output_dir, None
+    def __init__(self, featurizer: HashingFeaturizer, output_dir: str) -> None:
+        self.featurizer, self.output_dir, self._stats_id = featurizer, output_dir, None
 
     def process(self, element: tuple[int, int, list[str], bool], stats: FitStatistics) -> Iterator[tuple[int, int, int, int]]:
         if self._stats_id != id(stats):
-            fitted(self.featuriser, stats)
+            fitted(self.featurizer, stats)
             self._stats_id = id(stats)
         number, start, texts, _ = element
-        block = self.featuriser._transform_serial(texts)
+        block = self.featurizer._transform_serial(texts)
         buffer = io.BytesIO()
         sp.save_npz(buffer, sp.csr_matrix(block), compressed=False)
         write_bytes(FileSystems.join(self.output_dir, block_name(number)), buffer.getvalue())
@@ -150,30 +150,30 @@ def write_manifest(blocks: list[tuple[int, int, int, int]], n_features: int, out
 
 
 def build_features_pipeline(
-    pipeline: beam.Pipeline, rows_path: str, output_dir: str, featuriser: HashingFeaturiser, chunk_rows: int
+    pipeline: beam.Pipeline, rows_path: str, output_dir: str, featurizer: HashingFeaturizer, chunk_rows: int
 ) -> None:
     """Add the counting pass and the block writing to ``pipeline`` (rows_path: text, _test columns)."""
     chunks = spread_chunks(pipeline, rows_path, read_text_chunks, chunk_rows)
     stats = (
         chunks
         | "TrainTexts" >> beam.FlatMap(lambda c: [c[2]] if c[3] else [])
-        | "Count" >> beam.CombineGlobally(CountStatistics(featuriser))
+        | "Count" >> beam.CombineGlobally(CountStatistics(featurizer))
     )
     _ = stats | "WriteStatistics" >> beam.Map(write_statistics, output_dir)
     _ = (
         chunks
-        | "Transform" >> beam.ParDo(WriteBlock(featuriser, output_dir), beam.pvalue.AsSingleton(stats))
+        | "Transform" >> beam.ParDo(WriteBlock(featurizer, output_dir), beam.pvalue.AsSingleton(stats))
         | "AllBlocks" >> beam.combiners.ToList()
-        | "Manifest" >> beam.Map(write_manifest, featuriser.n_features_, output_dir)
+        | "Manifest" >> beam.Map(write_manifest, featurizer.n_features_, output_dir)
     )
 
 
-def prepared_featuriser(builder: Any) -> HashingFeaturiser:
-    """The step's featuriser, ready to count (placeholders fixed as its fit_transform fixes them)."""
-    if not isinstance(builder, HashingFeaturiser):
+def prepared_featurizer(builder: Any) -> HashingFeaturizer:
+    """The step's featurizer, ready to count (placeholders fixed as its fit_transform fixes them)."""
+    if not isinstance(builder, HashingFeaturizer):
         raise ConfigError(
-            "--engine beam needs the hashing featuriser (features.vectorizer: hashing); the vocabulary "
-            "featuriser must see every text before it can build any row, so it runs on the local engine only"
+            "--engine beam needs the hashing featurizer (features.vectorizer: hashing); the vocabulary "
+            "featurizer must see every text before it can build any row, so it runs on the local engine only"
         )
     from socialscore.modeling.featurizers.engineered import known_placeholders
 
@@ -198,7 +198,7 @@ def build_feature_blocks(
     from socialscore.steps.features import add_shape, describe_rows
     from socialscore.steps.features_rows import as_strings, order_rows
 
-    featuriser = prepared_featuriser(builder)
+    featurizer = prepared_featurizer(builder)
     frame, label_columns = order_rows(comments)
     n_train = int((~frame["_test"]).sum())
     staging = staging_dir(pipeline_args, "features")
@@ -210,16 +210,16 @@ def build_feature_blocks(
         rows.to_parquet(Path(local) / "rows.parquet", index=False)
         source = put_file(Path(local) / "rows.parquet", staging, "rows.parquet") if is_remote(staging) else str(Path(local) / "rows.parquet")
         with make_pipeline(pipeline_args) as pipeline:
-            build_features_pipeline(pipeline, source, blocks_dir, featuriser, chunk_rows)
-        fitted(featuriser, read_statistics(blocks_dir))
-        featuriser._sample_names(rows["text"].iloc[:n_train].tolist()[:NAME_SAMPLE_TEXTS])
+            build_features_pipeline(pipeline, source, blocks_dir, featurizer, chunk_rows)
+        fitted(featurizer, read_statistics(blocks_dir))
+        featurizer._sample_names(rows["text"].iloc[:n_train].tolist()[:NAME_SAMPLE_TEXTS])
         manifest = json.loads(read_bytes(FileSystems.join(blocks_dir, MANIFEST)))
     finally:
         remove_dir(staging)
         shutil.rmtree(local, ignore_errors=True)
     seconds = {"beam_pipeline": round(time.perf_counter() - started, 3)}
-    labels, row_table, metadata = describe_rows(comments, frame, label_columns, featuriser, seconds)
-    add_shape(metadata, manifest["n_rows"], featuriser.n_features_, manifest["nnz"])
+    labels, row_table, metadata = describe_rows(comments, frame, label_columns, featurizer, seconds)
+    add_shape(metadata, manifest["n_rows"], featurizer.n_features_, manifest["nnz"])
     return labels, row_table, metadata
 
 

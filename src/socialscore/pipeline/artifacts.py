@@ -176,7 +176,7 @@ FEATURIZER_FILES = ("featurizer.json", "arrays.npz", "vocab.json")
 
 
 def _write_featurizer(directory: Path, featurizer: Any) -> None:
-    """A fitted featuriser as plain JSON + arrays (never a pickle: loading it runs no code)."""
+    """A fitted featurizer as plain JSON + arrays (never a pickle: loading it runs no code)."""
     import numpy as np
 
     from socialscore.modeling.scorer.serialize import featurizer_state

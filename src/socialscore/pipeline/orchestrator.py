@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +24,7 @@ from socialscore.pipeline.cache import (
     step_code_version,
 )
 from socialscore.pipeline.context import StepContext, StepSpec
+from socialscore.pipeline.hooks import RunHooks, RunParams
 from socialscore.pipeline.registry import STEPS
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class Orchestrator:
         artifacts: dict[str, Artifact] = ARTIFACTS,
         engine: str = "local",
         beam_args: tuple[str, ...] = (),
+        hooks: Sequence[RunHooks] | None = None,
     ) -> None:
         self.engine, self.beam_args = engine, tuple(beam_args)  # same outputs either way: not in the cache key
         self.steps = steps
@@ -100,6 +102,11 @@ class Orchestrator:
         self.logger = logging.getLogger(LOGGER_NAME)
         self.state = StateStore(layout.state_file)
         self.run_id: str | None = None
+        if hooks is None:  # the project's own: run history, served-model restore
+            from socialscore.registry.run_hooks import serving_hooks
+
+            hooks = serving_hooks(lambda: self.registry, self.logger)
+        self.hooks = list(hooks)
 
     # --- shared pieces --------------------------------------------------------------------------
     @property
@@ -214,30 +221,24 @@ class Orchestrator:
             # what the state said before the lock is stale when another run held it (--wait): read it again
             self.state = StateStore(self.layout.state_file)
             self.run_id = new_run_id(self.settings.mode)
-            history = RunHistory(self)
-            history.start(selected)
+            run = RunParams(
+                self.run_id,
+                self.settings.mode,
+                [s.name for s in selected],
+                self.settings.model_dump(mode="json"),
+                code_version(),
+            )
+            for hook in self.hooks:
+                hook.before_pipeline_run(run)
             try:
-                self._restore_served()
                 summary = self._run_locked(selected, force)
             except BaseException as exc:  # a fault outside the steps' expected errors (full disk, Ctrl-C)
-                history.abort(exc)
+                for hook in self.hooks:
+                    hook.on_pipeline_error(run, exc)
                 raise
-            history.finish(summary)
+            for hook in self.hooks:
+                hook.after_pipeline_run(run, summary)
         return summary
-
-    def _restore_served(self) -> None:
-        """Rewrite the production export when it no longer matches the registry (deleted or changed files)."""
-        from socialscore.registry.serving import export_alias, served_problems
-        from socialscore.registry.store import PRODUCTION
-
-        try:
-            registry = self.registry
-            problems = served_problems(registry)
-            if problems:
-                self.logger.warning("served model: %s; restoring it from the registry", problems[0])
-                export_alias(registry, PRODUCTION)
-        except SocialScoreError as exc:  # the registry cannot be read: the steps will say why if it matters
-            self.logger.warning("served model not checked: %s", exc)
 
     @cached_property
     def registry(self) -> Any:
@@ -348,61 +349,8 @@ class Orchestrator:
         return paths
 
 
-def run_host() -> str:
-    from socialscore.registry.store import run_host as host
-
-    return host()
-
-
 def new_run_id(mode: str) -> str:
     import os
     from datetime import UTC, datetime
 
     return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%f')}-{mode}-{os.getpid()}"
-
-
-class RunHistory:
-    """Records each run in the registry's run table; a database that cannot be written is a warning."""
-
-    def __init__(self, orchestrator: Orchestrator):
-        self.orchestrator = orchestrator
-
-    def start(self, selected: list[StepSpec]) -> None:
-        import os
-
-        o = self.orchestrator
-        record = {
-            "run_id": o.run_id,
-            "mode": o.settings.mode,
-            "pid": os.getpid(),
-            "steps": {"requested": [s.name for s in selected], "host": run_host()},
-            "config": o.settings.model_dump(mode="json"),
-            "code": {"version": code_version()},
-        }
-        self._guarded(lambda: o.registry.start_run(record))
-
-    def finish(self, summary: RunSummary) -> None:
-        facts = {o.name: o.facts for o in summary.steps if o.facts}
-        outcomes = {o.name: {"outcome": o.outcome, "seconds": round(o.seconds, 3), "reason": o.reason}
-                    for o in summary.steps}
-        self._guarded(lambda: self.orchestrator.registry.finish_run(
-            self.orchestrator.run_id, status="ok" if summary.ok else "failed", steps={"outcomes": outcomes},
-            facts=facts, version=(facts.get("train") or {}).get("version"), error=summary.error,
-        ))
-
-    def abort(self, exc: BaseException) -> None:
-        """Close the run's record when it stops on an unexpected fault (best effort: the disk may be full;
-        then ``registry.reap_runs`` closes it when a later command reads the run table)."""
-        from socialscore.errors import as_expected
-
-        reason = as_expected(exc) or exc
-        status = "aborted" if isinstance(exc, KeyboardInterrupt | SystemExit) else "failed"
-        error = f"{reason.__class__.__name__}: {reason}"[:2000]
-        self._guarded(lambda: self.orchestrator.registry.finish_run(self.orchestrator.run_id, status=status, error=error),
-                      Exception)
-
-    def _guarded(self, write: Any, catch: type[BaseException] = SocialScoreError) -> None:
-        try:
-            write()
-        except catch as exc:
-            self.orchestrator.logger.warning("run history not recorded: %s", exc)

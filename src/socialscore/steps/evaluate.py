@@ -165,7 +165,7 @@ def language_summary(pipeline: Any, texts: list[str]) -> dict[str, Any] | None:
         return None
     from socialscore.modeling.behaviour.language import LanguageProfile, detect_languages, reliable
 
-    # what pipeline.score reports per text, without featurising and scoring the split a second time
+    # what pipeline.score reports per text, without featurizing and scoring the split a second time
     flags = reliable(detect_languages(pipeline.clean(texts)), LanguageProfile.from_state(pipeline.languages))
     return {
         "training": pipeline.languages.get("languages"),

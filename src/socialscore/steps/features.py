@@ -93,7 +93,7 @@ def build_features(
 def stream_features(
     source: Any, builder: Any, scratch: Path
 ) -> tuple[Iterator[sp.csr_matrix], Callable[[], tuple[np.ndarray, pd.DataFrame, dict[str, Any]]]]:
-    """:func:`build_features` for a chunk-fittable featuriser (hashing) over ``source``'s ordered
+    """:func:`build_features` for a chunk-fittable featurizer (hashing) over ``source``'s ordered
     chunks (steps.features_rows: FrameRows, TableRows): the counting pass runs here; the rows come as a lazy stream of CSR
     blocks (train blocks, then test blocks), then ``described()`` gives (labels, rows, metadata
     without the shape). The blocks equal :func:`build_features`'s matrix row for row."""
@@ -128,7 +128,7 @@ def stream_features(
 
 def _groups(names: np.ndarray) -> dict[str, int]:
     """Columns per feature family (``word``, ``char``, ``eng``): a plain loop, as the hashed
-    featuriser has millions of names and pandas' string methods take seconds on them."""
+    featurizer has millions of names and pandas' string methods take seconds on them."""
     from collections import Counter
 
     return dict(Counter(name.split("__", 1)[0] for name in names))
@@ -138,7 +138,7 @@ def run(ctx: StepContext) -> None:
     from socialscore.modeling.featurizers.hashing_blocks import is_streamable
     from socialscore.modeling.training.out_of_core_blocks import DEFAULT_BLOCK_ROWS
 
-    builder = featuriser(ctx, comment_count(ctx))
+    builder = featurizer(ctx, comment_count(ctx))
     ctx.fact("vectorizer", "hashing" if is_streamable(builder) else "vocabulary")
     if not is_streamable(builder):
         comments, read_seconds = read_comments(ctx)
@@ -166,10 +166,10 @@ def comment_count(ctx: StepContext) -> int | None:
 
 
 def read_inputs(ctx: StepContext) -> tuple[pd.DataFrame, Any, float]:
-    """(the comments with the train-split mitigations, the unfitted featuriser, seconds to read):
+    """(the comments with the train-split mitigations, the unfitted featurizer, seconds to read):
     the whole-table start of the step (the Beam engine's)."""
     comments, read_seconds = read_comments(ctx)
-    return comments, featuriser(ctx), read_seconds
+    return comments, featurizer(ctx), read_seconds
 
 
 def read_comments(ctx: StepContext) -> tuple[pd.DataFrame, float]:
@@ -183,12 +183,12 @@ def read_comments(ctx: StepContext) -> tuple[pd.DataFrame, float]:
     return comments, time.perf_counter() - t0
 
 
-def featuriser(ctx: StepContext, n_rows: int | None = None) -> Any:
-    """The unfitted featuriser of the settings (``auto``: chosen by ``n_rows``, the comments to
-    featurise), its NLTK resources checked before any work."""
-    from socialscore.modeling.featurizers.hashing import featuriser_from_settings
+def featurizer(ctx: StepContext, n_rows: int | None = None) -> Any:
+    """The unfitted featurizer of the settings (``auto``: chosen by ``n_rows``, the comments to
+    featurize), its NLTK resources checked before any work."""
+    from socialscore.modeling.featurizers.factory import featurizer_from_settings
 
-    builder = featuriser_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir, n_rows=n_rows)
+    builder = featurizer_from_settings(ctx.settings, nltk_cache_dir=ctx.layout.nltk_cache_dir, n_rows=n_rows)
     builder.preprocessor.prepare()  # a missing NLTK resource fails here, before any work
     return builder
 
@@ -231,7 +231,7 @@ def record(
 
 
 def release_memory() -> None:
-    """Stop idle featuriser worker processes and hand freed heap back to the OS: the pipeline runs
+    """Stop idle featurizer worker processes and hand freed heap back to the OS: the pipeline runs
     every step in one process, and the next steps' peak should not sit on top of this one's."""
     import sys
 
@@ -286,4 +286,4 @@ class _Progressing:
         return self._ctx.progress_rows(self._source.train(), None, "counting n-grams (training rows)")
 
     def test(self) -> Iterator[pd.DataFrame]:
-        return self._ctx.progress_rows(self._source.test(), None, "featurising the test rows")
+        return self._ctx.progress_rows(self._source.test(), None, "featurizing the test rows")

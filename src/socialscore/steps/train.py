@@ -162,7 +162,7 @@ def build_pipeline(
     model: SocialScoreModel, vectorizer: Any, thresholds: dict[str, float], settings: Settings,
     card: dict[str, Any], languages: dict[str, Any] | None = None,
 ) -> ScoringPipeline:
-    """The scoring pipeline: the transform step's text rules, the featuriser, the model, its thresholds,
+    """The scoring pipeline: the transform step's text rules, the featurizer, the model, its thresholds,
     and the training data's languages (texts in others are scored but marked unreliable)."""
     rules = TextRules(settings.transform.unicode_form, settings.transform.scrub_pii)
     return ScoringPipeline(rules, vectorizer, model, thresholds, settings.predict.high_risk, card, languages)

@@ -58,7 +58,7 @@ def score_texts(loaded: LoadedModel, texts: list[str]) -> Scores:
 
 
 def explain_text(loaded: LoadedModel, text: str) -> list[dict[str, Any]]:
-    """The top terms of one text (blocking; only the featuriser call shares the scoring lock)."""
+    """The top terms of one text (blocking; only the featurizer call shares the scoring lock)."""
     from socialscore.modeling.behaviour.explain import explain_pipeline
 
     try:

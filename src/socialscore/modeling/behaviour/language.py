@@ -194,7 +194,7 @@ def detect_languages(texts: Iterable[str], compiled: bool | None = None) -> list
 
 
 def _compiled_available() -> bool:
-    """numba imports and is not switched off (the featuriser's switch, ``SOCIALSCORE_NO_NUMBA``, too)."""
+    """numba imports and is not switched off (the featurizer's switch, ``SOCIALSCORE_NO_NUMBA``, too)."""
     from socialscore.modeling.featurizers.hash_kernel import compiled_available
 
     return compiled_available()

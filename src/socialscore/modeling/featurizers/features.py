@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from socialscore.errors import ConfigError
+from socialscore.modeling.featurizers.base import check_parameters, is_fitted
 from socialscore.modeling.featurizers.engineered import (
     LEXICON,
     engineered_features,
@@ -28,7 +28,7 @@ from socialscore.text.preprocess import TextPreprocessor
 
 
 def common_settings(settings: Any, nltk_cache_dir: Path | None = None) -> dict[str, Any]:
-    """The constructor arguments every featuriser (vocabulary or hashing) takes from the settings."""
+    """The constructor arguments every featurizer (vocabulary or hashing) takes from the settings."""
     f = settings.features
     return {
         "preprocess": settings.preprocess,
@@ -77,22 +77,21 @@ class FeatureBuilder:
         self.engineered = engineered
         self.n_jobs = n_jobs
         self.lexicon = frozenset(lexicon) if lexicon is not None else LEXICON
-        for name, value in (("word_ngram_range", self.word_ngram_range), ("char_ngram_range", self.char_ngram_range)):
-            if value and not 1 <= value[0] <= value[1]:
-                raise ConfigError(f"features.{name} {list(value)} must be [low, high] with 1 <= low <= high")
-        if not (self.word_ngram_range or self.char_ngram_range or engineered):
-            raise ConfigError("no features configured: enable word or char n-grams or engineered features")
-        self.fitted_ = False
 
     @classmethod
     def from_settings(cls, settings: Any, nltk_cache_dir: Path | None = None) -> FeatureBuilder:
         """Build from a :class:`socialscore.config.Settings` (its preprocess and features sections)."""
         f = settings.features
-        return cls(
+        builder = cls(
             **common_settings(settings, nltk_cache_dir),
             word_max_features=f.word_max_features,
             char_max_features=f.char_max_features,
         )
+        builder.check_parameters()
+        return builder
+
+    def check_parameters(self) -> None:
+        check_parameters(self)
 
     def required_resources(self) -> list[str]:
         return self.preprocessor.required_resources()
@@ -103,6 +102,7 @@ class FeatureBuilder:
         return self
 
     def fit_transform(self, texts: Iterable[str], y: Any = None) -> sp.csr_matrix:
+        self.check_parameters()
         raw = _as_list(texts)
         min_df = self.min_df if len(raw) >= 2 * self.min_df else 1
         self.word_ = self.char_ = None
@@ -125,7 +125,7 @@ class FeatureBuilder:
         return _stack(blocks)
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
-        if not self.fitted_:
+        if not is_fitted(self):
             raise RuntimeError("FeatureBuilder.transform called before fit")
         raw = _as_list(texts)
         parts = _map_parts(FeatureBuilder._transform_serial, self, raw, self.n_jobs)

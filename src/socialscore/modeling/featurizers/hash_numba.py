@@ -65,7 +65,7 @@ def _bucket(buf: np.ndarray, start: int, length: int, n_buckets: int) -> int:
     h = murmur3_32(buf, start, length)
     if h == -(1 << 31):
         return ((1 << 31) - 1 - (n_buckets - 1)) % n_buckets
-    if n_buckets & (n_buckets - 1) == 0:  # a power of two (the featuriser's): a mask, not a division
+    if n_buckets & (n_buckets - 1) == 0:  # a power of two (the featurizer's): a mask, not a division
         return abs(h) & (n_buckets - 1)
     return abs(h) % n_buckets
 

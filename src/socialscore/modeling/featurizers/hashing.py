@@ -1,6 +1,6 @@
-"""A stateless-per-text featuriser: hashed word and character n-gram TF-IDF plus engineered features.
+"""A stateless-per-text featurizer: hashed word and character n-gram TF-IDF plus engineered features.
 
-:class:`HashingFeaturiser` has :class:`socialscore.modeling.featurizers.features.FeatureBuilder`'s interface and column
+:class:`HashingFeaturizer` has :class:`socialscore.modeling.featurizers.features.FeatureBuilder`'s interface and column
 semantics (``word__`` block, ``char__`` block, ``eng__`` block; the same preprocessing and engineered
 features, sublinear tf, smooth idf, ``min_df``, L2-normalised blocks) but no vocabulary: an n-gram's
 column is its MurmurHash3 bucket (:mod:`socialscore.modeling.featurizers.hash_kernel`). Fitting is one counting
@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
+from socialscore.modeling.featurizers.base import check_parameters, is_fitted
 from socialscore.modeling.featurizers.engineered import (
     LEXICON,
     engineered_batch,
@@ -47,7 +48,7 @@ NAME_SAMPLE_TEXTS = 2000  # training texts whose n-grams name their buckets
 _BATCH = 4096  # texts per kernel call: bounds its temporary arrays
 
 
-class HashingFeaturiser:
+class HashingFeaturizer:
     """Raw texts → CSR float32 features through hashed n-grams (see the module docstring)."""
 
     def __init__(
@@ -69,24 +70,26 @@ class HashingFeaturiser:
         )
         self.word_ngram_range = tuple(word_ngram_range) if word_ngram_range else None
         self.char_ngram_range = tuple(char_ngram_range) if char_ngram_range else None
-        for name, value in (("word_ngram_range", self.word_ngram_range), ("char_ngram_range", self.char_ngram_range)):
-            if value and not 1 <= value[0] <= value[1]:
-                raise ConfigError(f"features.{name} {list(value)} must be [low, high] with 1 <= low <= high")
-        if not (self.word_ngram_range or self.char_ngram_range or engineered):
-            raise ConfigError("no features configured: enable word or char n-grams or engineered features")
-        if not 4 <= hash_bits <= 28:
-            raise ConfigError(f"features.hash_bits {hash_bits} must be between 4 and 28")
         self.hash_bits = hash_bits
-        self.n_buckets = 1 << hash_bits
         self.min_df, self.sublinear_tf, self.engineered = min_df, sublinear_tf, engineered
         self.n_jobs = n_jobs
         self.compiled = compiled  # None: numba when available; False: the Python path (same output)
         self.lexicon = frozenset(lexicon) if lexicon is not None else LEXICON  # insult words counted
-        self.fitted_ = False
+
+    @property
+    def n_buckets(self) -> int:
+        return 1 << self.hash_bits
 
     @classmethod
-    def from_settings(cls, settings: Any, nltk_cache_dir: Path | None = None) -> HashingFeaturiser:
-        return cls(**common_settings(settings, nltk_cache_dir), hash_bits=settings.features.hash_bits)
+    def from_settings(cls, settings: Any, nltk_cache_dir: Path | None = None) -> HashingFeaturizer:
+        featurizer = cls(**common_settings(settings, nltk_cache_dir), hash_bits=settings.features.hash_bits)
+        featurizer.check_parameters()
+        return featurizer
+
+    def check_parameters(self) -> None:
+        check_parameters(self)
+        if not 4 <= self.hash_bits <= 28:
+            raise ConfigError(f"features.hash_bits {self.hash_bits} must be between 4 and 28")
 
     def required_resources(self) -> list[str]:
         return self.preprocessor.required_resources()
@@ -128,11 +131,12 @@ class HashingFeaturiser:
         return [k for k, r in (("word", self.word_ngram_range), ("char", self.char_ngram_range)) if r]
 
     # --- sklearn interface ------------------------------------------------------------------------
-    def fit(self, texts: Iterable[str], y: Any = None) -> HashingFeaturiser:
+    def fit(self, texts: Iterable[str], y: Any = None) -> HashingFeaturizer:
         self.fit_transform(texts)
         return self
 
     def fit_transform(self, texts: Iterable[str], y: Any = None) -> sp.csr_matrix:
+        self.check_parameters()
         raw = _as_list(texts)
         self.placeholders_ = known_placeholders() if self.engineered else ()
         parts = _map_parts(_count_part, self, raw, self.n_jobs)
@@ -155,10 +159,10 @@ class HashingFeaturiser:
         self.fitted_ = True
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
-        if not self.fitted_:
-            raise RuntimeError("HashingFeaturiser.transform called before fit")
+        if not is_fitted(self):
+            raise RuntimeError("HashingFeaturizer.transform called before fit")
         raw = _as_list(texts)
-        parts = _map_parts(HashingFeaturiser._transform_serial, self, raw, self.n_jobs)
+        parts = _map_parts(HashingFeaturizer._transform_serial, self, raw, self.n_jobs)
         return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
 
     def _transform_serial(self, raw: list[str]) -> sp.csr_matrix:
@@ -244,8 +248,8 @@ class HashingFeaturiser:
 
     # --- state (JSON + arrays, no pickle) ---------------------------------------------------------
     def to_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        if not self.fitted_:
-            raise RuntimeError("HashingFeaturiser.to_state called before fit")
+        if not is_fitted(self):
+            raise RuntimeError("HashingFeaturizer.to_state called before fit")
         meta = {
             "kind": STATE_KIND,
             "preprocess": dict(self.preprocessor.settings),
@@ -266,9 +270,9 @@ class HashingFeaturiser:
         return meta, arrays
 
     @classmethod
-    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> HashingFeaturiser:
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> HashingFeaturizer:
         if meta.get("kind") != STATE_KIND:
-            raise ValueError(f"not a hashing featuriser state: kind {meta.get('kind')!r}")
+            raise ValueError(f"not a hashing featurizer state: kind {meta.get('kind')!r}")
         out = cls(
             preprocess=meta["preprocess"],
             word_ngram_range=meta["word_ngram_range"],
@@ -297,10 +301,10 @@ class HashingFeaturiser:
         self.__dict__.update(state)
         self.warm_up()
 
-    def warm_up(self) -> HashingFeaturiser:
+    def warm_up(self) -> HashingFeaturizer:
         """Load (or compile) the numba kernels now, so a server's first request does not wait for them."""
         count_hashed([["warm"]], self.word_ngram_range, self.char_ngram_range, self.n_buckets, self.compiled)
-        if self.fitted_ and self._compiled_kernel():  # a request's path, with its array types
+        if is_fitted(self) and self._compiled_kernel():  # a request's path, with its array types
             self.transform(["warm up", "[URL] 1d10t!!"])
         return self
 
@@ -382,29 +386,9 @@ def _compute_tf_table(top: int, sublinear_tf: bool) -> np.ndarray:
     return tf.astype(np.float32)
 
 
-def _count_part(featuriser: HashingFeaturiser, raw: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
-    return featuriser.count(raw)
+def _count_part(featurizer: HashingFeaturizer, raw: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
+    return featurizer.count(raw)
 
 
 def _vstack(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     return blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
-
-
-def featuriser_from_settings(settings: Any, nltk_cache_dir: Path | None = None, n_rows: int | None = None) -> Any:
-    """The featuriser ``features.vectorizer`` names: the fitted-vocabulary FeatureBuilder or hashing;
-    ``auto`` picks by ``n_rows`` (the comments to featurise; None: unknown, e.g. Beam → hashing)."""
-    if resolved_vectorizer(settings.features, n_rows) == "hashing":
-        return HashingFeaturiser.from_settings(settings, nltk_cache_dir)
-    from socialscore.modeling.featurizers.features import FeatureBuilder
-
-    return FeatureBuilder.from_settings(settings, nltk_cache_dir)
-
-
-def resolved_vectorizer(features: Any, n_rows: int | None) -> str:
-    """``vocabulary`` or ``hashing``: ``auto`` is vocabulary below ``auto_hashing_rows`` known rows,
-    where it scored higher on short texts at equal cost, and hashing above (streamable, any worker)."""
-    chosen = getattr(features, "vectorizer", "vocabulary")
-    if chosen != "auto":
-        return chosen
-    small = n_rows is not None and n_rows < features.auto_hashing_rows
-    return "vocabulary" if small else "hashing"

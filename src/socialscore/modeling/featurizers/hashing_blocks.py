@@ -1,4 +1,4 @@
-"""The hashing featuriser over row blocks: fit and transform without the whole matrix in memory.
+"""The hashing featurizer over row blocks: fit and transform without the whole matrix in memory.
 
 :func:`fit_counts` is the counting pass over the train texts, given chunk by chunk (document frequencies,
 engineered maxima); each chunk's raw counts are kept in a scratch file so the texts are tokenised
@@ -21,16 +21,16 @@ from socialscore.modeling.featurizers.features import _map_parts
 from socialscore.modeling.featurizers.hashing import (
     NAME_SAMPLE_TEXTS,
     FitStatistics,
-    HashingFeaturiser,
+    HashingFeaturizer,
     _count_part,
     _vstack,
 )
 
 
-def _count(featuriser: HashingFeaturiser, chunk: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
-    parts = _map_parts(_count_part, featuriser, chunk, featuriser.n_jobs)
-    counts = [_vstack([p[0][i] for p in parts]) for i in range(len(featuriser._kinds()))]
-    eng = np.vstack([p[1] for p in parts]) if featuriser.engineered else None
+def _count(featurizer: HashingFeaturizer, chunk: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:
+    parts = _map_parts(_count_part, featurizer, chunk, featurizer.n_jobs)
+    counts = [_vstack([p[0][i] for p in parts]) for i in range(len(featurizer._kinds()))]
+    eng = np.vstack([p[1] for p in parts]) if featurizer.engineered else None
     return counts, eng
 
 
@@ -56,42 +56,42 @@ def _load_counts(path: Path, n_kinds: int, n_buckets: int) -> tuple[list[sp.csr_
     return counts, eng
 
 
-def fit_counts(featuriser: HashingFeaturiser, train_chunks: Iterable[list[str]], scratch: Path) -> list[Path]:
-    """Fit ``featuriser`` on the train texts, given chunk by chunk; return the chunks' raw-count
+def fit_counts(featurizer: HashingFeaturizer, train_chunks: Iterable[list[str]], scratch: Path) -> list[Path]:
+    """Fit ``featurizer`` on the train texts, given chunk by chunk; return the chunks' raw-count
     files (in order)."""
-    featuriser.placeholders_ = known_placeholders() if featuriser.engineered else ()
-    n_kinds = len(featuriser._kinds())
+    featurizer.placeholders_ = known_placeholders() if featurizer.engineered else ()
+    n_kinds = len(featurizer._kinds())
     stats: FitStatistics | None = None
     paths: list[Path] = []
     named: list[str] = []  # the first texts, whose n-grams name the buckets
     for number, chunk in enumerate(train_chunks):
         named.extend(chunk[: NAME_SAMPLE_TEXTS - len(named)])
-        counts, eng = _count(featuriser, chunk)
+        counts, eng = _count(featurizer, chunk)
         if stats is None:
-            stats = FitStatistics(n_kinds, featuriser.n_buckets, eng.shape[1] if eng is not None else 0)
+            stats = FitStatistics(n_kinds, featurizer.n_buckets, eng.shape[1] if eng is not None else 0)
         stats.add(counts, eng)
         paths.append(scratch / f"counts_{number:05d}.npz")
-        _save_counts(paths[-1], counts, eng, featuriser.n_buckets)
+        _save_counts(paths[-1], counts, eng, featurizer.n_buckets)
     if stats is None:
         raise ValueError("no training texts to fit on")
-    featuriser.set_statistics(stats)
-    featuriser._sample_names(named)
+    featurizer.set_statistics(stats)
+    featurizer._sample_names(named)
     return paths
 
 
 def weighted_blocks(
-    featuriser: HashingFeaturiser, count_paths: list[Path], test_chunks: Iterable[list[str]]
+    featurizer: HashingFeaturizer, count_paths: list[Path], test_chunks: Iterable[list[str]]
 ) -> Iterator[sp.csr_matrix]:
-    """The fitted featuriser's rows: the train chunks (from their counts), then the test chunks."""
-    n_kinds = len(featuriser._kinds())
+    """The fitted featurizer's rows: the train chunks (from their counts), then the test chunks."""
+    n_kinds = len(featurizer._kinds())
     for path in count_paths:
-        counts, eng = _load_counts(path, n_kinds, featuriser.n_buckets)
-        yield featuriser._weigh(counts, eng)
+        counts, eng = _load_counts(path, n_kinds, featurizer.n_buckets)
+        yield featurizer._weigh(counts, eng)
         path.unlink(missing_ok=True)
     for chunk in test_chunks:
-        yield featuriser.transform(chunk)
+        yield featurizer.transform(chunk)
 
 
-def is_streamable(featuriser: Any) -> bool:
-    """Whether ``featuriser`` can be fitted chunk by chunk (the hashing one; a vocabulary cannot)."""
-    return isinstance(featuriser, HashingFeaturiser)
+def is_streamable(featurizer: Any) -> bool:
+    """Whether ``featurizer`` can be fitted chunk by chunk (the hashing one; a vocabulary cannot)."""
+    return isinstance(featurizer, HashingFeaturizer)

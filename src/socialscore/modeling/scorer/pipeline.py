@@ -3,7 +3,7 @@
 Training builds one :class:`ScoringPipeline`; evaluation, batch prediction, the API and the Vertex
 components all call it, so a text is seen the same way everywhere: storage normalisation (Unicode
 form, invisible characters, whitespace) and PII placeholders exactly as the transform step applies
-them, then the featuriser (model preprocessing + features), the per-label models, calibration,
+them, then the featurizer (model preprocessing + features), the per-label models, calibration,
 the per-label thresholds and the risk bands.
 
 On disk a pipeline is three plain files (``pipeline.json``, ``arrays.npz``, ``vocab.json``), each
@@ -35,7 +35,7 @@ FORMAT = "socialscore-pipeline/1"
 
 @dataclass(frozen=True)
 class TextRules:
-    """The storage rules of the transform step, applied to every text before it is featurised."""
+    """The storage rules of the transform step, applied to every text before it is featurized."""
 
     unicode_form: str = "NFKC"
     scrub_pii: bool = True
@@ -101,14 +101,14 @@ class ScoringPipeline:
 
     def proba_from_cleaned(self, cleaned: list[str]) -> np.ndarray:
         """Probabilities of texts already cleaned; models that read texts (socialscore.modeling.transformer) get
-        the texts, and the featuriser's output only when they use it."""
+        the texts, and the featurizer's output only when they use it."""
         if getattr(self.model, "reads_texts", False):
             features = self.featurizer.transform(cleaned) if self.model.needs_features else None
             return np.asarray(self.model.predict_proba_texts(cleaned, features), dtype=float)
         return self.proba_from_features(self.featurizer.transform(cleaned))
 
     def proba_from_features(self, features: Any) -> np.ndarray:
-        """The model half alone, for features this pipeline's featuriser made (evaluation reuses them)."""
+        """The model half alone, for features this pipeline's featurizer made (evaluation reuses them)."""
         return np.asarray(self.model.predict_proba(features), dtype=float).reshape(features.shape[0], len(self.labels))
 
     def score(self, texts: Sequence[Any]) -> Scores:
@@ -128,7 +128,7 @@ class ScoringPipeline:
             languages = detect_languages(cleaned)
             scores = self.scores(self.proba_from_cleaned(cleaned))
         else:
-            # a big batch is featurised in worker processes while this one waits: detect meanwhile
+            # a big batch is featurized in worker processes while this one waits: detect meanwhile
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(1) as pool:
@@ -167,7 +167,7 @@ class ScoringPipeline:
         arrays.update({f"model__{k}": v for k, v in m_arrays.items()})
         (directory / PIPELINE_FILE).write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
         with open(directory / ARRAYS_FILE, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez_compressed(handle, **arrays)  # mostly-zero hashed weights: 59 MB -> see docs/benchmarks.md
         (directory / VOCAB_FILE).write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
         companions = getattr(self.model, "companion_files", dict)()  # e.g. the base weights' licence
         for name, data in companions.items():

@@ -1,7 +1,7 @@
-"""Featurisers and models as plain JSON + arrays: loading a model never runs code from the file.
+"""Featurizers and models as plain JSON + arrays: loading a model never runs code from the file.
 
 ``*_state(obj) -> (meta, arrays)`` gives a JSON-able dict and named numpy arrays;
-``*_from_state(meta, arrays)`` rebuilds the object. Arrays are stored with ``np.savez`` and read with
+``*_from_state(meta, arrays)`` rebuilds the object. Arrays are stored with ``np.savez_compressed`` and read with
 ``allow_pickle=False``. The one estimator that is not plain arrays (``random_forest``) is stored with
 ``skops.io`` and loaded only when every type it names is on :data:`TRUSTED_FOREST_TYPES`.
 """
@@ -30,16 +30,17 @@ TRUSTED_FOREST_TYPES = frozenset(
 )
 
 
-# --- featurisers --------------------------------------------------------------------------------
+# --- featurizers --------------------------------------------------------------------------------
 def featurizer_state(featurizer: Any) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, list[str]]]:
-    """(meta, arrays, vocabularies) of a fitted featuriser."""
-    if hasattr(featurizer, "to_state"):  # featurisers that define their own state (e.g. hashing)
+    """(meta, arrays, vocabularies) of a fitted featurizer."""
+    if hasattr(featurizer, "to_state"):  # featurizers that define their own state (e.g. hashing)
         meta, arrays = featurizer.to_state()
         return {"kind": meta.get("kind", type(featurizer).__name__), **meta}, arrays, {}
+    from socialscore.modeling.featurizers.base import is_fitted
     from socialscore.modeling.featurizers.features import FeatureBuilder
 
-    if not isinstance(featurizer, FeatureBuilder) or not featurizer.fitted_:
-        raise ModelError(f"cannot store a {type(featurizer).__name__}: not a fitted featuriser")
+    if not isinstance(featurizer, FeatureBuilder) or not is_fitted(featurizer):
+        raise ModelError(f"cannot store a {type(featurizer).__name__}: not a fitted featurizer")
     meta: dict[str, Any] = {
         "kind": FEATURIZER_VOCABULARY,
         "preprocess": dict(featurizer.preprocessor.settings),
@@ -109,16 +110,16 @@ def featurizer_from_state(
 def _external_featurizer(kind: Any, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Any:
     featurizers = _registered_featurizers()
     if kind not in featurizers:
-        raise ModelError(f"unknown featuriser kind {kind!r} in the model file")
+        raise ModelError(f"unknown featurizer kind {kind!r} in the model file")
     return featurizers[kind].from_state(dict(meta), arrays)
 
 
 def _registered_featurizers() -> dict[str, Any]:
-    """Featuriser classes with their own ``to_state``/``from_state``, by kind."""
+    """Featurizer classes with their own ``to_state``/``from_state``, by kind."""
     found: dict[str, Any] = {}
-    from socialscore.modeling.featurizers.hashing import STATE_KIND, HashingFeaturiser
+    from socialscore.modeling.featurizers.hashing import STATE_KIND, HashingFeaturizer
 
-    found[STATE_KIND] = HashingFeaturiser
+    found[STATE_KIND] = HashingFeaturizer
     return found
 
 

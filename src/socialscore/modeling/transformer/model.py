@@ -1,8 +1,8 @@
 """The served models: :class:`TransformerModel` (ONNX encoder + head, Platt-calibrated per label) and
 :class:`CascadeModel` (the linear model for every text, the transformer for its uncertain band).
 
-Both read texts, not the featuriser's matrix (``reads_texts``); the scoring pipeline hands them the
-cleaned texts and, when ``needs_features``, the featuriser's output. Stored as plain JSON + arrays
+Both read texts, not the featurizer's matrix (``reads_texts``); the scoring pipeline hands them the
+cleaned texts and, when ``needs_features``, the featurizer's output. Stored as plain JSON + arrays
 (the ONNX graph and the tokenizer as bytes) in the pipeline's sha256-checked files.
 """
 
