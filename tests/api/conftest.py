@@ -162,3 +162,19 @@ def live_server(models_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Live
     yield start
     for server in servers:
         server.stop()
+
+
+def lifespan_startup(app) -> list[dict]:
+    """The ASGI messages an app sends back for a lifespan startup event (no server, no request)."""
+    import asyncio
+
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    return sent

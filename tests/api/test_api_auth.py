@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ADMIN_KEY, KEY, OTHER_KEY, settings_for
+from conftest import ADMIN_KEY, KEY, OTHER_KEY, lifespan_startup, settings_for
 from socialscore.api.service import create_app
 from socialscore.api.settings import hash_key
 from socialscore.errors import ConfigError
@@ -112,15 +111,7 @@ def test_development_without_keys_is_open_and_warns(make_client, caplog):
 
 def test_production_without_keys_refuses_to_start(models_dir):
     app = create_app(settings_for(models_dir=models_dir, env="production"))
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "lifespan.startup"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    sent = lifespan_startup(app)
     assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
     assert "SOCIALSCORE_API_KEYS" in sent[0]["message"] and "\n" not in sent[0]["message"]
     with pytest.raises(ConfigError, match="SOCIALSCORE_API_KEYS"):

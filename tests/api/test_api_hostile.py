@@ -3,7 +3,6 @@ floods of requests from one key, short keys in production, invisible-only texts,
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADMIN_KEY, KEY, OTHER_KEY, settings_for
+from conftest import ADMIN_KEY, KEY, OTHER_KEY, lifespan_startup, settings_for
 from socialscore.api.service import create_app
 from socialscore.errors import ConfigError
 
@@ -145,15 +144,7 @@ def test_short_keys_are_allowed_in_development():
 
 def test_production_with_a_short_key_fails_the_startup_in_one_line(models_dir):
     app = create_app(settings_for(models_dir=models_dir, env="production", api_keys="a"))
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "lifespan.startup"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send))
+    sent = lifespan_startup(app)
     assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
     assert "16 characters" in sent[0]["message"] and "\n" not in sent[0]["message"]
 

@@ -125,11 +125,7 @@ class FeatureBuilder:
         return _stack(blocks)
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
-        if not is_fitted(self):
-            raise RuntimeError("FeatureBuilder.transform called before fit")
-        raw = _as_list(texts)
-        parts = _map_parts(FeatureBuilder._transform_serial, self, raw, self.n_jobs)
-        return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
+        return transform_in_parts(self, FeatureBuilder._transform_serial, texts)
 
     def _transform_serial(self, raw: list[str]) -> sp.csr_matrix:
         tokens = [self.preprocessor.tokens(t) for t in raw]
@@ -206,6 +202,14 @@ def _effective_jobs(n_jobs: int) -> int:
 
     cpus = cpu_count()
     return cpus if n_jobs < 0 else max(1, min(n_jobs, cpus))
+
+
+def transform_in_parts(featurizer: Any, serial: Any, texts: Iterable[str]) -> sp.csr_matrix:
+    """``serial(featurizer, part)`` over the texts in ``featurizer.n_jobs`` worker processes, stacked in order."""
+    if not is_fitted(featurizer):
+        raise RuntimeError(f"{type(featurizer).__name__}.transform called before fit")
+    parts = _map_parts(serial, featurizer, _as_list(texts), featurizer.n_jobs)
+    return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
 
 
 def _as_list(texts: Iterable[str]) -> list[str]:

@@ -32,7 +32,7 @@ from socialscore.modeling.featurizers.engineered import (
     engineered_names,
     known_placeholders,
 )
-from socialscore.modeling.featurizers.features import _as_list, _map_parts, _stack, common_settings
+from socialscore.modeling.featurizers.features import _as_list, _map_parts, _stack, common_settings, transform_in_parts
 from socialscore.modeling.featurizers.hash_kernel import (
     buckets_of,
     char_grams,
@@ -159,11 +159,7 @@ class HashingFeaturizer:
         self.fitted_ = True
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
-        if not is_fitted(self):
-            raise RuntimeError("HashingFeaturizer.transform called before fit")
-        raw = _as_list(texts)
-        parts = _map_parts(HashingFeaturizer._transform_serial, self, raw, self.n_jobs)
-        return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
+        return transform_in_parts(self, HashingFeaturizer._transform_serial, texts)
 
     def _transform_serial(self, raw: list[str]) -> sp.csr_matrix:
         parts = [self._transform_compiled(raw[i : i + _BATCH]) for i in range(0, max(len(raw), 1), _BATCH)]
