@@ -352,7 +352,8 @@ def train_out_of_core(
     timing = {"column_sums": round(sums_seconds, 3), "cv_and_final_fit": round(fit_seconds, 3)}
     return model, {"cv": report, "seconds": timing, "fallbacks": dict(model.fallbacks), "trainer": OUT_OF_CORE,
                    "thresholds": thresholds, "epoch_losses": {k: [round(v, 5) for v in h] for k, h in epochs.items()},
-                   "prevalence": prevalence, "cv_rows": None if cv_rows is None else int(cv_rows.sum())}
+                   "prevalence": prevalence, "cv_rows": None if cv_rows is None else int(cv_rows.sum()),
+                   "oof_proba": model.calibrated(raw_oof)}  # NaN for rows outside the CV subset
 
 
 def train_in_blocks(

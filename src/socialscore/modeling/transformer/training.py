@@ -173,6 +173,9 @@ def fit_cascade(
     if oof is None:
         raise DataError("the linear trainer gave no out-of-fold scores to choose the cascade's band")
     j = labels.index(primary)
+    if not np.isfinite(oof[:, j]).all():  # the out-of-core trainer cross-validates a subset of rows
+        raise DataError("the cascade needs out-of-fold scores for every training row; this linear trainer "
+                        "cross-validated only train.cv_max_rows of them: raise or unset train.cv_max_rows")
     linear_cpu = time.process_time() - t0
     share = settings.model.cascade_share
     band = choose_band(oof[:, j], linear.threshold, share)
