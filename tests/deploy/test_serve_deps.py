@@ -73,3 +73,38 @@ def test_a_random_forest_without_its_libraries_fails_in_one_clear_line(
     message = str(raised.value)
     assert "\n" not in message
     assert "random_forest" in message and "scikit-learn" in message and "serve" in message, message
+
+
+# the image's build step `socialscore warm-cache`, run where the training stack cannot be imported
+WARM_WITHOUT_TRAINING_STACK = r"""
+import sys
+BLOCKED = ("pandas", "sklearn", "joblib", "skops", "pyarrow", "sqlalchemy")
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+from socialscore.terminal.app import main
+sys.argv = ["socialscore", "warm-cache", sys.argv[1]]
+main()
+"""
+
+
+@pytest.mark.slow  # compiles the scoring kernels (~20 CPU s)
+def test_warm_cache_runs_in_the_serving_install(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCIALSCORE_", "NUMBA_"))}
+    env["NUMBA_CPU_NAME"] = "generic"  # as the Dockerfile's runtime stage sets it
+    done = subprocess.run([sys.executable, "-c", WARM_WITHOUT_TRAINING_STACK, str(tmp_path / "cache")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "compiled" in done.stdout and any((tmp_path / "cache").rglob("*.nbi")), done.stdout
+
+
+@pytest.mark.parametrize("n_buckets", [2**18, 1000])
+def test_buckets_without_scikit_learn_are_scikit_learns(monkeypatch: pytest.MonkeyPatch, n_buckets: int) -> None:
+    from socialscore.modeling.featurizers.hash_kernel import buckets_of
+
+    grams = ["idiot", "you idiot", " id", "naïve", "Это", "😀 x", "a" * 300, "\udcff", ""]
+    expected = buckets_of(grams, n_buckets)  # sklearn's murmurhash3_32
+    monkeypatch.setitem(sys.modules, "sklearn.utils", None)  # as in the serving image
+    assert buckets_of(grams, n_buckets) == expected
