@@ -130,14 +130,19 @@ ARG NLTK_DATA_SRC=deploy/docker/no-nltk-data
 ARG MODELS_SRC=models
 
 # root-owned and read-only for the app user: nothing at runtime may change the code or the model.
-# Dependencies and code are separate layers: a code-only change ships the package layer only.
+# Dependencies and code are separate layers: a code-only change ships the package layer (and the
+# kernels compiled from it, below) only.
 COPY ${NLTK_DATA_SRC}/ /opt/nltk_data/
 COPY --from=serve-deps /app/.venv /app/.venv
 COPY --from=project /overlay/ /
 
-# NUMBA PRECOMPILE (pending helper "startup"): compile the numba kernels here, into a cache directory
-# the image ships read-only, so a fresh pod compiles nothing. Not on this branch yet: a pod still
-# compiles into NUMBA_CACHE_DIR=/tmp/numba at start (image_smoke.sh measures that cost).
+# numba's kernels compiled here, for the generic x86-64 CPU (the cache key names the CPU: any node
+# then hits it), into a cache the image ships read-only; at start the API copies it into the
+# writable NUMBA_CACHE_DIR (/tmp), so a fresh pod compiles nothing (src/socialscore/api/numba_cache.py).
+# Its own layer (~2 MB), rebuilt with the package. The pipeline image compiles on first use.
+ENV NUMBA_CPU_NAME=generic \
+    SOCIALSCORE_NUMBA_SHIPPED_CACHE=/app/numba-cache
+RUN socialscore warm-cache /app/numba-cache
 
 # the model bundle: the last layer, so a retrained model ships only this
 COPY ${MODELS_SRC}/ /app/models/

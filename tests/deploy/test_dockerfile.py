@@ -247,7 +247,7 @@ def test_the_serving_venv_replayed_serves_and_holds_no_training_packages(tmp_pat
         "import importlib.util as u, socialscore, socialscore.api.service, uvicorn\n"
         "assert 'site-packages' in socialscore.__file__, socialscore.__file__\n"
         "unwanted = ('pytest', 'schemathesis', 'hadolint', 'locust', 'matplotlib', 'nltk', 'psycopg',\n"
-        "            'pyarrow', 'skops', 'kfp', 'apache_beam')\n"
+        "            'pyarrow', 'skops', 'kfp', 'apache_beam', 'sklearn', 'pandas', 'joblib')\n"
         "present = [m for m in unwanted if u.find_spec(m)]\n"
         "assert not present, present\n"
         "import phonenumbers.geocoder\n"

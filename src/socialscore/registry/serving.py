@@ -185,13 +185,19 @@ def registry_for_served(models_dir: Path) -> ModelRegistry | None:
     """
     from socialscore.config import load_settings
     from socialscore.layout import Layout
-    from socialscore.registry.store import ModelRegistry
+    from socialscore.settings.env import EnvSettings
 
     models_dir = models_dir.resolve()
     if models_dir.name != "models":
         return None
     settings = load_settings("dev", models_dir.parent)
-    return ModelRegistry.existing(settings, Layout(models_dir.parent, settings.mode))
+    layout = Layout(models_dir.parent, settings.mode)
+    env = EnvSettings.for_project(layout.project_dir)
+    if not (settings.database.url or env.database_url or env.db_host or layout.sqlite_path.is_file()):
+        return None  # no database configured and no SQLite file: SQLAlchemy (not in the serving image) stays unloaded
+    from socialscore.registry.store import ModelRegistry
+
+    return ModelRegistry.existing(settings, layout)
 
 
 def check_export(models_dir: Path, alias: str = PRODUCTION) -> dict[str, Any]:

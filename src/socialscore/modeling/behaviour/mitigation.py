@@ -19,19 +19,17 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from socialscore.modeling.behaviour.probes import augmentation_sentences, identity_terms
+from socialscore.modeling.behaviour.probes import (  # noqa: F401  (without_identity_terms: re-exported)
+    augmentation_sentences,
+    identity_terms,
+    without_identity_terms,
+)
 
 AUGMENT_ID_PREFIX = "augment-"
 MIN_CHAR_GRAM = 4  # shorter character n-grams ("us", "ay") belong to too many other words
 SECOND_PERSON_PHRASES = frozenset(
     {"you are", "are a", "are an", "are so", "you re", "re a", "re an", "ur a", "you r", "u r", "r a"}
 )
-
-
-def without_identity_terms(lexicon: frozenset[str]) -> frozenset[str]:
-    """``lexicon`` minus every word of an identity term: an identity is not an insult ("gay")."""
-    words = {w for term in identity_terms() for w in term.split()}
-    return frozenset(lexicon - words)
 
 
 def augmentation_rows(label_columns: Sequence[str], repeat: int = 1, split: str = "train") -> pd.DataFrame:

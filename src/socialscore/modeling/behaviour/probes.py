@@ -71,3 +71,11 @@ def augmentation_sentences(extended: bool = True) -> list[str]:
     non_toxic = section["non_toxic"] + (section.get("non_toxic_extra", []) if extended else [])
     kind = section["kind"] + (section.get("kind_extra", []) if extended else [])
     return [p.text for p in _expand(non_toxic, False) + _plain(kind)]
+
+
+def without_identity_terms(lexicon: frozenset[str]) -> frozenset[str]:
+    """``lexicon`` minus every word of an identity term: an identity is not an insult ("gay").
+
+    Here, not in mitigation.py (pandas): building a featurizer from settings must not need pandas."""
+    words = {w for term in identity_terms() for w in term.split()}
+    return frozenset(lexicon - words)

@@ -47,7 +47,7 @@ def lexicon_for(features: Any) -> frozenset[str]:
     """The insult lexicon for ``features`` settings: identity terms (e.g. "gay") out unless kept."""
     if getattr(features, "identity_terms_in_lexicon", True):
         return LEXICON
-    from socialscore.modeling.behaviour.mitigation import without_identity_terms
+    from socialscore.modeling.behaviour.probes import without_identity_terms
 
     return without_identity_terms(LEXICON)
 

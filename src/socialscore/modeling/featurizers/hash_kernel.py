@@ -72,10 +72,26 @@ def bucket_of(gram: str, n_buckets: int) -> int:
 
 
 def buckets_of(grams: list[str], n_buckets: int) -> list[int]:
-    """The buckets of many n-grams (one import, one call per n-gram)."""
-    from sklearn.utils import murmurhash3_32
+    """The buckets of many n-grams (one import, one call per n-gram).
 
+    Without scikit-learn (the serving install) the compiled kernel's MurmurHash3, the same function."""
+    try:
+        from sklearn.utils import murmurhash3_32
+    except ImportError:
+        return _buckets_compiled(grams, n_buckets)
     return [_bucket(int(murmurhash3_32(g.encode(*_ENCODING), seed=0, positive=False)), n_buckets) for g in grams]
+
+
+def _buckets_compiled(grams: list[str], n_buckets: int) -> list[int]:
+    from socialscore.modeling.featurizers.hash_numba import _bucket as compiled_bucket
+
+    encoded = [g.encode(*_ENCODING) for g in grams]
+    buf = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
+    out, start = [], 0
+    for piece in encoded:
+        out.append(int(compiled_bucket(buf, start, len(piece), n_buckets)))
+        start += len(piece)
+    return out
 
 
 def _bucket(signed_hash: int, n_buckets: int) -> int:

@@ -183,7 +183,14 @@ def model_from_state(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) 
 
 
 def _forest_from_state(model: Any, j: int, arrays: Mapping[str, np.ndarray]) -> Any:
-    import skops.io as sio
+    try:
+        import skops.io as sio
+        import sklearn.tree  # noqa: F401  (the forest's trees)
+    except ImportError as exc:
+        raise ModelError(
+            f"a random_forest model needs scikit-learn and skops, which this install lacks ({exc.name}): the "
+            "serving image's `serve` dependency group leaves them out; serve it from the full install"
+        ) from None
 
     from socialscore.modeling.training.estimators import _Forest
 
