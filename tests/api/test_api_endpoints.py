@@ -187,3 +187,10 @@ def test_scoring_calls_never_overlap(client):
         del featurizer.transform
     assert statuses == {200}
     assert overlaps[0] == 0
+
+
+def test_explain_must_be_a_json_boolean(client):
+    # schemathesis found `"explain": 0` answered 200 (pydantic's lax bool): the schema says boolean
+    response = client.post("/v1/score", json={"text": "hello there", "explain": 0})
+    assert response.status_code == 422
+    assert response.json()["error"]["type"] == "validation_error"

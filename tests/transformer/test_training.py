@@ -63,7 +63,7 @@ def test_the_cpu_budget_ends_training() -> None:
     from socialscore.modeling.transformer.training import fit_transformer
 
     texts, Y = corpus(240)
-    model, *_ = fit_transformer(texts, Y, ["toxic", "insult"], "toxic", _settings(time_budget_s=0.5),
+    model, *_ = fit_transformer(texts, Y, ["toxic", "insult"], "toxic", _settings(time_budget_s=0.02),
                                 tiny_bert_config())
     assert model.info["training"]["stopped"] == "budget"
     assert model.info["training"]["steps"] < 2 * 27  # both epochs would be 54 steps

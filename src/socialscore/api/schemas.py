@@ -133,7 +133,7 @@ def request_models(max_text_chars: int, max_batch: int) -> tuple[type[ScoreInput
             "examples": [{"text": "Thanks for the thoughtful edit, that section reads much better."}]
         })
         text: Text = Field(description=f"The comment, 1–{max_text_chars} characters, not blank.")
-        explain: bool = Field(default=False, description="Also return the terms that drove the score.")
+        explain: bool = Field(default=False, strict=True, description="Also return the terms that drove the score.")
 
     class BatchRequest(BatchInput):
         model_config = ConfigDict(extra="forbid", json_schema_extra={
