@@ -52,7 +52,8 @@ def served_scores(project: Path) -> str:
 
 @pytest.fixture
 def project(project_dir: Path) -> Path:
-    config = {"gate": {"behaviour": [{"text": "you are a stupid idiot", "expect": "toxic"},
+    # the dev run's synthetic data: 400 rows are enough (its size is not what these tests check)
+    config = {"data": {"example_rows": 400}, "gate": {"behaviour": [{"text": "you are a stupid idiot", "expect": "toxic"},
                                      {"text": "thanks for the helpful article", "expect": "not_toxic"}]}}
     (project_dir / "socialscore.yaml").write_text(yaml.safe_dump(config))
     return project_dir
