@@ -13,10 +13,18 @@ from socialscore.terminal.app import app, expand_multi_value
 
 runner = CliRunner()
 DATA_STEPS = ["--steps", "extract", "--steps", "transform", "--steps", "load"]
+# What these tests check does not depend on the data's size: 400 example rows, no char n-grams, 2 folds.
+SMALL = "data:\n  example_rows: 400\nfeatures:\n  char_ngram_range: null\n  min_df: 1\ntrain:\n  cv_folds: 2\n"
 
 
 def invoke(project: Path, *args: str):
     return runner.invoke(app, [*args, "--project-dir", str(project)], catch_exceptions=False)
+
+
+@pytest.fixture
+def small_project(project_dir: Path) -> Path:
+    (project_dir / "socialscore.yaml").write_text(SMALL)
+    return project_dir
 
 
 def test_multi_value_steps_are_expanded() -> None:
@@ -28,7 +36,8 @@ def test_multi_value_steps_are_expanded() -> None:
 
 
 @pytest.mark.slow
-def test_data_steps_run_then_cache(project_dir: Path) -> None:
+def test_data_steps_run_then_cache(small_project: Path) -> None:
+    project_dir = small_project
     first = invoke(project_dir, "run", "--mode", "dev", *DATA_STEPS)
     assert first.exit_code == 0, first.output
     assert (project_dir / "data/interim/raw_dev.parquet").exists()
@@ -72,7 +81,8 @@ def test_missing_data_file_is_a_clear_error(project_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_module_form_accepts_the_same_flags(project_dir: Path) -> None:
+def test_module_form_accepts_the_same_flags(small_project: Path) -> None:
+    project_dir = small_project
     result = subprocess.run(
         [sys.executable, "-m", "socialscore", "run", "--mode", "dev",
          "--steps", "extract", "transform", "--project-dir", str(project_dir)],
@@ -100,7 +110,8 @@ def test_unknown_step(project_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_full_dev_pipeline_on_generated_data(project_dir: Path) -> None:
+def test_full_dev_pipeline_on_generated_data(small_project: Path) -> None:
+    project_dir = small_project
     result = invoke(project_dir, "run", "--mode", "dev")
     assert result.exit_code == 0, result.output
     for relative in (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,20 +51,44 @@ def served_scores(project: Path) -> str:
     return hashlib.sha256(out.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def project(project_dir: Path) -> Path:
-    config = {"gate": {"behaviour": [{"text": "you are a stupid idiot", "expect": "toxic"},
+def write_config(project_dir: Path) -> Path:
+    # the dev run's synthetic data: 400 rows are enough (its size is not what these tests check)
+    config = {"data": {"example_rows": 400}, "gate": {"behaviour": [{"text": "you are a stupid idiot", "expect": "toxic"},
                                      {"text": "thanks for the helpful article", "expect": "not_toxic"}]}}
     (project_dir / "socialscore.yaml").write_text(yaml.safe_dump(config))
     return project_dir
 
 
-@pytest.mark.slow
-def test_dev_and_refused_runs_never_move_production(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(project)
-    good = write_data(project / "good.csv", 600, seed=1)
-    first = invoke(project, "run", "--mode", "prod", "--data", str(good))
+@pytest.fixture
+def project(project_dir: Path) -> Path:
+    return write_config(project_dir)
+
+
+@pytest.fixture(scope="session")
+def first_prod_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project after one passing prod run on a.csv (600 rows, seed 1), made once; tests use copies."""
+    project = tmp_path_factory.mktemp("lifecycle") / "project"
+    project.mkdir()
+    write_config(project)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        first = invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "a.csv", 600, 1)))
     assert first.exit_code == 0, first.output
+    return project
+
+
+@pytest.fixture
+def prod_project(first_prod_run: Path, tmp_path: Path) -> Path:
+    """A private copy of ``first_prod_run`` (the tests promote, roll back and run again in it)."""
+    target = tmp_path / "project"
+    shutil.copytree(first_prod_run, target)
+    return target
+
+
+@pytest.mark.slow
+def test_dev_and_refused_runs_never_move_production(prod_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = prod_project  # one passing prod run on 600 rows done
+    monkeypatch.chdir(project)
     assert "now staging and production" in (project / "logs/pipeline_prod.log").read_text()
     prod_scores = served_scores(project)
 
@@ -97,9 +122,9 @@ def registry_of(project: Path):
 
 
 @pytest.mark.slow
-def test_a_better_prod_model_is_promoted_and_rollback_restores_the_first(project: Path, monkeypatch) -> None:
+def test_a_better_prod_model_is_promoted_and_rollback_restores_the_first(prod_project: Path, monkeypatch) -> None:
+    project = prod_project  # one passing prod run on a.csv done
     monkeypatch.chdir(project)
-    assert invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "a.csv", 600, 1))).exit_code == 0
     first_scores = served_scores(project)
     first = invoke(project, "models", "show", "production").output
     second = invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "b.csv", 700, 4)))
@@ -112,9 +137,9 @@ def test_a_better_prod_model_is_promoted_and_rollback_restores_the_first(project
 
 
 @pytest.mark.slow
-def test_deleted_served_files_are_noticed_and_restored(project: Path, monkeypatch) -> None:
+def test_deleted_served_files_are_noticed_and_restored(prod_project: Path, monkeypatch) -> None:
+    project = prod_project  # one passing prod run on a.csv done
     monkeypatch.chdir(project)
-    assert invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "a.csv", 600, 1))).exit_code == 0
     scores = served_scores(project)
     (project / "models" / "arrays.npz").unlink()
     status = invoke(project, "status", "--mode", "prod")
@@ -144,12 +169,10 @@ def test_promote_refuses_a_refused_version_without_force(project: Path, monkeypa
 
 
 @pytest.mark.slow
-def test_the_gate_command_reads_a_restored_served_model(project: Path, monkeypatch) -> None:
+def test_the_gate_command_reads_a_restored_served_model(prod_project: Path, monkeypatch) -> None:
     """A CI cache restores models/ but not the database: the served manifest's verdict counts."""
-    import shutil
-
+    project = prod_project  # one passing prod run on a.csv done
     monkeypatch.chdir(project)
-    assert invoke(project, "run", "--mode", "prod", "--data", str(write_data(project / "a.csv", 600, 1))).exit_code == 0
     restored = project.parent / "restored"
     shutil.copytree(project / "models", restored / "models")
     passed = invoke(restored, "models", "gate", "--mode", "prod")
