@@ -175,13 +175,13 @@ def test_kill_while_model_is_written(copy_baseline, where: str, target: str) -> 
         project = copy_baseline(f"attempt{attempt}")
         before = assert_models_load(project)
         offset = log_size(project)
-        if kill_when(train_argv(project), temp_beside(project / where, target)):
+        caught = kill_when(train_argv(project), temp_beside(project / where, target))
+        leftovers = [p.name for p in (project / where).iterdir() if p.name.startswith(f".{target}")]
+        if caught and leftovers:  # the kill landed mid-write (a small file can be renamed before it lands)
             break
     else:
-        pytest.fail(f"never caught the temp file of {target} in 4 attempts")
+        pytest.fail(f"never killed while the temp file of {target} existed, in 4 attempts")
     assert "step train done" not in log_since(project, offset)
-    leftovers = [p.name for p in (project / where).iterdir() if p.name.startswith(f".{target}")]
-    assert leftovers, "the kill came after the rename"  # we really did kill mid-write
 
     assert assert_models_load(project) == before  # the mode's model is still the previous one
     assert_no_temp_artifacts(project)
