@@ -22,6 +22,7 @@ import json, sys
 from pathlib import Path
 from socialscore.api.deps import ModelHolder, score_loaded
 from socialscore.api.numba_cache import kernel_stats
+from socialscore.modeling.behaviour import language
 from socialscore.text.pii import web
 
 holder = ModelHolder(Path(sys.argv[1]), "production")
@@ -32,7 +33,8 @@ first_request = web._extractor.cache_info()
 heavy = ("sklearn", "scipy.stats", "pandas", "sqlalchemy", "psycopg", "matplotlib", "pyarrow")
 print(json.dumps({"kernels": kernel_stats(), "imported": [m for m in heavy if m in sys.modules],
                   "extractor_built_at_warm_up": after_warm_up.currsize,
-                  "builds_on_first_request": first_request.misses - after_warm_up.misses}))
+                  "builds_on_first_request": first_request.misses - after_warm_up.misses,
+                  "language_model_decompressed": language._model_data is not None}))
 """
 
 
@@ -77,6 +79,12 @@ def test_a_fresh_pod_compiles_nothing_and_imports_no_training_stack(shipped: dic
     assert report["imported"] == [], report
 
 
+def test_serving_start_up_does_not_decompress_the_language_model(shipped: dict[str, Path]) -> None:
+    report = _probe(shipped["models"], _env(shipped["root"] / "pod-tmp-3", shipped["cache"]))
+    assert report["language_model_decompressed"] is False, report
+    assert report["kernels"]["misses"] == 0, report  # the mapped arrays have the types the kernel was compiled for
+
+
 def test_pii_checkers_are_built_at_start_up_not_on_the_first_request(shipped: dict[str, Path]) -> None:
     report = _probe(shipped["models"], _env(shipped["root"] / "pod-tmp-2", shipped["cache"]))
     assert report["extractor_built_at_warm_up"] == 1, report
@@ -96,6 +104,8 @@ def test_without_a_usable_cache_the_kernels_compile_and_scoring_works(shipped: d
     report = _probe(shipped["models"], env)
     assert report["kernels"]["hits"] + report["kernels"]["misses"] > 0, report
     assert report["imported"] == [], report
+    if case == "shipped cache missing":
+        assert report["language_model_decompressed"] is True, report
 
 
 def test_install_reports_each_fallback(tmp_path: Path) -> None:

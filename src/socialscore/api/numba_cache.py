@@ -8,6 +8,10 @@ It only uses a cache directory it can write to, so a read-only image cannot be r
 - at start-up :func:`install_shipped_cache` copies DIR (``SOCIALSCORE_NUMBA_SHIPPED_CACHE``) into the
   writable ``NUMBA_CACHE_DIR`` (a few MB: milliseconds) before any kernel runs.
 
+DIR also holds the language detector's model unpacked (``DIR/language-model``, 68 MB, see
+modeling/behaviour/language_cache.py), which :func:`install_language_model` maps read-only in place
+(it is not copied).
+
 Whatever is missing, unwritable or stale (another numba, another source), numba compiles it, as it
 does without a cache: the shipped files only ever save work.
 """
@@ -23,10 +27,12 @@ from typing import Any
 
 SHIPPED_ENV = "SOCIALSCORE_NUMBA_SHIPPED_CACHE"
 CACHE_ENV = "NUMBA_CACHE_DIR"
+LANGUAGE_DIR = "language-model"
 KERNEL_MODULES = (
     "socialscore.text.token_numba",
     "socialscore.modeling.featurizers.hash_numba",
     "socialscore.modeling.training.sgd_kernel",
+    "socialscore.modeling.behaviour.language_numba",
 )
 
 
@@ -51,10 +57,20 @@ def install_shipped_cache(environ: os._Environ[str] | dict[str, str] | None = No
     return f"numba cache: {copied} file(s) copied from {source} into {target}"
 
 
+def install_language_model(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
+    """Map the shipped unpacked language model (none shipped: it is decompressed on first use); say what happened."""
+    shipped = (os.environ if environ is None else environ).get(SHIPPED_ENV, "").strip()
+    if not shipped:
+        return "no shipped language model (SOCIALSCORE_NUMBA_SHIPPED_CACHE unset): decompressing it"
+    from socialscore.modeling.behaviour.language import load_saved_arrays
+
+    return load_saved_arrays(Path(shipped) / LANGUAGE_DIR)
+
+
 def _copy_missing(source: Path, target: Path) -> int:
     copied = 0
     for path in sorted(source.rglob("*")):
-        if not path.is_file():
+        if not path.is_file() or path.relative_to(source).parts[0] == LANGUAGE_DIR:
             continue
         destination = target / path.relative_to(source)
         if destination.exists():
@@ -97,7 +113,8 @@ WARM_TEXTS = [
 
 
 def warm(directory: Path) -> dict[str, int]:
-    """Compile the kernels into ``directory`` (becomes ``NUMBA_CACHE_DIR``); return their cache stats.
+    """Compile the kernels into ``directory`` (becomes ``NUMBA_CACHE_DIR``) and save the language model
+    unpacked beside them; return the kernels' cache stats.
 
     Runs what serving runs (a hashing featurizer fitted on a few texts, then a whole scoring call
     through a :class:`~socialscore.modeling.scorer.pipeline.ScoringPipeline`); the trainer's SGD kernels
@@ -108,6 +125,9 @@ def warm(directory: Path) -> dict[str, int]:
     directory.mkdir(parents=True, exist_ok=True)
     os.environ[CACHE_ENV] = str(directory)
     _warm_scoring()
+    from socialscore.modeling.behaviour.language import save_arrays
+
+    save_arrays(directory / LANGUAGE_DIR)
     return kernel_stats()
 
 

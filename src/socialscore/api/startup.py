@@ -1,5 +1,5 @@
 """What a worker does before ``/ready`` answers 200, each step logged: the shipped numba cache put where
-numba reads it, then (after the model is loaded and verified) every lazy builder of the scoring path
+numba reads it and the shipped language model mapped, then (after the model is loaded and verified) every lazy builder of the scoring path
 warmed — numba kernels, PII checkers (phone metadata, the public-suffix list), the language identifier —
 so no request pays for one. Serving imports no scikit-learn, scipy.stats, pandas or SQLAlchemy.
 """
@@ -11,14 +11,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from socialscore.api.numba_cache import WARM_TEXTS, install_shipped_cache, kernel_stats
+from socialscore.api.numba_cache import WARM_TEXTS, install_language_model, install_shipped_cache, kernel_stats
 
 log = logging.getLogger("socialscore.api")
 
 
 def prepare_kernels() -> None:
-    """Copy the shipped numba cache into NUMBA_CACHE_DIR (once per worker; files already there are kept)."""
+    """Copy the shipped numba cache into NUMBA_CACHE_DIR (once per worker; files already there are kept)
+    and map the shipped unpacked language model."""
     log.info("start-up: %s", install_shipped_cache())
+    log.info("start-up: %s", install_language_model())
 
 
 def warm_up(pipeline: Any, score: Callable[[Any, list[str]], Any]) -> None:

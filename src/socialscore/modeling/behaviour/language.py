@@ -121,11 +121,40 @@ class KernelArrays:
 
 def _get_arrays() -> KernelArrays | None:
     global _arrays
+    if _arrays is not False:
+        return _arrays  # type: ignore[return-value]
     data = _get_model_data()
     with _lock:
         if _arrays is False:
             _arrays = KernelArrays.of(data)
     return _arrays  # type: ignore[return-value]
+
+
+def save_arrays(directory: Path) -> str:
+    """Save the compiled detector's arrays unpacked in ``directory`` (see language_cache.py); say what was done."""
+    from socialscore.modeling.behaviour import language_cache
+
+    arrays = _get_arrays()
+    if arrays is None:
+        return "language model not saved: the compiled detector cannot use it (py3langid runs it)"
+    language_cache.save(arrays, directory)
+    return f"language model saved unpacked in {directory}"
+
+
+def load_saved_arrays(directory: Path) -> str:
+    """Use the arrays :func:`save_arrays` wrote in ``directory`` (memory-mapped, no decompressing) unless
+    this process has its arrays already; say what happened. A stale or missing copy changes nothing."""
+    global _arrays
+    from socialscore.modeling.behaviour import language_cache
+
+    if _arrays is not False:
+        return "language model already loaded"
+    fields, message = language_cache.load(directory)
+    if fields is not None:
+        with _lock:
+            if _arrays is False:
+                _arrays = KernelArrays(**fields)
+    return message
 
 
 def script_of(text: str) -> str | None:
