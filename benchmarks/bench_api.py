@@ -4,6 +4,9 @@ at 1 and 8 concurrent clients, with 1 and 2 uvicorn workers. Bounded in time (--
     uv run python benchmarks/bench_api.py --models-dir <project>/models [--duration 15] [--json out.json]
 
 Without --models-dir a tiny fixture bundle (tests/api/tiny_bundle.py) is built and measured instead.
+Each cell also reports the server's own CPU (user+sys of uvicorn and its workers, psutil, read before and
+after the cell) per request and per text: on a loaded machine that figure still means something when
+the latencies do not.
 Texts come from the Jigsaw sample in ../shared when present (else generated); they are written only
 to a temporary wrk script. Needs wrk (apt-get install wrk).
 """
@@ -24,6 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from _shared import JIGSAW_SAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +98,19 @@ def start_server(models_dir: Path, workers: int, log_path: Path) -> tuple[subpro
     raise SystemExit(f"server did not start: {log_path.read_text()[-1500:]}")
 
 
+def server_cpu(pid: int) -> float:
+    """user+sys seconds of the server and its live workers."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def run_wrk(url: str, script: Path, clients: int, duration: int) -> dict:
     command = ["wrk", "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{duration}s", "--timeout", "60s",
                "-s", str(script), url]
@@ -142,14 +159,21 @@ def main() -> None:
                 run_wrk(url, single, 2, 3)  # warm-up
                 for kind, script in (("single", single), ("batch", batch)):
                     for clients in [int(c) for c in args.clients.split(",")]:
+                        cpu = server_cpu(process.pid)
                         row = {"workers": workers, "kind": kind, "clients": clients,
                                **run_wrk(url, script, clients, args.duration)}
-                        row["texts_per_s"] = row["rps"] * (args.batch_size if kind == "batch" else 1)
+                        cpu = server_cpu(process.pid) - cpu
+                        per_request = args.batch_size if kind == "batch" else 1
+                        row["texts_per_s"] = row["rps"] * per_request
+                        row["server_cpu_s"] = cpu
+                        row["cpu_us_per_text"] = 1e6 * cpu / max(row["requests"] * per_request, 1)
+                        row["load"] = os.getloadavg()[0]
                         results.append(row)
                         print(f"workers={workers} {kind:6} clients={clients}: {row['rps']:8.1f} req/s "
                               f"{row['texts_per_s']:9.0f} texts/s  p50 {row['p50_ms']:7.2f} ms  "
                               f"p95 {row['p95_ms']:7.2f} ms  p99 {row['p99_ms']:7.2f} ms  "
-                              f"errors {row['errors']}", flush=True)
+                              f"errors {row['errors']}  server CPU {cpu:.1f} s = "
+                              f"{row['cpu_us_per_text']:.0f} µs/text  load {row['load']:.1f}", flush=True)
             finally:
                 process.terminate()
                 process.wait(timeout=30)

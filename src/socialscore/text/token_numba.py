@@ -19,12 +19,16 @@ _LEET[[ord(c) for c in "013457@$"]] = [ord(c) for c in "oieastas"]
 
 
 def code_point_flags() -> np.ndarray:
-    """uint8 flags (WORD | DIGIT | ALPHA) of every code point (~0.2 s: build once per process)."""
-    every = "".join(map(chr, range(N_CODE_POINTS)))
-    flags = np.fromiter(map(str.isalnum, every), np.uint8, count=N_CODE_POINTS) * np.uint8(WORD)
+    """uint8 flags (WORD | DIGIT | ALPHA) of every code point (~0.05 CPU s: build once per process)."""
+    every = np.arange(N_CODE_POINTS, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    alnum = np.fromiter(map(str.isalnum, every), np.bool_, count=N_CODE_POINTS)
+    flags = alnum.astype(np.uint8) * np.uint8(WORD)
     flags[ord("_")] |= WORD
-    flags |= np.fromiter(map(str.isdecimal, every), np.uint8, count=N_CODE_POINTS) * np.uint8(DIGIT)
-    flags |= np.fromiter(map(str.isalpha, every), np.uint8, count=N_CODE_POINTS) * np.uint8(ALPHA)
+    # decimal digits and letters are alphanumeric: test only those ~1/8 of the code points
+    candidates = np.flatnonzero(alnum)
+    chars = "".join(every[i] for i in candidates.tolist())
+    flags[candidates] |= np.fromiter(map(str.isdecimal, chars), np.uint8, count=len(chars)) * np.uint8(DIGIT)
+    flags[candidates] |= np.fromiter(map(str.isalpha, chars), np.uint8, count=len(chars)) * np.uint8(ALPHA)
     return flags
 
 
