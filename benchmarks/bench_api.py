@@ -84,7 +84,7 @@ def start_server(models_dir: Path, workers: int, log_path: Path) -> tuple[subpro
         stdout=log_path.open("wb"), stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a loaded machine (or an empty numba cache) starts slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/ready", timeout=2).status_code == 200:
