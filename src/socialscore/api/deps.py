@@ -228,17 +228,19 @@ Admin = Depends(require_admin_key)
 
 
 # --- what routes depend on ----------------------------------------------------------------------
-def api_settings(request: Request) -> ApiSettings:
+# coroutines, not plain functions: FastAPI runs a plain ``def`` dependency in the threadpool (a thread hop
+# per dependency on every request)
+async def api_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 
 
-def model_holder(request: Request) -> ModelHolder:
+async def model_holder(request: Request) -> ModelHolder:
     holder: ModelHolder = request.app.state.holder
     return holder
 
 
-def served_model(holder: Annotated[ModelHolder, Depends(model_holder)]) -> LoadedModel:
+async def served_model(holder: Annotated[ModelHolder, Depends(model_holder)]) -> LoadedModel:
     """The model serving now (503 when none is loaded); a request keeps it to the end, even across a reload."""
     return holder.require()
 
@@ -246,7 +248,7 @@ def served_model(holder: Annotated[ModelHolder, Depends(model_holder)]) -> Loade
 ReloadFunction = Callable[[str], Awaitable[tuple[str, "str | None"]]]  # (source) -> (status, previous version)
 
 
-def reloader(request: Request) -> ReloadFunction:
+async def reloader(request: Request) -> ReloadFunction:
     """The app's reload (``create_app`` sets it): load what the alias names now, refuse a broken model."""
     reload: ReloadFunction = request.app.state.reload
     return reload
