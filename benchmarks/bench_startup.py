@@ -5,8 +5,8 @@ the variants alternated round by round:
 - socialscore serve, shipped cache: a fresh ``NUMBA_CACHE_DIR`` + ``SOCIALSCORE_NUMBA_SHIPPED_CACHE``
   warmed once by ``socialscore warm-cache`` (what the image ships);
 - minimal FastAPI + scikit-learn (benchmarks/minimal_sklearn_service.py): the yardstick;
-- with ``--before-src DIR``: the empty-cache variant run from another source tree (e.g. the previous
-  commit's ``src``, from ``git archive``) for a before/after.
+- with ``--before-src DIR``: the shipped-cache (and empty-cache) variants run from another source tree
+  (e.g. the previous commit's ``src``, from ``git archive``) for a before/after.
 
     uv run python benchmarks/bench_startup.py [--models-dir PROJECT/models] [--rounds 5] [--before-src /tmp/old/src]
 
@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, help="a served bundle (default: a default-shaped one)")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--before-src", type=Path, help="another source tree's src/ to run the empty-cache variant from")
+    parser.add_argument("--before-src", type=Path, help="another source tree's src/ to run the same variants from")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--no-empty", action="store_true", help="skip the empty-numba-cache variant (~4-25 CPU s a round)")
     args = parser.parse_args()
@@ -95,11 +95,16 @@ def main() -> None:
     models = args.models_dir.resolve() if args.models_dir else default_bundle(scratch / "models")
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("SOCIALSCORE_", "NUMBA_"))}
     base_env |= {"SOCIALSCORE_API_KEYS": "bench-key", "SOCIALSCORE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"}
+    sources = [ROOT / "src", *([args.before_src.resolve()] if args.before_src else [])]
     subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", sysconfig.get_paths()["purelib"],
-                    str(ROOT / "src")], check=True, stdout=subprocess.DEVNULL)
-    shipped = scratch / "shipped-numba-cache"
-    subprocess.run([sys.executable, "-m", "socialscore", "warm-cache", str(shipped)], check=True,
-                   env=base_env | {"NUMBA_CACHE_DIR": str(shipped)}, stdout=subprocess.DEVNULL)
+                    *map(str, sources)], check=True, stdout=subprocess.DEVNULL)
+
+    def warm_cache(target: Path, extra: dict[str, str]) -> Path:
+        subprocess.run([sys.executable, "-m", "socialscore", "warm-cache", str(target)], check=True,
+                       env=base_env | {"NUMBA_CACHE_DIR": str(target)} | extra, stdout=subprocess.DEVNULL)
+        return target
+
+    shipped = warm_cache(scratch / "shipped-numba-cache", {})
     baseline_model = scratch / "minimal.joblib"
     minimal = ROOT / "benchmarks" / "minimal_sklearn_service.py"
     subprocess.run([sys.executable, str(minimal), "--train", str(baseline_model)], check=True, env=base_env)
@@ -121,8 +126,12 @@ def main() -> None:
     }
     if args.no_empty:
         del variants["socialscore serve, empty numba cache"]
-    if args.before_src:
-        variants["before (--before-src), empty numba cache"] = ours({"PYTHONPATH": str(args.before_src.resolve())})
+    if args.before_src:  # the other tree with its own shipped cache (numba keys a cache by source file)
+        before = {"PYTHONPATH": str(args.before_src.resolve())}
+        before_shipped = warm_cache(scratch / "before-shipped-numba-cache", before)
+        variants["before (--before-src), shipped cache"] = ours(before | {"SOCIALSCORE_NUMBA_SHIPPED_CACHE": str(before_shipped)})
+        if not args.no_empty:
+            variants["before (--before-src), empty numba cache"] = ours(before)
 
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for round_ in range(args.rounds):
