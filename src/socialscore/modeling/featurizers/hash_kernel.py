@@ -216,7 +216,7 @@ class TokenCache:
         self.clear()
 
     def clear(self) -> None:
-        self.table = np.full((1024, 5), -1, np.int32)
+        self.table = np.full((1024, 6), -1, np.int32)
         self.keys = np.empty(1 << 12, np.uint8)
         self.ids = np.empty(1 << 14, np.int32)
         self.used = np.zeros(3, np.int64)  # tokens, key bytes, ids

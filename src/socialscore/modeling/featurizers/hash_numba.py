@@ -243,9 +243,10 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets, w_vocab,
     n-gram ranges (0, 0 = off). Returns word then char CSR arrays (indptr, indices, counts), each
     row's ids sorted, then the token cache's ``table``, ``keys`` and ``ids`` (new arrays when they grew).
 
-    The token cache holds each distinct token's char n-gram columns (words repeat), across calls when
-    the caller keeps it: ``table`` rows (key start, key end, ids start, ids end, hash; -1: free) point
-    into ``keys`` (the tokens' UTF-8) and ``ids``; ``used`` (tokens, keys used, ids used) is updated in place.
+    The token cache holds each distinct token's char n-gram columns and unigram column (words repeat),
+    across calls when the caller keeps it: ``table`` rows (key start, key end, ids start, ids end, hash,
+    unigram column; -1: free) point into ``keys`` (the tokens' UTF-8) and ``ids``; ``used`` (tokens, key
+    bytes, ids) is updated in place. A cache serves one featurizer (its buckets or vocabularies) only.
     """
     n_docs, n_tok = len(doc_tokens), len(tok_chars)
     tok_start = np.empty(n_tok + 1, np.int64)
@@ -292,15 +293,43 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets, w_vocab,
     joined = np.empty(len(data) + n_tok + 1, np.uint8)  # a word n-gram: tokens joined by spaces
     padded_buf = np.empty(4 * longest + 2, np.uint8)  # " " + token + " "
     offsets = np.empty(longest + 3, np.int64)  # byte offset of each character of the padded token
+    tok_lo = np.empty(n_tok, np.int64)  # token t's char columns: ids[tok_lo[t]:tok_hi[t]] (the cache's)
+    tok_hi = np.empty(n_tok, np.int64)
+    tok_word = np.empty(n_tok, np.int64)  # token t's unigram column (wl == 1)
+    cached = cl > 0 or wl == 1
     w_out, c_out, first = 0, 0, 0
     for d in range(n_docs):
         ntok = doc_tokens[d]
+        for t in range(first, first + ntok if cached else first):
+            a, b = tok_start[t], tok_start[t + 1]
+            hashed = murmur3_32(data, a, b - a) & 0x7FFFFFFF
+            slot = hashed & (len(table) - 1)
+            while table[slot, 0] >= 0:
+                if table[slot, 4] == hashed and _same_token(data, a, b, table[slot, 0], table[slot, 1], keys):
+                    break
+                slot = (slot + 1) & (len(table) - 1)
+            if table[slot, 0] < 0:
+                key_end = used[1] + b - a
+                keys = _room(keys, key_end)
+                keys[used[1] : key_end] = data[a:b]
+                end = used[2]
+                if cl > 0:
+                    ids = _room(ids, used[2] + (tok_chars[t] + 2) * (ch - cl + 1))
+                    end = _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, c_vocab, padded_buf, offsets, ids, used[2])
+                table[slot, 0], table[slot, 1], table[slot, 2], table[slot, 3] = used[1], key_end, used[2], end
+                table[slot, 4] = hashed
+                table[slot, 5] = _column(data, a, b - a, n_buckets, w_vocab) if wl == 1 else -1
+                used[0] += 1
+                used[1], used[2] = key_end, end
+            tok_lo[t], tok_hi[t], tok_word[t] = table[slot, 2], table[slot, 3], table[slot, 5]
+            if 2 * used[0] > len(table):
+                table = _grown(table)
         if wl > 0:
             n_row = 0
             for n in range(wl, wh + 1):
                 for i in range(first, first + ntok - n + 1):
                     if n == 1:
-                        bucket = _column(data, tok_start[i], tok_start[i + 1] - tok_start[i], n_buckets, w_vocab)
+                        bucket = tok_word[i]
                     else:
                         size = 0
                         for t in range(i, i + n):
@@ -319,44 +348,15 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets, w_vocab,
         if cl > 0:
             n_row = 0
             for t in range(first, first + ntok):
-                a, b = tok_start[t], tok_start[t + 1]
-                hashed = murmur3_32(data, a, b - a) & 0x7FFFFFFF
-                slot = hashed & (len(table) - 1)
-                while table[slot, 0] >= 0:
-                    if table[slot, 4] == hashed and _same_token(data, a, b, table[slot, 0], table[slot, 1], keys):
-                        break
-                    slot = (slot + 1) & (len(table) - 1)
-                if table[slot, 0] < 0:
-                    key_end = used[1] + b - a
-                    keys = _room(keys, key_end)
-                    keys[used[1] : key_end] = data[a:b]
-                    ids = _room(ids, used[2] + (tok_chars[t] + 2) * (ch - cl + 1))
-                    end = _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, c_vocab, padded_buf, offsets, ids, used[2])
-                    table[slot, 0], table[slot, 1], table[slot, 2], table[slot, 3] = used[1], key_end, used[2], end
-                    table[slot, 4] = hashed
-                    used[0] += 1
-                    used[1], used[2] = key_end, end
-                lo, hi = table[slot, 2], table[slot, 3]
-                if 2 * used[0] > len(table):
-                    table = _grown(table)
-                for k in range(lo, hi):
-                    bucket = ids[k]
-                    row[n_row] = bucket
+                for k in range(tok_lo[t], tok_hi[t]):
+                    row[n_row] = ids[k]
                     n_row += 1
             c_out = _emit(row, n_row, c_indices, c_counts, c_out, work, bits)
             c_indptr[d + 1] = c_out
         first += ntok
-    return (
-        w_indptr,
-        w_indices[:w_out].copy(),
-        w_counts[:w_out].copy(),
-        c_indptr,
-        c_indices[:c_out].copy(),
-        c_counts[:c_out].copy(),
-        table,
-        keys,
-        ids,
-    )
+    words = (w_indptr, w_indices[:w_out].copy(), w_counts[:w_out].copy())
+    chars = (c_indptr, c_indices[:c_out].copy(), c_counts[:c_out].copy())
+    return words[0], words[1], words[2], chars[0], chars[1], chars[2], table, keys, ids
 
 
 @_jit
