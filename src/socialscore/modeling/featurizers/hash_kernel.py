@@ -209,7 +209,7 @@ class TokenCache:
     """The compiled kernel's char n-gram columns of each distinct token seen, kept by a featurizer across
     calls (a lone text then looks up its words instead of their n-grams); never pickled."""
 
-    LIMIT = 100_000  # distinct tokens kept (about 10 MB); then it starts again
+    LIMIT = 100_000  # distinct tokens kept, then it starts again (the 40,083 of the shared CSVs took 7.5 MB)
 
     def __init__(self) -> None:
         self.lock = threading.Lock()  # the kernel releases the GIL and grows these arrays
