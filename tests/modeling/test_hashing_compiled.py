@@ -129,7 +129,7 @@ import pickle, sys
 from socialscore.modeling.featurizers import hash_numba
 from socialscore.text import token_numba
 
-kernels = [hash_numba.count_batch, hash_numba.weigh_rows, token_numba.tokenise, token_numba.text_stats, token_numba.count_words]
+kernels = [hash_numba.count_batch, hash_numba.weigh_rows, token_numba.tokenise, token_numba.engineered_rows]
 featurizer = pickle.loads(open(sys.argv[1], "rb").read())
 before = [len(k.signatures) for k in kernels]
 featurizer.transform(["the first request, you 1d10t!!"])

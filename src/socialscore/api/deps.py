@@ -85,13 +85,19 @@ def score_pipeline(pipeline: Any, texts: list[str]) -> Any:
 
     # a linear model scores without scikit-learn, which serving does not import (~1 CPU s at start-up);
     # when a model uses it (forests), its parameters were validated at fit time: skip re-validating
-    sklearn = sys.modules.get("sklearn")
+    # (entering the context costs more than a linear model's whole single-text call: only for forests)
+    sklearn = sys.modules.get("sklearn") if _has_trees(pipeline.model) else None
     skip = sklearn.config_context(skip_parameter_validation=True) if sklearn else contextlib.nullcontext()
     with skip:
         scores = pipeline.score(texts)
     if not np.isfinite(scores.probabilities).all():
         raise ValueError("the model returned non-finite probabilities")
     return scores
+
+
+def _has_trees(model: Any) -> bool:
+    """The model (or a cascade's linear model) holds a scikit-learn forest."""
+    return bool(getattr(model, "trees_", None) or getattr(getattr(model, "linear", None), "trees_", None))
 
 
 def verify_pipeline(pipeline: Any) -> None:

@@ -278,3 +278,24 @@ def count_words(utf8, tok_chars, doc_tokens, words, offsets):
                 else:
                     hi = mid
     return out
+
+
+@jit_cached
+def engineered_rows(cps, doc_chars, utf8, tok_chars, doc_tokens, words, offsets, found, log1p_table, out, counts):
+    """The engineered features' base columns into ``out`` (float32, zeroed): ``log1p`` (by
+    ``log1p_table``) of the ``counts`` it writes (characters, tokens, :func:`text_stats`' five,
+    ``found`` placeholders, lexicon hits by :func:`count_words`), then hits per token. NaN where a count
+    is past the table (the caller fills those); a text without characters keeps a zero row."""
+    stats = text_stats(cps, doc_chars)
+    hits = count_words(utf8, tok_chars, doc_tokens, words, offsets)
+    n_table = len(log1p_table)
+    for d in range(len(doc_chars)):
+        if doc_chars[d] == 0:
+            continue
+        values = (doc_chars[d], doc_tokens[d], stats[d, 0], stats[d, 1], stats[d, 2], stats[d, 3], stats[d, 4],
+                  found[d], hits[d])  # fmt: skip
+        for j in range(9):
+            counts[d, j] = values[j]
+            out[d, j] = log1p_table[values[j]] if values[j] < n_table else np.nan
+        if doc_tokens[d] > 0:
+            out[d, 9] = hits[d] / doc_tokens[d]

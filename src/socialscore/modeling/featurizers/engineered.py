@@ -115,16 +115,6 @@ def _log1p_table() -> np.ndarray:
     return np.fromiter(map(math.log1p, range(1 << 16)), np.float64, count=1 << 16)
 
 
-def _log1p_counts(values: np.ndarray) -> np.ndarray:
-    """``math.log1p`` of non-negative integers (the Python path's exact float64s), by table below 2**16."""
-    table = _log1p_table()
-    small = values < len(table)
-    out = table[np.where(small, values, 0)]
-    if not small.all():
-        out[~small] = np.fromiter(map(math.log1p, values[~small].tolist()), np.float64)
-    return out
-
-
 @functools.lru_cache(maxsize=4)
 def _sorted_lexicon(lexicon: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     from socialscore.text.token_numba import sorted_words
@@ -137,16 +127,13 @@ def engineered_batch(
 ) -> np.ndarray:
     """:func:`engineered_features` (same values) from a :class:`~socialscore.text.preprocess.TokenBatch`
     and the compiled kernels of :mod:`socialscore.text.token_numba`: per-batch arrays, not per-text Python."""
-    from socialscore.text.token_numba import count_words, text_stats
+    from socialscore.text.token_numba import engineered_rows
 
     index = {p: i for i, p in enumerate(placeholders)}
     n_base, n = len(ENGINEERED_BASE), len(raw)
     texts = [t.strip() for t in raw]
     chars = np.fromiter(map(len, texts), np.int64, count=n)
     cps = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
-    counted = text_stats(cps, chars)  # "!", "?", punctuation runs, longest run, elongations
-    n_tok = batch.doc_tokens
-    hits = count_words(batch.utf8, batch.tok_chars, n_tok, *_sorted_lexicon(lexicon))
     out = np.zeros((n, n_base + len(index)), dtype=np.float32)
     found = np.zeros(n, np.int64)
     for row in (i for i, t in enumerate(texts) if "[" in t):
@@ -156,9 +143,12 @@ def engineered_batch(
             col = index.get(token.upper())
             if col is not None:
                 out[row, n_base + col] += 1.0
-    base = np.column_stack([chars, n_tok, counted[:, :5], found, hits])  # one table look-up for all nine
-    out[:, : base.shape[1]] = _log1p_counts(base.astype(np.int64, copy=False).ravel()).reshape(base.shape)
-    out[:, n_base - 1] = np.divide(hits, n_tok, out=np.zeros(n), where=n_tok > 0)
-    out[chars == 0, :n_base] = 0.0  # a blank text's row stays zero
-    out[:, n_base:] = np.log1p(out[:, n_base:])
+    if found.any():
+        out[:, n_base:] = np.log1p(out[:, n_base:])  # log1p(0) is 0: nothing to do without placeholders
+    words, offsets = _sorted_lexicon(lexicon)
+    counts = np.zeros((n, n_base - 1), np.int64)
+    engineered_rows(cps, chars, batch.utf8, batch.tok_chars, batch.doc_tokens, words, offsets, found, _log1p_table(), out, counts)
+    if chars.max(initial=0) >= len(_log1p_table()):  # counts past the table: Python's own log1p
+        rows, columns = np.nonzero(np.isnan(out[:, : n_base - 1]))
+        out[rows, columns] = [math.log1p(c) for c in counts[rows, columns].tolist()]
     return out

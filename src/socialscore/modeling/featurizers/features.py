@@ -106,6 +106,8 @@ class FeatureBuilder:
         raw = _as_list(texts)
         min_df = self.min_df if len(raw) >= 2 * self.min_df else 1
         self.word_ = self.char_ = None
+        for cached in ("_tables", "_token_cache"):  # of the previous vocabulary
+            self.__dict__.pop(cached, None)
         if self.word_ngram_range:
             self.word_ = WordNgramTfidf(self.word_ngram_range, self.word_max_features, min_df, self.sublinear_tf)
         if self.char_ngram_range:
@@ -128,11 +130,39 @@ class FeatureBuilder:
         return transform_in_parts(self, FeatureBuilder._transform_serial, texts)
 
     def _transform_serial(self, raw: list[str]) -> sp.csr_matrix:
+        parts = [self._transform_compiled(raw[i : i + _BATCH]) for i in range(0, max(len(raw), 1), _BATCH)]
+        if all(part is not None for part in parts):
+            return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")  # type: ignore[arg-type]
         tokens = [self.preprocessor.tokens(t) for t in raw]
         blocks = [vectoriser.transform(tokens) for vectoriser in self._vectorisers()]
         if self.engineered:
             blocks.append(sp.csr_matrix(self._engineered(raw, tokens) * self.eng_scale_))
         return _stack(blocks)
+
+    def _transform_compiled(self, raw: list[str]) -> sp.csr_matrix | None:
+        """The same bits in compiled passes and one sparse build (None: not here, see ``transform_compiled``)."""
+        from socialscore.modeling.featurizers.compiled import scaled_engineered, transform_compiled
+        from socialscore.modeling.featurizers.hash_kernel import compiled_kernel
+
+        kernel = compiled_kernel()
+        if kernel is None or not raw:
+            return None
+        tables = self.__dict__.get("_tables")
+        if tables is None:  # built on first use (~0.2 s for 400k n-grams), never pickled
+            tables = self._tables = self._vocabulary_tables()
+        vectorisers = (self.word_, self.char_)
+        return transform_compiled(
+            kernel, self, raw, (self.word_ngram_range, self.char_ngram_range),
+            tuple(len(v.vocabulary_) if v is not None else 0 for v in vectorisers),  # type: ignore[arg-type]
+            [v.idf_ for v in vectorisers if v is not None], self.sublinear_tf, scaled_engineered(self), tables,
+        )  # fmt: skip
+
+    def _vocabulary_tables(self) -> tuple[Any, Any]:
+        from socialscore.modeling.featurizers.hash_kernel import vocabulary_table
+
+        return tuple(  # type: ignore[return-value]
+            vocabulary_table(v.get_feature_names_out() if v is not None else []) for v in (self.word_, self.char_)
+        )
 
     def _vectorisers(self) -> list[_NgramTfidf]:
         return [v for v in (self.word_, self.char_) if v is not None]
@@ -140,6 +170,8 @@ class FeatureBuilder:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["n_jobs"] = 1  # worker processes are the caller's choice, not the pickle's (e.g. the API)
+        for cached in ("_tables", "_token_cache"):  # rebuilt on first use
+            state.pop(cached, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -169,7 +201,8 @@ class FeatureBuilder:
 
 
 # --- parallel counting ----------------------------------------------------------------------------
-PARALLEL_MIN_TEXTS = 10_000  # below this, starting worker processes costs more than it saves
+PARALLEL_MIN_TEXTS = 10_000
+_BATCH = 4096  # texts per compiled call: bounds its temporary arrays  # below this, starting worker processes costs more than it saves
 
 
 def _count_part(builder: FeatureBuilder, raw: list[str]) -> tuple[list[tuple[sp.csr_matrix, list[str]]], Any]:

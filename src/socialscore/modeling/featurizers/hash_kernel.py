@@ -16,6 +16,7 @@ The compiled kernel is used when numba imports; ``SOCIALSCORE_NO_NUMBA=1`` force
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -183,12 +184,57 @@ def count_encoded(
     word_range: tuple[int, int] | None,
     char_range: tuple[int, int] | None,
     n_buckets: int,
+    vocabularies: tuple[VocabTable, VocabTable] | None = None,
+    cache: TokenCache | None = None,
 ) -> HashedCounts:
-    """The compiled kernel on tokens already encoded: UTF-8 back to back, code points per token, tokens per text."""
+    """The compiled kernel on tokens already encoded: UTF-8 back to back, code points per token, tokens per text.
+
+    ``vocabularies`` (word, char; see :func:`vocabulary_table`): count vocabulary columns instead of
+    hash buckets, n-grams outside the vocabulary left out (``n_buckets`` then bounds every column)."""
     wl, wh = word_range or (0, 0)
     cl, ch = char_range or (0, 0)
-    w_ptr, w_idx, w_cnt, c_ptr, c_idx, c_cnt = kernel(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets)
+    w_vocab, c_vocab = vocabularies or (_NO_VOCABULARY, _NO_VOCABULARY)
+    cache = cache or TokenCache()
+    with cache.lock:
+        if cache.used[0] > TokenCache.LIMIT:
+            cache.clear()
+        w_ptr, w_idx, w_cnt, c_ptr, c_idx, c_cnt, cache.table, cache.keys, cache.ids = kernel(  # type: ignore[operator]
+            data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets, w_vocab, c_vocab,
+            cache.table, cache.keys, cache.ids, cache.used,
+        )  # fmt: skip
     return HashedCounts((w_ptr, w_idx, w_cnt) if word_range else None, (c_ptr, c_idx, c_cnt) if char_range else None)
+
+
+class TokenCache:
+    """The compiled kernel's char n-gram columns of each distinct token seen, kept by a featurizer across
+    calls (a lone text then looks up its words instead of their n-grams); never pickled."""
+
+    LIMIT = 100_000  # distinct tokens kept, then it starts again (the 40,083 of the shared CSVs took 7.5 MB)
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # the kernel releases the GIL and grows these arrays
+        self.clear()
+
+    def clear(self) -> None:
+        self.table = np.full((1024, 6), -1, np.int32)
+        self.keys = np.empty(1 << 12, np.uint8)
+        self.ids = np.empty(1 << 14, np.int32)
+        self.used = np.zeros(3, np.int64)  # tokens, key bytes, ids
+
+
+VocabTable = tuple[np.ndarray, np.ndarray, np.ndarray]  # (slots, UTF-8 n-grams back to back, their starts)
+_NO_VOCABULARY: VocabTable = (np.zeros((0, 2), np.int64), np.zeros(0, np.uint8), np.zeros(1, np.int64))
+
+
+def vocabulary_table(grams: Sequence[str]) -> VocabTable:
+    """The compiled kernel's look-up table of a vocabulary (column ``i`` is ``grams[i]``); needs numba."""
+    from socialscore.modeling.featurizers.hash_numba import vocab_table
+
+    encoded = [g.encode(*_ENCODING) for g in grams]
+    starts = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, count=len(encoded)), out=starts[1:])
+    data = np.frombuffer(b"".join(encoded), np.uint8).copy()  # writable: the type the kernel is compiled for
+    return vocab_table(data, starts), data, starts
 
 
 _KERNEL: list[object] = []  # [] = not tried yet; [None] = numba unavailable
@@ -208,6 +254,7 @@ def _compiled_kernel() -> object | None:
 __all__ = [
     "NO_NUMBA_ENV",
     "HashedCounts",
+    "TokenCache",
     "bucket_of",
     "buckets_of",
     "char_grams",
@@ -215,5 +262,6 @@ __all__ = [
     "compiled_kernel",
     "count_encoded",
     "count_hashed",
+    "vocabulary_table",
     "word_grams",
 ]

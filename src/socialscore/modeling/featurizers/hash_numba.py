@@ -71,6 +71,41 @@ def _bucket(buf: np.ndarray, start: int, length: int, n_buckets: int) -> int:
 
 
 @_jit
+def _column(buf, start, length, n_buckets, vocab) -> int:
+    """An n-gram's column: its hash bucket, or with a vocabulary table (``vocab_table``) its entry (-1: absent)."""
+    slots, grams, gram_start = vocab
+    if len(slots) == 0:
+        return _bucket(buf, start, length, n_buckets)
+    hashed = murmur3_32(buf, start, length) & 0x7FFFFFFF
+    mask = len(slots) - 1
+    slot = hashed & mask
+    while slots[slot, 0] >= 0:
+        col = slots[slot, 0]
+        if slots[slot, 1] == hashed and _same_token(buf, start, start + length, gram_start[col], gram_start[col + 1], grams):
+            return col
+        slot = (slot + 1) & mask
+    return -1
+
+
+@_jit
+def vocab_table(grams, gram_start):
+    """Open-addressing table (column, hash) over n-grams given as UTF-8 bytes back to back (column
+    ``i`` is ``grams[gram_start[i]:gram_start[i + 1]]``), at most half full."""
+    n = len(gram_start) - 1
+    size = 2
+    while size < 2 * n:
+        size *= 2
+    slots = np.full((size, 2), -1, np.int64)
+    for col in range(n):
+        hashed = murmur3_32(grams, gram_start[col], gram_start[col + 1] - gram_start[col]) & 0x7FFFFFFF
+        slot = hashed & (size - 1)
+        while slots[slot, 0] >= 0:
+            slot = (slot + 1) & (size - 1)
+        slots[slot, 0], slots[slot, 1] = col, hashed
+    return slots
+
+
+@_jit
 def _utf8_len(lead: int) -> int:
     if lead < 0x80:
         return 1
@@ -136,18 +171,20 @@ def _emit(row, n, indices, out_counts, out, work, bits) -> int:
 
 
 @_jit
-def _same_token(data, a, b, c, d) -> bool:
+def _same_token(data, a, b, c, d, other) -> bool:
+    """``data[a:b] == other[c:d]``."""
     if b - a != d - c:
         return False
     for i in range(b - a):
-        if data[a + i] != data[c + i]:
+        if data[a + i] != other[c + i]:
             return False
     return True
 
 
 @_jit
-def _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, out, at) -> int:
-    """The char n-gram buckets of token ``t`` written to ``out[at:]``; returns the new end."""
+def _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, vocab, padded_buf, offsets, out, at) -> int:
+    """The char n-gram columns of token ``t`` (``_column``; absent ones left out) written to ``out[at:]``;
+    returns the new end."""
     a, b = tok_start[t], tok_start[t + 1]
     padded_buf[0] = 32
     for i in range(b - a):
@@ -160,21 +197,26 @@ def _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, 
     offsets[chars] = offsets[chars - 1] + 1
     for n in range(cl, ch + 1):
         if n >= chars:
-            out[at] = _bucket(padded_buf, 0, offsets[chars], n_buckets)
-            return at + 1
+            col = _column(padded_buf, 0, offsets[chars], n_buckets, vocab)
+            if col >= 0:
+                out[at] = col
+                at += 1
+            return at
         for s in range(chars - n + 1):
-            out[at] = _bucket(padded_buf, offsets[s], offsets[s + n] - offsets[s], n_buckets)
-            at += 1
+            col = _column(padded_buf, offsets[s], offsets[s + n] - offsets[s], n_buckets, vocab)
+            if col >= 0:
+                out[at] = col
+                at += 1
     return at
 
 
 @_jit
 def _grown(table):
-    """The token cache table at twice the size, rows re-placed by their stored hash."""
-    out = np.full((2 * len(table), table.shape[1]), -1, np.int64)
+    """The token cache table at twice the size, rows re-placed by their stored hash (column 4)."""
+    out = np.full((2 * len(table), table.shape[1]), -1, table.dtype)
     for row in range(len(table)):
         if table[row, 0] >= 0:
-            slot = table[row, 3] & (len(out) - 1)
+            slot = table[row, 4] & (len(out) - 1)
             while out[slot, 0] >= 0:
                 slot = (slot + 1) & (len(out) - 1)
             out[slot] = table[row]
@@ -182,13 +224,29 @@ def _grown(table):
 
 
 @_jit
-def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
-    """Hashed n-gram counts of a batch of texts.
+def _room(arena, need):
+    """``arena``, or a copy at least twice as long when ``need`` entries do not fit."""
+    if need <= len(arena):
+        return arena
+    out = np.empty(max(need, 2 * len(arena)), arena.dtype)
+    out[: len(arena)] = arena
+    return out
+
+
+@_jit
+def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets, w_vocab, c_vocab, table, keys, ids, used):
+    """Hashed n-gram counts of a batch of texts (or, given ``vocab_table`` tables ``w_vocab`` /
+    ``c_vocab``, their vocabulary columns' counts, absent n-grams left out; ``n_buckets``: above every column).
 
     ``data``: UTF-8 bytes of all tokens back to back; ``tok_chars``: characters per token;
     ``doc_tokens``: tokens per text; (``wl``, ``wh``) and (``cl``, ``ch``): word and character
     n-gram ranges (0, 0 = off). Returns word then char CSR arrays (indptr, indices, counts), each
-    row's ids sorted. A token's char n-gram buckets are computed once per batch (words repeat).
+    row's ids sorted, then the token cache's ``table``, ``keys`` and ``ids`` (new arrays when they grew).
+
+    The token cache holds each distinct token's char n-gram columns and unigram column (words repeat),
+    across calls when the caller keeps it: ``table`` rows (key start, key end, ids start, ids end, hash,
+    unigram column; -1: free) point into ``keys`` (the tokens' UTF-8) and ``ids``; ``used`` (tokens, key
+    bytes, ids) is updated in place. A cache serves one featurizer (its buckets or vocabularies) only.
     """
     n_docs, n_tok = len(doc_tokens), len(tok_chars)
     tok_start = np.empty(n_tok + 1, np.int64)
@@ -235,21 +293,43 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
     joined = np.empty(len(data) + n_tok + 1, np.uint8)  # a word n-gram: tokens joined by spaces
     padded_buf = np.empty(4 * longest + 2, np.uint8)  # " " + token + " "
     offsets = np.empty(longest + 3, np.int64)  # byte offset of each character of the padded token
-    # cache of each distinct token's char n-gram buckets: open addressing on the token's hash, grown
-    # as distinct tokens come (a table sized for all tokens would mostly miss the CPU caches)
-    table = np.full((1024, 4), -1, np.int64)  # token, arena start, arena end, hash: one cache line
-    n_distinct = 0
-    arena = np.empty(c_total if cl > 0 else 0, np.int32)
-    arena_end = 0
+    tok_lo = np.empty(n_tok, np.int64)  # token t's char columns: ids[tok_lo[t]:tok_hi[t]] (the cache's)
+    tok_hi = np.empty(n_tok, np.int64)
+    tok_word = np.empty(n_tok, np.int64)  # token t's unigram column (wl == 1)
+    cached = cl > 0 or wl == 1
     w_out, c_out, first = 0, 0, 0
     for d in range(n_docs):
         ntok = doc_tokens[d]
+        for t in range(first, first + ntok if cached else first):
+            a, b = tok_start[t], tok_start[t + 1]
+            hashed = murmur3_32(data, a, b - a) & 0x7FFFFFFF
+            slot = hashed & (len(table) - 1)
+            while table[slot, 0] >= 0:
+                if table[slot, 4] == hashed and _same_token(data, a, b, table[slot, 0], table[slot, 1], keys):
+                    break
+                slot = (slot + 1) & (len(table) - 1)
+            if table[slot, 0] < 0:
+                key_end = used[1] + b - a
+                keys = _room(keys, key_end)
+                keys[used[1] : key_end] = data[a:b]
+                end = used[2]
+                if cl > 0:
+                    ids = _room(ids, used[2] + (tok_chars[t] + 2) * (ch - cl + 1))
+                    end = _char_buckets(data, tok_start, tok_chars, t, cl, ch, n_buckets, c_vocab, padded_buf, offsets, ids, used[2])
+                table[slot, 0], table[slot, 1], table[slot, 2], table[slot, 3] = used[1], key_end, used[2], end
+                table[slot, 4] = hashed
+                table[slot, 5] = _column(data, a, b - a, n_buckets, w_vocab) if wl == 1 else -1
+                used[0] += 1
+                used[1], used[2] = key_end, end
+            tok_lo[t], tok_hi[t], tok_word[t] = table[slot, 2], table[slot, 3], table[slot, 5]
+            if 2 * used[0] > len(table):
+                table = _grown(table)
         if wl > 0:
             n_row = 0
             for n in range(wl, wh + 1):
                 for i in range(first, first + ntok - n + 1):
                     if n == 1:
-                        bucket = _bucket(data, tok_start[i], tok_start[i + 1] - tok_start[i], n_buckets)
+                        bucket = tok_word[i]
                     else:
                         size = 0
                         for t in range(i, i + n):
@@ -259,47 +339,24 @@ def count_batch(data, tok_chars, doc_tokens, wl, wh, cl, ch, n_buckets):
                             for b in range(tok_start[t], tok_start[t + 1]):
                                 joined[size] = data[b]
                                 size += 1
-                        bucket = _bucket(joined, 0, size, n_buckets)
-                    row[n_row] = bucket
-                    n_row += 1
+                        bucket = _column(joined, 0, size, n_buckets, w_vocab)
+                    if bucket >= 0:
+                        row[n_row] = bucket
+                        n_row += 1
             w_out = _emit(row, n_row, w_indices, w_counts, w_out, work, bits)
             w_indptr[d + 1] = w_out
         if cl > 0:
             n_row = 0
             for t in range(first, first + ntok):
-                a, b = tok_start[t], tok_start[t + 1]
-                hashed = murmur3_32(data, a, b - a) & 0x7FFFFFFF
-                slot = hashed & (len(table) - 1)
-                while table[slot, 0] >= 0:
-                    other = table[slot, 0]
-                    if table[slot, 3] == hashed and _same_token(data, a, b, tok_start[other], tok_start[other + 1]):
-                        break
-                    slot = (slot + 1) & (len(table) - 1)
-                if table[slot, 0] < 0:
-                    table[slot, 0], table[slot, 1], table[slot, 3] = t, arena_end, hashed
-                    arena_end = _char_buckets(
-                        data, tok_start, tok_chars, t, cl, ch, n_buckets, padded_buf, offsets, arena, arena_end
-                    )
-                    table[slot, 2] = arena_end
-                    n_distinct += 1
-                lo, hi = table[slot, 1], table[slot, 2]
-                if 2 * n_distinct > len(table):
-                    table = _grown(table)
-                for k in range(lo, hi):
-                    bucket = arena[k]
-                    row[n_row] = bucket
+                for k in range(tok_lo[t], tok_hi[t]):
+                    row[n_row] = ids[k]
                     n_row += 1
             c_out = _emit(row, n_row, c_indices, c_counts, c_out, work, bits)
             c_indptr[d + 1] = c_out
         first += ntok
-    return (
-        w_indptr,
-        w_indices[:w_out].copy(),
-        w_counts[:w_out].copy(),
-        c_indptr,
-        c_indices[:c_out].copy(),
-        c_counts[:c_out].copy(),
-    )
+    words = (w_indptr, w_indices[:w_out].copy(), w_counts[:w_out].copy())
+    chars = (c_indptr, c_indices[:c_out].copy(), c_counts[:c_out].copy())
+    return words[0], words[1], words[2], chars[0], chars[1], chars[2], table, keys, ids
 
 
 @_jit

@@ -15,7 +15,6 @@ collisions are rare enough that the sign trick's bias correction buys nothing me
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from socialscore.modeling.featurizers.engineered import (
     engineered_names,
     known_placeholders,
 )
+from socialscore.modeling.featurizers.compiled import scaled_engineered, tf_table, transform_compiled
 from socialscore.modeling.featurizers.features import _as_list, _map_parts, _stack, common_settings, transform_in_parts
 from socialscore.modeling.featurizers.hash_kernel import (
     buckets_of,
@@ -171,34 +171,12 @@ class HashingFeaturizer:
     def _transform_compiled(self, raw: list[str]) -> sp.csr_matrix | None:
         """:meth:`_weigh` of :meth:`count` (the same bits) in compiled passes and ONE sparse build;
         None where the compiled path does not apply (the caller takes the reference path)."""
-        kernel = self._compiled_kernel()
-        batch = self.preprocessor.token_batch(raw) if kernel and raw else None
-        if batch is None:
-            return None
-        from socialscore.modeling.featurizers.hash_numba import join_rows, weigh_rows
-
-        counted = count_encoded(
-            kernel, batch.utf8, batch.tok_chars, batch.doc_tokens, self.word_ngram_range, self.char_ngram_range,
-            self.n_buckets,
-        )  # fmt: skip
-        empty_ptr, empty_idx, empty_val = np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32)
-        weighted = []
-        for arrays, idf in zip((a for a in (counted.word, counted.char) if a is not None), self.idf_, strict=True):
-            indptr, indices, counts = arrays
-            weighted.append(
-                weigh_rows(indptr, indices, counts, idf, tf_table(counts, self.sublinear_tf))
-                if len(counts) else (np.zeros(len(raw) + 1, np.int64), empty_idx, empty_val)
-            )
-        kinds = dict(zip(self._kinds(), weighted, strict=True))
-        word = kinds.get("word", (empty_ptr, empty_idx, empty_val))
-        char = kinds.get("char", (empty_ptr, empty_idx, empty_val))
-        if self.engineered:
-            eng = engineered_batch(raw, batch, self.placeholders_, self.__dict__.get("lexicon", LEXICON)) * self.eng_scale_
-        else:
-            eng = np.zeros((len(raw), 0), np.float32)
-        char_offset = self.n_buckets if "word" in kinds else 0
-        indptr, indices, data = join_rows(*word, *char, char_offset, eng, len(kinds) * self.n_buckets)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(raw), self.n_features_))
+        ranges = (self.word_ngram_range, self.char_ngram_range)
+        widths = (self.n_buckets * bool(ranges[0]), self.n_buckets * bool(ranges[1]))
+        return transform_compiled(
+            self._compiled_kernel(), self, raw, ranges, widths, self.idf_, self.sublinear_tf,
+            scaled_engineered(self),
+        )
 
     def _weigh(self, counts: list[sp.csr_matrix], eng: np.ndarray | None) -> sp.csr_matrix:
         blocks = [weigh_block(c, idf, self.sublinear_tf, self.compiled) for c, idf in zip(counts, self.idf_, strict=True)]
@@ -291,6 +269,7 @@ class HashingFeaturizer:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["n_jobs"] = 1  # worker processes are the caller's choice, not the pickle's (e.g. the API)
+        state.pop("_token_cache", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -358,28 +337,6 @@ def weigh_block(counts: sp.csr_matrix, idf: np.ndarray, sublinear_tf: bool, comp
     out = sp.csr_matrix((data, indices, indptr), shape=counts.shape)
     out.has_sorted_indices = True
     return out
-
-
-def tf_table(counts: np.ndarray, sublinear_tf: bool) -> np.ndarray:
-    """tf of each count 0..max(counts) (float32, computed by numpy: the compiled passes look it up)."""
-    top = int(counts.max())
-    if top < _TF_CACHED:
-        return _cached_tf_table(sublinear_tf)  # numpy's log is elementwise: a longer table, the same values
-    return _compute_tf_table(top, sublinear_tf)
-
-
-_TF_CACHED = 1 << 12
-
-
-@functools.cache
-def _cached_tf_table(sublinear_tf: bool) -> np.ndarray:
-    return _compute_tf_table(_TF_CACHED, sublinear_tf)
-
-
-def _compute_tf_table(top: int, sublinear_tf: bool) -> np.ndarray:
-    values = np.arange(1, top + 1, dtype=np.float32)
-    tf = np.concatenate([[np.float32(0)], np.log(values) + np.float32(1) if sublinear_tf else values])
-    return tf.astype(np.float32)
 
 
 def _count_part(featurizer: HashingFeaturizer, raw: list[str]) -> tuple[list[sp.csr_matrix], np.ndarray | None]:

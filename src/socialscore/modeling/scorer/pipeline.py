@@ -136,8 +136,15 @@ class ScoringPipeline:
                 scores = self.scores(self.proba_from_cleaned(cleaned))
                 languages = detecting.result()
         scores.language = languages
-        scores.reliable = reliable(languages, LanguageProfile.from_state(self.languages))
+        scores.reliable = reliable(languages, self._language_profile(LanguageProfile))
         return scores
+
+    def _language_profile(self, profile_type: Any) -> Any:
+        """``languages`` as a LanguageProfile, made once per state (not per call)."""
+        cached = self.__dict__.get("_profile")
+        if cached is None or cached[0] is not self.languages:
+            cached = self._profile = (self.languages, profile_type.from_state(self.languages))
+        return cached[1]
 
     def scores(self, probabilities: np.ndarray) -> Scores:
         return scores_from_probabilities(

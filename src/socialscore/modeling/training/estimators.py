@@ -326,7 +326,8 @@ class SocialScoreModel:
     # --- scoring --------------------------------------------------------------------------------
     def raw_scores(self, X: sp.spmatrix) -> np.ndarray:
         """Uncalibrated scores (log-odds), shape (n, len(labels))."""
-        X = sp.csr_matrix(X)
+        if type(X) is not sp.csr_matrix:  # a featurizer's own CSR is used as it is (no second build)
+            X = sp.csr_matrix(X)
         if X.shape[1] != self.n_features_:
             raise ValueError(f"X has {X.shape[1]} features; the model was fitted on {self.n_features_}")
         raw = np.asarray(X @ self.coef_) + self.intercept_
@@ -339,11 +340,9 @@ class SocialScoreModel:
         return self.calibrated(self.raw_scores(X))
 
     def calibrated(self, raw: np.ndarray) -> np.ndarray:
-        out = np.empty_like(raw, dtype=float)
-        for j, label in enumerate(self.labels):
-            a, c = self.calibration.get(label, (1.0, 0.0))
-            out[:, j] = _sigmoid(a * raw[:, j] + c)
-        return out
+        pairs = [self.calibration.get(label, (1.0, 0.0)) for label in self.labels]
+        slope, offset = np.array(pairs, dtype=float).reshape(-1, 2).T
+        return _sigmoid(slope * np.asarray(raw, dtype=float) + offset)  # elementwise: the bits label by label gave
 
     def predict(self, X: sp.spmatrix) -> np.ndarray:
         """is_toxic for the primary label at the saved threshold."""
