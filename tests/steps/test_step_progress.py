@@ -15,7 +15,7 @@ from test_features import make_context
 
 from socialscore.config import load_settings
 from socialscore.modeling.featurizers.features import FeatureBuilder
-from socialscore.modeling.training.out_of_core_blocks import CsrBlocks
+from socialscore.modeling.training.out_of_core_blocks import CsrBlocks, RowRange
 from socialscore.steps import evaluate as evaluate_step
 from socialscore.steps import features as features_step
 from socialscore.steps import train as train_step
@@ -38,6 +38,7 @@ def plain_console() -> Console:
     return Console(file=io.StringIO(), force_terminal=False, width=300)
 
 
+@pytest.mark.slow
 def test_training_counts_the_rows_of_every_fit() -> None:
     comments = make_comments(240, seed=5)
     X, y, rows, meta = features_step.build_features(comments, FeatureBuilder())
@@ -49,6 +50,21 @@ def test_training_counts_the_rows_of_every_fit() -> None:
     assert cv.startswith("cross-validation") and cv_total == n * (folds - 1) * labels == sum(cv_done)
     assert len(cv_done) == folds * labels  # one advance per fit, as it finishes
     assert final.startswith("final fit") and final_total == n * labels == sum(final_done)
+
+
+@pytest.mark.slow
+def test_out_of_core_training_counts_the_rows_of_every_block_read() -> None:
+    comments = make_comments(240, seed=5)
+    X, y, rows, meta = features_step.build_features(comments, FeatureBuilder())
+    train = (rows["split"] == "train").to_numpy()
+    settings = load_settings("dev", overrides=[{"train": {"trainer": "out_of_core"}}])
+    progress = Recorder()
+    blocks = RowRange(CsrBlocks(X[train].tocsr(), block_rows=50), 0, int(train.sum()))
+    _, report = train_step.train_from_blocks(blocks, rows["id"].to_numpy()[train], y[train], meta["labels"],
+                                             settings, progress)
+    (description, total, done), = progress.phases
+    assert report["trainer"] == "out_of_core" and description.startswith("out-of-core") and total is None
+    assert set(done) <= {50, int(train.sum()) % 50} and sum(done) >= 2 * int(train.sum())  # sums + an epoch
 
 
 def test_held_out_scoring_advances_block_by_block() -> None:
