@@ -105,3 +105,24 @@ def test_the_evaluate_step_prints_plain_progress_lines(project_dir: Path) -> Non
     n_test = int((rows["split"] == "test").sum())
     shown = ctx.console.file.getvalue()
     assert f"[evaluate] scoring the test split: {n_test:,} of {n_test:,} rows, " in shown
+    assert f"[evaluate] languages of the test split: {n_test:,} of {n_test:,} rows, " in shown
+
+
+def test_the_language_summary_advances_chunk_by_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from socialscore.modeling.behaviour import language
+
+    class Pipeline:
+        languages = {"languages": ["en"]}
+
+        @staticmethod
+        def clean(texts):
+            return texts
+
+    monkeypatch.setattr(evaluate_step, "LANGUAGE_CHUNK", 4)
+    monkeypatch.setattr(language.LanguageProfile, "from_state", staticmethod(lambda state: None))
+    monkeypatch.setattr(language, "detect_languages", lambda texts: texts)
+    monkeypatch.setattr(language, "reliable", lambda tags, profile: np.array([t == "en" for t in tags]))
+    progress = Recorder()
+    summary = evaluate_step.language_summary(Pipeline(), ["en"] * 6 + ["de"] * 4, progress)
+    assert summary["held_out_reliable_share"] == 0.6
+    assert progress.phases[0][1:] == (10, [4, 4, 2])
