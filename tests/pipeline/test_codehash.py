@@ -154,3 +154,27 @@ def test_an_unchanged_rerun_reuses_the_recorded_step_code_versions(monkeypatch: 
 
     monkeypatch.setattr(codehash, "code_digest", no_parsing)
     assert {s.name: cache.step_code_version(s, memo) for s in STEPS} == first
+
+
+def test_a_fresh_project_reuses_the_code_versions_another_project_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # this user's cache only
+    key = f"{cache.code_version()}|socialscore.steps.train"
+    first = cache.StateStore(tmp_path / "a" / "state_dev.json")
+    first.code_memo[key] = "0.1.0+abc"
+    first.save()
+    fresh = cache.StateStore(tmp_path / "b" / "state_dev.json")  # another project: no state file yet
+    assert fresh.code_memo == {key: "0.1.0+abc"}
+
+
+def test_another_code_version_or_a_damaged_user_memo_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = cache.shared_code_memo_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"0.0.9+old|socialscore.steps.train": "0.0.9+old"}')
+    assert cache.StateStore(tmp_path / "state_dev.json").code_memo == {}
+    path.write_text("{not json")
+    assert cache.StateStore(tmp_path / "state_dev.json").code_memo == {}

@@ -102,6 +102,21 @@ def explain_staleness(recorded: dict[str, str], current: dict[str, str]) -> list
     return reasons
 
 
+def shared_code_memo_path() -> Path:
+    """The user's memo of step code versions (``$XDG_CACHE_HOME/socialscore``, else ``~/.cache``), shared
+    by every project: a fresh project does not parse the package's sources again (~0.4 CPU s)."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "socialscore" / "code_memo.json"
+
+
+def _current(memo: dict[str, str]) -> dict[str, str]:
+    """The entries of this code version (the key starts with it: see step_code_version)."""
+    prefix = code_version() + "|"
+    return {k: v for k, v in memo.items() if isinstance(k, str) and isinstance(v, str) and k.startswith(prefix)}
+
+
 class StateStore:
     """The per-mode record of step fingerprints, kept as one JSON file written atomically."""
 
@@ -119,7 +134,17 @@ class StateStore:
                 self.steps = {name: StepRecord(**rec) for name, rec in raw.get("steps", {}).items()}
                 memo = raw.get("hash_memo", {})
                 self.code_memo = raw.get("code_memo", {})
+        self._shared = self._read_shared()
+        self.code_memo = {**self._shared, **self.code_memo}
         self.hasher = FileHasher(memo)
+
+    @staticmethod
+    def _read_shared() -> dict[str, str]:
+        try:
+            shared = json.loads(shared_code_memo_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none yet, unreadable or damaged: parse the sources, as without it
+            return {}
+        return _current(shared) if isinstance(shared, dict) else {}
 
     def get(self, step: str) -> StepRecord | None:
         return self.steps.get(step)
@@ -146,6 +171,12 @@ class StateStore:
                 "version": STATE_VERSION,
                 "steps": {name: rec.__dict__ for name, rec in self.steps.items()},
                 "hash_memo": live,
-                "code_memo": {k: v for k, v in self.code_memo.items() if k.startswith(code_version() + "|")},
+                "code_memo": _current(self.code_memo),
             },
         )
+        if _current(self.code_memo) != self._shared:
+            try:
+                write_json_atomic(shared_code_memo_path(), _current(self.code_memo))
+                self._shared = _current(self.code_memo)
+            except OSError:  # a read-only home: the next fresh project parses again
+                pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -152,12 +153,16 @@ class StepContext:
         """A figure the run summary shows for this step (rows in, rows kept, AUC ...)."""
         self.facts[name] = value
 
-    def progress_rows(self, frames: Iterable[T], total: int | None, description: str) -> Iterator[T]:
-        """Pass frames (anything with a length) through, showing rows done and rows/s: a rich bar on a
-        terminal, a plain line every few seconds otherwise (pipeline.progress)."""
+    def row_progress(self, description: str, total: int | None) -> AbstractContextManager[Callable[[int], None]]:
+        """``with ctx.row_progress("scoring", n) as advance: ... advance(rows)``: rows done and rows/s, a rich
+        bar on a terminal, a plain line every few seconds otherwise (pipeline.progress)."""
         from socialscore.pipeline.progress import row_progress
 
-        with row_progress(self.console, f"[{self.step}] {description}", total) as advance:
+        return row_progress(self.console, f"[{self.step}] {description}", total)
+
+    def progress_rows(self, frames: Iterable[T], total: int | None, description: str) -> Iterator[T]:
+        """Pass frames (anything with a length) through, showing rows done and rows/s (:meth:`row_progress`)."""
+        with self.row_progress(description, total) as advance:
             for frame in frames:
                 yield frame
                 advance(len(frame))  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import numpy as np
 from socialscore.errors import DataError
 from socialscore.modeling.behaviour.bias import bias_png
 from socialscore.modeling.behaviour.gate import GateRefused, GateResult
+from socialscore.modeling.training.estimators import Advance, Progress, no_progress
 from socialscore.modeling.training.metrics import compute_metrics, label_metrics
 from socialscore.registry.store import PRODUCTION, STAGING
 
@@ -97,17 +98,20 @@ def evaluate(
     truth_labels: Sequence[str],
     pipeline: Any,
     texts_of: Any = None,
+    progress: Progress = no_progress,
 ) -> tuple[dict[str, Any], dict[str, bytes], HeldOut]:
     """Pure part of the step: metrics and figures for the test rows only (+ their positions, truth and
     probabilities, which the gate and the error analysis reuse). ``texts_of(index)``: the stored texts
-    of those rows, for models that score texts (socialscore.modeling.transformer)."""
+    of those rows, for models that score texts (socialscore.modeling.transformer); ``progress``: rows scored."""
     index = held_out_indices(rows, features.shape[0], labels_matrix.shape[0])
     labels = pipeline.labels
     y_true = _aligned_truth(np.asarray(labels_matrix)[index], truth_labels, labels).astype(np.int8)
-    if getattr(pipeline.model, "reads_texts", False):
-        proba = pipeline.proba_from_cleaned(texts_of(index))
-    else:
-        proba = held_out_proba(features, index, pipeline)
+    with progress("scoring the test split", index.size) as advance:
+        if getattr(pipeline.model, "reads_texts", False):
+            proba = pipeline.proba_from_cleaned(texts_of(index))
+            advance(index.size)
+        else:
+            proba = held_out_proba(features, index, pipeline, advance)
     thresholds = dict(pipeline.thresholds)
     metrics = {
         "model_version": pipeline.version,
@@ -126,17 +130,21 @@ def evaluate(
     return metrics, figures, HeldOut(index, y_true, proba)
 
 
-def held_out_proba(features: Any, index: np.ndarray, pipeline: Any) -> np.ndarray:
+def held_out_proba(features: Any, index: np.ndarray, pipeline: Any, advance: Advance | None = None) -> np.ndarray:
     """Probabilities of the rows at ``index`` (sorted); from row blocks one block at a time, so the
-    held-out matrix is never gathered (a matrix is scored whole)."""
+    held-out matrix is never gathered (a matrix is scored whole). ``advance(rows)`` after each block."""
+    advance = advance or (lambda rows: None)
     if not hasattr(features, "starts"):
-        return pipeline.proba_from_features(features[index])
+        proba = pipeline.proba_from_features(features[index])
+        advance(len(index))
+        return proba
     proba = np.empty((len(index), len(pipeline.labels)))
     ends = [*features.starts[1:], features.n_rows]
     for number, (start, end) in enumerate(zip(features.starts, ends, strict=True)):
         lo, hi = np.searchsorted(index, [start, end])
         if hi > lo:  # a block with no held-out row is never read
             proba[lo:hi] = pipeline.proba_from_features(features.block(number)[index[lo:hi] - start])
+            advance(int(hi - lo))
     return proba
 
 
@@ -159,17 +167,26 @@ def held_out_texts(ctx: StepContext, index: np.ndarray) -> list[str]:
     return comments.loc[test_ids, "text"].fillna("").astype(str).tolist()
 
 
-def language_summary(pipeline: Any, texts: list[str]) -> dict[str, Any] | None:
+LANGUAGE_CHUNK = 20_000  # texts cleaned and tagged per progress update
+
+
+def language_summary(pipeline: Any, texts: list[str], progress: Progress = no_progress) -> dict[str, Any] | None:
     """The training languages, and the share of held-out texts in them (the rest scored unreliable)."""
     if pipeline.languages is None:
         return None
     from socialscore.modeling.behaviour.language import LanguageProfile, detect_languages, reliable
 
-    # what pipeline.score reports per text, without featurizing and scoring the split a second time
-    flags = reliable(detect_languages(pipeline.clean(texts)), LanguageProfile.from_state(pipeline.languages))
+    profile = LanguageProfile.from_state(pipeline.languages)
+    in_language = 0
+    with progress("languages of the test split", len(texts)) as advance:
+        for start in range(0, len(texts), LANGUAGE_CHUNK):
+            part = texts[start : start + LANGUAGE_CHUNK]
+            # what pipeline.score reports per text, without featurizing and scoring the split a second time
+            in_language += int(np.sum(reliable(detect_languages(pipeline.clean(part)), profile)))
+            advance(len(part))
     return {
         "training": pipeline.languages.get("languages"),
-        "held_out_reliable_share": float(np.mean(flags)) if len(texts) else None,
+        "held_out_reliable_share": in_language / len(texts) if len(texts) else None,
     }
 
 
@@ -231,13 +248,13 @@ def run(ctx: StepContext) -> None:
         return read["texts"]
 
     metrics, figures, held = evaluate(
-        features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline, texts_of
+        features, ctx.read("labels"), ctx.read("rows"), feature_meta["labels"], pipeline, texts_of, ctx.row_progress
     )
     texts = read["texts"] if "texts" in read else held_out_texts(ctx, held.index)
     if hasattr(pipeline.model, "held_out_summary"):  # cascade: share routed, each part's metrics
         metrics["cascade"] = pipeline.model.held_out_summary(pipeline, texts, held.y_true)
     metrics["bias"] = behaviour(pipeline)
-    metrics["languages"] = language_summary(pipeline, texts)
+    metrics["languages"] = language_summary(pipeline, texts, ctx.row_progress)
     metrics["provenance"] = (pipeline.card.get("data") or {}).get("provenance")
     figures["identity_bias.png"] = bias_png(metrics["bias"])
     gate = judge(ctx, pipeline, metrics, held, texts)

@@ -22,7 +22,13 @@ import scipy.sparse as sp
 from socialscore.errors import DataError
 from socialscore.modeling.behaviour.gate import GateRefused, GateResult, data_checks
 from socialscore.modeling.scorer.pipeline import ScoringPipeline, TextRules
-from socialscore.modeling.training.estimators import SocialScoreModel, label_matrix, resolve_labels
+from socialscore.modeling.training.estimators import (
+    Progress,
+    SocialScoreModel,
+    label_matrix,
+    no_progress,
+    resolve_labels,
+)
 from socialscore.modeling.training.prior import calibrate_and_threshold
 from socialscore.modeling.training.validation import cross_validate
 from socialscore.storage.atomic import write_json_atomic
@@ -38,9 +44,10 @@ def model_params(settings: Settings) -> dict[str, Any]:
 
 
 def train_model(
-    X: sp.csr_matrix, y_data: np.ndarray, data_labels: list[str], settings: Settings
+    X: sp.csr_matrix, y_data: np.ndarray, data_labels: list[str], settings: Settings, progress: Progress = no_progress
 ) -> tuple[SocialScoreModel, dict[str, Any]]:
     """Cross-validate, calibrate, choose a threshold per label and fit; return the model and its CV report.
+    ``progress``: rows fitted in the CV and the final fit (StepContext.row_progress).
 
     The report's ``thresholds`` hold each label's decision threshold, chosen on its out-of-fold scores.
     """
@@ -52,11 +59,11 @@ def train_model(
         raise DataError(f"{X.shape[0]} training rows are too few for {folds}-fold cross-validation")
 
     t0 = time.perf_counter()
-    cv = cross_validate(settings.model.type, params, X, Y, labels, folds)
+    cv = cross_validate(settings.model.type, params, X, Y, labels, folds, progress)
     cv_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = SocialScoreModel(settings.model.type, labels, primary, params)
-    model.fit(X, Y)
+    model.fit(X, Y, progress)
     fit_seconds = time.perf_counter() - t0
     model.fallbacks.update({k: v for k, v in cv.skipped.items() if k not in model.fallbacks})
     thresholds, report, prevalence = calibrate_and_threshold(
@@ -108,7 +115,8 @@ def train_texts(ctx: StepContext, ids: np.ndarray) -> list[str]:
 
 
 def train_from_blocks(
-    blocks: Any, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Settings
+    blocks: Any, row_ids: np.ndarray, y_data: np.ndarray, data_labels: list[str], settings: Settings,
+    progress: Progress = no_progress,
 ) -> tuple[SocialScoreModel, dict[str, Any]]:
     """The trainer ``train.trainer`` picks, over row blocks: out-of-core reads them one at a time, the
     in-memory trainer gathers them into one matrix first."""
@@ -121,10 +129,30 @@ def train_from_blocks(
 
     nnz = blocks.nnz if blocks.nnz is not None else sum(b.nnz for _, b in blocks)
     trainer = choose_trainer(settings, blocks.n_rows, nnz)
-    if trainer == OUT_OF_CORE:
-        return train_out_of_core(blocks, row_ids, y_data, data_labels, settings)
-    model, report = train_model(gather(blocks), y_data, data_labels, settings)
+    if trainer == OUT_OF_CORE:  # passes until the loss is flat: no total
+        with progress("out-of-core passes over the rows", None) as advance:
+            return train_out_of_core(CountedBlocks(blocks, advance), row_ids, y_data, data_labels, settings)
+    model, report = train_model(gather(blocks), y_data, data_labels, settings, progress)
     return model, {**report, "trainer": trainer}
+
+
+class CountedBlocks:
+    """A block source that tells ``advance`` the rows of every block read; otherwise the source itself."""
+
+    def __init__(self, blocks: Any, advance: Any) -> None:
+        self._blocks, self._advance = blocks, advance
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._blocks, name)
+
+    def block(self, number: int) -> sp.csr_matrix:
+        block = self._blocks.block(number)
+        self._advance(block.shape[0])
+        return block
+
+    def __iter__(self) -> Any:
+        for number, start in enumerate(self._blocks.starts):
+            yield start, self.block(number)
 
 
 def train_rows(features: sp.csr_matrix, train: np.ndarray) -> sp.csr_matrix:
@@ -214,7 +242,8 @@ def run(ctx: StepContext) -> None:
         texts = train_texts(ctx, ids)
         model, report = train_text_model(texts, X, ids, y_all[train], data_labels, settings, train_from_blocks)
     else:
-        model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings)
+        model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings,
+                                          ctx.row_progress)
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)

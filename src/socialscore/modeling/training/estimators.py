@@ -9,7 +9,8 @@ metrics in modeling/training/metrics.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,13 @@ MODEL_TYPES = ("nb_logistic", "logistic_regression", "random_forest")
 LINEAR_TYPES = ("nb_logistic", "logistic_regression")
 ANY_LABEL = "any"
 _EPS = 1e-6
+Advance = Callable[[int], None]  # rows just done
+# ``progress(description, total_rows)`` → a context manager yielding ``advance`` (StepContext.row_progress)
+Progress = Callable[[str, int | None], AbstractContextManager[Advance]]
+
+
+def no_progress(description: str, total: int | None) -> AbstractContextManager[Advance]:
+    return nullcontext(lambda rows: None)
 
 
 # --- labels -------------------------------------------------------------------------------------
@@ -273,7 +281,7 @@ class SocialScoreModel:
             raise ConfigError(f"primary label {self.primary_label!r} is not one of the labels {self.labels}")
 
     # --- fitting --------------------------------------------------------------------------------
-    def fit(self, X: sp.csr_matrix, Y: np.ndarray) -> SocialScoreModel:
+    def fit(self, X: sp.csr_matrix, Y: np.ndarray, progress: Progress = no_progress) -> SocialScoreModel:
         """Fit one estimator per label (in parallel); Y has one 0/1 column per label."""
         X = canonical(X)
         Y = np.asarray(Y).reshape(X.shape[0], len(self.labels))
@@ -282,11 +290,13 @@ class SocialScoreModel:
         todo = [j for j in range(len(self.labels)) if not _constant(Y[:, j])]
         for j in set(range(len(self.labels))) - set(todo):
             self.fallbacks.setdefault(self.labels[j], fallback_reason(Y[:, j], 2) or "constant prior")
-        fitted = run_parallel(
-            [(make_estimator(self.model_type, self.params), X, None, Y[:, j]) for j in todo],
-            self.params.get("n_jobs", -1),
-            self.model_type,
-        )
+        with progress(f"final fit ({len(todo)} labels)", X.shape[0] * len(todo)) as advance:
+            fitted = run_parallel(
+                [(make_estimator(self.model_type, self.params), X, None, Y[:, j]) for j in todo],
+                self.params.get("n_jobs", -1),
+                self.model_type,
+                advance,
+            )
         self.estimators_: dict[int, Any] = dict(zip(todo, fitted, strict=True))
         self._pack()
         return self
@@ -365,9 +375,10 @@ def canonical(X: sp.spmatrix) -> sp.csr_matrix:
 
 
 def run_parallel(
-    tasks: list[tuple[Any, sp.csr_matrix, np.ndarray | None, np.ndarray]], n_jobs: int, model_type: str
+    tasks: list[tuple[Any, sp.csr_matrix, np.ndarray | None, np.ndarray]], n_jobs: int, model_type: str,
+    advance: Advance | None = None,
 ) -> list[Any]:
-    """Fit (estimator, X, rows, y) tasks on ``X[rows]`` (all rows when None).
+    """Fit (estimator, X, rows, y) tasks on ``X[rows]`` (all rows when None); ``advance(rows)`` after each.
 
     Linear fits run in threads (SGD and liblinear release the GIL); the row subset is taken inside
     the task, so only ``n_jobs`` copies of a fold's matrix exist at once.
@@ -390,7 +401,14 @@ def run_parallel(
             buffers.put(buffer)
 
     if model_type == "random_forest" or len(tasks) <= 1:
-        return [fit(*task) for task in tasks]  # the forest parallelises its trees itself
-    from joblib import Parallel, delayed
+        fitted: Any = (fit(*task) for task in tasks)  # the forest parallelises its trees itself
+    else:
+        from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(fit)(*task) for task in tasks)
+        fitted = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(delayed(fit)(*t) for t in tasks)
+    done = []
+    for task, estimator in zip(tasks, fitted, strict=True):  # in task order, as each finishes
+        done.append(estimator)
+        if advance is not None:
+            advance(task[1].shape[0] if task[2] is None else len(task[2]))
+    return done

@@ -11,9 +11,11 @@ import scipy.sparse as sp
 
 from socialscore.errors import ConfigError
 from socialscore.modeling.training.estimators import (
+    Progress,
     canonical,
     fallback_reason,
     make_estimator,
+    no_progress,
     run_parallel,
 )
 from socialscore.modeling.training.metrics import _constant, binary_metrics, mean_metrics
@@ -28,9 +30,10 @@ class CrossValidation:
 
 
 def cross_validate(
-    model_type: str, params: dict[str, Any], X: sp.csr_matrix, Y: np.ndarray, labels: Sequence[str], n_folds: int
+    model_type: str, params: dict[str, Any], X: sp.csr_matrix, Y: np.ndarray, labels: Sequence[str], n_folds: int,
+    progress: Progress = no_progress,
 ) -> CrossValidation:
-    """Stratified K-fold per label; every (label, fold) fit runs in parallel."""
+    """Stratified K-fold per label; every (label, fold) fit runs in parallel (``progress``: rows fitted)."""
     from sklearn.model_selection import StratifiedKFold
 
     X = canonical(X)
@@ -49,7 +52,9 @@ def cross_validate(
             folds[val_idx, j] = k
             tasks.append((make_estimator(model_type, params), X, fit_idx, Y[fit_idx, j]))
             where.append((j, val_idx))
-    fitted = run_parallel(tasks, params.get("n_jobs", -1), model_type)
+    total = sum(len(task[2]) for task in tasks)
+    with progress(f"cross-validation ({len(tasks)} fits)", total) as advance:
+        fitted = run_parallel(tasks, params.get("n_jobs", -1), model_type, advance)
     for est, (j, val_idx) in zip(fitted, where, strict=True):
         Xv = X[val_idx]
         raw[val_idx, j] = est.raw(Xv) if hasattr(est, "raw") else Xv @ est.coef_ + est.intercept_
