@@ -130,7 +130,7 @@ class ModelConfig(Section):
     torch_threads: int = Field(default=2, ge=1)
     onnx_threads: int = Field(default=1, ge=1)  # per scoring call
     onnx_batch_size: int = Field(default=SERVE_BATCH_SIZE, ge=1)  # texts per ONNX Runtime run when scoring
-    cascade_share: float = Field(default=0.2, ge=0.0, le=1.0)  # target share of texts the transformer rescores
+    cascade_share: float = Field(default=0.1, ge=0.0, le=1.0)  # target share of texts the transformer rescores
     cascade_linear: Literal["nb_logistic", "logistic_regression"] = "nb_logistic"
 
 
