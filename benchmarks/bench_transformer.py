@@ -9,10 +9,15 @@ and the CPU of the prod run that trained them.
    transformer is the cascade's own, so the two are compared on the same held-out split.
 2. Quality on the run's test split, primary label: macro-F1 (both classes, at each model's served
    threshold) and ROC AUC for the linear part, the transformer alone and the cascade; the share routed;
-   and the cascade's quality had other shares been routed (``share_sweep``).
-3. Serving the transformer, the cascade and its linear part alone, each in a fresh process warmed up as
-   the API warms up, alternated: CPU ms per text (process CPU time / texts) scoring one text per call
-   (as the API) and in batches of 256 (as batch predict), and the peak RSS.
+   the cascade's quality had other shares been routed (``share_sweep``); and where each threshold sits
+   (``threshold_placement``: served, the held-out split's own best with and without the
+   ``train.prevalence`` weights, and the transformer's validation rows without them).
+3. Serving the transformer, the cascade (its band, and a band routing 10% of the texts) and its linear
+   part alone, each in a fresh process warmed up as the API warms up, alternated: CPU ms per text
+   (process CPU time / texts) scoring one text per call (as the API) and in batches of 256 (as batch
+   predict), and the peak RSS.
+4. One API worker (``socialscore serve``) serving the cascade and the transformer alone: peak RSS
+   after its warm-up and after scoring.
 """
 
 from __future__ import annotations
