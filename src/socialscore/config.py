@@ -98,6 +98,10 @@ class FeaturesConfig(Section):
     hash_bits: int = Field(default=20, ge=4, le=28)  # hashing: 2**hash_bits buckets per n-gram kind
 
 
+# texts per ONNX Runtime run when a transformer scores (docs/benchmarks.md, "Transformer targets")
+SERVE_BATCH_SIZE = 16
+
+
 class ModelConfig(Section):
     """One estimator per label; every type is Platt-calibrated on out-of-fold scores."""
 
@@ -125,7 +129,8 @@ class ModelConfig(Section):
     quantize: Literal["auto", "int8", "fp32"] = "auto"  # auto: int8 when it loses <= 0.01 F1 on validation
     torch_threads: int = Field(default=2, ge=1)
     onnx_threads: int = Field(default=1, ge=1)  # per scoring call
-    cascade_share: float = Field(default=0.2, ge=0.0, le=1.0)  # target share of texts the transformer rescores
+    onnx_batch_size: int = Field(default=SERVE_BATCH_SIZE, ge=1)  # texts per ONNX Runtime run when scoring
+    cascade_share: float = Field(default=0.1, ge=0.0, le=1.0)  # target share of texts the transformer rescores
     cascade_linear: Literal["nb_logistic", "logistic_regression"] = "nb_logistic"
 
 

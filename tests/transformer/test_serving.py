@@ -39,6 +39,15 @@ def test_raw_scores_follow_the_graph_in_input_order() -> None:
     assert np.allclose(raw, [expected_logits(t) for t in texts], atol=1e-5)
 
 
+def test_texts_are_tokenized_in_chunks_with_the_same_scores(monkeypatch) -> None:
+    from socialscore.modeling.transformer import runtime
+
+    model = tiny_transformer(batch_size=2)
+    texts = ["thanks", "you idiot", "great point thanks for the edit moron", "", "loser loser clown"]
+    monkeypatch.setattr(runtime, "TOKENIZE_CHUNK", 2)  # chunks of 2, 2 and 1 texts
+    assert np.allclose(model.raw_texts(texts), [expected_logits(t) for t in texts], atol=1e-5)
+
+
 def test_pipeline_scores_texts_without_featurizing_them(monkeypatch) -> None:
     texts, _ = corpus(30)
     pipeline = _pipeline(tiny_transformer(), texts)

@@ -100,3 +100,39 @@ def test_a_whole_run_registers_evaluates_and_predicts(project_dir: Path, monkeyp
         assert {"linear", "transformer"} <= set(metrics["cascade"])
     predictions = pd.read_csv(project_dir / "reports/predictions_dev.csv")  # the test split, scored
     assert len(predictions) > 0 and predictions["social_score"].between(0, 100).all()
+
+
+def _weighted_f1(y: np.ndarray, p: np.ndarray, cut: float, weight: np.ndarray) -> float:
+    pred = p >= cut
+    tp, fp, fn = (weight * (pred & (y == 1))).sum(), (weight * (pred & (y == 0))).sum(), (weight * (~pred & (y == 1))).sum()
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def test_the_cascade_threshold_maximises_f1_weighted_for_the_declared_prevalence() -> None:
+    """Like every model type's thresholds (training/prior.py): chosen for train.prevalence, not the
+    validation rows' own rate (here 1/3 toxic, declared 0.1)."""
+    from types import SimpleNamespace
+
+    from socialscore.modeling.training.prior import prior_weights
+    from socialscore.modeling.transformer.training import fit_cascade, real_rows, validation_split
+
+    texts, Y = corpus(240)
+    rng = np.random.default_rng(3)
+    oof = 1 / (1 + np.exp(-(2.0 * Y - 1 + rng.normal(0, 1.2, Y.shape))))  # overlapping linear scores
+    linear = SimpleNamespace(threshold=0.5, fallbacks={}, labels=["toxic", "insult"], primary_label="toxic")
+
+    def train_linear(*_):
+        return linear, {"oof_proba": oof, "thresholds": {"toxic": 0.5, "insult": 0.5}}
+
+    settings = _settings()  # dev: train.prevalence 0.1
+    settings = settings.model_copy(update={"model": settings.model.model_copy(
+        update={"cascade_share": 0.0, "validation_share": 0.3})})  # nothing routed: the cascade's scores are oof
+    ids = np.array([f"r{i}" for i in range(len(texts))])
+    model, report = fit_cascade(None, ids, Y, ["toxic", "insult"], texts, Y, ["toxic", "insult"], "toxic",
+                                settings, train_linear, tiny_bert_config())
+    val = validation_split(Y, 0, 0.3, settings.model.random_state, real_rows(ids))
+    weight = prior_weights(Y[val, 0], settings.train.prevalence)
+    for k, label in enumerate(["toxic", "insult"]):
+        y, p = Y[val, k], oof[val, k]
+        best = max(_weighted_f1(y, p, cut, weight) for cut in np.unique(p))
+        assert _weighted_f1(y, p, report["thresholds"][label], weight) == pytest.approx(best)

@@ -107,7 +107,7 @@ def tiny_transformer(labels: list[str] | None = None, primary: str = "toxic", ba
     from socialscore.modeling.transformer.model import TransformerModel
 
     labels = labels or ["toxic", "insult"]
-    return TransformerModel(labels, primary, {"batch_size": batch_size}, tiny_onnx_model(len(labels)),
+    return TransformerModel(labels, primary, {"onnx_batch_size": batch_size}, tiny_onnx_model(len(labels)),
                             tiny_tokenizer_json(), max_length=32, precision="fp32")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from socialscore.config import SERVE_BATCH_SIZE
 from socialscore.errors import ModelError
 from socialscore.modeling.training.estimators import SocialScoreModel
 from socialscore.modeling.transformer.weights import LICENCE_FILE, licence_text
@@ -51,8 +52,9 @@ class TransformerModel:
         if self._scorer is None:
             from socialscore.modeling.transformer.runtime import OnnxScorer
 
-            self._scorer = OnnxScorer(self.onnx_bytes, self.tokenizer_json, self.max_length,
-                                      int(self.params.get("batch_size", 32)), int(self.params.get("onnx_threads", 1)))
+            batch = int(self.params.get("onnx_batch_size", SERVE_BATCH_SIZE))  # older models: the default
+            self._scorer = OnnxScorer(self.onnx_bytes, self.tokenizer_json, self.max_length, batch,
+                                      int(self.params.get("onnx_threads", 1)))
             if self._scorer.n_outputs != len(self.labels):
                 raise ModelError(f"the ONNX model gives {self._scorer.n_outputs} scores for {len(self.labels)} labels")
         return self._scorer

@@ -1,6 +1,7 @@
 """Serving: an ONNX encoder + head and its fast tokenizer, both read from bytes the model file holds.
 
-Texts are scored in length-sorted batches (little padding), results put back in input order.
+Texts are tokenized once, then scored in batches of similar token length, each cut to its longest
+text (little padding); results are put back in input order.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from socialscore.modeling.transformer import require_serving
 
 INPUTS = ("input_ids", "attention_mask")
+TOKENIZE_CHUNK = 2048  # texts tokenized (and padded) at once: bounds the padded arrays' memory
 
 
 def make_tokenizer(tokenizer_json: str, max_length: int):
@@ -53,11 +55,20 @@ class OnnxScorer:
     def raw_scores(self, texts: Sequence[str]) -> np.ndarray:
         texts = [str(t) for t in texts]
         out = np.empty((len(texts), self.n_outputs), dtype=np.float64)
+        for start in range(0, len(texts), TOKENIZE_CHUNK):
+            out[start:start + TOKENIZE_CHUNK] = self._score(texts[start:start + TOKENIZE_CHUNK])
+        return out
+
+    def _score(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.n_outputs), dtype=np.float64)
         if not texts:
             return out
-        order = np.argsort([len(t) for t in texts], kind="stable")  # characters: a cheap proxy for tokens
+        ids, mask = encode(self.tokenizer, texts)  # one call, padded to the chunk's longest text
+        lengths = mask.sum(axis=1)
+        order = np.argsort(lengths, kind="stable")  # batches of similar token lengths, cut to their longest
         for start in range(0, len(texts), self.batch_size):
             chosen = order[start:start + self.batch_size]
-            ids, mask = encode(self.tokenizer, [texts[i] for i in chosen])
-            out[chosen] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+            width = max(1, int(lengths[chosen].max()))
+            out[chosen] = self.session.run(None, {"input_ids": ids[chosen, :width],
+                                                  "attention_mask": mask[chosen, :width]})[0]
         return out

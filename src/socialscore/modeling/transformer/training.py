@@ -164,6 +164,7 @@ def fit_cascade(
     """The linear model (its usual CV), the band holding ``model.cascade_share`` of its out-of-fold
     scores, the transformer; thresholds chosen on the validation rows' cascaded scores."""
     from socialscore.modeling.training.metrics import compute_metrics
+    from socialscore.modeling.training.prior import prior_weights
     from socialscore.modeling.training.validation import choose_threshold
     from socialscore.modeling.transformer.model import CascadeModel, choose_band
 
@@ -185,7 +186,9 @@ def fit_cascade(
     cascaded = oof[val].copy()
     routed = model.routed(cascaded)
     cascaded[routed] = t_val_proba[routed]
-    thresholds = {label: choose_threshold(Y[val, k], cascaded[:, k], settings.train.threshold_metric)
+    # weighted for train.prevalence, as every other model type's thresholds (training/prior.py)
+    weights = prior_weights(Y[val, j], settings.train.prevalence)
+    thresholds = {label: choose_threshold(Y[val, k], cascaded[:, k], settings.train.threshold_metric, weights)
                   for k, label in enumerate(labels)}
     model.threshold = thresholds[primary]
     validation = {
