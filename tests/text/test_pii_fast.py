@@ -72,6 +72,7 @@ def test_fast_gates_equal_the_reference_on_real_comments(shared_file) -> None:
     ("fast", "reference", "texts"),
     [
         (prescan.obfuscation_gate, web.obfuscation_gate, ["x (AT) y", "x at] y", "a{aT} b", "a at> b", "DoT", "a AT b.", "a at b"]),
+        (prescan.ip_gate, web.ip_gate, ["1.2.3.4", "a:b:c:", "f::1", "::", "1:2:", "x.1.2.3"]),
         (prescan.scheme_gate, lambda t: "://" in t or "www." in t or "WWW." in t, ["a://b", "www.x", "WWW.X", "Www.x", ":/"]),
     ],
 )

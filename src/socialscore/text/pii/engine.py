@@ -45,7 +45,7 @@ def _fast() -> Pipeline:
     with_digits = [
         (prescan.codes_gate, numbers.find_codes),
         (numbers.DIGITS_GATE.search, numbers.find_numbers),
-        (web.ip_gate, web.find_ips),
+        (prescan.ip_gate, web.find_ips),
         (lambda t: True, address.find_addresses),
     ]
     return prescan.has_digit, anywhere, with_digits

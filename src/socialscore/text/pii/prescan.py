@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from socialscore.text.pii.web import DOMAIN_GATE
+from socialscore.text.pii.web import DOMAIN_GATE, IPV4_GATE
+from socialscore.text.pii.web import ip_gate as _reference_ip_gate
 
 
 def has_digit(text: str) -> bool:
@@ -49,3 +50,13 @@ _CAPITAL_BESIDE_DIGIT = re.compile(r"[0-9](?:(?<=[A-Z].)|[A-Z])")
 def codes_gate(text: str) -> bool:
     """``numbers.codes_gate`` in one scan."""
     return _CAPITAL_BESIDE_DIGIT.search(text) is not None
+
+
+# the middle of web's IPv6 gate; a literal ':' first, where that gate's hex first character is scanned for
+_COLON_GROUPS = re.compile(r":[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
+
+
+def ip_gate(text: str) -> bool:
+    return ("." in text and IPV4_GATE.search(text) is not None) or (
+        ":" in text and _COLON_GROUPS.search(text) is not None and _reference_ip_gate(text)
+    )
