@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -9,10 +10,11 @@ from socialscore.text.pii.span import Span
 
 Detector = Callable[[str], list[Span]]
 Gated = tuple[Callable[[str], object], Detector]
+Pipeline = tuple[Callable[[str], object], list[Gated], list[Gated]]
 
 
-def _detectors() -> tuple[list[Gated], list[Gated]]:
-    """(detectors for any text, detectors that need a digit in the text)."""
+def _reference() -> Pipeline:
+    """(digit test, detectors for any text, detectors that need a digit): the gates as first written."""
     from socialscore.text.pii import address, numbers, web
 
     anywhere = [
@@ -25,28 +27,46 @@ def _detectors() -> tuple[list[Gated], list[Gated]]:
         (numbers.codes_gate, numbers.find_codes),
         (numbers.DIGITS_GATE.search, numbers.find_numbers),
         (web.ip_gate, web.find_ips),
+        (lambda t: True, functools.partial(address.find_addresses, fast=False)),
+    ]
+    return re.compile(r"[0-9]").search, anywhere, with_digits
+
+
+def _fast() -> Pipeline:
+    """The same detectors behind the cheaper gates of ``prescan`` (the same spans)."""
+    from socialscore.text.pii import address, numbers, prescan, web
+
+    anywhere = [
+        (prescan.scheme_gate, web.find_scheme_urls),
+        (lambda t: "@" in t, web.find_at_forms),
+        (prescan.obfuscation_gate, web.find_obfuscated_emails),
+        (prescan.domain_gate, web.find_bare_domains),
+    ]
+    with_digits = [
+        (prescan.codes_gate, numbers.find_codes),
+        (numbers.DIGITS_GATE.search, numbers.find_numbers),
+        (prescan.ip_gate, web.find_ips),
         (lambda t: True, address.find_addresses),
     ]
-    return anywhere, with_digits
+    return prescan.has_digit, anywhere, with_digits
 
 
-_DIGIT = re.compile(r"[0-9]")
-_PIPELINE: tuple[list[Gated], list[Gated]] | None = None
+_PIPELINES: dict[bool, Pipeline] = {}
 # Earlier detectors win a tie; a longer span wins over a shorter one it overlaps.
 _PRIORITY = {k: i for i, k in enumerate(("URL", "EMAIL", "IBAN", "CARD", "ID", "IP", "PHONE", "USER", "ADDRESS"))}
 
 
-def find_pii(text: str) -> list[Span]:
-    """Non-overlapping PII spans in ``text``, in order."""
-    global _PIPELINE
-    if _PIPELINE is None:
-        _PIPELINE = _detectors()
-    anywhere, with_digits = _PIPELINE
+def find_pii(text: str, *, fast: bool = True) -> list[Span]:
+    """Non-overlapping PII spans in ``text``, in order; ``fast=False`` runs the reference gates."""
+    pipeline = _PIPELINES.get(fast)
+    if pipeline is None:
+        pipeline = _PIPELINES[fast] = _fast() if fast else _reference()
+    has_digit, anywhere, with_digits = pipeline
     found: list[Span] = []
     for gate, detect in anywhere:
         if gate(text):
             found.extend(detect(text))
-    if _DIGIT.search(text):
+    if has_digit(text):
         for gate, detect in with_digits:
             if gate(text):
                 found.extend(detect(text))

@@ -49,14 +49,14 @@ _COMMON_GTLDS = frozenset(
 # Country codes that are also English words: a spelled-out "at ... dot in" is prose, not an address.
 _ENGLISH_WORD_TLDS = frozenset("in it is at to me be no so us my by as am an do go he hi if of on or up we".split())
 
-_IPV4_GATE = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
+IPV4_GATE = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 
 
 _IPV6_GATE = re.compile(r"[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
 
 
 def ip_gate(text: str) -> bool:
-    return ("." in text and _IPV4_GATE.search(text) is not None) or (
+    return ("." in text and IPV4_GATE.search(text) is not None) or (
         ":" in text and _IPV6_GATE.search(text) is not None
     )
 _IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)")
@@ -197,7 +197,7 @@ def find_bare_domains(text: str) -> list[Span]:
 
 def find_ips(text: str) -> list[Span]:
     spans = []
-    if "." in text and _IPV4_GATE.search(text):
+    if "." in text and IPV4_GATE.search(text):
         spans = [Span(m.start(), m.end(), "IP") for m in _IPV4.finditer(text)]
     if ":" in text and _IPV6_GATE.search(text):
         for m in _IPV6.finditer(text):
