@@ -36,7 +36,7 @@ class Recorder:
 def test_hooks_are_called_around_the_run_in_order(project_dir: Path) -> None:
     calls: list[tuple] = []
     settings = load_settings("dev", project_dir)
-    orch = Orchestrator(settings, Layout(project_dir, "dev"), steps=STEPS, artifacts=ARTS,
+    orch = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=STEPS, artifacts=ARTS,
                         hooks=[Recorder(calls), Recorder(calls)])
     orch.run()
     run_id = orch.run_id
@@ -45,7 +45,7 @@ def test_hooks_are_called_around_the_run_in_order(project_dir: Path) -> None:
 
 def test_the_default_hooks_record_the_run_in_the_registry(project_dir: Path) -> None:
     settings = load_settings("dev", project_dir)
-    orch = Orchestrator(settings, Layout(project_dir, "dev"), steps=STEPS, artifacts=ARTS)
+    orch = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=STEPS, artifacts=ARTS)
     orch.run()
     (row,) = orch.registry.list_runs("dev")
     assert row["run_id"] == orch.run_id and row["status"] == "ok"

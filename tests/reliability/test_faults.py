@@ -160,7 +160,7 @@ def test_a_run_that_fails_on_a_full_disk_is_closed_in_the_run_table(project_dir:
     artifacts = {"big": Artifact("big", "json", "fill", lambda lay, s: target / "big.json")}
     steps = (StepSpec("fill", reads=(), writes=("big",), config=(), run=fill),)
     settings = load_settings("dev", project_dir)
-    orchestrator = Orchestrator(settings, Layout(project_dir, "dev"), steps=steps, artifacts=artifacts)
+    orchestrator = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=steps, artifacts=artifacts)
     with full_disk(target) as mounted, pytest.raises(OSError):
         orchestrator.run()
     runs = orchestrator.registry.list_runs()

@@ -96,7 +96,7 @@ class Orchestrator:
         self.steps = steps
         self.artifacts = artifacts
         self.settings = settings
-        self.layout = layout
+        self.layout = layout.check(settings)  # the mode is the settings' own: one run, one mode
         self.console = console
         self._database = database
         self.logger = logging.getLogger(LOGGER_NAME)

@@ -131,7 +131,7 @@ def run(
         sets = [*(sets or []), f"gate.override={json.dumps(override_gate)}"]
     try:
         settings = project_settings(mode, project_dir, sets, data, text_column, label_column, id_column, encoding)
-        layout = Layout(project_dir, settings.mode)
+        layout = Layout.for_settings(settings, project_dir)
         layout.ensure()
         setup_logging(layout.log_file, console.get(), verbose)
         print_banner(console.get(), settings, steps)
@@ -163,7 +163,7 @@ def status(
     project_dir = project_dir.resolve()
     try:
         settings = project_settings(mode, project_dir, sets)
-        layout = Layout(project_dir, settings.mode)
+        layout = Layout.for_settings(settings, project_dir)
         orchestrator = Orchestrator(settings, layout, console.get())
         rows = [*orchestrator.status(), orchestrator.served_status()]
     except SocialScoreError as exc:
