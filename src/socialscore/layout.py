@@ -62,6 +62,13 @@ class Layout:
     def state_dir(self) -> Path:
         return self.project_dir / ".socialscore"
 
+    def shown(self, path: Path) -> str:
+        """``path`` as a run prints it: relative to the project directory when inside it."""
+        try:
+            return str(path.relative_to(self.project_dir))
+        except ValueError:
+            return str(path)
+
     # --- files -------------------------------------------------------------
     @property
     def sqlite_path(self) -> Path:

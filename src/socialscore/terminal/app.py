@@ -158,14 +158,16 @@ def status(
 ) -> None:
     """Show each step: up to date, stale (and why) or never run."""
     from socialscore.layout import Layout
-    from socialscore.pipeline.orchestrator import Orchestrator
+    from socialscore.pipeline.orchestrator import Orchestrator, StepStatus
+    from socialscore.registry.run_hooks import served_status
 
     project_dir = project_dir.resolve()
     try:
         settings = project_settings(mode, project_dir, sets)
         layout = Layout.for_settings(settings, project_dir)
         orchestrator = Orchestrator(settings, layout, console.get())
-        rows = [*orchestrator.status(), orchestrator.served_status()]
+        served = served_status(settings, layout, lambda: orchestrator.db)
+        rows = [*orchestrator.status(), StepStatus("served model", *served)]
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return
