@@ -27,7 +27,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "api"))
-from sockets import closed_by_server, free_port, open_fds  # noqa: E402
+from sockets import HALF_HEAD, closed_by_server, free_port, open_fds, trickle  # noqa: E402
 KEY = "bench-hostile-key-0123456789"
 
 
@@ -62,20 +62,13 @@ def slowloris(port: int, n: int, bound: float) -> dict:
     for _ in range(n):
         sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         with contextlib.suppress(OSError):
-            sock.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+            sock.sendall(HALF_HEAD)
         socks.append(sock)
     started = time.monotonic()
     open_, open_at_40, all_closed_after = list(socks), None, None
     while open_ and time.monotonic() - started < bound:
         time.sleep(1.0)
-        still = []
-        for sock in open_:
-            if closed_by_server(sock):
-                continue
-            with contextlib.suppress(OSError):
-                sock.sendall(b"X-Slow: 1\r\n")
-            still.append(sock)
-        open_ = still
+        open_ = trickle(open_)
         if open_at_40 is None and time.monotonic() - started >= 40:
             open_at_40 = len(open_)
     if not open_:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+
+# the start of a request head that never ends (a slowloris client)
+HALF_HEAD = b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 
 
 def free_port() -> int:
@@ -28,3 +32,15 @@ def closed_by_server(sock: socket.socket) -> bool:
         return False
     except OSError:
         return True
+
+
+def trickle(socks: list[socket.socket]) -> list[socket.socket]:
+    """One more header line (never the end of the head) to each socket the server has not closed; those."""
+    still = []
+    for sock in socks:
+        if closed_by_server(sock):
+            continue
+        with contextlib.suppress(OSError):
+            sock.sendall(b"X-Slow: 1\r\n")
+        still.append(sock)
+    return still

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from conftest import LiveServer
-from sockets import closed_by_server, open_fds
+from sockets import HALF_HEAD, open_fds, trickle
 
 pytestmark = pytest.mark.slow
 
@@ -40,19 +40,12 @@ def test_slowloris_half_sent_requests_are_closed(guarded_server):
     try:
         for sock in socks:
             with contextlib.suppress(OSError):
-                sock.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+                sock.sendall(HALF_HEAD)
         deadline = time.monotonic() + READ_TIMEOUT + 5
         open_ = list(socks)
         while open_ and time.monotonic() < deadline:
             time.sleep(0.25)
-            still = []
-            for sock in open_:
-                if closed_by_server(sock):
-                    continue
-                with contextlib.suppress(OSError):
-                    sock.sendall(b"X-Slow: 1\r\n")  # one more header line: never the end of the head
-                still.append(sock)
-            open_ = still
+            open_ = trickle(open_)
         assert not open_, f"{len(open_)} of 200 half-sent requests still open after {READ_TIMEOUT + 5:g} s"
     finally:
         for sock in socks:
