@@ -27,13 +27,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "api"))
+from sockets import HALF_HEAD, closed_by_server, free_port, open_fds, trickle  # noqa: E402
 KEY = "bench-hostile-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(models_dir: Path, log_path: Path) -> tuple[subprocess.Popen, int]:
@@ -61,42 +56,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def closed(sock: socket.socket) -> bool:
-    sock.setblocking(False)
-    try:
-        while True:
-            if not sock.recv(4096):
-                return True
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-
-
 def slowloris(port: int, n: int, bound: float) -> dict:
     """n requests whose headers trickle in (one line a second): how many are open after 40 s, when all closed."""
     socks = []
     for _ in range(n):
         sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         with contextlib.suppress(OSError):
-            sock.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+            sock.sendall(HALF_HEAD)
         socks.append(sock)
     started = time.monotonic()
     open_, open_at_40, all_closed_after = list(socks), None, None
     while open_ and time.monotonic() - started < bound:
         time.sleep(1.0)
-        still = []
-        for sock in open_:
-            if closed(sock):
-                continue
-            with contextlib.suppress(OSError):
-                sock.sendall(b"X-Slow: 1\r\n")
-            still.append(sock)
-        open_ = still
+        open_ = trickle(open_)
         if open_at_40 is None and time.monotonic() - started >= 40:
             open_at_40 = len(open_)
     if not open_:
@@ -109,7 +81,7 @@ def slowloris(port: int, n: int, bound: float) -> dict:
 
 def idle_flood(pid: int, port: int, n: int) -> dict:
     """n idle connections (never a byte sent): the server's descriptors, and whether /health still answers."""
-    before = fds(pid)
+    before = open_fds(pid)
     socks, refused_connect, peak = [], 0, before
     for i in range(n):
         try:
@@ -117,10 +89,10 @@ def idle_flood(pid: int, port: int, n: int) -> dict:
         except OSError:
             refused_connect += 1
         if i % 250 == 0:
-            peak = max(peak, fds(pid))
+            peak = max(peak, open_fds(pid))
     time.sleep(1.0)
-    peak = max(peak, fds(pid))
-    closed_by_server = sum(closed(s) for s in socks)
+    peak = max(peak, open_fds(pid))
+    closed_at_once = sum(closed_by_server(s) for s in socks)
     started = time.monotonic()
     health = None
     while time.monotonic() - started < 30 and health is None:
@@ -131,7 +103,7 @@ def idle_flood(pid: int, port: int, n: int) -> dict:
     for sock in socks:
         sock.close()
     return {"connections": n, "server_fds_before": before, "server_fds_peak": peak,
-            "closed_by_server_at_once": closed_by_server, "connect_failed": refused_connect,
+            "closed_by_server_at_once": closed_at_once, "connect_failed": refused_connect,
             "health_answered_after_s": health}
 
 

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from socialscore.config import Settings
 
 
 @dataclass(frozen=True)
 class Layout:
     project_dir: Path
     mode: str
+
+    @classmethod
+    def for_settings(cls, settings: Settings, project_dir: Path | str) -> Layout:
+        """The project's layout for a run with ``settings``: the mode is the settings' own (held once)."""
+        return cls(Path(project_dir), settings.mode)
+
+    def check(self, settings: Settings) -> Layout:
+        """This layout, refusing settings of another mode (its files and the run's mode would disagree)."""
+        if settings.mode != self.mode:
+            raise ValueError(f"layout mode {self.mode!r} differs from the settings' mode {settings.mode!r}")
+        return self
 
     @property
     def data_dir(self) -> Path:
@@ -46,6 +61,13 @@ class Layout:
     @property
     def state_dir(self) -> Path:
         return self.project_dir / ".socialscore"
+
+    def shown(self, path: Path) -> str:
+        """``path`` as a run prints it: relative to the project directory when inside it."""
+        try:
+            return str(path.relative_to(self.project_dir))
+        except ValueError:
+            return str(path)
 
     # --- files -------------------------------------------------------------
     @property

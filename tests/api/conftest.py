@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+from sockets import free_port  # noqa: E402
 from tiny_bundle import build_linear_bundle, build_tiny_bundle  # noqa: E402
 
 from socialscore.api.service import create_app  # noqa: E402
@@ -86,12 +86,6 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 @pytest.fixture
 def auth_client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client(api_keys=f"{KEY},{OTHER_KEY}", admin_keys=ADMIN_KEY)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LiveServer:

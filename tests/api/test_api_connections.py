@@ -5,7 +5,6 @@ descriptors) are capped."""
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -15,28 +14,11 @@ import httpx
 import pytest
 
 from conftest import LiveServer
+from sockets import HALF_HEAD, open_fds, trickle
 
 pytestmark = pytest.mark.slow
 
 READ_TIMEOUT = 1.0
-
-
-def _fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def _closed_by_server(sock: socket.socket) -> bool:
-    """True once the server has closed ``sock`` (EOF, reset, or a 408 followed by EOF)."""
-    sock.setblocking(False)
-    try:
-        while True:
-            data = sock.recv(4096)
-            if not data:
-                return True
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
 
 
 @pytest.fixture(scope="module")
@@ -58,19 +40,12 @@ def test_slowloris_half_sent_requests_are_closed(guarded_server):
     try:
         for sock in socks:
             with contextlib.suppress(OSError):
-                sock.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+                sock.sendall(HALF_HEAD)
         deadline = time.monotonic() + READ_TIMEOUT + 5
         open_ = list(socks)
         while open_ and time.monotonic() < deadline:
             time.sleep(0.25)
-            still = []
-            for sock in open_:
-                if _closed_by_server(sock):
-                    continue
-                with contextlib.suppress(OSError):
-                    sock.sendall(b"X-Slow: 1\r\n")  # one more header line: never the end of the head
-                still.append(sock)
-            open_ = still
+            open_ = trickle(open_)
         assert not open_, f"{len(open_)} of 200 half-sent requests still open after {READ_TIMEOUT + 5:g} s"
     finally:
         for sock in socks:
@@ -100,13 +75,13 @@ def test_a_trickled_body_is_answered_408(guarded_server):
 def test_an_idle_connection_flood_keeps_descriptors_bounded(guarded_server):
     """600 idle connections: the worker holds at most its cap (60), the rest are closed at once."""
     pid = guarded_server.process.pid
-    before = _fds(pid)
+    before = open_fds(pid)
     socks = []
     try:
         for _ in range(600):
             socks.append(socket.create_connection(("127.0.0.1", guarded_server.port), timeout=5))
         time.sleep(0.5)  # let the server accept the last ones
-        during = _fds(pid)
+        during = open_fds(pid)
         assert during <= before + 60 + 10, (before, during)
     finally:
         for sock in socks:

@@ -7,7 +7,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -264,11 +263,11 @@ def test_the_serving_venv_replayed_serves_and_holds_no_training_packages(tmp_pat
     sys.path.insert(0, str(ROOT / "tests" / "api"))
     from tiny_bundle import build_linear_bundle
 
+    from sockets import free_port
+
     models = build_linear_bundle(tmp_path / "models")
     key = "k" * 32
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SOCIALSCORE_ENV": "production",
            "SOCIALSCORE_API_KEYS": key, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
     log = (tmp_path / "server.log").open("wb")  # a file, not a pipe: a full pipe would block the server

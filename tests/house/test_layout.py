@@ -190,3 +190,14 @@ def test_every_layout_path_is_used() -> None:
     code = "\n".join(p.read_text(encoding="utf-8") for p in src.rglob("*.py"))
     names = [n for n in vars(Layout) if not n.startswith("_") and n not in {"project_dir", "mode"}]
     assert [n for n in names if f".{n}" not in code] == []
+
+
+def test_src_builds_layouts_from_settings_only() -> None:
+    """``Layout.for_settings`` is the one way in the package: a ``Layout(dir, mode)`` call beside a
+    Settings object holds the mode twice, and the two can disagree."""
+    calls = []
+    for path in package_root().rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Layout":
+                calls.append(f"{path.relative_to(package_root())}:{node.lineno}")
+    assert calls == []

@@ -146,7 +146,7 @@ def test_pipeline_summary_says_which_trainer_ran(project_dir) -> None:
         {"features": {"vectorizer": "hashing", "hash_bits": 14}},
     ]
     cfg = load_settings("dev", project_dir, overrides)
-    summary = Orchestrator(cfg, Layout(project_dir, "dev")).run(["extract", "transform", "load", "features", "train"])
+    summary = Orchestrator(cfg, Layout.for_settings(cfg, project_dir)).run(["extract", "transform", "load", "features", "train"])
     assert summary.ok, summary.error
     facts = {step.name: step.facts for step in summary.steps}
     assert facts["train"]["trainer"] == OUT_OF_CORE

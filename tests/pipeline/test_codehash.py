@@ -131,7 +131,7 @@ def test_orchestrator_reruns_only_the_step_whose_code_changed(package_copy: Path
     def run() -> list[str]:
         CALLS.clear()
         settings = load_settings("dev", project_dir)
-        summary = Orchestrator(settings, Layout(project_dir, "dev"), steps=FAKE_STEPS, artifacts=ARTS).run()
+        summary = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=FAKE_STEPS, artifacts=ARTS).run()
         assert summary.ok, summary.error
         return [f"{o.name}:{o.outcome}:{o.reason}" for o in summary.steps]
 

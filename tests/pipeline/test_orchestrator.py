@@ -47,7 +47,7 @@ STEPS = (
 
 def orchestrator(project: Path, *sets: str) -> Orchestrator:
     settings = load_settings("dev", project, [parse_override(s) for s in sets])
-    return Orchestrator(settings, Layout(project, "dev"), steps=STEPS, artifacts=ARTS)
+    return Orchestrator(settings, Layout.for_settings(settings, project), steps=STEPS, artifacts=ARTS)
 
 
 @pytest.fixture(autouse=True)
@@ -143,11 +143,20 @@ def test_steps_are_selected_in_pipeline_order() -> None:
 
 def test_modes_keep_separate_state(project_dir: Path) -> None:
     orchestrator(project_dir).run()
-    prod = Orchestrator(load_settings("prod", project_dir), Layout(project_dir, "prod"), steps=STEPS, artifacts=ARTS)
+    settings = load_settings("prod", project_dir)
+    prod = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=STEPS, artifacts=ARTS)
     assert [s.state for s in prod.status()] == ["never run", "never run"]
     prod.run()
     assert json.loads((project_dir / "data/processed/total_prod.json").read_text()) == {"total": 10}
     assert json.loads((project_dir / "data/processed/total_dev.json").read_text()) == {"total": 3}
+
+
+def test_a_layout_of_another_mode_than_the_settings_is_refused(project_dir: Path) -> None:
+    """The mode is held once: a dev layout under prod settings would write dev files for a prod run."""
+    settings = load_settings("prod", project_dir)
+    with pytest.raises(ValueError, match="layout mode 'dev' differs from the settings' mode 'prod'"):
+        Orchestrator(settings, Layout(project_dir, "dev"), steps=STEPS, artifacts=ARTS)
+    assert Layout.for_settings(settings, project_dir).mode == "prod"
 
 
 def test_log_lines_are_written(project_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -163,7 +172,7 @@ def test_status_reports_an_unreachable_database_per_step(project_dir: Path) -> N
     settings = load_settings(
         "dev", project_dir, [parse_override("database.url=postgresql://u:secret@127.0.0.1:1/x")]
     )
-    rows = Orchestrator(settings, Layout(project_dir, "dev"), steps=REAL_STEPS).status()
+    rows = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=REAL_STEPS).status()
     by_name = {r.name: r for r in rows}
     assert by_name["extract"].state == "never run"
     assert by_name["features"].state == "blocked"

@@ -11,6 +11,7 @@ from socialscore.pipeline.artifacts import Artifact
 from socialscore.pipeline.context import StepContext, StepSpec
 from socialscore.pipeline.hooks import RunParams
 from socialscore.pipeline.orchestrator import Orchestrator, RunSummary
+from socialscore.registry.store import ModelRegistry
 
 ARTS = {"numbers": Artifact("numbers", "json", "make", lambda lay, s: lay.interim("numbers", "json"))}
 
@@ -36,7 +37,7 @@ class Recorder:
 def test_hooks_are_called_around_the_run_in_order(project_dir: Path) -> None:
     calls: list[tuple] = []
     settings = load_settings("dev", project_dir)
-    orch = Orchestrator(settings, Layout(project_dir, "dev"), steps=STEPS, artifacts=ARTS,
+    orch = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=STEPS, artifacts=ARTS,
                         hooks=[Recorder(calls), Recorder(calls)])
     orch.run()
     run_id = orch.run_id
@@ -45,9 +46,10 @@ def test_hooks_are_called_around_the_run_in_order(project_dir: Path) -> None:
 
 def test_the_default_hooks_record_the_run_in_the_registry(project_dir: Path) -> None:
     settings = load_settings("dev", project_dir)
-    orch = Orchestrator(settings, Layout(project_dir, "dev"), steps=STEPS, artifacts=ARTS)
+    layout = Layout.for_settings(settings, project_dir)
+    orch = Orchestrator(settings, layout, steps=STEPS, artifacts=ARTS)
     orch.run()
-    (row,) = orch.registry.list_runs("dev")
+    (row,) = ModelRegistry.for_project(settings, layout).list_runs("dev")
     assert row["run_id"] == orch.run_id and row["status"] == "ok"
     steps = row["steps"] if isinstance(row["steps"], dict) else json.loads(row["steps"])
     assert steps["outcomes"]["make"]["outcome"] == "ran"  # finish_run replaces start_run's "requested"

@@ -64,7 +64,9 @@ def test_a_killed_holder_releases_the_lock(tmp_path: Path) -> None:
 def test_two_runs_started_at_once(project_dir: Path) -> None:
     """No traceback and no mixed artifacts: one runs, the other says who holds the lock (or waits)."""
     (project_dir / "socialscore.yaml").write_text(SMALL)
-    argv = [sys.executable, "-m", "socialscore.terminal.app", "run", "--mode", "dev", "--project-dir", str(project_dir)]
+    # up to train: the lock is held for the whole run either way; evaluate's report adds only CPU
+    argv = [sys.executable, "-m", "socialscore.terminal.app", "run", "--mode", "dev", "--project-dir", str(project_dir),
+            "--steps", "extract", "transform", "load", "features", "train"]
     env = {"COLUMNS": "200", "NO_COLOR": "1"}
     import os
 

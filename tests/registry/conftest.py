@@ -25,7 +25,7 @@ def registry(project_dir: Path):
     from socialscore.registry.store import ModelRegistry
 
     settings = load_settings("prod", project_dir)
-    return ModelRegistry.for_project(settings, Layout(project_dir, "prod"))
+    return ModelRegistry.for_project(settings, Layout.for_settings(settings, project_dir))
 
 
 @pytest.fixture

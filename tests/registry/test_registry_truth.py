@@ -181,7 +181,7 @@ def test_a_missing_postgresql_database_is_named_not_a_stopped_server(postgres_ur
 
     missing = sa.make_url(postgres_url).set(database="socialscore_no_such_database").render_as_string(hide_password=False)
     settings = load_settings("dev", project_dir, [{"database": {"url": missing}}])
-    registry = ModelRegistry.for_project(settings, Layout(project_dir, "dev"))
+    registry = ModelRegistry.for_project(settings, Layout.for_settings(settings, project_dir))
     with pytest.raises(DatabaseError, match="is up but has no database 'socialscore_no_such_database'") as caught:
         registry.list_runs()
     assert "start the server" not in str(caught.value)

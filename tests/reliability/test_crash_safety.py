@@ -39,8 +39,11 @@ def _layout(project: Path, *sets: str) -> tuple[Layout, object]:
     return Layout(project, MODE), settings
 
 
-def kill_when(argv: list[str], ready: Callable[[], bool], timeout: float = 120) -> bool:
-    """Start ``argv``; SIGKILL it the moment ``ready()`` holds. False when it exited first."""
+def kill_when(argv: list[str], ready: Callable[[], bool], timeout: float = 120, poll: float = 0.01) -> bool:
+    """Start ``argv``; SIGKILL it within ``poll`` seconds of ``ready()`` holding. False when it exited first.
+
+    The pause between checks keeps this loop from burning a core for the child's whole run (a busy loop
+    cost as much CPU as the pipeline it watches)."""
     child = subprocess.Popen(
         argv, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -55,6 +58,7 @@ def kill_when(argv: list[str], ready: Callable[[], bool], timeout: float = 120) 
                 raise AssertionError(
                     f"{argv} neither reached the kill point nor exited in {timeout}s"
                 )
+            time.sleep(poll)
     finally:
         if child.poll() is None:
             child.kill()
@@ -175,7 +179,7 @@ def test_kill_while_model_is_written(copy_baseline, where: str, target: str) -> 
         project = copy_baseline(f"attempt{attempt}")
         before = assert_models_load(project)
         offset = log_size(project)
-        caught = kill_when(train_argv(project), temp_beside(project / where, target))
+        caught = kill_when(train_argv(project), temp_beside(project / where, target), poll=0.0005)
         leftovers = [p.name for p in (project / where).iterdir() if p.name.startswith(f".{target}")]
         if caught and leftovers:  # the kill landed mid-write (a small file can be renamed before it lands)
             break

@@ -148,6 +148,7 @@ def test_a_run_that_fails_on_a_full_disk_is_closed_in_the_run_table(project_dir:
     from socialscore.pipeline.artifacts import Artifact
     from socialscore.pipeline.context import StepSpec
     from socialscore.pipeline.orchestrator import Orchestrator
+    from socialscore.registry.store import ModelRegistry
 
     target = tmp_path / "small"
 
@@ -160,10 +161,11 @@ def test_a_run_that_fails_on_a_full_disk_is_closed_in_the_run_table(project_dir:
     artifacts = {"big": Artifact("big", "json", "fill", lambda lay, s: target / "big.json")}
     steps = (StepSpec("fill", reads=(), writes=("big",), config=(), run=fill),)
     settings = load_settings("dev", project_dir)
-    orchestrator = Orchestrator(settings, Layout(project_dir, "dev"), steps=steps, artifacts=artifacts)
+    layout = Layout.for_settings(settings, project_dir)
+    orchestrator = Orchestrator(settings, layout, steps=steps, artifacts=artifacts)
     with full_disk(target) as mounted, pytest.raises(OSError):
         orchestrator.run()
-    runs = orchestrator.registry.list_runs()
+    runs = ModelRegistry.for_project(settings, layout).list_runs()
     assert [r["status"] for r in runs] == ["failed"]
     assert "no space left" in runs[0]["error"]
 

@@ -28,8 +28,8 @@ STEPS = (StepSpec("train", reads=(), writes=("model",), config=("train.cv_folds"
 
 def test_the_second_of_two_waiting_runs_is_served_from_the_cache(project_dir: Path) -> None:
     settings = load_settings("dev", project_dir)
-    first = Orchestrator(settings, Layout(project_dir, "dev"), steps=STEPS, artifacts=ARTIFACTS)
-    second = Orchestrator(settings, Layout(project_dir, "dev"), steps=STEPS, artifacts=ARTIFACTS)  # started together
+    first = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=STEPS, artifacts=ARTIFACTS)
+    second = Orchestrator(settings, Layout.for_settings(settings, project_dir), steps=STEPS, artifacts=ARTIFACTS)  # started together
     TRAINED.clear()
     assert [o.outcome for o in first.run(wait=True).steps] == ["ran"]
     assert [o.outcome for o in second.run(wait=True).steps] == ["cached"]  # was "ran": a second training

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -39,18 +43,30 @@ def make_corpus(
 
 
 # --- the step through a context -----------------------------------------------------------------
+_BUILT = Path(tempfile.mkdtemp(prefix="evaluate-projects-"))  # one trained project per corpus and config
+atexit.register(shutil.rmtree, _BUILT, ignore_errors=True)
+
+
 def build_project(project_dir: Path, threat: bool = True, **overrides):
-    """Generated comments through the real features and train steps; returns the evaluate context."""
+    """Generated comments through the real features and train steps; returns the evaluate context.
+
+    The steps run once per corpus and config; each test gets its own copy of that project."""
     texts, y, rows = make_corpus(400, threat=threat)
     comments = rows.assign(text=texts, **{f"label_{label}": y[:, j] for j, label in enumerate(LABELS)})
     overrides.setdefault("gate", {"behaviour": [], "invariance": []})
     if not threat:
         overrides["gate"]["override"] = "threat has no positives in this test corpus"
-    for name in ("features", "train", "evaluate"):
-        ctx = make_context(project_dir, comments, **overrides)
-        ctx.step = name
-        if name != "evaluate":
+    built = _BUILT / hashlib.sha256(json.dumps([threat, overrides], sort_keys=True).encode()).hexdigest()[:16]
+    if not built.exists():
+        building = Path(tempfile.mkdtemp(dir=_BUILT))  # renamed when complete: a failed build is not reused
+        for name in ("features", "train"):
+            ctx = make_context(building, comments, **overrides)
+            ctx.step = name
             {"features": features_step, "train": train_step}[name].run(ctx)
+        building.rename(built)
+    shutil.copytree(built, project_dir, dirs_exist_ok=True)
+    ctx = make_context(project_dir, comments, **overrides)
+    ctx.step = "evaluate"
     return ctx, texts, rows
 
 

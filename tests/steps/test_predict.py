@@ -333,7 +333,7 @@ def test_run_writes_the_predictions_table_in_sqlite(project_dir: Path, fitted) -
     from socialscore.storage.db.database import Database
 
     settings = load_settings("dev", project_dir)
-    _run_against(project_dir, fitted, Database.from_settings(settings, Layout(project_dir, "dev")))
+    _run_against(project_dir, fitted, Database.from_settings(settings, Layout.for_settings(settings, project_dir)))
 
 
 @pytest.mark.postgres
@@ -343,7 +343,7 @@ def test_run_writes_the_predictions_table_in_postgres(
     from socialscore.storage.db.database import Database
 
     settings = load_settings("dev", project_dir, [{"database": {"url": postgres_url}}])
-    database = Database.from_settings(settings, Layout(project_dir, "dev"))
+    database = Database.from_settings(settings, Layout.for_settings(settings, project_dir))
     try:
         _run_against(project_dir, fitted, database)
     finally:  # the server is shared with other tests

@@ -281,9 +281,10 @@ def submit_pipeline(
 
 def read_metric(project_dir: Path, mode: str, key: str) -> float:
     """The number at dotted ``key`` in the project's metrics report; a missing/None value is an error."""
+    from socialscore.config import load_settings
     from socialscore.layout import Layout
 
-    path = Layout(Path(project_dir), mode).metrics
+    path = Layout.for_settings(load_settings(mode, project_dir), project_dir).metrics
     if not path.exists():
         raise ModelError(f"{path} does not exist: run the 'evaluate' step first")
     value: Any = json.loads(path.read_text(encoding="utf-8"))
@@ -298,12 +299,13 @@ def read_metric(project_dir: Path, mode: str, key: str) -> float:
 
 def publish_bundle(project_dir: Path, destination: str) -> str:
     """Verify the project's served (production) model and copy it to ``destination``/<model_version>/ and …/latest/."""
+    from socialscore.config import load_settings
     from socialscore.layout import Layout
     from socialscore.registry.serving import MANIFEST, load_served, read_manifest
 
     if not destination:
         raise ConfigError("no model_destination given: set the pipeline parameter to a gs:// path")
-    models = Layout(Path(project_dir), "prod").models_dir
+    models = Layout.for_settings(load_settings("prod", project_dir), project_dir).models_dir
     pipeline = load_served(models)  # refuses files whose sha256s do not match bundle.json
     names = [*read_manifest(models)["files"], MANIFEST]  # manifest last: complete when it exists
     root = (

@@ -9,7 +9,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -96,16 +95,16 @@ class Orchestrator:
         self.steps = steps
         self.artifacts = artifacts
         self.settings = settings
-        self.layout = layout
+        self.layout = layout.check(settings)  # the mode is the settings' own: one run, one mode
         self.console = console
         self._database = database
         self.logger = logging.getLogger(LOGGER_NAME)
         self.state = StateStore(layout.state_file)
         self.run_id: str | None = None
-        if hooks is None:  # the project's own: run history, served-model restore
+        if hooks is None:  # the project's own: run history, served-model restore, served files
             from socialscore.registry.run_hooks import serving_hooks
 
-            hooks = serving_hooks(lambda: self.registry, self.logger)
+            hooks = serving_hooks(settings, self.layout, lambda: self.db, self.logger)
         self.hooks = list(hooks)
 
     # --- shared pieces --------------------------------------------------------------------------
@@ -192,22 +191,6 @@ class Orchestrator:
             result.append(StepStatus(step.name, "stale" if reasons else "up to date", reasons))
         return result
 
-    def served_status(self) -> StepStatus:
-        """The production model: which version the registry names and whether its files still match."""
-        from socialscore.registry.serving import served_problems
-        from socialscore.registry.store import PRODUCTION
-
-        try:
-            version = self.registry.alias(PRODUCTION)
-            problems = served_problems(self.registry)
-        except SocialScoreError as exc:
-            return StepStatus("served model", "blocked", [str(exc)])
-        if version is None:
-            return StepStatus("served model", "never run", ["no production model yet (a prod run that passes the gate, or: socialscore models promote VERSION)"])
-        if problems:
-            return StepStatus("served model", "stale", problems + ["the next run restores it from the registry"])
-        return StepStatus("served model", "up to date", [f"production = {version}"])
-
     # --- run ------------------------------------------------------------------------------------
     def run(
         self, steps: Iterable[str] | None = None, force: bool | Iterable[str] = False, wait: bool = False
@@ -239,12 +222,6 @@ class Orchestrator:
             for hook in self.hooks:
                 hook.after_pipeline_run(run, summary)
         return summary
-
-    @cached_property
-    def registry(self) -> Any:
-        from socialscore.registry.store import ModelRegistry
-
-        return ModelRegistry.for_project(self.settings, self.layout, self.db)
 
     def _run_locked(self, selected: list[StepSpec], force: bool | Iterable[str]) -> RunSummary:
         forced = {s.name for s in self.steps} if force is True else set(force or [])
@@ -321,32 +298,8 @@ class Orchestrator:
                 if artifact.kind == "table":
                     files.append(f"table {where} ({self.db.describe()})")
                 else:
-                    files.append(self._shown_path(Path(where)))
-        for outcome in outcomes:
-            if outcome.name in done:
-                files += [self._shown_path(p) for p in self._served_files(outcome.facts.get("promoted") or [])]
+                    files.append(self.layout.shown(Path(where)))
         return files
-
-    def _shown_path(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.layout.project_dir))
-        except ValueError:
-            return str(path)
-
-    def _served_files(self, aliases: list[str]) -> list[Path]:
-        """The exported files of each alias a step promoted: its bundle.json and the files it lists."""
-        from socialscore.registry.serving import MANIFEST, alias_dir, read_manifest
-
-        paths: list[Path] = []
-        for alias in aliases:
-            directory = alias_dir(self.layout.models_dir, alias)
-            try:
-                listed = read_manifest(directory).get("files", {})
-            except SocialScoreError as exc:
-                self.logger.warning("served files of %s not listed: %s", alias, exc)
-                continue
-            paths += [directory / MANIFEST, *(directory / name for name in listed)]
-        return paths
 
 
 def new_run_id(mode: str) -> str:

@@ -191,7 +191,7 @@ def registry_for_served(models_dir: Path) -> ModelRegistry | None:
     if models_dir.name != "models":
         return None
     settings = load_settings("dev", models_dir.parent)
-    layout = Layout(models_dir.parent, settings.mode)
+    layout = Layout.for_settings(settings, models_dir.parent)
     env = EnvSettings.for_project(layout.project_dir)
     if not (settings.database.url or env.database_url or env.db_host or layout.sqlite_path.is_file()):
         return None  # no database configured and no SQLite file: SQLAlchemy (not in the serving image) stays unloaded

@@ -131,7 +131,7 @@ def run(
         sets = [*(sets or []), f"gate.override={json.dumps(override_gate)}"]
     try:
         settings = project_settings(mode, project_dir, sets, data, text_column, label_column, id_column, encoding)
-        layout = Layout(project_dir, settings.mode)
+        layout = Layout.for_settings(settings, project_dir)
         layout.ensure()
         setup_logging(layout.log_file, console.get(), verbose)
         print_banner(console.get(), settings, steps)
@@ -158,14 +158,16 @@ def status(
 ) -> None:
     """Show each step: up to date, stale (and why) or never run."""
     from socialscore.layout import Layout
-    from socialscore.pipeline.orchestrator import Orchestrator
+    from socialscore.pipeline.orchestrator import Orchestrator, StepStatus
+    from socialscore.registry.run_hooks import served_status
 
     project_dir = project_dir.resolve()
     try:
         settings = project_settings(mode, project_dir, sets)
-        layout = Layout(project_dir, settings.mode)
+        layout = Layout.for_settings(settings, project_dir)
         orchestrator = Orchestrator(settings, layout, console.get())
-        rows = [*orchestrator.status(), orchestrator.served_status()]
+        served = served_status(settings, layout, lambda: orchestrator.db)
+        rows = [*orchestrator.status(), StepStatus("served model", *served)]
     except SocialScoreError as exc:
         _fail(str(exc), verbose)
         return

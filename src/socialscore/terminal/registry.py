@@ -28,7 +28,7 @@ def project_registry(project_dir: Path) -> Any:
 
     project_dir = project_dir.resolve()
     settings = load_settings("dev", project_dir)
-    return ModelRegistry.for_project(settings, Layout(project_dir, settings.mode))
+    return ModelRegistry.for_project(settings, Layout.for_settings(settings, project_dir))
 
 
 def _fail(exc: SocialScoreError) -> None:
