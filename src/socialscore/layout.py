@@ -10,6 +10,13 @@ if TYPE_CHECKING:
     from socialscore.config import Settings
 
 
+def user_cache_dir() -> Path:
+    """This user's cache shared by every project (``$XDG_CACHE_HOME/socialscore``, else ``~/.cache/socialscore``)."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "socialscore"
+
+
 @dataclass(frozen=True)
 class Layout:
     project_dir: Path

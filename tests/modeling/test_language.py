@@ -82,3 +82,33 @@ def test_ascii_texts_take_a_shortcut_with_the_same_answer(monkeypatch) -> None:
     # the same texts with one non-ASCII non-letter appended take the per-character path
     slow = [language.script_of(t + "\u00a0") for t in texts]
     assert fast == slow
+
+
+def test_a_second_process_maps_the_language_model_from_the_user_cache(tmp_path):
+    """The CLI's processes unpacked py3langid's model (~0.9 CPU s) every time; the first now saves the
+    arrays in the user's cache and the next maps them (same tags, no LZMA)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    texts = ["this is plainly an english sentence", "ceci est une phrase en français", "1234"]
+    script = (
+        "import json, lzma, sys\n"
+        "if sys.argv[1] == 'no-lzma':\n"
+        "    def refuse(*a, **k): raise AssertionError('py3langid model decompressed')\n"
+        "    lzma.open = refuse\n"
+        "from socialscore.modeling.behaviour.language import detect_languages\n"
+        f"print(json.dumps(detect_languages({texts!r})))\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def run(mode: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", script, mode], env=env, capture_output=True, text=True)
+
+    first = run("plain")
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "cache" / "socialscore" / "language-model" / "key.json").is_file()
+    second = run("no-lzma")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout) == json.loads(first.stdout)

@@ -105,10 +105,9 @@ def explain_staleness(recorded: dict[str, str], current: dict[str, str]) -> list
 def shared_code_memo_path() -> Path:
     """The user's memo of step code versions (``$XDG_CACHE_HOME/socialscore``, else ``~/.cache``), shared
     by every project: a fresh project does not parse the package's sources again (~0.4 CPU s)."""
-    import os
+    from socialscore.layout import user_cache_dir
 
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "socialscore" / "code_memo.json"
+    return user_cache_dir() / "code_memo.json"
 
 
 def _current(memo: dict[str, str]) -> dict[str, str]:

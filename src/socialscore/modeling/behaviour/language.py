@@ -120,13 +120,29 @@ class KernelArrays:
 
 
 def _get_arrays() -> KernelArrays | None:
+    """The compiled detector's arrays: mapped from this user's cache when a process before saved them there
+    (``user_cache_dir()/language-model``), else unpacked from py3langid's model (~0.9 CPU s) and saved there
+    for the next process (best effort: a read-only or full home only costs the unpacking again)."""
     global _arrays
+    if _arrays is not False:
+        return _arrays  # type: ignore[return-value]
+    from socialscore.layout import user_cache_dir
+
+    saved = user_cache_dir() / "language-model"
+    load_saved_arrays(saved)
     if _arrays is not False:
         return _arrays  # type: ignore[return-value]
     data = _get_model_data()
     with _lock:
         if _arrays is False:
             _arrays = KernelArrays.of(data)
+    if _arrays is not None:
+        from socialscore.modeling.behaviour import language_cache
+
+        try:
+            language_cache.save(_arrays, saved)
+        except OSError:
+            pass
     return _arrays  # type: ignore[return-value]
 
 
