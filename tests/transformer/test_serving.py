@@ -74,6 +74,21 @@ def test_saved_model_loads_checked_and_keeps_the_licence(tmp_path: Path) -> None
         ScoringPipeline.load(tmp_path / "v", files)
 
 
+def test_a_loaded_transformer_builds_its_featurizer_only_when_used(tmp_path: Path, monkeypatch) -> None:
+    from socialscore.modeling.scorer import serialize
+
+    texts, _ = corpus(30)
+    pipeline = _pipeline(tiny_transformer(), texts)
+    files = pipeline.save(tmp_path / "v")
+    build = serialize.featurizer_from_state
+    monkeypatch.setattr(serialize, "featurizer_from_state", lambda *_: pytest.fail("featurizer built at load"))
+    loaded = ScoringPipeline.load(tmp_path / "v", files)
+    assert loaded.score(["you pathetic idiot", "thanks for the edit"]).is_toxic.tolist() == [True, False]
+    assert loaded.nltk_resources == [] and set(loaded.save(tmp_path / "again")) == set(files)
+    monkeypatch.setattr(serialize, "featurizer_from_state", build)
+    assert (loaded.featurizer.transform(texts) != pipeline.featurizer.transform(texts)).nnz == 0
+
+
 def test_explanations_are_refused_in_plain_words() -> None:
     from socialscore.modeling.behaviour.explain import explain_pipeline
 

@@ -184,7 +184,7 @@ class ScoringPipeline:
     @classmethod
     def load(cls, directory: Path, expected: Mapping[str, str]) -> ScoringPipeline:
         """Read a stored pipeline after checking each file against ``expected`` sha256s."""
-        from socialscore.modeling.scorer.serialize import featurizer_from_state, model_from_state
+        from socialscore.modeling.scorer.serialize import DeferredFeaturizer, featurizer_from_state, model_from_state
 
         verify_files(directory, expected, FILES)
         try:
@@ -199,8 +199,10 @@ class ScoringPipeline:
         f_arrays = {k.split("__", 1)[1]: v for k, v in arrays.items() if k.startswith("featurizer__")}
         m_arrays = {k.split("__", 1)[1]: v for k, v in arrays.items() if k.startswith("model__")}
         try:
-            featurizer = featurizer_from_state(document["featurizer"], f_arrays, vocabularies)
             model = model_from_state(document["model"], m_arrays)
+            reads_only_texts = getattr(model, "reads_texts", False) and not model.needs_features
+            featurizer = (DeferredFeaturizer if reads_only_texts else featurizer_from_state)(
+                document["featurizer"], f_arrays, vocabularies)
             rules = TextRules(**document["rules"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"the model in {directory} is incomplete: {exc.__class__.__name__}: {exc}") from None

@@ -33,6 +33,8 @@ TRUSTED_FOREST_TYPES = frozenset(
 # --- featurizers --------------------------------------------------------------------------------
 def featurizer_state(featurizer: Any) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, list[str]]]:
     """(meta, arrays, vocabularies) of a fitted featurizer."""
+    if isinstance(featurizer, DeferredFeaturizer) and featurizer.built is None:
+        return featurizer.state
     if hasattr(featurizer, "to_state"):  # featurizers that define their own state (e.g. hashing)
         meta, arrays = featurizer.to_state()
         return {"kind": meta.get("kind", type(featurizer).__name__), **meta}, arrays, {}
@@ -105,6 +107,33 @@ def featurizer_from_state(
         builder.eng_scale_ = np.asarray(arrays["eng_scale"], dtype=np.float32)
     builder.fitted_ = True
     return builder
+
+
+class DeferredFeaturizer:
+    """A stored featurizer built on first use: a model that never reads features (a transformer) is
+    served without the featurizer's tables, token cache and kernels. Every attribute but
+    ``required_resources`` (read from the stored settings) is the built featurizer's own."""
+
+    def __init__(self, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], vocabularies: Mapping[str, list[str]]):
+        self.__dict__.update(state=(dict(meta), dict(arrays), dict(vocabularies)), built=None)
+
+    def required_resources(self) -> list[str]:
+        from socialscore.text.preprocess import TextPreprocessor
+
+        return TextPreprocessor(self.state[0].get("preprocess")).required_resources()
+
+    def build(self) -> Any:
+        if self.built is None:
+            self.__dict__["built"] = featurizer_from_state(*self.state)
+        return self.built
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("state", "built"):  # copy/pickle probes before __init__
+            raise AttributeError(name)
+        return getattr(self.build(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.build(), name, value)
 
 
 def _external_featurizer(kind: Any, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Any:
