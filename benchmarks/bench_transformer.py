@@ -228,8 +228,9 @@ def serving(project: Path, n: int, repeats: int) -> dict[str, dict[str, float]]:
             for kind, runs in results.items()}
 
 
-def vm_hwm_mb(pid: int) -> float:
-    line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith("VmHWM:"))
+def vm_mb(pid: int, field: str = "VmHWM") -> float:
+    """``field`` of /proc/PID/status in MB (VmHWM: peak RSS; VmRSS: RSS now)."""
+    line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith(f"{field}:"))
     return int(line.split()[1]) / 1024
 
 
@@ -250,7 +251,7 @@ def part_alone(pipeline, part):
 
 
 def api_rss(models_dir: Path, texts: list[str], scratch: Path) -> dict[str, float]:
-    """Peak RSS (VmHWM) of one API worker serving ``models_dir`` as the image runs it (a shipped numba
+    """Peak RSS (VmHWM) and RSS (VmRSS) of one API worker serving ``models_dir`` as the image runs it (a shipped numba
     cache): after its start-up warm-up, and after scoring ``texts`` one per request, then in batches of 256."""
     import httpx
     from bench_api import free_port
@@ -278,12 +279,12 @@ def api_rss(models_dir: Path, texts: list[str], scratch: Path) -> dict[str, floa
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the API did not start; see {run / 'api.log'}")
                 time.sleep(0.5)
-            ready = vm_hwm_mb(process.pid)
+            ready = {"ready_mb": vm_mb(process.pid), "ready_rss_mb": vm_mb(process.pid, "VmRSS")}
             for text in texts:
                 client.post("/v1/score", json={"text": text}).raise_for_status()
             for start in range(0, len(texts), 256):
                 client.post("/v1/score/batch", json={"texts": texts[start:start + 256]}).raise_for_status()
-            return {"ready_mb": ready, "scored_mb": vm_hwm_mb(process.pid)}
+            return {**ready, "scored_mb": vm_mb(process.pid), "scored_rss_mb": vm_mb(process.pid, "VmRSS")}
     finally:
         process.kill()
         process.wait(30)
