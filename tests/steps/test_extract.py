@@ -339,7 +339,8 @@ def test_extract_protects_the_rows_in_chunks(project_dir: Path, monkeypatch: pyt
     run(ctx)
     assert seen and max(seen) <= 16  # never the whole table's Python strings at once
     written = pd.read_parquet(ctx.location("raw"))
-    assert len(written) == sum(seen) - 1 == ctx.facts["rows"]  # + the one-row probe of the schema
+    assert len(written) == ctx.facts["rows"] == sum(seen) - 2  # two schema probes:
+    # the streaming reader's, before it met a record only the careful parser reads, and the whole-file reader's
     assert ctx.facts["unparsed_records"] == int(written["_error"].notna().sum()) >= 5
 
 

@@ -57,16 +57,23 @@ def check_input_file(path: Path) -> os.stat_result:
     return info
 
 
-def read_input_bytes(path: Path, max_file_mb: int) -> bytes:
-    """The file's bytes (decompressed for ``*.gz``), refusing more than ``max_file_mb`` MiB."""
+def check_input_size(path: Path, max_file_mb: int) -> str:
+    """Refuse a file that is not a readable regular file or is over ``max_file_mb`` MiB on disk;
+    returns the message for one that decompresses to over the limit."""
     info = check_input_file(path)
-    limit = max_file_mb * MB
     too_big = (
         f"{path} is over the size limit of {max_file_mb} MiB (data.max_file_mb); raise the limit with "
         f"--set data.max_file_mb=N or split the file"
     )
-    if info.st_size > limit:
+    if info.st_size > max_file_mb * MB:
         raise DataError(too_big.replace(" is over", f" ({info.st_size / MB:,.0f} MiB) is over"))
+    return too_big
+
+
+def read_input_bytes(path: Path, max_file_mb: int) -> bytes:
+    """The file's bytes (decompressed for ``*.gz``), refusing more than ``max_file_mb`` MiB."""
+    too_big = check_input_size(path, max_file_mb)
+    limit = max_file_mb * MB
     try:
         if path.name.lower().endswith(".gz"):
             with gzip.open(path, "rb") as handle:
@@ -82,11 +89,12 @@ def read_input_bytes(path: Path, max_file_mb: int) -> bytes:
 
 
 def check_header(
-    text: str | bytes, sep: str, name: str, max_columns: int, max_line_chars: int
+    text: str | bytes, sep: str, name: str, max_columns: int, max_line_chars: int, first_line: int = 1
 ) -> None:
     """Fail fast on a header with too many columns or a physical line over ``max_line_chars``.
 
-    ``text`` may be UTF-8 bytes: a line longer in bytes is then measured again in characters.
+    ``text`` may be UTF-8 bytes: a line longer in bytes is then measured again in characters. With
+    ``first_line`` above 1, ``text`` is a later piece of a file cut at a line end: no header in it.
     """
     newline: str | bytes = "\n"
     if isinstance(text, bytes):
@@ -94,7 +102,7 @@ def check_header(
     end = text.find(newline)  # type: ignore[arg-type]
     header_len = len(text) if end == -1 else end
     columns = text.count(sep, 0, header_len) + 1  # type: ignore[arg-type]
-    if columns > max_columns:
+    if columns > max_columns and first_line == 1:
         raise DataError(
             f"{name}: the header has {columns:,} columns, over "
             f"the limit of {max_columns:,} (data.max_columns); check the delimiter, or raise the limit "
@@ -108,7 +116,7 @@ def check_header(
         if over and isinstance(text, bytes):
             over = len(text[start:stop].decode("utf-8")) > max_line_chars
         if over:
-            line = text.count(newline, 0, start) + 1  # type: ignore[arg-type]
+            line = text.count(newline, 0, start) + first_line  # type: ignore[arg-type]
             raise DataError(
                 f"{name}: line {line} has over {max_line_chars:,} characters (data.max_line_chars); "
                 "is this a CSV file? Raise the limit with --set data.max_line_chars=N if it is"

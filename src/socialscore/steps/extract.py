@@ -159,63 +159,92 @@ def extract(
         return _whole(
             _to_arrow(frame), [f"generated {len(frame)} synthetic example comments"], {EXAMPLE_SOURCE: "example"}, {}, counts
         )
-    tables, notes, schemas, display = [], [], {}, {}
-    for path in paths:
-        table = read_input(path, data_cfg)
-        schema = detect_schema(
-            table.columns,
-            path.name,
-            data_cfg.text_column,
-            data_cfg.label_columns,
-            data_cfg.id_column,
-        )
-        if not schema.labels:
-            raise DataError(
-                f"{path.name}: no label column found; the columns are {', '.join(map(repr, table.columns))};"
-                " set --label-column"
-            )
-        notes += table.notes
-        notes.append(
-            f"{path.name}: {len(table.frame)} rows, format {schema.kind}, text {schema.text_column!r}, "
-            f"id {schema.id_column!r}, labels {', '.join(schema.labels)}"
-        )
-        schemas[path.name] = schema.kind
-        for label, column in schema.labels.items():
-            display.setdefault(label, column if not schema.davidson else label)
-            if column != label and not schema.davidson:
-                notes.append(f"{path.name}: label column {column!r} is stored as label_{label}")
-        tables.append((table, schema))
-    label_sets = [{LABEL_PREFIX + label for label in schema.labels} for _, schema in tables]
-    shared = set.intersection(*label_sets)
-    if not shared:
-        raise DataError(
-            "the input files have no label column in common: "
-            + "; ".join(
-                f"{p.name}: {', '.join(sorted(s)) or 'none'}" for p, s in zip(paths, label_sets)
-            )
-        )
-    dropped = set.union(*label_sets) - shared
-    if dropped:
-        notes.append(f"labels not in every file were dropped: {', '.join(sorted(dropped))}")
-    ordered = [LABEL_PREFIX + label for label in tables[0][1].labels if LABEL_PREFIX + label in shared]
-    columns = ["id", "text", "source", "source_row", *ordered, ERROR_COLUMN]
+    if write is not None:
+        streamed = _extract_streaming(paths, data_cfg, write)
+        if streamed is not None:
+            return streamed
+    tables = [read_input(path, data_cfg) for path in paths]
+    plan = _plan([(t.path, t.columns) for t in tables], data_cfg)
+    notes = plan.notes([t.notes for t in tables], [len(t.frame) for t in tables])
+    pairs = list(zip(tables, plan.schemas))
     counts: dict[str, int] = {}
-    shown = {k: v for k, v in display.items() if LABEL_PREFIX + k in shared}
     if write is None:
-        chunks = list(_file_chunks(tables, columns, data_cfg.keep_raw, counts))
+        chunks = list(_file_chunks(pairs, plan.columns, data_cfg.keep_raw, counts))
         raw = pa.concat_tables(chunks, promote_options="permissive")  # a column of None in one chunk
-        return _whole(raw, notes, schemas, shown, counts)
-    target = _raw_schema(tables, columns, data_cfg.keep_raw)
+        return _whole(raw, notes, plan.formats, plan.shown, counts)
+    target = _raw_schema(pairs, plan.columns, data_cfg.keep_raw)
     tally = [0, 0]
 
     def parts() -> Iterator[pa.Table]:
-        for chunk in _file_chunks(tables, columns, data_cfg.keep_raw, counts):
+        for chunk in _file_chunks(pairs, plan.columns, data_cfg.keep_raw, counts):
             tally[0] += chunk.num_rows
             tally[1] += chunk.num_rows - chunk.column(ERROR_COLUMN).null_count
             yield chunk.cast(target)
 
     write(parts())
-    return ExtractResult(None, notes, schemas, shown, counts, tally[0], tally[1])
+    return ExtractResult(None, notes, plan.formats, plan.shown, counts, tally[0], tally[1])
+
+
+@dataclass
+class _Plan:
+    """What the input files' headers decide: each file's schema and the raw table's columns."""
+
+    schemas: list[Schema]
+    columns: list[str]
+    names: list[str]
+    formats: dict[str, str]
+    shown: dict[str, str]
+    dropped: set[str]
+
+    def notes(self, read_notes: list[list[str]], rows: list[int]) -> list[str]:
+        """The notes of reading the files (``read_notes``, ``rows`` per file) in file order."""
+        notes: list[str] = []
+        for name, schema, before, count in zip(self.names, self.schemas, read_notes, rows):
+            notes += before
+            notes.append(
+                f"{name}: {count} rows, format {schema.kind}, text {schema.text_column!r}, "
+                f"id {schema.id_column!r}, labels {', '.join(schema.labels)}"
+            )
+            notes += [
+                f"{name}: label column {column!r} is stored as label_{label}"
+                for label, column in schema.labels.items()
+                if column != label and not schema.davidson
+            ]
+        if self.dropped:
+            notes.append(f"labels not in every file were dropped: {', '.join(sorted(self.dropped))}")
+        return notes
+
+
+def _plan(files: list[tuple[Path, list[str]]], data_cfg: DataConfig) -> _Plan:
+    """Each file's schema from its columns; DataError when a file has no label or none is shared."""
+    schemas, formats, display = [], {}, {}
+    for path, file_columns in files:
+        schema = detect_schema(
+            file_columns, path.name, data_cfg.text_column, data_cfg.label_columns, data_cfg.id_column
+        )
+        if not schema.labels:
+            raise DataError(
+                f"{path.name}: no label column found; the columns are {', '.join(map(repr, file_columns))};"
+                " set --label-column"
+            )
+        formats[path.name] = schema.kind
+        for label, column in schema.labels.items():
+            display.setdefault(label, column if not schema.davidson else label)
+        schemas.append(schema)
+    label_sets = [{LABEL_PREFIX + label for label in schema.labels} for schema in schemas]
+    shared = set.intersection(*label_sets)
+    if not shared:
+        raise DataError(
+            "the input files have no label column in common: "
+            + "; ".join(
+                f"{p.name}: {', '.join(sorted(s)) or 'none'}" for (p, _), s in zip(files, label_sets)
+            )
+        )
+    ordered = [LABEL_PREFIX + label for label in schemas[0].labels if LABEL_PREFIX + label in shared]
+    columns = ["id", "text", "source", "source_row", *ordered, ERROR_COLUMN]
+    shown = {k: v for k, v in display.items() if LABEL_PREFIX + k in shared}
+    names = [p.name for p, _ in files]
+    return _Plan(schemas, columns, names, formats, shown, set.union(*label_sets) - shared)
 
 
 def _whole(raw: pa.Table, notes: list[str], schemas: dict, shown: dict, counts: dict) -> ExtractResult:
@@ -233,23 +262,88 @@ def _file_chunks(
 
 
 def _raw_schema(tables: list[tuple[Table, Schema]], columns: list[str], keep_raw: bool) -> pa.Schema:
-    """The schema that concatenating the raw chunks gives: each column's type as a row with every
-    field filled makes it, or null where the column is None in every row (a pass without protecting)."""
-    import pyarrow as pa
-
-    table, schema = tables[0]
-    probe = table.frame.iloc[:1].copy()
-    for column in probe.columns:
-        probe[column] = "x"
-    probe = _raw_from_table(probe, schema, table.path.name, {})[columns]
-    protect(probe, keep_raw)
-    filled = {"source", "source_row", "text_key", "pii_scrubbed"}
+    """The schema that concatenating the raw chunks gives (a pass over the rows without protecting)."""
+    filled = set(ALWAYS_FILLED)
     for table, schema in tables:
         for start in range(0, len(table.frame), CHUNK_ROWS):
             part = _raw_from_table(table.frame.iloc[start : start + CHUNK_ROWS], schema, table.path.name, table.raw_records)
             filled |= {c for c in columns if c not in filled and part[c].notna().any()}
+    table, schema = tables[0]
+    return _schema_of(list(table.frame.columns), schema, table.path.name, columns, keep_raw, filled)
+
+
+ALWAYS_FILLED = frozenset({"source", "source_row", "text_key", "pii_scrubbed"})
+
+
+def _schema_of(
+    file_columns: list[str], schema: Schema, name: str, columns: list[str], keep_raw: bool, filled: set[str]
+) -> pa.Schema:
+    """Each column's type as a row with every field filled makes it, or null where the column is
+    None in every row (not in ``filled``)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    probe = pd.DataFrame({column: ["x"] for column in dict.fromkeys([*file_columns, ERROR_COLUMN])})
+    probe = _raw_from_table(probe, schema, name, {})[columns]
+    protect(probe, keep_raw)
     full = _to_arrow(probe).schema
     return pa.schema([(f.name, f.type if f.name in filled else pa.null()) for f in full])
+
+
+class _Refilled(Exception):
+    """The streamed rows left other columns None in every row than the schema written assumed."""
+
+    def __init__(self, filled: set[str]) -> None:
+        self.filled = filled
+
+
+def _extract_streaming(
+    paths: list[Path], data_cfg: DataConfig, write: Callable[[Iterator[pa.Table]], None]
+) -> ExtractResult | None:
+    """The files read chunk by chunk (storage.streaming) and given to ``write``; None when a file
+    needs the whole-file reader (found before or while writing: the writer then discards its file)."""
+    from socialscore.storage.streaming import NotStreamable, stream_csv
+
+    opened = [stream_csv(path, data_cfg) for path in paths]
+    files = [file for file in opened if file is not None]
+    if len(files) < len(opened):
+        return None
+    try:
+        plan = _plan([(f.path, f.columns) for f in files], data_cfg)
+    except DataError:
+        return None  # the whole-file reader raises it, or an error of its own reading that comes first
+    # Usually every column but `_error` has a value somewhere (no id column: `id` has none); a file
+    # where that guess is wrong is written again with the schema its rows gave.
+    filled = set(ALWAYS_FILLED) | set(plan.columns) - {ERROR_COLUMN}
+    if all(schema.id_column is None for schema in plan.schemas):
+        filled.discard("id")
+    for _ in range(2):
+        counts: dict[str, int] = {}
+        target = _schema_of(files[0].columns, plan.schemas[0], files[0].path.name, plan.columns, data_cfg.keep_raw, filled)
+        seen = set(ALWAYS_FILLED)
+
+        def parts() -> Iterator[pa.Table]:
+            for file, schema in zip(files, plan.schemas):
+                for frame in file.chunks(CHUNK_ROWS):
+                    raw = _raw_from_table(frame, schema, file.path.name, {})[plan.columns]
+                    seen.update(c for c in plan.columns if c not in seen and raw[c].notna().any())
+                    for kind, count in protect(raw, data_cfg.keep_raw).items():
+                        counts[kind] = counts.get(kind, 0) + count
+                    yield _to_arrow(raw).cast(target)
+            if seen != filled:
+                raise _Refilled(seen)
+
+        try:
+            write(parts())
+        except NotStreamable:
+            return None
+        except _Refilled as exc:
+            filled = exc.filled
+            continue
+        rows = [f.rows for f in files]
+        notes = plan.notes([f.notes for f in files], rows)
+        return ExtractResult(None, notes, plan.formats, plan.shown, counts, sum(rows), 0)
+    raise AssertionError("the second pass wrote the schema the first one found")
 
 
 def run(ctx: StepContext) -> None:

@@ -242,8 +242,9 @@ def run(ctx: StepContext) -> None:
         texts = train_texts(ctx, ids)
         model, report = train_text_model(texts, X, ids, y_all[train], data_labels, settings, train_from_blocks)
     else:
-        model, report = train_from_blocks(X, rows["id"].to_numpy()[train], y_all[train], data_labels, settings,
-                                          ctx.row_progress)
+        ids = rows["id"].array[train]  # Arrow strings: no Python string per row (only the folds need the ids)
+        del rows
+        model, report = train_from_blocks(X, ids, y_all[train], data_labels, settings, ctx.row_progress)
 
     trained_at = datetime.now(UTC)
     metadata = _describe(model, report, X, features_metadata, settings, layout, trained_at, y_all, train)

@@ -265,14 +265,13 @@ def _table_of(path: Path, encoded: bytes, sep: str, notes: list[str]) -> Table:
             )
     if len(frame) == 0:
         raise DataError(f"data file {path} has a header but no data rows")
-    duplicated = sorted(
-        {c.rsplit(".", 1)[0] for c in columns if re.search(r"\.\d+$", c)} & set(columns)
-    )
-    if duplicated:
-        notes.append(
-            f"{path.name}: duplicate column name(s) {', '.join(duplicated)}; the first is used"
-        )
+    notes += duplicate_columns_note(path, columns)
     return Table(path, frame, columns, sep, notes, raw)
+
+
+def duplicate_columns_note(path: Path, columns: list[str]) -> list[str]:
+    duplicated = sorted({c.rsplit(".", 1)[0] for c in columns if re.search(r"\.\d+$", c)} & set(columns))
+    return [f"{path.name}: duplicate column name(s) {', '.join(duplicated)}; the first is used"] if duplicated else []
 
 
 DAVIDSON_CLASSES = {"hate": {"0"}, "offensive": {"1"}, "toxic": {"0", "1"}}

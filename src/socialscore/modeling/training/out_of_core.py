@@ -70,6 +70,10 @@ class ColumnSums:
                 self.total[k] += np.asarray(part.sum(axis=0)).ravel()
                 self.positive[k] += np.asarray((part.T @ Y[start:stop][mine].astype(np.float32)).T)
 
+    def release(self) -> None:
+        """Free the sums (no :meth:`ratio` after this)."""
+        del self.total, self.positive
+
     def ratio(self, label: int, held_out: int | None, alpha: float) -> np.ndarray:
         """NB log-count ratio of ``label`` over all rows outside fold ``held_out`` (None: all rows)."""
         keep = [k for k in range(len(self.total)) if k != held_out]
@@ -221,6 +225,7 @@ def fit_labels(
         folded = [i for i in group if cross[i]]
         layouts = [(group, np.full(len(group), n_folds))] + ([slots(folded, n_folds)] if folded else [])
         tables.append([_table(blocks.n_features, *layout, todo, n_folds, sums, nb_alpha) for layout in layouts])
+    sums.release()  # the ratios are in the tables now
     Y = np.ascontiguousarray(Y[:, todo], dtype=np.int8)
     class_w = np.ones((n_labels, 2))
     for i in range(n_labels):
@@ -315,7 +320,6 @@ def train_out_of_core(
     model.n_features_ = blocks.n_features
     model.priors_ = Y.mean(axis=0)
     model.estimators_ = {}
-    raw_oof = np.full((n, len(labels)), np.nan)
     skipped: dict[str, str] = {}
     epochs: dict[str, list[float]] = {}
     cv_rows = cv_subsample(n, getattr(settings.train, "cv_max_rows", None), params.get("random_state", 42))
@@ -337,11 +341,13 @@ def train_out_of_core(
         runs = [fit_label(blocks, Y[:, j], folds, sums, j, n_folds, params, cross_validate=c, cv_rows=cv_rows)
                 for j, c in zip(todo, cross, strict=True)]
         finals, histories = [fitted[-1] for fitted, _, _ in runs], [history for _, _, history in runs]
-        raws = np.column_stack([raw if raw is not None else np.full(n, np.nan) for _, raw, _ in runs] or [raw_oof[:, :0]])
+        raws = np.column_stack([raw if raw is not None else np.full(n, np.nan) for _, raw, _ in runs] or [np.empty((n, 0))])
+    # allocated once the weight tables are gone; the scores themselves when every label was fitted
+    raw_oof = raws if todo == list(range(len(labels))) else np.full((n, len(labels)), np.nan)
     for i, j in enumerate(todo):
         model.estimators_[j] = _Packed(*finals[i])
         epochs[labels[j]] = histories[i]
-        if cross[i]:
+        if raw_oof is not raws:
             raw_oof[:, j] = raws[:, i]
     model._pack()
     fit_seconds = time.perf_counter() - t0

@@ -164,7 +164,15 @@ def matrix_blocks(X: sp.spmatrix, block_rows: int = DEFAULT_BLOCK_ROWS) -> Itera
         yield block
 
 
-def hash_folds(row_ids: np.ndarray | list[str], n_folds: int) -> np.ndarray:
-    """Fold of each row from a hash of its id: stable, and computable block by block."""
-    hashed = pd.util.hash_pandas_object(pd.Series(np.asarray(row_ids, dtype=str)), index=False).to_numpy()
-    return (hashed % np.uint64(n_folds)).astype(np.int16)
+HASH_ROWS = 500_000  # ids hashed at a time: each slice is made a fixed-width string array first
+
+
+def hash_folds(row_ids: Any, n_folds: int) -> np.ndarray:
+    """Fold of each row from a hash of its id: stable, and computable block by block. ``row_ids``: any
+    sliceable sequence of ids (an Arrow-backed pandas array holds no Python string per row)."""
+    folds = np.empty(len(row_ids), dtype=np.int16)
+    for start in range(0, len(row_ids), HASH_ROWS):
+        part = np.asarray(row_ids[start : start + HASH_ROWS], dtype=str)
+        hashed = pd.util.hash_pandas_object(pd.Series(part), index=False).to_numpy()
+        folds[start : start + len(part)] = hashed % np.uint64(n_folds)
+    return folds
