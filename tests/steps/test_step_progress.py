@@ -126,3 +126,29 @@ def test_the_language_summary_advances_chunk_by_chunk(monkeypatch: pytest.Monkey
     summary = evaluate_step.language_summary(Pipeline(), ["en"] * 6 + ["de"] * 4, progress)
     assert summary["held_out_reliable_share"] == 0.6
     assert progress.phases[0][1:] == (10, [4, 4, 2])
+
+
+def test_the_language_summary_never_tags_more_than_a_chunk_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 5M comments evaluate took 5.5 GB: it tagged the whole held-out split (1M texts) in one compiled
+    call, ~2.9 KB a text. The tagging is bounded by ``LANGUAGE_CHUNK`` texts a call."""
+    from socialscore.modeling.behaviour import language
+
+    class Pipeline:
+        languages = {"languages": ["en"]}
+
+        @staticmethod
+        def clean(texts):
+            return list(texts)
+
+    sizes: list[int] = []
+
+    def tag(texts):
+        sizes.append(len(texts))
+        return ["en"] * len(texts)
+
+    monkeypatch.setattr(evaluate_step, "LANGUAGE_CHUNK", 3)
+    monkeypatch.setattr(language.LanguageProfile, "from_state", staticmethod(lambda state: None))
+    monkeypatch.setattr(language, "detect_languages", tag)
+    monkeypatch.setattr(language, "reliable", lambda tags, profile: np.ones(len(tags), dtype=bool))
+    evaluate_step.language_summary(Pipeline(), ["a text"] * 8)
+    assert sizes == [3, 3, 2]
