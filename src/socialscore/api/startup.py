@@ -18,7 +18,10 @@ log = logging.getLogger("socialscore.api")
 
 def prepare_kernels() -> None:
     """Copy the shipped numba cache into NUMBA_CACHE_DIR (once per worker; files already there are kept)
-    and map the shipped unpacked language model."""
+    and map the shipped unpacked language model (never the user's cache: a pod's home may be a small volume)."""
+    from socialscore.modeling.behaviour.language import skip_user_cache
+
+    skip_user_cache()
     log.info("start-up: %s", install_shipped_cache())
     log.info("start-up: %s", install_language_model())
 

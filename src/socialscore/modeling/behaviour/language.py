@@ -44,6 +44,7 @@ _lock = threading.Lock()
 _model_data: dict[str, np.ndarray] | None = None
 _identifier: Any = None
 _arrays: KernelArrays | None | bool = False  # False: not built yet; None: the model cannot be compiled
+_user_cache = True  # serving turns it off: a pod maps the image's copy, and its home may be a small volume
 
 
 def _get_model_data() -> dict[str, np.ndarray]:
@@ -129,14 +130,15 @@ def _get_arrays() -> KernelArrays | None:
     from socialscore.layout import user_cache_dir
 
     saved = user_cache_dir() / "language-model"
-    load_saved_arrays(saved)
+    if _user_cache:
+        load_saved_arrays(saved)
     if _arrays is not False:
         return _arrays  # type: ignore[return-value]
     data = _get_model_data()
     with _lock:
         if _arrays is False:
             _arrays = KernelArrays.of(data)
-    if _arrays is not None:
+    if _arrays is not None and _user_cache:
         from socialscore.modeling.behaviour import language_cache
 
         try:
@@ -144,6 +146,12 @@ def _get_arrays() -> KernelArrays | None:
         except OSError:
             pass
     return _arrays  # type: ignore[return-value]
+
+
+def skip_user_cache() -> None:
+    """Neither map nor save the arrays in the user's cache in this process (serving: see ``_user_cache``)."""
+    global _user_cache
+    _user_cache = False
 
 
 def save_arrays(directory: Path) -> str:
