@@ -19,3 +19,10 @@ def shared_path(*parts: str) -> Path:
 
 
 JIGSAW_SAMPLE = shared_path("data", "jigsaw", "cleaned_training_sample.csv")
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over repeated runs (dicts with the same keys)."""
+    import statistics
+
+    return {key: float(statistics.median(run[key] for run in runs)) for key in runs[0]}

@@ -16,7 +16,7 @@ import csv
 import os
 from pathlib import Path
 
-import numpy as np
+from _shared import medians
 from bench_transformer import api_rss
 
 
@@ -52,7 +52,7 @@ def main() -> None:
     print(f"| variant | VmRSS after warm-up | VmHWM after warm-up | VmRSS after {len(texts)} texts | VmHWM after |")
     print("|---|---|---|---|---|")
     for name, runs in results.items():
-        m = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+        m = medians(runs)
         print(f"| {name} | {m['ready_rss_mb']:.0f} | {m['ready_mb']:.0f} | {m['scored_rss_mb']:.0f} | {m['scored_mb']:.0f} |")
 
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
+from _shared import medians
 
 from socialscore.config import SERVE_BATCH_SIZE
 
@@ -99,7 +99,7 @@ def main() -> None:
           f"median of {args.repeats}; load average {os.getloadavg()[0]:.1f})")
     print("|---|---|---|---|")
     for name, results in runs.items():
-        m = {k: float(np.median([r[k] for r in results])) for k in results[0]}
+        m = medians(results)
         print(f"| {name} | {m['single_ms']:.2f} | {m['batch_ms']:.2f} | {m['rss_mb']:.0f} |")
 
 
