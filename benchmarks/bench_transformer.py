@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _shared import medians, vm_mb
 
 from socialscore.config import DEPLOYMENT_PREVALENCE
 
@@ -177,11 +178,9 @@ def share_sweep(linear: np.ndarray, transformer: np.ndarray, y: np.ndarray, cent
 
 
 SERVE = r"""
-import json, sys, time
-def peak_rss_mb():  # VmHWM: ru_maxrss would count the parent's RSS at fork
-    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
+import json, os, sys
 sys.path.insert(0, {bench!r})
+from _shared import cpu_ms_per_text, vm_mb
 from bench_transformer import load, held_out, part_alone
 from socialscore.api.numba_cache import WARM_TEXTS
 pipeline = load(__import__("pathlib").Path({project!r}))
@@ -204,16 +203,8 @@ if {kind!r}.startswith("cascade"):
 pipeline.score(list(WARM_TEXTS))
 pipeline.score(list(WARM_TEXTS[:1]))
 pipeline.score(texts[:8])
-t0 = time.process_time()
-for text in texts:
-    pipeline.score([text])
-single = (time.process_time() - t0) / len(texts)
-t0 = time.process_time()
-for start in range(0, len(texts), 256):
-    pipeline.score(texts[start:start + 256])
-batch = (time.process_time() - t0) / len(texts)
-rss = peak_rss_mb()
-print(json.dumps({{"single_ms": single * 1000, "batch_ms": batch * 1000, "rss_mb": rss, "routed": routed}}))
+cost = cpu_ms_per_text(pipeline.score, texts)
+print(json.dumps({{**cost, "rss_mb": vm_mb(os.getpid()), "routed": routed}}))
 """
 
 
@@ -224,14 +215,7 @@ def serving(project: Path, n: int, repeats: int) -> dict[str, dict[str, float]]:
             code = SERVE.format(bench=str(Path(__file__).parent), project=str(project), kind=kind, n=n)
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
             results[kind].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return {kind: {k: None if runs[0][k] is None else float(np.median([r[k] for r in runs])) for k in runs[0]}
-            for kind, runs in results.items()}
-
-
-def vm_mb(pid: int, field: str = "VmHWM") -> float:
-    """``field`` of /proc/PID/status in MB (VmHWM: peak RSS; VmRSS: RSS now)."""
-    line = next(l for l in Path(f"/proc/{pid}/status").read_text().splitlines() if l.startswith(f"{field}:"))
-    return int(line.split()[1]) / 1024
+    return {kind: medians(runs) for kind, runs in results.items()}
 
 
 def served_bundle(pipeline, target: Path) -> Path:

@@ -26,11 +26,10 @@ from _shared import medians
 from socialscore.config import SERVE_BATCH_SIZE
 
 SERVE = r"""
-import json, sys, time
+import json, os, sys
 import numpy as np
-def peak_rss_mb():  # VmHWM: ru_maxrss would count the parent's RSS at fork
-    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
+sys.path.insert(0, {bench!r})
+from _shared import cpu_ms_per_text, vm_mb
 import pandas as pd
 from socialscore.modeling.scorer.pipeline import TextRules
 from socialscore.modeling.transformer.runtime import OnnxScorer, encode
@@ -50,16 +49,7 @@ texts = TextRules().apply(pd.read_csv({data!r})["tweet"].astype(str).tolist()[:{
 kind = CharacterOrder if {order!r} == "characters" else OnnxScorer
 scorer = kind(open({onnx!r}, "rb").read(), (base_model_dir() / "tokenizer.json").read_text(), 64, batch_size={batch})
 scorer.raw_scores(texts[:8])
-t0 = time.process_time()
-for text in texts:
-    scorer.raw_scores([text])
-single = (time.process_time() - t0) / len(texts)
-t0 = time.process_time()
-for start in range(0, len(texts), 256):
-    scorer.raw_scores(texts[start:start + 256])
-batch = (time.process_time() - t0) / len(texts)
-print(json.dumps({{"single_ms": single * 1000, "batch_ms": batch * 1000,
-                  "rss_mb": peak_rss_mb()}}))
+print(json.dumps({{**cpu_ms_per_text(scorer.raw_scores, texts), "rss_mb": vm_mb(os.getpid())}}))
 """
 
 VARIANTS = {  # name: (precision, order, texts per ONNX Runtime run)
@@ -91,8 +81,8 @@ def main() -> None:
         for _ in range(args.repeats):
             for name in args.variants:  # alternated
                 precision, order, batch = VARIANTS[name]
-                code = SERVE.format(data=str(args.data.resolve()), onnx=str(paths[precision]), n=args.texts,
-                                    order=order, batch=batch)
+                code = SERVE.format(bench=str(Path(__file__).parent), data=str(args.data.resolve()),
+                                    onnx=str(paths[precision]), n=args.texts, order=order, batch=batch)
                 out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
                 runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"| variant | CPU ms/text, one per call | CPU ms/text, batches of 256 | peak RSS MB |  ({args.texts} tweets, "
