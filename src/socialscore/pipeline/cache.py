@@ -164,18 +164,19 @@ class StateStore:
 
     def save(self) -> None:
         live = {k: v for k, v in self.hasher.memo.items() if Path(k).exists()}
+        code_memo = _current(self.code_memo)
         write_json_atomic(
             self.path,
             {
                 "version": STATE_VERSION,
                 "steps": {name: rec.__dict__ for name, rec in self.steps.items()},
                 "hash_memo": live,
-                "code_memo": _current(self.code_memo),
+                "code_memo": code_memo,
             },
         )
-        if _current(self.code_memo) != self._shared:
+        if code_memo != self._shared:
             try:
-                write_json_atomic(shared_code_memo_path(), _current(self.code_memo))
-                self._shared = _current(self.code_memo)
+                write_json_atomic(shared_code_memo_path(), code_memo)
+                self._shared = code_memo
             except OSError:  # a read-only home: the next fresh project parses again
                 pass
