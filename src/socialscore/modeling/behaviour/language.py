@@ -127,18 +127,19 @@ def _get_arrays() -> KernelArrays | None:
     global _arrays
     if _arrays is not False:
         return _arrays  # type: ignore[return-value]
-    from socialscore.layout import user_cache_dir
-
-    saved = user_cache_dir() / "language-model"
+    saved = None
     if _user_cache:
+        from socialscore.layout import user_cache_dir
+
+        saved = user_cache_dir() / "language-model"
         load_saved_arrays(saved)
-    if _arrays is not False:
-        return _arrays  # type: ignore[return-value]
+        if _arrays is not False:
+            return _arrays  # type: ignore[return-value]
     data = _get_model_data()
     with _lock:
         if _arrays is False:
             _arrays = KernelArrays.of(data)
-    if _arrays is not None and _user_cache:
+    if _arrays is not None and saved is not None:
         from socialscore.modeling.behaviour import language_cache
 
         try:
