@@ -125,7 +125,7 @@ def train_from_blocks(
         choose_trainer,
         train_out_of_core,
     )
-    from socialscore.modeling.training.out_of_core_blocks import gather
+    from socialscore.modeling.training.out_of_core_blocks import CountedBlocks, gather
 
     nnz = blocks.nnz if blocks.nnz is not None else sum(b.nnz for _, b in blocks)
     trainer = choose_trainer(settings, blocks.n_rows, nnz)
@@ -134,25 +134,6 @@ def train_from_blocks(
             return train_out_of_core(CountedBlocks(blocks, advance), row_ids, y_data, data_labels, settings)
     model, report = train_model(gather(blocks), y_data, data_labels, settings, progress)
     return model, {**report, "trainer": trainer}
-
-
-class CountedBlocks:
-    """A block source that tells ``advance`` the rows of every block read; otherwise the source itself."""
-
-    def __init__(self, blocks: Any, advance: Any) -> None:
-        self._blocks, self._advance = blocks, advance
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._blocks, name)
-
-    def block(self, number: int) -> sp.csr_matrix:
-        block = self._blocks.block(number)
-        self._advance(block.shape[0])
-        return block
-
-    def __iter__(self) -> Any:
-        for number, start in enumerate(self._blocks.starts):
-            yield start, self.block(number)
 
 
 def train_rows(features: sp.csr_matrix, train: np.ndarray) -> sp.csr_matrix:

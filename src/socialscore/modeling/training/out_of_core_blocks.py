@@ -7,7 +7,7 @@ never holds more than the block it works on (plus what the caller already holds)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,20 @@ DEFAULT_BLOCK_ROWS = 20_000
 MANIFEST = "blocks.json"
 
 
-class CsrBlocks:
+class BlockSource:
+    """Row blocks by number (``starts``, ``block``); iterated, ``(start_row, block)`` pairs in row order."""
+
+    starts: list[int]
+
+    def block(self, number: int) -> sp.csr_matrix:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[tuple[int, sp.csr_matrix]]:
+        for number, start in enumerate(self.starts):
+            yield start, self.block(number)
+
+
+class CsrBlocks(BlockSource):
     """Consecutive row blocks of a CSR matrix, as views that share its arrays (no copy)."""
 
     def __init__(self, X: sp.csr_matrix, block_rows: int = DEFAULT_BLOCK_ROWS) -> None:
@@ -38,12 +51,8 @@ class CsrBlocks:
         view.has_sorted_indices = self.X.has_sorted_indices
         return view
 
-    def __iter__(self) -> Iterator[tuple[int, sp.csr_matrix]]:
-        for number, start in enumerate(self.starts):
-            yield start, self.block(number)
 
-
-class NpzBlocks:
+class NpzBlocks(BlockSource):
     """Row blocks written one by one as ``block_00000.npz`` files plus a ``blocks.json`` manifest."""
 
     def __init__(self, directory: Path) -> None:
@@ -61,12 +70,8 @@ class NpzBlocks:
     def block(self, number: int) -> sp.csr_matrix:
         return sp.load_npz(self.directory / f"block_{number:05d}.npz").tocsr()
 
-    def __iter__(self) -> Iterator[tuple[int, sp.csr_matrix]]:
-        for number, start in enumerate(self.starts):
-            yield start, self.block(number)
 
-
-class RowRange:
+class RowRange(BlockSource):
     """Rows ``[start, stop)`` of a block source, as blocks (cut where the range cuts a block)."""
 
     def __init__(self, source: Any, start: int, stop: int) -> None:
@@ -90,10 +95,21 @@ class RowRange:
         lo, hi = max(self.first, s) - s, min(self.first + self.n_rows, e) - s
         return block if (lo, hi) == (0, block.shape[0]) else block[lo:hi]
 
-    def __iter__(self) -> Iterator[tuple[int, sp.csr_matrix]]:
-        for number, start in enumerate(self.starts):
-            yield start, self.block(number)
 
+
+class CountedBlocks(BlockSource):
+    """A block source that tells ``advance`` the rows of every block read; otherwise the source itself."""
+
+    def __init__(self, blocks: Any, advance: Callable[[int], None]) -> None:
+        self._blocks, self._advance = blocks, advance
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._blocks, name)
+
+    def block(self, number: int) -> sp.csr_matrix:
+        block = self._blocks.block(number)
+        self._advance(block.shape[0])
+        return block
 
 def gather(blocks: Any) -> sp.csr_matrix:
     """All rows of a block source as one CSR; filled in place when the source knows its ``nnz``
